@@ -1,0 +1,46 @@
+# Ballast: `make test` builds the sBPF program and the IDL, then runs every
+# test; `make bench` measures compute units; `make demo` runs the main job on
+# the embedded chain. See README.md.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: all build program idl test unit integration bench demo msrv lint fmt clean-sbf
+
+all: build
+
+## target/deploy/ballast.so (cargo build-sbf, or the nightly sBPF route)
+program:
+	bash scripts/build-sbf.sh
+
+## target/idl/ballast.json (host-side idl-build feature)
+idl:
+	$(CARGO) run -q -p xtask -- idl
+
+build: program idl
+
+## every test: host unit tests and LiteSVM integration tests on the real .so
+test: build
+	$(CARGO) test --workspace --exclude ballast-tests
+	$(CARGO) test -p ballast-tests -- --show-output
+
+## compute units per instruction -> target/bench/cu.json
+bench: program
+	$(CARGO) bench -p ballast-tests --bench cu
+
+## the main job on an embedded chain
+demo: program
+	$(CARGO) run -q -p ballast-keeper -- demo
+
+## the program crate still builds with rustc 1.89 (anchor-lang 1.2's floor)
+msrv:
+	bash scripts/check-msrv.sh
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean-sbf:
+	rm -rf target/sbpf target/deploy

@@ -1,0 +1,5 @@
+//! One instruction per file: its `#[derive(Accounts)]` struct and `handler`.
+
+pub mod init_market;
+
+pub use init_market::*;

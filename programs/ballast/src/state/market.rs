@@ -1,0 +1,40 @@
+//! The lending market: who may configure it, who may push risk parameters, and
+//! whether it is paused.
+
+use anchor_lang::prelude::*;
+
+/// Seed of the market authority PDA (`[MARKET_AUTHORITY_SEED, market]`), the
+/// owner of every vault of the market and of its treasury receipts.
+pub const MARKET_AUTHORITY_SEED: &[u8] = b"authority";
+
+/// A lending market. Zero-copy; 8-byte Anchor discriminator + [`Market::SIZE`].
+#[account(zero_copy)]
+#[repr(C)]
+pub struct Market {
+    /// Key allowed to configure reserves, change authorities and pause.
+    pub admin: Pubkey,
+    /// Key allowed to push volatility (`update_volatility`); bounded on-chain.
+    pub risk_authority: Pubkey,
+    /// 1 when paused (borrow and withdraw refused), 0 otherwise.
+    pub paused: u8,
+    /// Bump of the market authority PDA `[MARKET_AUTHORITY_SEED, market]`.
+    pub authority_bump: u8,
+    /// Padding to an 8-byte boundary.
+    pub _padding0: [u8; 6],
+    /// Number of reserves created in this market.
+    pub reserve_count: u64,
+    /// Reserved for later fields; zero.
+    pub _reserved: [u8; 256],
+}
+
+impl Market {
+    /// Size of the account data after the discriminator, in bytes.
+    pub const SIZE: usize = 32 + 32 + 1 + 1 + 6 + 8 + 256;
+
+    /// Whether the market is paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused != 0
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<Market>() == Market::SIZE);

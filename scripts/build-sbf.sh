@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Builds the Ballast program to sBPF and writes target/deploy/ballast.so.
+#
+# 1. `cargo build-sbf` (Solana platform-tools) when it is on PATH, unless
+#    BALLAST_SBF_ROUTE=nightly forces the route below.
+# 2. Otherwise the route of ../shared/sbf/README.md: a pinned nightly with a
+#    patched rust-src, `sbpf-linker` from crates.io, a custom target JSON and
+#    `-Z build-std`. Toolchain and linker are installed once into
+#    $BALLAST_SBF_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/ballast-sbf) under a
+#    private RUSTUP_HOME: the user's own rustup toolchains are never touched.
+#    A re-run with nothing changed only asks cargo whether it is fresh.
+set -euo pipefail
+
+NIGHTLY=nightly-2026-10-26
+LINKER_VERSION=0.2.6
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT_DIR=$ROOT/target/deploy
+SO=$OUT_DIR/ballast.so
+mkdir -p "$OUT_DIR"
+
+say() { printf '[build-sbf] %s\n' "$*" >&2; }
+fail() {
+  say "FAILED: $1"
+  cat >&2 <<MSG
+[build-sbf] This machine could not set up the nightly sBPF route (step above).
+[build-sbf] With Solana's platform-tools installed you can build instead with:
+[build-sbf]     anchor build            (or: cargo build-sbf --manifest-path programs/ballast/Cargo.toml --sbf-out-dir target/deploy)
+[build-sbf] Cache used: $CACHE (delete it to retry from scratch).
+MSG
+  exit 1
+}
+
+if [ "${BALLAST_SBF_ROUTE:-auto}" != nightly ] && command -v cargo-build-sbf >/dev/null 2>&1; then
+  say "using cargo build-sbf (platform-tools)"
+  cargo build-sbf --manifest-path "$ROOT/programs/ballast/Cargo.toml" --sbf-out-dir "$OUT_DIR"
+  exit 0
+fi
+
+CACHE=${BALLAST_SBF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ballast-sbf}
+mkdir -p "$CACHE"
+# One installer at a time (parallel make targets, two checkouts).
+exec 9>"$CACHE/.lock"
+flock 9
+
+PRIVATE_RUSTUP_HOME=$CACHE/rustup
+HOST=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+HOST=${HOST:-x86_64-unknown-linux-gnu}
+TC_DIR=$PRIVATE_RUSTUP_HOME/toolchains/$NIGHTLY-$HOST
+LINKER=$CACHE/sbpf-linker-$LINKER_VERSION/bin/sbpf-linker
+STD_STAMP=$CACHE/std-patched-$NIGHTLY
+
+# Step 1: the pinned nightly with rust-src, in a private RUSTUP_HOME.
+if [ ! -x "$TC_DIR/bin/cargo" ] || [ ! -d "$TC_DIR/lib/rustlib/src/rust/library" ]; then
+  command -v rustup >/dev/null 2>&1 || fail "step 1: rustup is not installed (needed to fetch $NIGHTLY)"
+  say "step 1/3: installing $NIGHTLY + rust-src into $PRIVATE_RUSTUP_HOME"
+  RUSTUP_HOME=$PRIVATE_RUSTUP_HOME rustup toolchain install "$NIGHTLY" \
+    --profile minimal --component rust-src --no-self-update >&2 \
+    || fail "step 1: rustup toolchain install $NIGHTLY --component rust-src"
+  rm -f "$STD_STAMP"
+fi
+export PATH=$TC_DIR/bin:$PATH
+export RUSTC=$TC_DIR/bin/rustc
+unset RUSTUP_TOOLCHAIN
+
+# Step 2: patch std so that it knows target_os = "solana".
+if [ ! -f "$STD_STAMP" ]; then
+  say "step 2/3: patching rust-src of $NIGHTLY for target_os=solana"
+  python3 "$ROOT/scripts/patch-std.py" "$TC_DIR/lib/rustlib/src/rust/library" >&2 \
+    || fail "step 2: scripts/patch-std.py (needs python3)"
+  # build-std does not notice edited sources: drop the old std build once.
+  rm -rf "$ROOT/target/sbpf"
+  touch "$STD_STAMP"
+fi
+
+# Step 3: sbpf-linker, built by the same nightly (it needs LLVM 23).
+if [ ! -x "$LINKER" ]; then
+  say "step 3/3: installing sbpf-linker $LINKER_VERSION (about 2 minutes, once)"
+  "$TC_DIR/bin/cargo" install "sbpf-linker@$LINKER_VERSION" --locked \
+    --root "$CACHE/sbpf-linker-$LINKER_VERSION" >&2 \
+    || fail "step 3: cargo install sbpf-linker@$LINKER_VERSION"
+fi
+
+TARGET_JSON=$CACHE/sbpf-solana-solana.json
+sed "s#SBPF_LINKER_PATH#$LINKER#" "$ROOT/scripts/sbpf-solana-solana.json" > "$TARGET_JSON.tmp"
+cmp -s "$TARGET_JSON.tmp" "$TARGET_JSON" 2>/dev/null && rm "$TARGET_JSON.tmp" || mv "$TARGET_JSON.tmp" "$TARGET_JSON"
+
+say "compiling programs/ballast for sBPF ($NIGHTLY, build-std)"
+cd "$ROOT/programs/ballast"
+RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
+CARGO_PROFILE_RELEASE_LTO=fat \
+CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+CARGO_PROFILE_RELEASE_PANIC=abort \
+  "$TC_DIR/bin/cargo" build -Z build-std=std,panic_abort -Z json-target-spec \
+    --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf" -p ballast >&2 \
+  || { say "FAILED: compiling the program for sBPF (see errors above)"; exit 1; }
+
+BUILT=$ROOT/target/sbpf/sbpf-solana-solana/release/libballast.so
+[ -f "$BUILT" ] || { say "FAILED: $BUILT was not produced"; exit 1; }
+if ! cmp -s "$BUILT" "$SO"; then cp "$BUILT" "$SO"; fi
+# ELF e_machine at offset 18: 0xF7 = EM_BPF (eBPF/SBF).
+machine=$(od -An -tx1 -j18 -N1 "$SO" | tr -d ' ')
+[ "$machine" = f7 ] || { say "FAILED: $SO is not an eBPF/SBF ELF (e_machine=0x$machine)"; exit 1; }
+say "wrote $SO ($(stat -c %s "$SO") bytes, sBPF ELF)"
