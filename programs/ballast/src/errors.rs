@@ -1,5 +1,6 @@
 //! Error codes of the Ballast program. Each failure mode has its own code and
-//! message so that clients and tests can tell them apart.
+//! message so that clients and tests can tell them apart. Codes are
+//! `6000 + position`; new variants are only ever appended.
 
 use anchor_lang::prelude::*;
 
@@ -10,11 +11,94 @@ pub enum BallastError {
     /// The signer is not the market's admin.
     #[msg("signer is not the market admin")]
     NotMarketAdmin,
-    /// The market is paused: borrow and withdraw are refused; repay and
-    /// deposit still work.
+    /// The market is paused: borrow and withdraw are refused; deposit and
+    /// repay still work.
     #[msg("market is paused")]
     MarketPaused,
     /// A math operation overflowed or divided by zero.
     #[msg("math overflow")]
     MathOverflow,
+    /// The rate curve is not 2..=11 points from 0 to 10,000 bps utilisation,
+    /// strictly increasing in utilisation and non-decreasing in rate.
+    #[msg("invalid rate curve")]
+    InvalidRateCurve,
+    /// A reserve configuration value is out of range.
+    #[msg("invalid reserve configuration")]
+    InvalidReserveConfig,
+    /// The amount is zero.
+    #[msg("amount must be greater than zero")]
+    ZeroAmount,
+    /// Deposit shares exist but the reserve's supply is zero.
+    #[msg("reserve is insolvent")]
+    ReserveInsolvent,
+    /// The deposit would take the reserve's supply above its deposit cap.
+    #[msg("deposit cap exceeded")]
+    DepositCapExceeded,
+    /// The borrow would take the reserve's debt above its borrow cap.
+    #[msg("borrow cap exceeded")]
+    BorrowCapExceeded,
+    /// The borrow would take utilisation above the reserve's maximum.
+    #[msg("max utilisation exceeded")]
+    MaxUtilizationExceeded,
+    /// The reserve's vault does not hold enough liquid tokens.
+    #[msg("insufficient liquidity in the reserve")]
+    InsufficientLiquidity,
+    /// The deposit is too small to mint a single share.
+    #[msg("deposit too small to mint a share")]
+    DepositTooSmall,
+    /// The obligation has no free position slot.
+    #[msg("obligation has no free position")]
+    ObligationFull,
+    /// The obligation holds no position of that kind in that reserve.
+    #[msg("position not found in obligation")]
+    PositionNotFound,
+    /// The withdrawal exceeds the position's collateral.
+    #[msg("withdraw exceeds the deposited collateral")]
+    InsufficientCollateral,
+    /// After the operation the obligation would not meet its Initial
+    /// requirement (weighted collateral at LTV < weighted debt).
+    #[msg("obligation would fall below its initial margin requirement")]
+    InitialRequirementNotMet,
+    /// The oracle account is not owned by the Pyth receiver program.
+    #[msg("oracle account is not owned by the Pyth receiver program")]
+    OracleWrongOwner,
+    /// The oracle account is not the one configured for the reserve.
+    #[msg("oracle account does not match the reserve")]
+    OracleAccountMismatch,
+    /// The oracle account does not decode as a `PriceUpdateV2`.
+    #[msg("oracle account is not a PriceUpdateV2")]
+    OracleDecodeFailed,
+    /// The price update's feed id is not the reserve's.
+    #[msg("oracle feed id mismatch")]
+    OracleFeedMismatch,
+    /// The price update is only partially verified.
+    #[msg("oracle price is not fully verified")]
+    OracleNotFullyVerified,
+    /// Spot or EMA price is zero or negative.
+    #[msg("oracle price is not positive")]
+    OracleInvalidPrice,
+    /// The price is older than the reserve's max age.
+    #[msg("oracle price is stale")]
+    OracleStale,
+    /// The price's confidence interval is wider than the reserve allows.
+    #[msg("oracle confidence too wide")]
+    OracleConfidenceTooWide,
+    /// The remaining accounts are not exactly one (reserve, oracle) pair per
+    /// reserve of the obligation, in position order.
+    #[msg("health accounts do not match the obligation's positions")]
+    HealthAccountsMismatch,
+    /// A reserve passed for a health check belongs to another market or is not
+    /// a reserve.
+    #[msg("health account is not a reserve of this market")]
+    HealthReserveInvalid,
+    /// The mint has a Token-2022 extension that would break the reserve's
+    /// accounting (transfer fee, hook, permanent delegate, ...).
+    #[msg("mint has an unsupported Token-2022 extension")]
+    UnsupportedMintExtension,
+    /// The obligation owes nothing in that reserve.
+    #[msg("nothing to repay")]
+    NothingToRepay,
+    /// The account passed is not the reserve's vault, mint or token program.
+    #[msg("account does not match the reserve")]
+    ReserveAccountMismatch,
 }

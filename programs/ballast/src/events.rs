@@ -1,6 +1,10 @@
 //! Events emitted by the Ballast program, one for every state change.
+//! Amounts are token base units; fixed-point values are `WrappedFx`.
 
 use anchor_lang::prelude::*;
+
+use crate::engine::fx::WrappedFx;
+use crate::state::ReserveConfig;
 
 /// A market was created.
 #[event]
@@ -13,4 +17,133 @@ pub struct MarketInitialized {
     pub risk_authority: Pubkey,
     /// Whether the market starts paused.
     pub paused: bool,
+}
+
+/// The market's admin, risk authority or pause flag changed.
+#[event]
+pub struct MarketUpdated {
+    /// The market.
+    pub market: Pubkey,
+    /// Admin after the update.
+    pub admin: Pubkey,
+    /// Risk authority after the update.
+    pub risk_authority: Pubkey,
+    /// Pause flag after the update.
+    pub paused: bool,
+}
+
+/// A reserve was created.
+#[event]
+pub struct ReserveInitialized {
+    /// The market.
+    pub market: Pubkey,
+    /// The new reserve.
+    pub reserve: Pubkey,
+    /// Its mint.
+    pub mint: Pubkey,
+    /// The mint's token program.
+    pub token_program: Pubkey,
+    /// The oracle account.
+    pub oracle: Pubkey,
+    /// The configuration.
+    pub config: ReserveConfig,
+}
+
+/// A reserve's configuration or oracle changed.
+#[event]
+pub struct ReserveConfigUpdated {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The oracle account after the update.
+    pub oracle: Pubkey,
+    /// Configuration before.
+    pub old: ReserveConfig,
+    /// Configuration after.
+    pub new: ReserveConfig,
+}
+
+/// Interest accrued on a reserve (emitted by `accrue_interest`).
+#[event]
+pub struct InterestAccrued {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// New interest, base units.
+    pub interest: WrappedFx,
+    /// Borrow index after accrual.
+    pub borrow_index: WrappedFx,
+    /// Protocol fees after accrual, base units.
+    pub protocol_fees: WrappedFx,
+    /// Unix time of the accrual.
+    pub timestamp: i64,
+}
+
+/// An obligation was created.
+#[event]
+pub struct ObligationInitialized {
+    /// The market.
+    pub market: Pubkey,
+    /// The new obligation.
+    pub obligation: Pubkey,
+    /// Its owner.
+    pub owner: Pubkey,
+    /// Its index in the PDA seeds.
+    pub index: u8,
+}
+
+/// Tokens were deposited as collateral.
+#[event]
+pub struct Deposited {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation credited.
+    pub obligation: Pubkey,
+    /// Tokens in, base units.
+    pub amount: u64,
+    /// Deposit shares minted.
+    pub shares: u64,
+}
+
+/// Collateral was withdrawn.
+#[event]
+pub struct Withdrawn {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation debited.
+    pub obligation: Pubkey,
+    /// Tokens out, base units.
+    pub amount: u64,
+    /// Deposit shares burned.
+    pub shares: u64,
+}
+
+/// Tokens were borrowed.
+#[event]
+pub struct Borrowed {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation charged.
+    pub obligation: Pubkey,
+    /// Tokens out, base units.
+    pub amount: u64,
+    /// Debt shares added.
+    pub debt_shares: WrappedFx,
+    /// Borrow index used.
+    pub borrow_index: WrappedFx,
+}
+
+/// Debt was repaid.
+#[event]
+pub struct Repaid {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation credited.
+    pub obligation: Pubkey,
+    /// Who paid.
+    pub repayer: Pubkey,
+    /// Tokens in, base units.
+    pub amount: u64,
+    /// Debt shares removed.
+    pub debt_shares: WrappedFx,
+    /// Debt left in this reserve, base units (rounded up).
+    pub remaining_debt: u64,
 }

@@ -24,15 +24,23 @@ use solana_compiler_builtins as _;
 use anchor_lang::prelude::*;
 
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
+pub mod engine;
+#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod errors;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod events;
+#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
+pub mod health;
 // (`idl-build` adds undocumented helpers, hence the `cfg_attr`.)
 // Anchor's `derive(Accounts)` emits undocumented client structs, so
 // `missing_docs` is enforced on the modules we write by hand only.
 pub mod instructions;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
+pub mod oracle;
+#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod state;
+#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
+pub mod token;
 
 use instructions::*;
 
@@ -52,5 +60,60 @@ pub mod ballast {
     /// the allocation), `admin` did not sign.
     pub fn init_market(ctx: Context<InitMarket>, params: InitMarketParams) -> Result<()> {
         init_market::handler(ctx, params)
+    }
+
+    /// Changes the admin, the risk authority or the pause flag (admin only).
+    /// Emits [`events::MarketUpdated`].
+    pub fn update_market(ctx: Context<UpdateMarket>, params: UpdateMarketParams) -> Result<()> {
+        update_market::handler(ctx, params)
+    }
+
+    /// Lists a mint: creates its reserve, liquidity vault and insurance vault
+    /// (admin only). Emits [`events::ReserveInitialized`].
+    pub fn init_reserve(ctx: Context<InitReserve>, config: state::ReserveConfig) -> Result<()> {
+        init_reserve::handler(ctx, config)
+    }
+
+    /// Replaces a reserve's configuration and oracle (admin only), accruing
+    /// first. Emits [`events::ReserveConfigUpdated`].
+    pub fn update_reserve_config(
+        ctx: Context<UpdateReserveConfig>,
+        config: state::ReserveConfig,
+    ) -> Result<()> {
+        update_reserve_config::handler(ctx, config)
+    }
+
+    /// Accrues a reserve's interest to now (permissionless). Emits
+    /// [`events::InterestAccrued`].
+    pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {
+        accrue_interest::handler(ctx)
+    }
+
+    /// Opens obligation number `index` for `owner`. Emits
+    /// [`events::ObligationInitialized`].
+    pub fn init_obligation(ctx: Context<InitObligation>, index: u8) -> Result<()> {
+        init_obligation::handler(ctx, index)
+    }
+
+    /// Deposits `amount` base units as collateral. Emits [`events::Deposited`].
+    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+        deposit::handler(ctx, amount)
+    }
+
+    /// Withdraws `amount` base units of collateral (`u64::MAX`: all).
+    /// Emits [`events::Withdrawn`].
+    pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+        withdraw::handler(ctx, amount)
+    }
+
+    /// Borrows `amount` base units. Emits [`events::Borrowed`].
+    pub fn borrow<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
+        borrow::handler(ctx, amount)
+    }
+
+    /// Repays up to `amount` base units of any obligation's debt (`u64::MAX`:
+    /// all, rounded up). Emits [`events::Repaid`].
+    pub fn repay(ctx: Context<Repay>, amount: u64) -> Result<()> {
+        repay::handler(ctx, amount)
     }
 }

@@ -1,5 +1,28 @@
 //! One instruction per file: its `#[derive(Accounts)]` struct and `handler`.
+//!
+//! Anchor's `#[program]` needs the glob re-exports (it reaches the hidden
+//! client modules that `derive(Accounts)` emits); every file's `handler` is
+//! called by its module path from `lib.rs`, never through the glob.
+#![allow(ambiguous_glob_reexports)]
 
+pub mod accrue_interest;
+pub mod borrow;
+pub mod deposit;
 pub mod init_market;
+pub mod init_obligation;
+pub mod init_reserve;
+pub mod repay;
+pub mod update_market;
+pub mod update_reserve_config;
+pub mod withdraw;
 
+pub use accrue_interest::*;
+pub use borrow::*;
+pub use deposit::*;
 pub use init_market::*;
+pub use init_obligation::*;
+pub use init_reserve::*;
+pub use repay::*;
+pub use update_market::*;
+pub use update_reserve_config::*;
+pub use withdraw::*;

@@ -1,7 +1,13 @@
 //! Account layouts. Zero-copy (`#[account(zero_copy)]`, `repr(C)`), each with a
 //! size assertion and reserved bytes for later fields, so that layouts stay
-//! pinned across upgrades.
+//! pinned across upgrades. Fixed-point fields are stored as
+//! [`crate::engine::fx::WrappedFx`] (alignment 1) so the layout is the same on
+//! the host and on sBPF.
 
 pub mod market;
+pub mod obligation;
+pub mod reserve;
 
 pub use market::*;
+pub use obligation::*;
+pub use reserve::*;

@@ -1,0 +1,421 @@
+//! The margin engine: prices, weights and the health of an obligation.
+//!
+//! An obligation's positions are margined together (cross-margin). Health
+//! compares weighted collateral with weighted debt, both in USD:
+//!
+//! ```text
+//! collateral = sum over collateral positions of tokens * asset_price * weight
+//! debt       = sum over debt positions of tokens * liability_price * borrow_factor
+//! satisfied  <=> debt <= collateral          (health = collateral / debt >= 1)
+//! ```
+//!
+//! Two requirements, kept apart (marginfi's `RequirementType`, `PriceBias`):
+//!
+//! * **Initial** gates borrow and withdraw: weight = LTV; assets at
+//!   `min(spot - conf, ema - ema_conf)`, debt at `max(spot + conf, ema + ema_conf)`.
+//! * **Maintenance** gates liquidation: weight = liquidation threshold; spot
+//!   price for both sides.
+//!
+//! Rounding: collateral values round down, debt values round up.
+//! Units: token amounts in base units, prices as Pyth mantissas with a decimal
+//! exponent, values in USD (`Fx`), weights in bps.
+
+use anchor_lang::prelude::*;
+
+use super::fx::*;
+use super::shares::{debt_for_shares, tokens_for_shares_floor};
+use crate::errors::BallastError;
+
+/// Which requirement a health check applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// LTV with confidence- and EMA-biased prices: gates borrow and withdraw.
+    Initial,
+    /// Liquidation threshold with spot prices: gates liquidation.
+    Maintenance,
+}
+
+/// A validated oracle reading in Pyth's integer form: `value = mantissa *
+/// 10^exponent` USD per whole token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OraclePrice {
+    /// Spot price mantissa (> 0).
+    pub price: i64,
+    /// Spot confidence, same units.
+    pub conf: u64,
+    /// EMA price mantissa (> 0).
+    pub ema_price: i64,
+    /// EMA confidence, same units.
+    pub ema_conf: u64,
+    /// Decimal exponent of all four.
+    pub exponent: i32,
+}
+
+impl OraclePrice {
+    /// Price mantissa used for assets (low side), never negative.
+    pub fn asset_mantissa(&self, req: Requirement) -> i128 {
+        match req {
+            Requirement::Initial => {
+                let spot = self.price as i128 - self.conf as i128;
+                let ema = self.ema_price as i128 - self.ema_conf as i128;
+                spot.min(ema).max(0)
+            }
+            Requirement::Maintenance => self.price as i128,
+        }
+    }
+
+    /// Price mantissa used for liabilities (high side).
+    pub fn liability_mantissa(&self, req: Requirement) -> i128 {
+        match req {
+            Requirement::Initial => {
+                let spot = self.price as i128 + self.conf as i128;
+                let ema = self.ema_price as i128 + self.ema_conf as i128;
+                spot.max(ema)
+            }
+            Requirement::Maintenance => self.price as i128,
+        }
+    }
+
+    /// Spot price in USD per whole token (for events and off-chain display).
+    pub fn spot_usd(&self) -> Result<Fx> {
+        unit_value(self.price as i128, 1, 0, self.exponent, false)
+    }
+}
+
+/// `10^exp` as `Fx`, `exp` in `0..=23` (beyond, `Fx` overflows).
+fn pow10_fx(exp: u32) -> Result<Fx> {
+    if exp <= 19 {
+        return pow10(exp);
+    }
+    pow10(19)?.mul_floor(pow10(exp - 19)?)
+}
+
+/// A weighted price as a fraction `num / den`: USD per token base unit times
+/// `weight_bps / 10,000` = `mantissa * weight_bps / 10^(decimals + 4 - exponent)`.
+/// Kept as a fraction so that values multiply before they divide.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnitPrice {
+    /// `mantissa * weight_bps` (times `10^-scale` when the scale is negative).
+    pub num: Fx,
+    /// `10^scale`, at most `10^23` (larger scales are folded into `num`).
+    pub den: Fx,
+}
+
+impl UnitPrice {
+    /// Builds the weighted price; `ceil` picks the rounding of the rare fold
+    /// of scales above 23 into `num`. Errors: [`BallastError::OracleInvalidPrice`]
+    /// for a negative mantissa, [`BallastError::MathOverflow`].
+    pub fn new(
+        mantissa: i128,
+        weight_bps: u64,
+        decimals: u8,
+        exponent: i32,
+        ceil: bool,
+    ) -> Result<Self> {
+        require!(mantissa >= 0, BallastError::OracleInvalidPrice);
+        let mut num = Fx::checked_from_num(mantissa)
+            .and_then(|m| m.checked_mul_int(weight_bps as i128))
+            .ok_or_else(|| error!(BallastError::MathOverflow))?;
+        // 10^(decimals + 4 - exponent); for Pyth exponents (-12..=0) and SPL
+        // decimals (0..=9) it lies in 4..=25.
+        let scale = decimals as i32 + 4 - exponent;
+        if scale < 0 {
+            num = num
+                .checked_mul_int(10i128.pow((-scale) as u32))
+                .ok_or_else(|| error!(BallastError::MathOverflow))?;
+            return Ok(Self { num, den: FX_ONE });
+        }
+        let mut scale = scale as u32;
+        if scale > 23 {
+            let fold = pow10_fx(scale - 23)?;
+            num = if ceil {
+                num.div_ceil(fold)?
+            } else {
+                num.div_floor(fold)?
+            };
+            scale = 23;
+        }
+        Ok(Self {
+            num,
+            den: pow10_fx(scale)?,
+        })
+    }
+
+    /// `tokens * num / den` rounded down: multiplies first when the product
+    /// fits in `Fx`, else divides first (then `tokens` is large and the
+    /// relative error stays below 1e-9).
+    pub fn value_floor(&self, tokens: Fx) -> Result<Fx> {
+        match tokens.checked_mul(self.num) {
+            Some(p) => p.div_floor(self.den),
+            None => tokens.div_floor(self.den)?.mul_floor(self.num),
+        }
+    }
+
+    /// `tokens * num / den` rounded up (same order of operations).
+    pub fn value_ceil(&self, tokens: Fx) -> Result<Fx> {
+        match tokens.checked_neg().and_then(|n| n.checked_mul(self.num)) {
+            Some(p) => (-p).div_ceil(self.den),
+            None => tokens.div_ceil(self.den)?.mul_ceil(self.num),
+        }
+    }
+}
+
+/// USD value of one token base unit weighted by `weight_bps`, rounded up when
+/// `ceil`, down otherwise (for display and tests; health uses [`UnitPrice`]).
+pub fn unit_value(
+    mantissa: i128,
+    weight_bps: u64,
+    decimals: u8,
+    exponent: i32,
+    ceil: bool,
+) -> Result<Fx> {
+    let p = UnitPrice::new(mantissa, weight_bps, decimals, exponent, ceil)?;
+    if ceil {
+        p.value_ceil(FX_ONE)
+    } else {
+        p.value_floor(FX_ONE)
+    }
+}
+
+/// Risk weights and state of one reserve, as the engine needs them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ReserveView {
+    /// Token decimals of the mint.
+    pub decimals: u8,
+    /// Total supply (liquid + deployed + borrowed - protocol fees), base units.
+    pub supply: Fx,
+    /// Deposit shares outstanding.
+    pub deposit_shares: u64,
+    /// Cumulative borrow index, projected to now.
+    pub borrow_index: Fx,
+    /// Loan-to-value, bps (Initial collateral weight).
+    pub ltv_bps: u16,
+    /// Liquidation threshold, bps (Maintenance collateral weight).
+    pub liquidation_threshold_bps: u16,
+    /// Borrow factor, bps >= 10,000 (debt weight under both requirements).
+    pub borrow_factor_bps: u32,
+}
+
+impl ReserveView {
+    /// Collateral weight under `req`, bps.
+    pub fn collateral_weight_bps(&self, req: Requirement) -> u64 {
+        match req {
+            Requirement::Initial => self.ltv_bps as u64,
+            Requirement::Maintenance => self.liquidation_threshold_bps as u64,
+        }
+    }
+
+    /// Tokens (base units, rounded down) that `shares` deposit shares redeem.
+    pub fn collateral_tokens(&self, shares: u64) -> Result<Fx> {
+        tokens_for_shares_floor(shares, self.supply, self.deposit_shares)
+    }
+
+    /// Debt (base units, rounded up) of `borrow_shares` debt shares.
+    pub fn debt_tokens(&self, borrow_shares: Fx) -> Result<Fx> {
+        debt_for_shares(borrow_shares, self.borrow_index)
+    }
+
+    /// Weighted USD value of `shares` deposit shares, rounded down.
+    pub fn collateral_value(
+        &self,
+        shares: u64,
+        price: &OraclePrice,
+        req: Requirement,
+    ) -> Result<Fx> {
+        let tokens = self.collateral_tokens(shares)?;
+        UnitPrice::new(
+            price.asset_mantissa(req),
+            self.collateral_weight_bps(req),
+            self.decimals,
+            price.exponent,
+            false,
+        )?
+        .value_floor(tokens)
+    }
+
+    /// Weighted USD value of `borrow_shares` debt shares, rounded up.
+    pub fn debt_value(
+        &self,
+        borrow_shares: Fx,
+        price: &OraclePrice,
+        req: Requirement,
+    ) -> Result<Fx> {
+        let tokens = self.debt_tokens(borrow_shares)?;
+        UnitPrice::new(
+            price.liability_mantissa(req),
+            self.borrow_factor_bps as u64,
+            self.decimals,
+            price.exponent,
+            true,
+        )?
+        .value_ceil(tokens)
+    }
+}
+
+/// Weighted collateral and debt of an obligation under one requirement, USD.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Health {
+    /// Sum of weighted collateral values (rounded down).
+    pub collateral: Fx,
+    /// Sum of weighted debt values (rounded up).
+    pub debt: Fx,
+}
+
+impl Health {
+    /// Adds a collateral value.
+    pub fn add_collateral(&mut self, v: Fx) -> Result<()> {
+        self.collateral = self.collateral.add_(v)?;
+        Ok(())
+    }
+
+    /// Adds a debt value.
+    pub fn add_debt(&mut self, v: Fx) -> Result<()> {
+        self.debt = self.debt.add_(v)?;
+        Ok(())
+    }
+
+    /// Whether the requirement holds: `debt <= collateral`.
+    pub fn is_satisfied(&self) -> bool {
+        self.debt <= self.collateral
+    }
+
+    /// `collateral / debt` rounded down, or `None` without debt.
+    pub fn ratio(&self) -> Option<Fx> {
+        if self.debt <= FX_ZERO {
+            return None;
+        }
+        self.collateral.div_floor(self.debt).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sol_price(usd: f64, conf: f64, ema: f64) -> OraclePrice {
+        OraclePrice {
+            price: (usd * 1e8) as i64,
+            conf: (conf * 1e8) as u64,
+            ema_price: (ema * 1e8) as i64,
+            ema_conf: (conf * 1e8) as u64,
+            exponent: -8,
+        }
+    }
+
+    fn view(decimals: u8) -> ReserveView {
+        ReserveView {
+            decimals,
+            supply: fx_u64(1_000_000_000_000),
+            deposit_shares: 1_000_000_000_000,
+            borrow_index: FX_ONE,
+            ltv_bps: 7_500,
+            liquidation_threshold_bps: 8_000,
+            borrow_factor_bps: 10_000,
+        }
+    }
+
+    #[test]
+    fn unit_value_scales_by_decimals_and_exponent() {
+        // $20 SOL, 9 decimals: one lamport is worth 2e-8 USD.
+        let v = unit_value(2_000_000_000, 10_000, 9, -8, false).unwrap();
+        assert!((v.to_num::<f64>() - 2e-8).abs() < 1e-14);
+        // Weighted at 75%.
+        let w = unit_value(2_000_000_000, 7_500, 9, -8, false).unwrap();
+        assert!((w.to_num::<f64>() - 1.5e-8).abs() < 1e-14);
+        let up = unit_value(2_000_000_000, 7_500, 9, -8, true).unwrap();
+        assert!(up >= w && up - w <= Fx::DELTA);
+        // Huge positions take the divide-first path and stay within 1e-9.
+        let p = UnitPrice::new(2_000_000_000, 7_500, 9, -8, false).unwrap();
+        let big = fx_u64(u64::MAX);
+        let v = p.value_floor(big).unwrap().to_num::<f64>();
+        let exact = u64::MAX as f64 * 1.5e-8;
+        assert!(((v - exact) / exact).abs() < 1e-9, "{v} vs {exact}");
+        assert!(p.value_ceil(big).unwrap() >= p.value_floor(big).unwrap());
+        // Positive exponent and large scales are handled.
+        assert!(unit_value(5, 10_000, 0, 2, false).unwrap() == fx_u64(500));
+        assert!(unit_value(1, 10_000, 9, -12, false).is_ok());
+        assert!(unit_value(-1, 10_000, 9, -8, false).is_err());
+    }
+
+    #[test]
+    fn initial_biases_assets_down_and_debt_up() {
+        let p = sol_price(20.0, 0.1, 19.0);
+        assert_eq!(p.asset_mantissa(Requirement::Initial), 1_890_000_000); // ema - conf
+        assert_eq!(p.liability_mantissa(Requirement::Initial), 2_010_000_000); // spot + conf
+        assert_eq!(p.asset_mantissa(Requirement::Maintenance), 2_000_000_000);
+        assert_eq!(
+            p.liability_mantissa(Requirement::Maintenance),
+            2_000_000_000
+        );
+        // A confidence wider than the price clamps the asset price at zero.
+        let wild = sol_price(1.0, 2.0, 1.0);
+        assert_eq!(wild.asset_mantissa(Requirement::Initial), 0);
+    }
+
+    #[test]
+    fn health_under_price_bias() {
+        // 10 SOL collateral at $20 (conf $0.10, EMA $19), 100 USDC debt at $1.
+        let sol = view(9);
+        let usdc = view(6);
+        let psol = sol_price(20.0, 0.1, 19.0);
+        let pusdc = sol_price(1.0, 0.001, 1.0);
+        let mut init = Health::default();
+        init.add_collateral(
+            sol.collateral_value(10_000_000_000, &psol, Requirement::Initial)
+                .unwrap(),
+        )
+        .unwrap();
+        init.add_debt(
+            usdc.debt_value(fx_u64(100_000_000), &pusdc, Requirement::Initial)
+                .unwrap(),
+        )
+        .unwrap();
+        // 10 * 18.9 * 0.75 = 141.75 vs 100 * 1.001 = 100.1, exact to 1e-12.
+        assert!((init.collateral.to_num::<f64>() - 141.75).abs() < 1e-12);
+        assert!((init.debt.to_num::<f64>() - 100.1).abs() < 1e-12);
+        assert!(init.is_satisfied());
+
+        let mut maint = Health::default();
+        maint
+            .add_collateral(
+                sol.collateral_value(10_000_000_000, &psol, Requirement::Maintenance)
+                    .unwrap(),
+            )
+            .unwrap();
+        maint
+            .add_debt(
+                usdc.debt_value(fx_u64(100_000_000), &pusdc, Requirement::Maintenance)
+                    .unwrap(),
+            )
+            .unwrap();
+        // 10 * 20 * 0.8 = 160 vs 100
+        assert_eq!(maint.collateral, fx_u64(160));
+        assert!(maint.collateral > init.collateral && maint.debt < init.debt);
+        let r = maint.ratio().unwrap().to_num::<f64>();
+        assert!((r - 1.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_debt_means_no_ratio_and_satisfied() {
+        let h = Health {
+            collateral: FX_ZERO,
+            debt: FX_ZERO,
+        };
+        assert!(h.is_satisfied());
+        assert!(h.ratio().is_none());
+    }
+
+    #[test]
+    fn borrow_factor_inflates_debt() {
+        let mut v = view(6);
+        let p = sol_price(1.0, 0.0, 1.0);
+        let base = v
+            .debt_value(fx_u64(1_000_000), &p, Requirement::Maintenance)
+            .unwrap();
+        v.borrow_factor_bps = 12_500;
+        let weighted = v
+            .debt_value(fx_u64(1_000_000), &p, Requirement::Maintenance)
+            .unwrap();
+        assert_eq!(weighted, base.mul_ceil(Fx::from_num(1.25)).unwrap());
+    }
+}

@@ -1,0 +1,130 @@
+//! Deposit shares and debt shares.
+//!
+//! * Deposit shares (`u64`, like klend's cTokens) are claims on the reserve's
+//!   supply: `supply = available + borrowed - protocol_fees` token base units.
+//!   The exchange rate is `supply / shares`. Minting rounds shares down,
+//!   redeeming rounds tokens down and burning-for-an-amount rounds shares up,
+//!   so no sequence of deposits and withdrawals lowers the exchange rate.
+//! * Debt shares (`Fx`, Aave's scaled balance): `debt = shares * borrow_index`.
+//!   Borrowing adds `amount / index` rounded up; repaying `x` removes
+//!   `x / index` rounded down; a position's debt is rounded up.
+//!
+//! All amounts are token base units.
+
+use anchor_lang::prelude::*;
+
+use super::fx::*;
+use crate::errors::BallastError;
+
+/// Shares minted for depositing `amount` into a reserve with `supply` and
+/// `total_shares` outstanding, rounded down. The first deposit (no shares
+/// outstanding) mints 1:1. Errors: [`BallastError::ReserveInsolvent`] when
+/// shares exist but the supply is zero.
+pub fn shares_for_deposit(amount: u64, supply: Fx, total_shares: u64) -> Result<u64> {
+    if total_shares == 0 {
+        return Ok(amount);
+    }
+    require!(supply > FX_ZERO, BallastError::ReserveInsolvent);
+    mul_div_floor(amount, total_shares, supply)?.to_floor_u64()
+}
+
+/// Tokens paid out for redeeming `shares`, rounded down.
+pub fn tokens_for_shares_floor(shares: u64, supply: Fx, total_shares: u64) -> Result<Fx> {
+    if shares == 0 {
+        return Ok(FX_ZERO);
+    }
+    require!(
+        total_shares > 0 && shares <= total_shares,
+        BallastError::MathOverflow
+    );
+    // shares * supply / total, multiplying first when it fits.
+    match fx_u64(shares).checked_mul(supply) {
+        Some(p) => p.div_floor(fx_u64(total_shares)),
+        None => fx_u64(shares).mul_floor(supply.div_floor(fx_u64(total_shares))?),
+    }
+}
+
+/// Shares to burn so that `amount` tokens can be paid out, rounded up.
+pub fn shares_for_withdraw_ceil(amount: u64, supply: Fx, total_shares: u64) -> Result<u64> {
+    require!(supply > FX_ZERO, BallastError::ReserveInsolvent);
+    let s = match fx_u64(amount).checked_mul(fx_u64(total_shares)) {
+        Some(p) => p.div_ceil(supply)?,
+        None => fx_u64(amount).mul_ceil(fx_u64(total_shares).div_ceil(supply)?)?,
+    };
+    s.to_ceil_u64()
+}
+
+/// `a * b / c` rounded down, multiplying first when the product fits.
+fn mul_div_floor(a: u64, b: u64, c: Fx) -> Result<Fx> {
+    match fx_u64(a).checked_mul(fx_u64(b)) {
+        Some(p) => p.div_floor(c),
+        None => fx_u64(a).mul_floor(fx_u64(b).div_floor(c)?),
+    }
+}
+
+/// Debt shares added by borrowing `amount` at `index`, rounded up.
+pub fn debt_shares_for_borrow(amount: u64, index: Fx) -> Result<Fx> {
+    fx_u64(amount).div_ceil(index)
+}
+
+/// Debt shares removed by repaying `amount` at `index`, rounded down.
+pub fn debt_shares_for_repay(amount: u64, index: Fx) -> Result<Fx> {
+    fx_u64(amount).div_floor(index)
+}
+
+/// Debt in token base units of `shares` at `index`, rounded up (as fractional
+/// `Fx`; the amount to repay all is its ceiling as an integer).
+pub fn debt_for_shares(shares: Fx, index: Fx) -> Result<Fx> {
+    shares.mul_ceil(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_deposit_is_one_to_one() {
+        assert_eq!(shares_for_deposit(1_000, FX_ZERO, 0).unwrap(), 1_000);
+    }
+
+    #[test]
+    fn shares_round_down_and_burns_round_up() {
+        // supply 1,000.5 tokens for 1,000 shares: rate 1.0005.
+        let supply = Fx::from_num(1_000.5);
+        assert_eq!(shares_for_deposit(3, supply, 1_000).unwrap(), 2); // 2.9985 -> 2
+        assert_eq!(
+            tokens_for_shares_floor(999, supply, 1_000)
+                .unwrap()
+                .to_floor_u64()
+                .unwrap(),
+            999
+        ); // 999.4995
+        assert_eq!(
+            shares_for_withdraw_ceil(1_000, supply, 1_000).unwrap(),
+            1_000
+        ); // 999.5 -> 1000
+        assert_eq!(shares_for_withdraw_ceil(1, supply, 1_000).unwrap(), 1);
+    }
+
+    #[test]
+    fn insolvent_reserve_refuses_deposits() {
+        assert!(shares_for_deposit(10, FX_ZERO, 5).is_err());
+        assert!(shares_for_withdraw_ceil(10, FX_ZERO, 5).is_err());
+    }
+
+    #[test]
+    fn large_amounts_do_not_overflow() {
+        let supply = fx_u64(u64::MAX / 2);
+        let s = shares_for_deposit(u64::MAX / 4, supply, u64::MAX / 2).unwrap();
+        assert!(s <= u64::MAX / 4 && s >= u64::MAX / 4 - 1_000_000);
+    }
+
+    #[test]
+    fn debt_shares_round_against_the_borrower() {
+        let index = Fx::from_num(1.1);
+        let s = debt_shares_for_borrow(100, index).unwrap();
+        assert!(debt_for_shares(s, index).unwrap() >= fx_u64(100));
+        let r = debt_shares_for_repay(100, index).unwrap();
+        assert!(r <= s);
+    }
+}

@@ -1,0 +1,101 @@
+//! `deposit`: tokens into a reserve, deposit shares (collateral) to the
+//! owner's obligation. Needs no oracle and works while the market is paused:
+//! adding collateral only ever de-risks.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::engine::fx::*;
+use crate::engine::shares::shares_for_deposit;
+use crate::errors::BallastError;
+use crate::events::Deposited;
+use crate::state::*;
+
+/// Accounts of `deposit`.
+#[derive(Accounts)]
+pub struct Deposit<'info> {
+    /// The obligation's owner; signs the transfer from `user_token_account`.
+    /// Only the owner may add positions (others could fill the slots).
+    pub owner: Signer<'info>,
+    /// The market.
+    pub market: AccountLoader<'info, Market>,
+    /// The reserve deposited into.
+    #[account(
+        mut,
+        has_one = market @ BallastError::ReserveAccountMismatch,
+        has_one = mint @ BallastError::ReserveAccountMismatch,
+        has_one = liquidity_vault @ BallastError::ReserveAccountMismatch,
+        has_one = token_program @ BallastError::ReserveAccountMismatch
+    )]
+    pub reserve: AccountLoader<'info, Reserve>,
+    /// The obligation credited. Only this program creates `Obligation`
+    /// accounts, so owner + discriminator + `has_one` pin it.
+    #[account(
+        mut,
+        has_one = market @ BallastError::ReserveAccountMismatch,
+        has_one = owner @ BallastError::ReserveAccountMismatch
+    )]
+    pub obligation: AccountLoader<'info, Obligation>,
+    /// The reserve's mint.
+    pub mint: InterfaceAccount<'info, Mint>,
+    /// The reserve's liquidity vault.
+    #[account(mut)]
+    pub liquidity_vault: InterfaceAccount<'info, TokenAccount>,
+    /// Source of the tokens.
+    #[account(mut, token::mint = mint, token::token_program = token_program)]
+    pub user_token_account: InterfaceAccount<'info, TokenAccount>,
+    /// The reserve's token program.
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+/// Deposits `amount` base units. Errors: [`BallastError::ZeroAmount`],
+/// [`BallastError::DepositCapExceeded`], [`BallastError::DepositTooSmall`],
+/// [`BallastError::ReserveInsolvent`], [`BallastError::ObligationFull`].
+pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    require!(amount > 0, BallastError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let shares = {
+        let mut reserve = ctx.accounts.reserve.load_mut()?;
+        reserve.accrue_interest(now)?;
+        let supply = reserve.supply()?;
+        require!(
+            supply.add_(fx_u64(amount))? <= fx_u64(reserve.config.deposit_cap),
+            BallastError::DepositCapExceeded
+        );
+        let shares = shares_for_deposit(amount, supply, reserve.deposit_shares)?;
+        require!(shares > 0, BallastError::DepositTooSmall);
+        reserve.available_amount = reserve
+            .available_amount
+            .checked_add(amount)
+            .ok_or(error!(BallastError::MathOverflow))?;
+        reserve.deposit_shares = reserve
+            .deposit_shares
+            .checked_add(shares)
+            .ok_or(error!(BallastError::MathOverflow))?;
+
+        let mut obligation = ctx.accounts.obligation.load_mut()?;
+        let i = obligation.find_or_open(&ctx.accounts.reserve.key(), PositionKind::Collateral)?;
+        let p = &mut obligation.positions[i];
+        p.deposit_shares = p
+            .deposit_shares
+            .checked_add(shares)
+            .ok_or(error!(BallastError::MathOverflow))?;
+        shares
+    };
+    let a = &ctx.accounts;
+    crate::token::transfer_in(
+        &a.token_program,
+        &a.user_token_account,
+        &a.mint,
+        &a.liquidity_vault,
+        &a.owner,
+        amount,
+    )?;
+    emit!(Deposited {
+        reserve: a.reserve.key(),
+        obligation: a.obligation.key(),
+        amount,
+        shares,
+    });
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! `update_market`: the admin changes the admin, the risk authority or the
+//! pause flag.
+
+use anchor_lang::prelude::*;
+
+use crate::errors::BallastError;
+use crate::events::MarketUpdated;
+use crate::state::Market;
+
+/// Arguments of `update_market`; `None` leaves a field as it is.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpdateMarketParams {
+    /// New admin.
+    pub admin: Option<Pubkey>,
+    /// New risk authority.
+    pub risk_authority: Option<Pubkey>,
+    /// New pause flag.
+    pub paused: Option<bool>,
+}
+
+/// Accounts of `update_market`.
+#[derive(Accounts)]
+pub struct UpdateMarket<'info> {
+    /// The market's current admin.
+    pub admin: Signer<'info>,
+    /// The market.
+    #[account(mut, has_one = admin @ BallastError::NotMarketAdmin)]
+    pub market: AccountLoader<'info, Market>,
+}
+
+/// Applies `params` and emits [`MarketUpdated`].
+pub fn handler(ctx: Context<UpdateMarket>, params: UpdateMarketParams) -> Result<()> {
+    let mut market = ctx.accounts.market.load_mut()?;
+    if let Some(a) = params.admin {
+        market.admin = a;
+    }
+    if let Some(r) = params.risk_authority {
+        market.risk_authority = r;
+    }
+    if let Some(p) = params.paused {
+        market.paused = u8::from(p);
+    }
+    emit!(MarketUpdated {
+        market: ctx.accounts.market.key(),
+        admin: market.admin,
+        risk_authority: market.risk_authority,
+        paused: market.is_paused(),
+    });
+    Ok(())
+}

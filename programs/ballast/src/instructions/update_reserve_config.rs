@@ -1,0 +1,51 @@
+//! `update_reserve_config`: the admin changes a reserve's configuration and
+//! oracle. Interest is accrued first, so the old curve applies up to now.
+
+use anchor_lang::prelude::*;
+
+use crate::errors::BallastError;
+use crate::events::ReserveConfigUpdated;
+use crate::state::*;
+
+/// Accounts of `update_reserve_config`.
+#[derive(Accounts)]
+pub struct UpdateReserveConfig<'info> {
+    /// The market's admin.
+    pub admin: Signer<'info>,
+    /// The market.
+    #[account(has_one = admin @ BallastError::NotMarketAdmin)]
+    pub market: AccountLoader<'info, Market>,
+    /// The reserve.
+    #[account(mut, has_one = market @ BallastError::ReserveAccountMismatch)]
+    pub reserve: AccountLoader<'info, Reserve>,
+    /// CHECK: checked in the handler: owned by the Pyth receiver program,
+    /// decodes as a `PriceUpdateV2` carrying the new feed id.
+    pub oracle: UncheckedAccount<'info>,
+}
+
+/// Validates and applies `config`; emits [`ReserveConfigUpdated`].
+///
+/// Errors: [`BallastError::NotMarketAdmin`], [`BallastError::InvalidRateCurve`],
+/// [`BallastError::InvalidReserveConfig`], oracle decode errors,
+/// [`BallastError::OracleFeedMismatch`].
+pub fn handler(ctx: Context<UpdateReserveConfig>, config: ReserveConfig) -> Result<()> {
+    config.validate()?;
+    let update = crate::oracle::decode(&ctx.accounts.oracle.to_account_info())?;
+    require!(
+        update.price_message.feed_id == config.oracle_feed_id,
+        BallastError::OracleFeedMismatch
+    );
+    let now = Clock::get()?.unix_timestamp;
+    let mut reserve = ctx.accounts.reserve.load_mut()?;
+    reserve.accrue_interest(now)?;
+    let old = reserve.config;
+    reserve.config = config;
+    reserve.oracle = ctx.accounts.oracle.key();
+    emit!(ReserveConfigUpdated {
+        reserve: ctx.accounts.reserve.key(),
+        oracle: reserve.oracle,
+        old,
+        new: config,
+    });
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! An obligation: one borrower's collateral and debt positions in a market,
+//! margined together.
+
+use anchor_lang::prelude::*;
+use bytemuck::{Pod, Zeroable};
+
+use crate::engine::fx::*;
+use crate::errors::BallastError;
+
+/// Seed of an obligation PDA: `[OBLIGATION_SEED, market, owner, [index]]`, so
+/// that one owner (a wallet or a program's PDA) can hold up to 256.
+pub const OBLIGATION_SEED: &[u8] = b"obligation";
+/// Position slots per obligation, collateral and debt in any mix.
+pub const MAX_POSITIONS: usize = 8;
+
+/// What a position slot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PositionKind {
+    /// Free slot.
+    Empty = 0,
+    /// Deposit shares of a reserve, counted as collateral.
+    Collateral = 1,
+    /// Debt shares of a reserve.
+    Debt = 2,
+}
+
+/// One position. 80 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize)]
+#[repr(C)]
+pub struct Position {
+    /// The reserve; default when the slot is empty.
+    pub reserve: Pubkey,
+    /// [`PositionKind`] as `u8`.
+    pub kind: u8,
+    /// Padding; zero.
+    pub _padding: [u8; 7],
+    /// Collateral: deposit shares of the reserve.
+    pub deposit_shares: u64,
+    /// Debt: debt shares (`Fx`); debt = shares * the reserve's borrow index.
+    pub borrow_shares: WrappedFx,
+    /// Reserved; zero.
+    pub _reserved: [u8; 16],
+}
+
+impl Position {
+    /// The slot's kind (unknown values read as empty).
+    pub fn kind(&self) -> PositionKind {
+        match self.kind {
+            1 => PositionKind::Collateral,
+            2 => PositionKind::Debt,
+            _ => PositionKind::Empty,
+        }
+    }
+}
+
+/// An obligation. Zero-copy; 8-byte discriminator + [`Obligation::SIZE`].
+#[account(zero_copy)]
+#[repr(C)]
+pub struct Obligation {
+    /// The market.
+    pub market: Pubkey,
+    /// The owner: signs deposit, withdraw and borrow. May be a program's PDA.
+    pub owner: Pubkey,
+    /// Index in the PDA seeds.
+    pub index: u8,
+    /// Bump of the PDA.
+    pub bump: u8,
+    /// Padding; zero.
+    pub _padding0: [u8; 6],
+    /// Position slots.
+    pub positions: [Position; MAX_POSITIONS],
+    /// Reserved for later fields; zero.
+    pub _reserved: [u8; 256],
+}
+
+impl Obligation {
+    /// Size of the account data after the discriminator, in bytes.
+    pub const SIZE: usize = 32 + 32 + 8 + MAX_POSITIONS * 80 + 256;
+
+    /// Index of the `kind` position in `reserve`, if any.
+    pub fn find(&self, reserve: &Pubkey, kind: PositionKind) -> Option<usize> {
+        self.positions
+            .iter()
+            .position(|p| p.kind() == kind && p.reserve == *reserve)
+    }
+
+    /// Index of the `kind` position in `reserve`, opening one in a free slot
+    /// if needed. Errors: [`BallastError::ObligationFull`].
+    pub fn find_or_open(&mut self, reserve: &Pubkey, kind: PositionKind) -> Result<usize> {
+        if let Some(i) = self.find(reserve, kind) {
+            return Ok(i);
+        }
+        let i = self
+            .positions
+            .iter()
+            .position(|p| p.kind() == PositionKind::Empty)
+            .ok_or(error!(BallastError::ObligationFull))?;
+        self.positions[i] = Position::zeroed();
+        self.positions[i].reserve = *reserve;
+        self.positions[i].kind = kind as u8;
+        Ok(i)
+    }
+
+    /// Frees slot `i` if it holds nothing.
+    pub fn close_if_empty(&mut self, i: usize) {
+        let p = &self.positions[i];
+        let empty = match p.kind() {
+            PositionKind::Collateral => p.deposit_shares == 0,
+            PositionKind::Debt => p.borrow_shares.get() <= FX_ZERO,
+            PositionKind::Empty => true,
+        };
+        if empty {
+            self.positions[i] = Position::zeroed();
+        }
+    }
+
+    /// Whether any debt position is open.
+    pub fn has_debt(&self) -> bool {
+        self.positions
+            .iter()
+            .any(|p| p.kind() == PositionKind::Debt)
+    }
+
+    /// The distinct reserves of the open positions, in slot order of first
+    /// appearance: the order in which health checks expect their
+    /// (reserve, oracle) pairs. Returns the keys and their count.
+    pub fn health_reserves(&self) -> ([Pubkey; MAX_POSITIONS], usize) {
+        let mut keys = [Pubkey::default(); MAX_POSITIONS];
+        let mut n = 0;
+        for p in &self.positions {
+            if p.kind() != PositionKind::Empty && !keys[..n].contains(&p.reserve) {
+                keys[n] = p.reserve;
+                n += 1;
+            }
+        }
+        (keys, n)
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<Position>() == 80);
+const _: () = assert!(core::mem::size_of::<Obligation>() == Obligation::SIZE);

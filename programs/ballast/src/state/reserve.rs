@@ -1,0 +1,232 @@
+//! A reserve: one mint's pool within a market, its balance sheet and its
+//! risk configuration.
+
+use anchor_lang::prelude::*;
+use bytemuck::{Pod, Zeroable};
+
+use crate::engine::fx::*;
+use crate::engine::health::ReserveView;
+use crate::engine::rates::{compound_growth, utilization, RateCurve};
+use crate::errors::BallastError;
+
+/// Seed of a reserve PDA: `[RESERVE_SEED, market, mint]` (one reserve per mint).
+pub const RESERVE_SEED: &[u8] = b"reserve";
+/// Seed of a reserve's liquidity vault: `[LIQUIDITY_VAULT_SEED, reserve]`.
+pub const LIQUIDITY_VAULT_SEED: &[u8] = b"liquidity";
+/// Seed of a reserve's insurance vault: `[INSURANCE_VAULT_SEED, reserve]`.
+pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance";
+
+/// Highest borrow factor: 50,000 bps (5x).
+pub const MAX_BORROW_FACTOR_BPS: u32 = 50_000;
+/// Longest acceptable oracle max age, seconds (one day).
+pub const MAX_ORACLE_AGE_SECS: u32 = 86_400;
+
+/// The admin's configuration of a reserve. Also the argument of
+/// `init_reserve` and `update_reserve_config`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize)]
+#[repr(C)]
+pub struct ReserveConfig {
+    /// Pyth feed id the oracle account must carry.
+    pub oracle_feed_id: [u8; 32],
+    /// Deposit cap: the most the reserve's supply may reach by deposits, token
+    /// base units (0 disables deposits).
+    pub deposit_cap: u64,
+    /// Borrow cap: the most the reserve's total debt may reach by borrows,
+    /// token base units (0 disables borrows).
+    pub borrow_cap: u64,
+    /// Oldest acceptable oracle price, seconds (1..=86,400).
+    pub oracle_max_age_secs: u32,
+    /// Borrow factor, bps (10,000..=50,000): debt in this reserve counts
+    /// `borrow_factor / 10,000` times its value under both requirements.
+    pub borrow_factor_bps: u32,
+    /// Widest acceptable oracle confidence, bps of price (1..=10,000).
+    pub oracle_max_conf_bps: u16,
+    /// Loan-to-value, bps (0..liquidation threshold): Initial collateral weight.
+    pub loan_to_value_bps: u16,
+    /// Liquidation threshold, bps (LTV..10,000): Maintenance collateral weight.
+    pub liquidation_threshold_bps: u16,
+    /// Share of interest that goes to the protocol, bps (0..=10,000).
+    pub reserve_factor_bps: u16,
+    /// Highest utilisation a new borrow may leave, bps (1..=10,000).
+    pub max_utilization_bps: u16,
+    /// Padding; zero.
+    pub _padding: [u8; 6],
+    /// Utilisation -> borrow APR curve.
+    pub rate_curve: RateCurve,
+}
+
+impl ReserveConfig {
+    /// Checks every field's range. Errors: [`BallastError::InvalidRateCurve`]
+    /// for the curve, [`BallastError::InvalidReserveConfig`] otherwise.
+    pub fn validate(&self) -> Result<()> {
+        self.rate_curve.validate()?;
+        let bps = BPS as u16;
+        require!(
+            self.oracle_max_age_secs >= 1 && self.oracle_max_age_secs <= MAX_ORACLE_AGE_SECS,
+            BallastError::InvalidReserveConfig
+        );
+        require!(
+            self.oracle_max_conf_bps >= 1 && self.oracle_max_conf_bps <= bps,
+            BallastError::InvalidReserveConfig
+        );
+        require!(
+            self.loan_to_value_bps < self.liquidation_threshold_bps
+                && self.liquidation_threshold_bps < bps,
+            BallastError::InvalidReserveConfig
+        );
+        require!(
+            self.borrow_factor_bps >= BPS as u32 && self.borrow_factor_bps <= MAX_BORROW_FACTOR_BPS,
+            BallastError::InvalidReserveConfig
+        );
+        require!(
+            self.reserve_factor_bps <= bps,
+            BallastError::InvalidReserveConfig
+        );
+        require!(
+            self.max_utilization_bps >= 1 && self.max_utilization_bps <= bps,
+            BallastError::InvalidReserveConfig
+        );
+        require!(self._padding == [0; 6], BallastError::InvalidReserveConfig);
+        Ok(())
+    }
+}
+
+/// A reserve. Zero-copy; 8-byte discriminator + [`Reserve::SIZE`].
+///
+/// Balance sheet, in token base units:
+/// * assets = `available_amount` (the liquidity vault's balance, exactly) +
+///   borrowed (`borrow_shares * borrow_index`);
+/// * liabilities = depositors' claims = `supply()` = assets - protocol fees,
+///   spread over `deposit_shares`;
+/// * equity = `protocol_fees` + the insurance vault.
+#[account(zero_copy)]
+#[repr(C)]
+pub struct Reserve {
+    /// The market this reserve belongs to.
+    pub market: Pubkey,
+    /// The token mint.
+    pub mint: Pubkey,
+    /// The mint's token program (SPL Token or Token-2022).
+    pub token_program: Pubkey,
+    /// Liquidity vault (PDA `[LIQUIDITY_VAULT_SEED, reserve]`, owned by the
+    /// market authority).
+    pub liquidity_vault: Pubkey,
+    /// Insurance vault (PDA `[INSURANCE_VAULT_SEED, reserve]`).
+    pub insurance_vault: Pubkey,
+    /// The Pyth `PriceUpdateV2` account for this mint.
+    pub oracle: Pubkey,
+    /// Tokens in the liquidity vault, base units. Equal to the vault's balance
+    /// (donations to the vault are ignored: they cannot move the exchange rate).
+    pub available_amount: u64,
+    /// Deposit shares outstanding (sum over all obligations).
+    pub deposit_shares: u64,
+    /// Debt shares outstanding (sum over all obligations): debt = shares * index.
+    pub borrow_shares: WrappedFx,
+    /// Cumulative borrow index, 1 at creation, grows by continuous compounding.
+    pub borrow_index: WrappedFx,
+    /// Interest owed to the protocol, token base units (fractional).
+    pub protocol_fees: WrappedFx,
+    /// Unix time (seconds) of the last interest accrual.
+    pub last_update_ts: i64,
+    /// Decimals of the mint.
+    pub mint_decimals: u8,
+    /// Bump of this reserve's PDA.
+    pub bump: u8,
+    /// Bump of the liquidity vault PDA.
+    pub liquidity_vault_bump: u8,
+    /// Bump of the insurance vault PDA.
+    pub insurance_vault_bump: u8,
+    /// Padding; zero.
+    pub _padding0: [u8; 4],
+    /// The admin's configuration.
+    pub config: ReserveConfig,
+    /// Reserved for later fields (risk state, liquidity band, limiter); zero.
+    pub _reserved: [u8; 1024],
+}
+
+impl Reserve {
+    /// Size of the account data after the discriminator, in bytes.
+    pub const SIZE: usize =
+        6 * 32 + 8 + 8 + 3 * 16 + 8 + 4 + 4 + core::mem::size_of::<ReserveConfig>() + 1024;
+
+    /// Debt outstanding, base units, rounded up.
+    pub fn borrowed(&self) -> Result<Fx> {
+        self.borrow_shares.get().mul_ceil(self.borrow_index.get())
+    }
+
+    /// Depositors' claims (supply), base units: available + borrowed -
+    /// protocol fees, never negative. Borrowed is rounded down here: the
+    /// claims side of the balance sheet is valued low.
+    pub fn supply(&self) -> Result<Fx> {
+        let borrowed = self
+            .borrow_shares
+            .get()
+            .mul_floor(self.borrow_index.get())?;
+        let s = fx_u64(self.available_amount)
+            .add_(borrowed)?
+            .sub_(self.protocol_fees.get())?;
+        Ok(s.max(FX_ZERO))
+    }
+
+    /// Utilisation = borrowed / (available + borrowed - fees), rounded up.
+    pub fn utilization(&self) -> Result<Fx> {
+        let borrowed = self.borrowed()?;
+        let supply = fx_u64(self.available_amount)
+            .add_(borrowed)?
+            .sub_(self.protocol_fees.get())?;
+        utilization(borrowed, supply)
+    }
+
+    /// Borrow APR at the current utilisation (fraction per year).
+    pub fn borrow_rate(&self) -> Result<Fx> {
+        self.config.rate_curve.borrow_rate(self.utilization()?)
+    }
+
+    /// The borrow index projected to `now` without writing it.
+    pub fn projected_borrow_index(&self, now: i64) -> Result<Fx> {
+        let dt = now.saturating_sub(self.last_update_ts).max(0) as u64;
+        let index = self.borrow_index.get();
+        if dt == 0 || self.borrow_shares.get() == FX_ZERO {
+            return Ok(index);
+        }
+        index.mul_ceil(compound_growth(self.borrow_rate()?, dt)?)
+    }
+
+    /// Accrues interest up to `now` (unix seconds): grows the borrow index,
+    /// credits `reserve_factor` of the new interest to the protocol (rounded
+    /// up) and the rest to depositors. Returns the new interest, base units.
+    pub fn accrue_interest(&mut self, now: i64) -> Result<Fx> {
+        let dt = now.saturating_sub(self.last_update_ts).max(0) as u64;
+        if dt == 0 {
+            return Ok(FX_ZERO);
+        }
+        let before = self.borrowed()?;
+        let new_index = self.projected_borrow_index(now)?;
+        self.borrow_index.set(new_index);
+        self.last_update_ts = now;
+        let after = self.borrowed()?;
+        let interest = after.sub_(before)?.max(FX_ZERO);
+        if interest > FX_ZERO {
+            let fee = interest.mul_ceil(fx_bps_ceil(self.config.reserve_factor_bps as u64)?)?;
+            self.protocol_fees.set(self.protocol_fees.get().add_(fee)?);
+        }
+        Ok(interest)
+    }
+
+    /// The engine's view of this reserve with its index projected to `now`.
+    pub fn view(&self, now: i64) -> Result<ReserveView> {
+        Ok(ReserveView {
+            decimals: self.mint_decimals,
+            supply: self.supply()?,
+            deposit_shares: self.deposit_shares,
+            borrow_index: self.projected_borrow_index(now)?,
+            ltv_bps: self.config.loan_to_value_bps,
+            liquidation_threshold_bps: self.config.liquidation_threshold_bps,
+            borrow_factor_bps: self.config.borrow_factor_bps,
+        })
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<Reserve>() == Reserve::SIZE);
+const _: () = assert!(core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96);
+const _: () = assert!(core::mem::size_of::<RateCurve>() == 96);
