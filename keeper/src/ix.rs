@@ -1,29 +1,123 @@
 //! Instruction builders, one per Ballast instruction, made from the program
 //! crate's own `accounts::` and `instruction::` types (never hand-written
 //! discriminators), so that a layout change in the program is a compile
-//! error here.
+//! error here. Also the PDA derivations and the health remaining-accounts.
 
 use anchor_lang::{InstructionData, ToAccountMetas};
-use ballast::instructions::InitMarketParams;
+use ballast::instructions::{InitMarketParams, UpdateMarketParams};
+use ballast::state::{
+    Obligation, ReserveConfig, INSURANCE_VAULT_SEED, LIQUIDITY_VAULT_SEED, MARKET_AUTHORITY_SEED,
+    OBLIGATION_SEED, RESERVE_SEED,
+};
 use solana_address::Address;
-use solana_instruction::Instruction;
+use solana_instruction::{AccountMeta, Instruction};
 
 /// Builds an [`Instruction`] for the Ballast program from its Anchor
-/// account struct and instruction data.
-pub fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+/// account struct and instruction data, plus `remaining` accounts.
+pub fn build(
+    accounts: impl ToAccountMetas,
+    data: impl InstructionData,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    let mut metas = accounts.to_account_metas(None);
+    metas.extend(remaining);
     Instruction {
         program_id: ballast::ID,
-        accounts: accounts.to_account_metas(None),
+        accounts: metas,
         data: data.data(),
     }
 }
 
 /// The market authority PDA `[MARKET_AUTHORITY_SEED, market]` and its bump.
 pub fn market_authority(market: &Address) -> (Address, u8) {
+    Address::find_program_address(&[MARKET_AUTHORITY_SEED, market.as_ref()], &ballast::ID)
+}
+
+/// The reserve PDA of `mint` in `market`.
+pub fn reserve_address(market: &Address, mint: &Address) -> Address {
     Address::find_program_address(
-        &[ballast::state::MARKET_AUTHORITY_SEED, market.as_ref()],
+        &[RESERVE_SEED, market.as_ref(), mint.as_ref()],
         &ballast::ID,
     )
+    .0
+}
+
+/// The liquidity vault PDA of `reserve`.
+pub fn liquidity_vault(reserve: &Address) -> Address {
+    Address::find_program_address(&[LIQUIDITY_VAULT_SEED, reserve.as_ref()], &ballast::ID).0
+}
+
+/// The insurance vault PDA of `reserve`.
+pub fn insurance_vault(reserve: &Address) -> Address {
+    Address::find_program_address(&[INSURANCE_VAULT_SEED, reserve.as_ref()], &ballast::ID).0
+}
+
+/// The obligation PDA `[OBLIGATION_SEED, market, owner, [index]]`.
+pub fn obligation_address(market: &Address, owner: &Address, index: u8) -> Address {
+    Address::find_program_address(
+        &[OBLIGATION_SEED, market.as_ref(), owner.as_ref(), &[index]],
+        &ballast::ID,
+    )
+    .0
+}
+
+/// The addresses an instruction on a reserve needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReserveKeys {
+    /// The market.
+    pub market: Address,
+    /// The reserve PDA.
+    pub reserve: Address,
+    /// The mint.
+    pub mint: Address,
+    /// The mint's token program.
+    pub token_program: Address,
+    /// The liquidity vault PDA.
+    pub liquidity_vault: Address,
+    /// The insurance vault PDA.
+    pub insurance_vault: Address,
+    /// The Pyth `PriceUpdateV2` account.
+    pub oracle: Address,
+}
+
+impl ReserveKeys {
+    /// Derives every address of the reserve of `mint` in `market`.
+    pub fn derive(
+        market: &Address,
+        mint: &Address,
+        token_program: &Address,
+        oracle: &Address,
+    ) -> Self {
+        let reserve = reserve_address(market, mint);
+        Self {
+            market: *market,
+            reserve,
+            mint: *mint,
+            token_program: *token_program,
+            liquidity_vault: liquidity_vault(&reserve),
+            insurance_vault: insurance_vault(&reserve),
+            oracle: *oracle,
+        }
+    }
+}
+
+/// The health remaining accounts of `obligation`: for each distinct reserve
+/// of its open positions, in slot order, the reserve then its oracle
+/// (`oracle_of(reserve)`), read-only.
+pub fn health_accounts(
+    obligation: &Obligation,
+    oracle_of: impl Fn(&Address) -> Address,
+) -> Vec<AccountMeta> {
+    let (keys, n) = obligation.health_reserves();
+    keys[..n]
+        .iter()
+        .flat_map(|r| {
+            [
+                AccountMeta::new_readonly(*r, false),
+                AccountMeta::new_readonly(oracle_of(r), false),
+            ]
+        })
+        .collect()
 }
 
 /// `init_market`: `admin` signs and pays; `market` is a fresh keypair that
@@ -36,5 +130,190 @@ pub fn init_market(admin: &Address, market: &Address, params: InitMarketParams) 
             system_program: anchor_lang::system_program::ID,
         },
         ballast::instruction::InitMarket { params },
+        vec![],
+    )
+}
+
+/// `update_market`, signed by the admin.
+pub fn update_market(admin: &Address, market: &Address, params: UpdateMarketParams) -> Instruction {
+    build(
+        ballast::accounts::UpdateMarket {
+            admin: *admin,
+            market: *market,
+        },
+        ballast::instruction::UpdateMarket { params },
+        vec![],
+    )
+}
+
+/// `init_reserve`, signed by the admin, who pays.
+pub fn init_reserve(admin: &Address, keys: &ReserveKeys, config: ReserveConfig) -> Instruction {
+    build(
+        ballast::accounts::InitReserve {
+            admin: *admin,
+            market: keys.market,
+            mint: keys.mint,
+            reserve: keys.reserve,
+            market_authority: market_authority(&keys.market).0,
+            liquidity_vault: keys.liquidity_vault,
+            insurance_vault: keys.insurance_vault,
+            oracle: keys.oracle,
+            token_program: keys.token_program,
+            system_program: anchor_lang::system_program::ID,
+        },
+        ballast::instruction::InitReserve { config },
+        vec![],
+    )
+}
+
+/// `update_reserve_config`, signed by the admin.
+pub fn update_reserve_config(
+    admin: &Address,
+    keys: &ReserveKeys,
+    config: ReserveConfig,
+) -> Instruction {
+    build(
+        ballast::accounts::UpdateReserveConfig {
+            admin: *admin,
+            market: keys.market,
+            reserve: keys.reserve,
+            oracle: keys.oracle,
+        },
+        ballast::instruction::UpdateReserveConfig { config },
+        vec![],
+    )
+}
+
+/// `accrue_interest` on `reserve` (permissionless).
+pub fn accrue_interest(reserve: &Address) -> Instruction {
+    build(
+        ballast::accounts::AccrueInterest { reserve: *reserve },
+        ballast::instruction::AccrueInterest {},
+        vec![],
+    )
+}
+
+/// `init_obligation` number `index` for `owner` (signs), paid by `payer`.
+pub fn init_obligation(
+    payer: &Address,
+    owner: &Address,
+    market: &Address,
+    index: u8,
+) -> Instruction {
+    build(
+        ballast::accounts::InitObligation {
+            payer: *payer,
+            owner: *owner,
+            market: *market,
+            obligation: obligation_address(market, owner, index),
+            system_program: anchor_lang::system_program::ID,
+        },
+        ballast::instruction::InitObligation { index },
+        vec![],
+    )
+}
+
+/// `deposit` of `amount` base units from `user_token_account` (owned by
+/// `owner`, who signs) into `obligation`.
+pub fn deposit(
+    owner: &Address,
+    keys: &ReserveKeys,
+    obligation: &Address,
+    user_token_account: &Address,
+    amount: u64,
+) -> Instruction {
+    build(
+        ballast::accounts::Deposit {
+            owner: *owner,
+            market: keys.market,
+            reserve: keys.reserve,
+            obligation: *obligation,
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+        },
+        ballast::instruction::Deposit { amount },
+        vec![],
+    )
+}
+
+/// `withdraw` of `amount` base units (`u64::MAX`: all) to
+/// `user_token_account`; `health` from [`health_accounts`] when the
+/// obligation has debt.
+pub fn withdraw(
+    owner: &Address,
+    keys: &ReserveKeys,
+    obligation: &Address,
+    user_token_account: &Address,
+    amount: u64,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        ballast::accounts::Withdraw {
+            owner: *owner,
+            market: keys.market,
+            market_authority: market_authority(&keys.market).0,
+            reserve: keys.reserve,
+            obligation: *obligation,
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+        },
+        ballast::instruction::Withdraw { amount },
+        health,
+    )
+}
+
+/// `borrow` of `amount` base units to `user_token_account`; `health` must
+/// list the obligation's reserves after the borrow (including this one).
+pub fn borrow(
+    owner: &Address,
+    keys: &ReserveKeys,
+    obligation: &Address,
+    user_token_account: &Address,
+    amount: u64,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        ballast::accounts::Borrow {
+            owner: *owner,
+            market: keys.market,
+            market_authority: market_authority(&keys.market).0,
+            reserve: keys.reserve,
+            obligation: *obligation,
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+        },
+        ballast::instruction::Borrow { amount },
+        health,
+    )
+}
+
+/// `repay` of up to `amount` base units (`u64::MAX`: all) from
+/// `user_token_account`, signed by `repayer`.
+pub fn repay(
+    repayer: &Address,
+    keys: &ReserveKeys,
+    obligation: &Address,
+    user_token_account: &Address,
+    amount: u64,
+) -> Instruction {
+    build(
+        ballast::accounts::Repay {
+            repayer: *repayer,
+            market: keys.market,
+            reserve: keys.reserve,
+            obligation: *obligation,
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+        },
+        ballast::instruction::Repay { amount },
+        vec![],
     )
 }
