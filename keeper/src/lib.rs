@@ -9,11 +9,17 @@
 //! * [`embedded`]: LiteSVM running the real `ballast.so` (the default backend,
 //!   used by `replay` and by the integration tests).
 //! * [`ix`]: instruction builders.
+//! * [`prices`]: candle CSV reader (the `shared/data` files and Binance kline
+//!   dumps).
+//! * [`vol`]: volatility estimators (EWMA, rolling realised, GARCH(1,1)) and
+//!   [`vol::latest_sigma`], behind `ballast-keeper vol`.
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod embedded;
 pub mod ix;
+pub mod prices;
+pub mod vol;
 
 /// The program id the keeper talks to by default.
 pub fn program_id() -> anchor_lang::prelude::Pubkey {
