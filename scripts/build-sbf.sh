@@ -15,7 +15,9 @@ NIGHTLY=nightly-2026-10-26
 LINKER_VERSION=0.2.6
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT_DIR=$ROOT/target/deploy
-SO=$OUT_DIR/ballast.so
+# BALLAST_SBF_FEATURES (e.g. cu-trace) builds a variant; BALLAST_SO_OUT moves it.
+FEATURES=${BALLAST_SBF_FEATURES:-}
+SO=$(realpath -m "${BALLAST_SO_OUT:-$OUT_DIR/ballast.so}")
 mkdir -p "$OUT_DIR"
 
 say() { printf '[build-sbf] %s\n' "$*" >&2; }
@@ -32,7 +34,8 @@ MSG
 
 if [ "${BALLAST_SBF_ROUTE:-auto}" != nightly ] && command -v cargo-build-sbf >/dev/null 2>&1; then
   say "using cargo build-sbf (platform-tools)"
-  cargo build-sbf --manifest-path "$ROOT/programs/ballast/Cargo.toml" --sbf-out-dir "$OUT_DIR"
+  cargo build-sbf --manifest-path "$ROOT/programs/ballast/Cargo.toml" --sbf-out-dir "$OUT_DIR" \
+    ${BALLAST_SBF_FEATURES:+--features "$BALLAST_SBF_FEATURES"}
   exit 0
 fi
 
@@ -91,10 +94,11 @@ CARGO_PROFILE_RELEASE_LTO=fat \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 CARGO_PROFILE_RELEASE_PANIC=abort \
   "$TC_DIR/bin/cargo" build -Z build-std=std,panic_abort -Z json-target-spec \
-    --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf" -p ballast >&2 \
+    --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf${FEATURES:+-$FEATURES}" -p ballast \
+    ${FEATURES:+--features "$FEATURES"} >&2 \
   || { say "FAILED: compiling the program for sBPF (see errors above)"; exit 1; }
 
-BUILT=$ROOT/target/sbpf/sbpf-solana-solana/release/libballast.so
+BUILT=$ROOT/target/sbpf${FEATURES:+-$FEATURES}/sbpf-solana-solana/release/libballast.so
 [ -f "$BUILT" ] || { say "FAILED: $BUILT was not produced"; exit 1; }
 if ! cmp -s "$BUILT" "$SO"; then cp "$BUILT" "$SO"; fi
 # ELF e_machine at offset 18: 0xF7 = EM_BPF (eBPF/SBF).

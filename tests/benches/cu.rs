@@ -1,35 +1,99 @@
 //! Compute-unit benchmark: runs each instruction of the real `ballast.so` in
 //! LiteSVM in a stated scenario and writes `target/bench/cu.json` (instruction
-//! name -> compute units) and `target/bench/cu-scenarios.json` (name ->
-//! scenario), then prints both. CU counts are deterministic for a given `.so`,
-//! so one run per scenario is the measurement (the median of identical runs).
+//! name -> compute units), `target/bench/cu-scenarios.json` (name ->
+//! scenario) and `target/bench/health_curve.json` (positions -> borrow CU),
+//! then prints them.
+//!
+//! CU counts are deterministic for a given `.so` and scenario; each figure is
+//! the median over 5 independent runs (fresh VM, fresh keys), which also
+//! absorbs the few CU that PDA bump searches vary by.
 
 use std::collections::BTreeMap;
 
 use ballast::instructions::InitMarketParams;
 use ballast_tests::*;
 
-struct Bench {
-    cu: BTreeMap<&'static str, u64>,
-    scenarios: BTreeMap<&'static str, &'static str>,
+const RUNS: usize = 5;
+/// Seconds between the setup and the measured instruction: every measured
+/// instruction accrues one hour of interest on the reserve it touches and
+/// projects one hour on the others (the realistic, more expensive path).
+const DT: i64 = 3_600;
+
+fn median(mut v: Vec<u64>) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
 }
 
-impl Bench {
-    fn record(&mut self, name: &'static str, scenario: &'static str, samples: &mut [u64]) {
-        samples.sort_unstable();
-        let median = samples[samples.len() / 2];
-        self.cu.insert(name, median);
-        self.scenarios.insert(name, scenario);
+/// A market with SOL ($20, 9 dp) and ETH ($2,000, 8 dp) collateral and USDC
+/// ($1, 6 dp) debt: the borrower's obligation holds 2 collateral and 1 debt
+/// position; a supplier provides the USDC.
+struct Scenario {
+    ctx: TestContext,
+    reserves: Vec<TestReserve>,
+    prices: Vec<f64>,
+    user: Keypair,
+    obligation: Address,
+    token_accounts: Vec<Address>,
+}
+
+impl Scenario {
+    fn new(extra_collateral: usize) -> Self {
+        let mut ctx = TestContext::new();
+        let m = ctx.setup_market();
+        let usdc = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+        let mut reserves = vec![usdc];
+        let mut prices = vec![1.0];
+        for i in 0..extra_collateral {
+            let (dp, px) = if i % 2 == 0 { (9, 20.0) } else { (8, 2_000.0) };
+            reserves.push(ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, dp, px, test_config([0; 32])));
+            prices.push(px);
+        }
+        let (supplier, s_ta) = ctx.user_with_tokens(&usdc, usdc.units(10_000_000.0));
+        let so = ctx.open_obligation(&supplier, &m.market, 0);
+        ctx.deposit(&supplier, &usdc, &so, &s_ta, usdc.units(10_000_000.0));
+
+        let user = ctx.funded_user(10);
+        let obligation = ctx.open_obligation(&user, &m.market, 0);
+        let mut token_accounts =
+            vec![ctx.token_account_for(&usdc, &user.pubkey(), usdc.units(1_000.0))];
+        for r in reserves.clone().iter().skip(1) {
+            let ta = ctx.token_account_for(r, &user.pubkey(), r.units(1_000.0));
+            ctx.deposit(&user, r, &obligation, &ta, r.units(100.0));
+            token_accounts.push(ta);
+        }
+        Self {
+            ctx,
+            reserves,
+            prices,
+            user,
+            obligation,
+            token_accounts,
+        }
+    }
+
+    fn warp(&mut self) {
+        self.ctx.warp_seconds(DT);
+        for (r, p) in self.reserves.clone().iter().zip(self.prices.clone()) {
+            self.ctx.set_price(r, p, p * 0.001);
+        }
+    }
+
+    fn send(&mut self, label: &str, ix: solana_instruction::Instruction) -> u64 {
+        let user = self.user.insecure_clone();
+        self.ctx.ok(label, &[ix], &[&user])
     }
 }
 
 fn main() {
-    let mut bench = Bench {
-        cu: BTreeMap::new(),
-        scenarios: BTreeMap::new(),
+    let mut cu: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut scenarios: BTreeMap<&str, String> = BTreeMap::new();
+    let mut record = |name: &'static str, scenario: String, samples: Vec<u64>| {
+        cu.insert(name, median(samples));
+        scenarios.insert(name, scenario);
     };
 
-    let mut samples: Vec<u64> = (0..5)
+    // init_market
+    let samples = (0..RUNS)
         .map(|_| {
             let mut ctx = TestContext::new();
             let admin = ctx.funded_user(10);
@@ -45,22 +109,158 @@ fn main() {
             expect_ok(ctx.chain.send(&[ix], &[&admin, &market]))
         })
         .collect();
-    bench.record(
+    record(
         "init_market",
-        "create a market account (keypair, 8 + Market::SIZE bytes) and derive the authority PDA bump",
-        &mut samples,
+        "create a market (keypair account) and find its authority PDA bump".into(),
+        samples,
+    );
+
+    // The four user instructions, each on an obligation with 2 collateral + 1 debt.
+    let (mut dep, mut wd, mut bor, mut rep) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..RUNS {
+        let mut s = Scenario::new(2);
+        let (usdc, sol) = (s.reserves[0], s.reserves[1]);
+        // Open the debt position: 2 collateral + 1 debt from here on.
+        s.warp();
+        let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+        let ix = ix::borrow(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            usdc.units(500.0),
+            health,
+        );
+        s.send("borrow(open)", ix);
+
+        s.warp();
+        let ix = ix::deposit(
+            &s.user.pubkey(),
+            &sol.keys,
+            &s.obligation,
+            &s.token_accounts[1],
+            sol.units(1.0),
+        );
+        dep.push(s.send("deposit", ix));
+
+        s.warp();
+        let health = s.ctx.health_accounts(&s.obligation, &[]);
+        let ix = ix::withdraw(
+            &s.user.pubkey(),
+            &sol.keys,
+            &s.obligation,
+            &s.token_accounts[1],
+            sol.units(1.0),
+            health,
+        );
+        wd.push(s.send("withdraw", ix));
+
+        s.warp();
+        let health = s.ctx.health_accounts(&s.obligation, &[]);
+        let ix = ix::borrow(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            usdc.units(100.0),
+            health,
+        );
+        bor.push(s.send("borrow", ix));
+
+        s.warp();
+        let ix = ix::repay(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            usdc.units(50.0),
+        );
+        rep.push(s.send("repay", ix));
+    }
+    let base = "obligation with 2 collateral (SOL, ETH) and 1 debt (USDC) position; 1 h since the reserve's last accrual";
+    record(
+        "deposit",
+        format!("{base}; adds SOL to the existing SOL position (no oracle)"),
+        dep,
+    );
+    record(
+        "withdraw",
+        format!("{base}; withdraws SOL, Initial health check over 3 reserves + 3 oracles"),
+        wd,
+    );
+    record(
+        "borrow",
+        format!("{base}; borrows more USDC, Initial health check over 3 reserves + 3 oracles"),
+        bor,
+    );
+    record(
+        "repay",
+        format!("{base}; partial USDC repay (no oracle)"),
+        rep,
+    );
+
+    // Marginal health cost: borrow CU with 1..=7 collateral positions + 1 debt
+    // (2..=8 positions in all), each collateral in its own reserve.
+    let mut curve: BTreeMap<usize, u64> = BTreeMap::new();
+    for collateral in 1..=7 {
+        let samples = (0..3)
+            .map(|_| {
+                let mut s = Scenario::new(collateral);
+                let usdc = s.reserves[0];
+                s.warp();
+                let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+                let ix = ix::borrow(
+                    &s.user.pubkey(),
+                    &usdc.keys,
+                    &s.obligation,
+                    &s.token_accounts[0],
+                    usdc.units(10.0),
+                    health,
+                );
+                s.send("borrow(open)", ix);
+                s.warp();
+                let health = s.ctx.health_accounts(&s.obligation, &[]);
+                let ix = ix::borrow(
+                    &s.user.pubkey(),
+                    &usdc.keys,
+                    &s.obligation,
+                    &s.token_accounts[0],
+                    usdc.units(10.0),
+                    health,
+                );
+                s.send("borrow", ix)
+            })
+            .collect();
+        curve.insert(collateral + 1, median(samples));
+    }
+    let steps: Vec<u64> = curve
+        .values()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| w[1].saturating_sub(*w[0]))
+        .collect();
+    record(
+        "health_per_position",
+        format!(
+            "median marginal CU of one more collateral position (own reserve + oracle) in a borrow's Initial health check, positions 2..=8; borrow CU by positions: {curve:?}"
+        ),
+        steps,
     );
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&root).expect("create target/bench");
-    let cu = serde_json::to_string_pretty(&bench.cu).unwrap();
-    std::fs::write(root.join("cu.json"), format!("{cu}\n")).expect("write cu.json");
-    let sc = serde_json::to_string_pretty(&bench.scenarios).unwrap();
+    let cu_json = serde_json::to_string_pretty(&cu).unwrap();
+    std::fs::write(root.join("cu.json"), format!("{cu_json}\n")).expect("write cu.json");
+    let sc = serde_json::to_string_pretty(&scenarios).unwrap();
     std::fs::write(root.join("cu-scenarios.json"), format!("{sc}\n"))
         .expect("write cu-scenarios.json");
-    println!("{:<22} {:>8}  scenario", "instruction", "CU");
-    for (name, cu) in &bench.cu {
-        println!("{name:<22} {cu:>8}  {}", bench.scenarios[name]);
+    let hc = serde_json::to_string_pretty(&curve).unwrap();
+    std::fs::write(root.join("health_curve.json"), format!("{hc}\n"))
+        .expect("write health_curve.json");
+
+    println!("\n{:<22} {:>8}  scenario", "instruction", "CU");
+    for (name, v) in &cu {
+        println!("{name:<22} {v:>8}  {}", scenarios[name]);
     }
-    println!("\ntarget/bench/cu.json:\n{cu}");
+    println!("\ntarget/bench/cu.json:\n{cu_json}");
 }

@@ -34,6 +34,7 @@ pub fn obligation_health<'info>(
     );
     let mut loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS] = [None; MAX_POSITIONS];
     for i in 0..n {
+        crate::cu_trace!("health: pair start");
         let reserve_info = &remaining[2 * i];
         require_keys_eq!(
             *reserve_info.key,
@@ -44,8 +45,11 @@ pub fn obligation_health<'info>(
             .map_err(|_| error!(BallastError::HealthReserveInvalid))?;
         let reserve = loader.load()?;
         require_keys_eq!(reserve.market, *market, BallastError::HealthReserveInvalid);
+        crate::cu_trace!("health: reserve loaded");
         let price = crate::oracle::load_price(&remaining[2 * i + 1], &reserve, now)?;
+        crate::cu_trace!("health: price loaded");
         loaded[i] = Some((reserve.view(now)?, price));
+        crate::cu_trace!("health: view built");
     }
     let mut health = Health::default();
     for p in obligation.positions.iter() {
@@ -60,6 +64,7 @@ pub fn obligation_health<'info>(
         let (view, price) = loaded[i]
             .as_ref()
             .ok_or(error!(BallastError::HealthAccountsMismatch))?;
+        crate::cu_trace!("health: value start");
         match kind {
             PositionKind::Collateral => {
                 health.add_collateral(view.collateral_value(p.deposit_shares, price, req)?)?
@@ -69,6 +74,7 @@ pub fn obligation_health<'info>(
             }
             PositionKind::Empty => {}
         }
+        crate::cu_trace!("health: value done");
     }
     Ok(health)
 }

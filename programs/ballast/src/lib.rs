@@ -23,6 +23,27 @@ use solana_compiler_builtins as _;
 
 use anchor_lang::prelude::*;
 
+/// Profiling aid: with the `cu-trace` feature on sBPF, logs `$label` and the
+/// remaining compute units; otherwise expands to nothing.
+#[macro_export]
+macro_rules! cu_trace {
+    ($label:literal, $value:expr) => {
+        #[cfg(all(feature = "cu-trace", target_os = "solana"))]
+        {
+            let _ = core::hint::black_box(&$value);
+        }
+        $crate::cu_trace!($label);
+    };
+    ($label:literal) => {
+        #[cfg(all(feature = "cu-trace", target_os = "solana"))]
+        {
+            anchor_lang::prelude::msg!($label);
+            // SAFETY: a syscall without arguments that only logs.
+            unsafe { solana_define_syscall::definitions::sol_log_compute_units_() }
+        }
+    };
+}
+
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod engine;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]

@@ -84,6 +84,20 @@ pub trait FxExt: Sized {
     fn div_floor(self, rhs: Fx) -> Result<Fx>;
     /// `self / rhs` rounded toward positive infinity; fails on `rhs == 0`.
     fn div_ceil(self, rhs: Fx) -> Result<Fx>;
+    /// `self * m` for an integer `m`, exact.
+    fn mul_int(self, m: i128) -> Result<Fx>;
+    /// `self / d` for an integer `d`, rounded toward negative infinity.
+    /// Much cheaper on sBPF than `Fx / Fx` (an `i128` division instead of a
+    /// 256-by-128-bit one).
+    fn div_int_floor(self, d: i128) -> Result<Fx>;
+    /// `self / d` for an integer `d`, rounded toward positive infinity.
+    fn div_int_ceil(self, d: i128) -> Result<Fx>;
+    /// `self * m / d` (integers `m`, `d`) rounded down: multiplies first when
+    /// the product fits, else divides first (then `self * m` is huge and the
+    /// relative error is tiny).
+    fn mul_div_int_floor(self, m: i128, d: i128) -> Result<Fx>;
+    /// `self * m / d` rounded up (same order of operations).
+    fn mul_div_int_ceil(self, m: i128, d: i128) -> Result<Fx>;
     /// Largest `u64` <= `self`; fails when negative or too large.
     fn to_floor_u64(self) -> Result<u64>;
     /// Smallest `u64` >= `self`; fails when negative or too large.
@@ -141,6 +155,34 @@ impl FxExt for Fx {
         }
     }
     #[inline]
+    fn mul_int(self, m: i128) -> Result<Fx> {
+        mul_i128(self.to_bits(), m)
+            .map(Fx::from_bits)
+            .ok_or_else(overflow)
+    }
+    #[inline]
+    fn div_int_floor(self, d: i128) -> Result<Fx> {
+        div_bits(self.to_bits(), d, false).map(Fx::from_bits)
+    }
+    #[inline]
+    fn div_int_ceil(self, d: i128) -> Result<Fx> {
+        div_bits(self.to_bits(), d, true).map(Fx::from_bits)
+    }
+    #[inline]
+    fn mul_div_int_floor(self, m: i128, d: i128) -> Result<Fx> {
+        match mul_i128(self.to_bits(), m) {
+            Some(p) => div_bits(p, d, false).map(Fx::from_bits),
+            None => self.div_int_floor(d)?.mul_int(m),
+        }
+    }
+    #[inline]
+    fn mul_div_int_ceil(self, m: i128, d: i128) -> Result<Fx> {
+        match mul_i128(self.to_bits(), m) {
+            Some(p) => div_bits(p, d, true).map(Fx::from_bits),
+            None => self.div_int_ceil(d)?.mul_int(m),
+        }
+    }
+    #[inline]
     fn to_floor_u64(self) -> Result<u64> {
         self.checked_floor()
             .and_then(|v| v.checked_to_num::<u64>())
@@ -170,6 +212,68 @@ fn div_magnitude(a: Fx, b: Fx) -> Result<(Fx, bool, bool)> {
     Ok((q, exact, negative))
 }
 
+/// `a * b` or `None` on overflow, for `i128`. Works on magnitudes in 64-bit
+/// limbs: at most two widening `u64 x u64` products (`__multi3`, fast on
+/// sBPF); `i128::checked_mul` (`__muloti4`) costs well over a thousand CU
+/// there.
+#[inline]
+pub fn mul_i128(a: i128, b: i128) -> Option<i128> {
+    let p = mul_u128(a.unsigned_abs(), b.unsigned_abs())?;
+    let negative = (a < 0) != (b < 0);
+    if negative {
+        if p > i128::MIN.unsigned_abs() {
+            return None;
+        }
+        Some((p as i128).wrapping_neg())
+    } else {
+        i128::try_from(p).ok()
+    }
+}
+
+/// `a * b` or `None` on overflow, for `u128`, in 64-bit limbs.
+#[inline]
+pub fn mul_u128(a: u128, b: u128) -> Option<u128> {
+    let (ah, al) = ((a >> 64) as u64, a as u64);
+    let (bh, bl) = ((b >> 64) as u64, b as u64);
+    if ah != 0 && bh != 0 {
+        return None;
+    }
+    let low = (al as u128) * (bl as u128);
+    // At most one of the cross terms is non-zero.
+    let cross = (ah as u128) * (bl as u128) + (al as u128) * (bh as u128);
+    if cross >> 64 != 0 {
+        return None;
+    }
+    low.checked_add(cross << 64)
+}
+
+/// Integer division of raw bits with the rounding asked for.
+///
+/// Divides magnitudes as `u128`: on sBPF `solana-compiler-builtins` supplies a
+/// fast `__udivti3` (and `__multi3`), while signed `i128` division falls back
+/// to a generic shift-and-subtract routine costing about 20 CU per quotient
+/// bit. The remainder comes from one wrapping multiplication.
+#[inline]
+fn div_bits(n: i128, d: i128, ceil: bool) -> Result<i128> {
+    if d == 0 {
+        return Err(overflow());
+    }
+    let (na, da) = (n.unsigned_abs(), d.unsigned_abs());
+    let qa = na / da;
+    let inexact = na != qa.wrapping_mul(da);
+    let negative = n != 0 && (n < 0) != (d < 0);
+    // Round the magnitude up when the true quotient lies beyond it in the
+    // direction asked for: away from zero for ceil of a positive or floor of
+    // a negative quotient.
+    let qa = if inexact && (ceil != negative) {
+        qa + 1
+    } else {
+        qa
+    };
+    let q = i128::try_from(qa).map_err(|_| overflow())?;
+    Ok(if negative { -q } else { q })
+}
+
 /// `v` as `Fx` (exact for every `u64`).
 #[inline]
 pub fn fx_u64(v: u64) -> Fx {
@@ -179,18 +283,30 @@ pub fn fx_u64(v: u64) -> Fx {
 /// `bps / 10,000` rounded down, e.g. 7,500 bps -> 0.75.
 #[inline]
 pub fn fx_bps_floor(bps: u64) -> Result<Fx> {
-    fx_u64(bps).div_floor(fx_u64(BPS))
+    fx_u64(bps).div_int_floor(BPS as i128)
 }
 
 /// `bps / 10,000` rounded up.
 #[inline]
 pub fn fx_bps_ceil(bps: u64) -> Result<Fx> {
-    fx_u64(bps).div_ceil(fx_u64(BPS))
+    fx_u64(bps).div_int_ceil(BPS as i128)
 }
 
-/// `10^exp` as `Fx` for `exp` in `0..=19`; fails above.
-pub fn pow10(exp: u32) -> Result<Fx> {
-    10u64.checked_pow(exp).map(fx_u64).ok_or_else(overflow)
+/// Powers of ten as `i128`, `POW10[k] = 10^k` for `k` in `0..=38`.
+static POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut k = 1;
+    while k < 39 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// `10^exp` as an integer for `exp` in `0..=38` (a table lookup); fails above.
+#[inline]
+pub fn pow10(exp: u32) -> Result<i128> {
+    POW10.get(exp as usize).copied().ok_or_else(overflow)
 }
 
 #[cfg(test)]
@@ -239,6 +355,75 @@ mod tests {
     }
 
     #[test]
+    fn integer_division_rounds_by_sign() {
+        let third = fx(1.0).div_floor(fx(3.0)).unwrap();
+        assert_eq!(fx(1.0).div_int_floor(3).unwrap(), third);
+        assert_eq!(fx(1.0).div_int_ceil(3).unwrap(), third + Fx::DELTA);
+        assert_eq!(fx(-1.0).div_int_floor(3).unwrap(), -third - Fx::DELTA);
+        assert_eq!(fx(-1.0).div_int_ceil(3).unwrap(), -third);
+        assert_eq!(fx(6.0).div_int_ceil(3).unwrap(), fx(2.0));
+        assert!(fx(1.0).div_int_floor(0).is_err());
+        // mul_div agrees with the Fx path and falls back on overflow.
+        assert_eq!(
+            fx(10.0).mul_div_int_floor(7, 3).unwrap(),
+            fx(70.0).div_floor(fx(3.0)).unwrap()
+        );
+        assert_eq!(
+            fx(10.0).mul_div_int_ceil(7, 3).unwrap(),
+            fx(70.0).div_ceil(fx(3.0)).unwrap()
+        );
+        let big = fx_u64(u64::MAX);
+        let v = big
+            .mul_div_int_floor(1_000_000_000_000_000_000, 1_000_000_000_000_000_000)
+            .unwrap();
+        assert!(v <= big && big - v < fx(1e-6) * big);
+    }
+
+    #[test]
+    fn limb_multiply_agrees_with_checked_mul() {
+        let vals: [u128; 8] = [
+            0,
+            1,
+            u64::MAX as u128,
+            (u64::MAX as u128) + 1,
+            1 << 100,
+            u128::MAX,
+            3 << 63,
+            12_345_678_901_234_567_890,
+        ];
+        for a in vals {
+            for b in vals {
+                assert_eq!(mul_u128(a, b), a.checked_mul(b), "{a} * {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_multiply_agrees_with_checked_mul() {
+        let vals = [
+            0i128,
+            1,
+            -1,
+            u64::MAX as i128,
+            -(u64::MAX as i128),
+            (u64::MAX as i128) + 1,
+            i128::MAX,
+            i128::MIN,
+            i128::MIN + 1,
+            1 << 100,
+            -(1 << 100),
+            1 << 63,
+            3_037_000_499,
+            -9_223_372_036_854_775_808,
+        ];
+        for a in vals {
+            for b in vals {
+                assert_eq!(mul_i128(a, b), a.checked_mul(b), "{a} * {b}");
+            }
+        }
+    }
+
+    #[test]
     fn conversions_round_as_named() {
         assert_eq!(fx(2.0000001).to_floor_u64().unwrap(), 2);
         assert_eq!(fx(2.0000001).to_ceil_u64().unwrap(), 3);
@@ -253,8 +438,8 @@ mod tests {
         assert!(Fx::MAX.mul_ceil(fx(2.0)).is_err());
         assert!(FX_ONE.div_floor(FX_ZERO).is_err());
         assert!(FX_ONE.div_ceil(FX_ZERO).is_err());
-        assert!(pow10(20).is_err());
-        assert_eq!(pow10(19).unwrap(), fx_u64(10_000_000_000_000_000_000));
+        assert!(pow10(39).is_err());
+        assert_eq!(pow10(19).unwrap(), 10_000_000_000_000_000_000);
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //!
 //! Rounding: collateral values round down, debt values round up.
 //! Units: token amounts in base units, prices as Pyth mantissas with a decimal
-//! exponent, values in USD (`Fx`), weights in bps.
+//! exponent, weights in bps, values in micro-USD (`Fx`, 10^-6 USD, see
+//! [`VALUE_DECIMALS`]).
 
 use anchor_lang::prelude::*;
 
@@ -75,88 +76,54 @@ impl OraclePrice {
             Requirement::Maintenance => self.price as i128,
         }
     }
-
-    /// Spot price in USD per whole token (for events and off-chain display).
-    pub fn spot_usd(&self) -> Result<Fx> {
-        unit_value(self.price as i128, 1, 0, self.exponent, false)
-    }
 }
 
-/// `10^exp` as `Fx`, `exp` in `0..=23` (beyond, `Fx` overflows).
-fn pow10_fx(exp: u32) -> Result<Fx> {
-    if exp <= 19 {
-        return pow10(exp);
-    }
-    pow10(19)?.mul_floor(pow10(exp - 19)?)
-}
+/// Values are in units of `10^-VALUE_DECIMALS` USD (micro-USD). The unit
+/// is free (health compares collateral with debt in the same unit); this one
+/// keeps the divisor of [`UnitPrice`] below 2^64 for every real feed, where
+/// `u128` division is fast on sBPF, and still spans 6e17 USD.
+pub const VALUE_DECIMALS: i32 = 6;
 
-/// A weighted price as a fraction `num / den`: USD per token base unit times
-/// `weight_bps / 10,000` = `mantissa * weight_bps / 10^(decimals + 4 - exponent)`.
-/// Kept as a fraction so that values multiply before they divide.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// A weighted price as a fraction of integers `num / den`: micro-USD per
+/// token base unit times `weight_bps / 10,000` = `mantissa * weight_bps /
+/// 10^(decimals + 4 - exponent - VALUE_DECIMALS)`. Kept as integers so that a value costs one
+/// `i128` multiplication and one `i128` division on sBPF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnitPrice {
     /// `mantissa * weight_bps` (times `10^-scale` when the scale is negative).
-    pub num: Fx,
-    /// `10^scale`, at most `10^23` (larger scales are folded into `num`).
-    pub den: Fx,
+    pub num: i128,
+    /// `10^scale`.
+    pub den: i128,
 }
 
 impl UnitPrice {
-    /// Builds the weighted price; `ceil` picks the rounding of the rare fold
-    /// of scales above 23 into `num`. Errors: [`BallastError::OracleInvalidPrice`]
+    /// Builds the weighted price. Errors: [`BallastError::OracleInvalidPrice`]
     /// for a negative mantissa, [`BallastError::MathOverflow`].
-    pub fn new(
-        mantissa: i128,
-        weight_bps: u64,
-        decimals: u8,
-        exponent: i32,
-        ceil: bool,
-    ) -> Result<Self> {
+    pub fn new(mantissa: i128, weight_bps: u64, decimals: u8, exponent: i32) -> Result<Self> {
         require!(mantissa >= 0, BallastError::OracleInvalidPrice);
-        let mut num = Fx::checked_from_num(mantissa)
-            .and_then(|m| m.checked_mul_int(weight_bps as i128))
-            .ok_or_else(|| error!(BallastError::MathOverflow))?;
-        // 10^(decimals + 4 - exponent); for Pyth exponents (-12..=0) and SPL
-        // decimals (0..=9) it lies in 4..=25.
-        let scale = decimals as i32 + 4 - exponent;
+        let overflow = || error!(BallastError::MathOverflow);
+        let num = mul_i128(mantissa, weight_bps as i128).ok_or_else(overflow)?;
+        // 10^(decimals + 4 - exponent - 6); for Pyth exponents (-12..=0) and
+        // SPL decimals (0..=9) it lies in -2..=19.
+        let scale = decimals as i32 + 4 - exponent - VALUE_DECIMALS;
         if scale < 0 {
-            num = num
-                .checked_mul_int(10i128.pow((-scale) as u32))
-                .ok_or_else(|| error!(BallastError::MathOverflow))?;
-            return Ok(Self { num, den: FX_ONE });
-        }
-        let mut scale = scale as u32;
-        if scale > 23 {
-            let fold = pow10_fx(scale - 23)?;
-            num = if ceil {
-                num.div_ceil(fold)?
-            } else {
-                num.div_floor(fold)?
-            };
-            scale = 23;
+            let num = mul_i128(num, pow10(scale.unsigned_abs())?).ok_or_else(overflow)?;
+            return Ok(Self { num, den: 1 });
         }
         Ok(Self {
             num,
-            den: pow10_fx(scale)?,
+            den: pow10(scale as u32)?,
         })
     }
 
-    /// `tokens * num / den` rounded down: multiplies first when the product
-    /// fits in `Fx`, else divides first (then `tokens` is large and the
-    /// relative error stays below 1e-9).
+    /// `tokens * num / den` rounded down.
     pub fn value_floor(&self, tokens: Fx) -> Result<Fx> {
-        match tokens.checked_mul(self.num) {
-            Some(p) => p.div_floor(self.den),
-            None => tokens.div_floor(self.den)?.mul_floor(self.num),
-        }
+        tokens.mul_div_int_floor(self.num, self.den)
     }
 
-    /// `tokens * num / den` rounded up (same order of operations).
+    /// `tokens * num / den` rounded up.
     pub fn value_ceil(&self, tokens: Fx) -> Result<Fx> {
-        match tokens.checked_neg().and_then(|n| n.checked_mul(self.num)) {
-            Some(p) => (-p).div_ceil(self.den),
-            None => tokens.div_ceil(self.den)?.mul_ceil(self.num),
-        }
+        tokens.mul_div_int_ceil(self.num, self.den)
     }
 }
 
@@ -169,7 +136,7 @@ pub fn unit_value(
     exponent: i32,
     ceil: bool,
 ) -> Result<Fx> {
-    let p = UnitPrice::new(mantissa, weight_bps, decimals, exponent, ceil)?;
+    let p = UnitPrice::new(mantissa, weight_bps, decimals, exponent)?;
     if ceil {
         p.value_ceil(FX_ONE)
     } else {
@@ -228,7 +195,6 @@ impl ReserveView {
             self.collateral_weight_bps(req),
             self.decimals,
             price.exponent,
-            false,
         )?
         .value_floor(tokens)
     }
@@ -246,7 +212,6 @@ impl ReserveView {
             self.borrow_factor_bps as u64,
             self.decimals,
             price.exponent,
-            true,
         )?
         .value_ceil(tokens)
     }
@@ -316,23 +281,23 @@ mod tests {
 
     #[test]
     fn unit_value_scales_by_decimals_and_exponent() {
-        // $20 SOL, 9 decimals: one lamport is worth 2e-8 USD.
+        // $20 SOL, 9 decimals: one lamport is worth 2e-8 USD = 0.02 micro-USD.
         let v = unit_value(2_000_000_000, 10_000, 9, -8, false).unwrap();
-        assert!((v.to_num::<f64>() - 2e-8).abs() < 1e-14);
+        assert!((v.to_num::<f64>() - 2e-2).abs() < 1e-14);
         // Weighted at 75%.
         let w = unit_value(2_000_000_000, 7_500, 9, -8, false).unwrap();
-        assert!((w.to_num::<f64>() - 1.5e-8).abs() < 1e-14);
+        assert!((w.to_num::<f64>() - 1.5e-2).abs() < 1e-14);
         let up = unit_value(2_000_000_000, 7_500, 9, -8, true).unwrap();
         assert!(up >= w && up - w <= Fx::DELTA);
         // Huge positions take the divide-first path and stay within 1e-9.
-        let p = UnitPrice::new(2_000_000_000, 7_500, 9, -8, false).unwrap();
+        let p = UnitPrice::new(2_000_000_000, 7_500, 9, -8).unwrap();
         let big = fx_u64(u64::MAX);
         let v = p.value_floor(big).unwrap().to_num::<f64>();
-        let exact = u64::MAX as f64 * 1.5e-8;
+        let exact = u64::MAX as f64 * 1.5e-2;
         assert!(((v - exact) / exact).abs() < 1e-9, "{v} vs {exact}");
         assert!(p.value_ceil(big).unwrap() >= p.value_floor(big).unwrap());
         // Positive exponent and large scales are handled.
-        assert!(unit_value(5, 10_000, 0, 2, false).unwrap() == fx_u64(500));
+        assert!(unit_value(5, 10_000, 0, 2, false).unwrap() == fx_u64(500_000_000));
         assert!(unit_value(1, 10_000, 9, -12, false).is_ok());
         assert!(unit_value(-1, 10_000, 9, -8, false).is_err());
     }
@@ -370,9 +335,9 @@ mod tests {
                 .unwrap(),
         )
         .unwrap();
-        // 10 * 18.9 * 0.75 = 141.75 vs 100 * 1.001 = 100.1, exact to 1e-12.
-        assert!((init.collateral.to_num::<f64>() - 141.75).abs() < 1e-12);
-        assert!((init.debt.to_num::<f64>() - 100.1).abs() < 1e-12);
+        // 10 * 18.9 * 0.75 = $141.75 vs 100 * 1.001 = $100.1, in micro-USD.
+        assert_eq!(init.collateral, fx_u64(141_750_000));
+        assert_eq!(init.debt, fx_u64(100_100_000));
         assert!(init.is_satisfied());
 
         let mut maint = Health::default();
@@ -389,7 +354,7 @@ mod tests {
             )
             .unwrap();
         // 10 * 20 * 0.8 = 160 vs 100
-        assert_eq!(maint.collateral, fx_u64(160));
+        assert_eq!(maint.collateral, fx_u64(160_000_000));
         assert!(maint.collateral > init.collateral && maint.debt < init.debt);
         let r = maint.ratio().unwrap().to_num::<f64>();
         assert!((r - 1.6).abs() < 1e-9);

@@ -141,10 +141,11 @@ impl RateCurve {
             );
             if u_bps <= u1 {
                 let (r0, r1) = (lo.borrow_rate_bps as u64, hi.borrow_rate_bps as u64);
-                let slope_part = fx_u64(r1 - r0)
-                    .mul_ceil(u_bps.sub_(u0)?)?
-                    .div_ceil(u1.sub_(u0)?)?;
-                return fx_u64(r0).add_(slope_part)?.div_ceil(fx_u64(BPS));
+                let slope_part = u_bps.sub_(u0)?.mul_div_int_ceil(
+                    (r1 - r0) as i128,
+                    (hi.utilization_bps - lo.utilization_bps) as i128,
+                )?;
+                return fx_u64(r0).add_(slope_part)?.div_int_ceil(BPS as i128);
             }
             lo = hi;
         }
@@ -186,7 +187,7 @@ pub fn exp_ceil(x: Fx) -> Result<Fx> {
     // 1 + y + y^2/2 + y^3/6 + y^4/24 + y^5/120, Horner form, rounded up.
     let mut acc = FX_ONE;
     for d in [5u64, 4, 3, 2, 1] {
-        acc = FX_ONE.add_(acc.mul_ceil(y)?.div_ceil(fx_u64(d))?)?;
+        acc = FX_ONE.add_(acc.mul_ceil(y)?.div_int_ceil(d as i128)?)?;
     }
     for _ in 0..k {
         acc = acc.mul_ceil(acc)?;

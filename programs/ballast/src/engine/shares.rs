@@ -37,11 +37,9 @@ pub fn tokens_for_shares_floor(shares: u64, supply: Fx, total_shares: u64) -> Re
         total_shares > 0 && shares <= total_shares,
         BallastError::MathOverflow
     );
-    // shares * supply / total, multiplying first when it fits.
-    match fx_u64(shares).checked_mul(supply) {
-        Some(p) => p.div_floor(fx_u64(total_shares)),
-        None => fx_u64(shares).mul_floor(supply.div_floor(fx_u64(total_shares))?),
-    }
+    // shares * supply / total with an integer multiplier and divisor (cheap
+    // on sBPF; see `FxExt::mul_div_int_floor`).
+    supply.mul_div_int_floor(shares as i128, total_shares as i128)
 }
 
 /// Shares to burn so that `amount` tokens can be paid out, rounded up.

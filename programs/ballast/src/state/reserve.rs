@@ -151,7 +151,11 @@ impl Reserve {
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
-        self.borrow_shares.get().mul_ceil(self.borrow_index.get())
+        let shares = self.borrow_shares.get();
+        if shares == FX_ZERO {
+            return Ok(FX_ZERO);
+        }
+        shares.mul_ceil(self.borrow_index.get())
     }
 
     /// Depositors' claims (supply), base units: available + borrowed -
