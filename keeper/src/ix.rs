@@ -101,14 +101,23 @@ impl ReserveKeys {
     }
 }
 
-/// The health remaining accounts of `obligation`: for each distinct reserve
-/// of its open positions, in slot order, the reserve then its oracle
-/// (`oracle_of(reserve)`), read-only.
+/// The health remaining accounts of `obligation` for an instruction that
+/// borrows from `borrowing` (if any): for each distinct reserve of its
+/// positions in slot order, after opening the debt position the borrow would
+/// open, the reserve then its oracle (`oracle_of(reserve)`), read-only.
+/// Otherwise withdraw and borrow take the obligation as it is before the
+/// instruction.
 pub fn health_accounts(
     obligation: &Obligation,
+    borrowing: Option<&Address>,
     oracle_of: impl Fn(&Address) -> Address,
 ) -> Vec<AccountMeta> {
-    let (keys, n) = obligation.health_reserves();
+    let mut after = *obligation;
+    if let Some(reserve) = borrowing {
+        // A full obligation makes the borrow fail on-chain anyway.
+        let _ = after.find_or_open(reserve, ballast::state::PositionKind::Debt);
+    }
+    let (keys, n) = after.health_reserves();
     keys[..n]
         .iter()
         .flat_map(|r| {

@@ -316,18 +316,11 @@ impl TestContext {
     }
 
     /// The health remaining accounts of obligation `o` as it is on chain,
-    /// plus `extra` reserves it is about to open (e.g. the borrowed one).
+    /// plus the debt position a borrow from `extra[0]` would open.
     pub fn health_accounts(&self, o: &Address, extra: &[&TestReserve]) -> Vec<AccountMeta> {
-        let mut ob = self.obligation(o);
-        for r in extra {
-            if ob
-                .find(&r.keys.reserve, ballast::state::PositionKind::Debt)
-                .is_none()
-            {
-                let _ = ob.find_or_open(&r.keys.reserve, ballast::state::PositionKind::Debt);
-            }
-        }
-        ix::health_accounts(&ob, |reserve| {
+        let ob = self.obligation(o);
+        let borrowing = extra.first().map(|r| r.keys.reserve);
+        ix::health_accounts(&ob, borrowing.as_ref(), |reserve| {
             self.chain
                 .zero_copy::<Reserve>(reserve)
                 .expect("reserve in obligation")
@@ -398,5 +391,372 @@ impl TestContext {
             vault, reserve.available_amount,
             "vault balance vs reserve.available_amount"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Adversarial-test helpers
+// ---------------------------------------------------------------------------
+
+/// Asserts that `err` is the Anchor framework error `expected` (account and
+/// constraint errors, codes below 6000).
+pub fn assert_anchor_err(err: &TransactionError, expected: anchor_lang::error::ErrorCode) {
+    let want = expected as u32;
+    assert_eq!(
+        custom_code(err),
+        Some(want),
+        "expected Anchor {expected:?} ({want}), got {err:?}"
+    );
+}
+
+/// The raw state (lamports, owner, data) of a set of accounts, taken before a
+/// transaction that must fail, to assert afterwards that nothing moved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot(Vec<(Address, Option<RawAccount>)>);
+
+/// An account's lamports, owner and data, as [`Snapshot`] records them.
+pub type RawAccount = (u64, Address, Vec<u8>);
+
+/// A two-reserve lending fixture under one token program: a market, a
+/// collateral reserve ("SOL": 9 decimals, $20) and a debt reserve ("USDC": 6
+/// decimals, $1), a supplier who deposited 10,000 USDC, and a borrower who
+/// deposited 100 SOL (worth $1,500 at the 75% LTV) and holds no USDC yet.
+pub struct Lending {
+    /// The market and its admin.
+    pub m: TestMarket,
+    /// The collateral reserve (SOL-like).
+    pub coll: TestReserve,
+    /// The debt reserve (USDC-like).
+    pub debt: TestReserve,
+    /// The supplier of the USDC liquidity.
+    pub supplier: Keypair,
+    /// The supplier's obligation (10,000 USDC of collateral).
+    pub so: Address,
+    /// The supplier's USDC token account (empty after the deposit).
+    pub s_debt: Address,
+    /// The borrower.
+    pub borrower: Keypair,
+    /// The borrower's obligation (100 SOL of collateral).
+    pub ob: Address,
+    /// The borrower's SOL token account (empty after the deposit).
+    pub b_coll: Address,
+    /// The borrower's USDC token account (empty).
+    pub b_debt: Address,
+}
+
+impl TestContext {
+    /// Snapshots `addrs` (missing accounts included, as `None`).
+    pub fn snapshot(&self, addrs: &[Address]) -> Snapshot {
+        Snapshot(
+            addrs
+                .iter()
+                .map(|a| {
+                    (
+                        *a,
+                        self.chain
+                            .svm
+                            .get_account(a)
+                            .map(|acc| (acc.lamports, acc.owner, acc.data)),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Asserts that every account of `before` is byte-for-byte as it was.
+    pub fn assert_unchanged(&self, label: &str, before: &Snapshot) {
+        let addrs: Vec<Address> = before.0.iter().map(|(a, _)| *a).collect();
+        let after = self.snapshot(&addrs);
+        for ((addr, b), (_, a)) in before.0.iter().zip(after.0.iter()) {
+            assert!(b == a, "[{label}] account {addr} changed");
+        }
+    }
+
+    /// Pauses or unpauses `m` (admin-signed `update_market`).
+    pub fn set_paused(&mut self, m: &TestMarket, paused: bool) {
+        let ix = ix::update_market(
+            &m.admin.pubkey(),
+            &m.market,
+            ballast::instructions::UpdateMarketParams {
+                paused: Some(paused),
+                ..Default::default()
+            },
+        );
+        self.ok("update_market paused", &[ix], &[&m.admin]);
+    }
+
+    /// Applies `f` to `r`'s current configuration and sends it with
+    /// `update_reserve_config` (admin-signed). Panics on failure.
+    pub fn update_config(
+        &mut self,
+        m: &TestMarket,
+        r: &TestReserve,
+        f: impl FnOnce(&mut ReserveConfig),
+    ) {
+        let mut config = self.reserve(r).config;
+        f(&mut config);
+        let ix = ix::update_reserve_config(&m.admin.pubkey(), &r.keys, config);
+        self.ok("update_reserve_config", &[ix], &[&m.admin]);
+    }
+
+    /// Creates a Token-2022 mint carrying `extensions` (each initialised with
+    /// the payer as its authority where it has one), then `initialize_mint2`.
+    /// Supported: TransferFeeConfig, MintCloseAuthority, PermanentDelegate,
+    /// NonTransferable.
+    pub fn create_token_2022_mint_with(
+        &mut self,
+        decimals: u8,
+        extensions: &[anchor_spl::token_2022::spl_token_2022::extension::ExtensionType],
+    ) -> Address {
+        use anchor_spl::token_2022::spl_token_2022::{
+            self, extension::ExtensionType, state::Mint as MintState,
+        };
+        let mint = Keypair::new();
+        let mint_key = mint.pubkey();
+        let payer = self.chain.payer.pubkey();
+        let tp = TOKEN_2022_PROGRAM_ID;
+        let len =
+            ExtensionType::try_calculate_account_len::<MintState>(extensions).expect("mint length");
+        let lamports = self.chain.svm.minimum_balance_for_rent_exemption(len);
+        let mut ixs = vec![
+            anchor_lang::solana_program::system_instruction::create_account(
+                &payer, &mint_key, lamports, len as u64, &tp,
+            ),
+        ];
+        for ext in extensions {
+            let ix = match ext {
+                ExtensionType::TransferFeeConfig => {
+                    spl_token_2022::extension::transfer_fee::instruction::initialize_transfer_fee_config(
+                        &tp,
+                        &mint_key,
+                        Some(&payer),
+                        Some(&payer),
+                        100,
+                        1_000_000,
+                    )
+                }
+                ExtensionType::MintCloseAuthority => {
+                    spl_token_2022::instruction::initialize_mint_close_authority(
+                        &tp,
+                        &mint_key,
+                        Some(&payer),
+                    )
+                }
+                ExtensionType::PermanentDelegate => {
+                    spl_token_2022::instruction::initialize_permanent_delegate(
+                        &tp, &mint_key, &payer,
+                    )
+                }
+                ExtensionType::NonTransferable => {
+                    spl_token_2022::instruction::initialize_non_transferable_mint(&tp, &mint_key)
+                }
+                other => panic!("extension {other:?} not supported by this helper"),
+            }
+            .expect("extension instruction");
+            ixs.push(ix);
+        }
+        ixs.push(
+            spl_token_2022::instruction::initialize_mint2(&tp, &mint_key, &payer, None, decimals)
+                .expect("initialize_mint2"),
+        );
+        self.chain
+            .send_ok(&ixs, &[&mint])
+            .unwrap_or_else(|e| panic!("{e}"));
+        mint_key
+    }
+
+    /// Copies the account at `from` (data included) to a fresh address, owned
+    /// by `owner`: a forged account. Returns its address.
+    pub fn forge_copy(&mut self, from: &Address, owner: Address) -> Address {
+        let data = self
+            .chain
+            .svm
+            .get_account(from)
+            .expect("account to copy")
+            .data;
+        let to = Keypair::new().pubkey();
+        self.chain
+            .set_raw_account(&to, owner, data)
+            .expect("write forged account");
+        to
+    }
+
+    /// Rewrites the reserve `r` in place (same address, owner and
+    /// discriminator) after applying `f`: a state only a forger could reach.
+    pub fn patch_reserve(&mut self, r: &TestReserve, f: impl FnOnce(&mut Reserve)) {
+        let mut reserve = self.reserve(r);
+        f(&mut reserve);
+        let mut data = self
+            .chain
+            .svm
+            .get_account(&r.keys.reserve)
+            .expect("reserve")
+            .data;
+        data[8..8 + core::mem::size_of::<Reserve>()].copy_from_slice(bytemuck::bytes_of(&reserve));
+        self.chain
+            .set_raw_account(&r.keys.reserve, ballast::ID, data)
+            .expect("write reserve");
+    }
+
+    /// Builds the [`Lending`] fixture with both reserves under
+    /// `token_program`.
+    pub fn lending(&mut self, token_program: &Address) -> Lending {
+        let m = self.setup_market();
+        let coll = self.add_reserve(&m, token_program, 9, 20.0, test_config([0; 32]));
+        let debt = self.add_reserve(&m, token_program, 6, 1.0, test_config([0; 32]));
+
+        let (supplier, s_debt) = self.user_with_tokens(&debt, debt.units(10_000.0));
+        let so = self.open_obligation(&supplier, &m.market, 0);
+        self.deposit(&supplier, &debt, &so, &s_debt, debt.units(10_000.0));
+
+        let (borrower, b_coll) = self.user_with_tokens(&coll, coll.units(100.0));
+        let b_debt = self.token_account_for(&debt, &borrower.pubkey(), 0);
+        let ob = self.open_obligation(&borrower, &m.market, 0);
+        self.deposit(&borrower, &coll, &ob, &b_coll, coll.units(100.0));
+        Lending {
+            m,
+            coll,
+            debt,
+            supplier,
+            so,
+            s_debt,
+            borrower,
+            ob,
+            b_coll,
+            b_debt,
+        }
+    }
+}
+
+impl Lending {
+    /// Every account a lending instruction can touch: market, both reserves
+    /// and vaults, both obligations and the users' token accounts.
+    pub fn accounts(&self) -> Vec<Address> {
+        vec![
+            self.m.market,
+            self.coll.keys.reserve,
+            self.coll.keys.liquidity_vault,
+            self.debt.keys.reserve,
+            self.debt.keys.liquidity_vault,
+            self.so,
+            self.s_debt,
+            self.ob,
+            self.b_coll,
+            self.b_debt,
+        ]
+    }
+}
+
+impl TestContext {
+    /// Like [`TestContext::add_reserve`] for an existing `mint` (e.g. one
+    /// already listed in another market): a new oracle at `price_usd` and
+    /// the reserve with `config`. Panics on failure.
+    pub fn add_reserve_for_mint(
+        &mut self,
+        m: &TestMarket,
+        mint: &Address,
+        decimals: u8,
+        price_usd: f64,
+        mut config: ReserveConfig,
+    ) -> TestReserve {
+        let token_program = self.owner_of(mint).expect("mint");
+        let oracle = Keypair::new().pubkey();
+        let mut feed_id = [0u8; 32];
+        feed_id.copy_from_slice(&mint.to_bytes());
+        let r = TestReserve {
+            keys: ReserveKeys::derive(&m.market, mint, &token_program, &oracle),
+            feed_id,
+            decimals,
+        };
+        self.set_price(&r, price_usd, 0.0);
+        config.oracle_feed_id = feed_id;
+        let ix = ix::init_reserve(&m.admin.pubkey(), &r.keys, config);
+        self.ok("init_reserve", &[ix], &[&m.admin]);
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Accounting checks (scenario and property tests)
+// ---------------------------------------------------------------------------
+
+impl TestContext {
+    /// Asserts the books of reserve `r`, whose depositors and borrowers are
+    /// exactly the `obligations`: the vault holds `available_amount` to the
+    /// base unit; `supply()` is available + borrowed (rounded down) - fees,
+    /// and within one ulp of it with borrowed rounded up; the reserve's
+    /// deposit shares are the sum of the obligations' collateral shares and
+    /// its debt shares the exact (`Fx`) sum of their debt shares.
+    pub fn assert_books(&self, label: &str, r: &TestReserve, obligations: &[Address]) {
+        use ballast::engine::fx::{fx_u64, Fx, FxExt, FX_ZERO};
+        use ballast::state::PositionKind;
+        let reserve = self.reserve(r);
+        let vault = self.chain.token_balance(&r.keys.liquidity_vault).unwrap();
+        assert_eq!(
+            vault, reserve.available_amount,
+            "[{label}] vault balance vs reserve.available_amount"
+        );
+        let (shares, index, fees) = (
+            reserve.borrow_shares.get(),
+            reserve.borrow_index.get(),
+            reserve.protocol_fees.get(),
+        );
+        let supply = reserve.supply().unwrap();
+        let low = fx_u64(reserve.available_amount) + shares.mul_floor(index).unwrap() - fees;
+        assert_eq!(supply, low.max(FX_ZERO), "[{label}] supply identity");
+        let high = fx_u64(reserve.available_amount) + reserve.borrowed().unwrap() - fees;
+        assert!(
+            high >= supply && high - supply <= Fx::DELTA,
+            "[{label}] available + borrowed - fees = {high} vs supply {supply}"
+        );
+        let mut deposit_shares = 0u64;
+        let mut borrow_shares = FX_ZERO;
+        for o in obligations {
+            let ob = self.obligation(o);
+            if let Some(i) = ob.find(&r.keys.reserve, PositionKind::Collateral) {
+                deposit_shares += ob.positions[i].deposit_shares;
+            }
+            if let Some(i) = ob.find(&r.keys.reserve, PositionKind::Debt) {
+                borrow_shares += ob.positions[i].borrow_shares.get();
+            }
+        }
+        assert_eq!(
+            reserve.deposit_shares, deposit_shares,
+            "[{label}] reserve deposit shares vs the obligations' sum"
+        );
+        assert_eq!(
+            shares, borrow_shares,
+            "[{label}] reserve debt shares vs the obligations' sum"
+        );
+    }
+
+    /// The supply of `mint` as its account records it, base units.
+    pub fn mint_supply(&self, mint: &Address) -> u64 {
+        let acc = self.chain.svm.get_account(mint).expect("mint");
+        // COption<Pubkey> (36 bytes) then the u64 supply, in both programs.
+        u64::from_le_bytes(acc.data[36..44].try_into().expect("mint data"))
+    }
+}
+
+impl TestContext {
+    /// Writes `p` into `r`'s oracle account as a *partially* verified update
+    /// (`num_signatures` guardian signatures checked), byte for byte as the
+    /// Pyth receiver would store it. `p.verification` must be `Full` (as
+    /// [`PythPrice::usd`] makes it); only the level is rewritten.
+    pub fn set_pyth_partial(&mut self, r: &TestReserve, p: &PythPrice, num_signatures: u8) {
+        // discriminator (8) + write_authority (32), then the Borsh enum:
+        // `Partial { num_signatures: u8 }` = [0, n], `Full` = [1].
+        const LEVEL: usize = 8 + 32;
+        let mut data = p.to_account_data();
+        assert_eq!(data[LEVEL], 1, "expected a Full update to rewrite");
+        data[LEVEL] = 0;
+        data.insert(LEVEL + 1, num_signatures);
+        self.chain
+            .set_raw_account(
+                &r.keys.oracle,
+                ballast_keeper::embedded::PYTH_RECEIVER_ID,
+                data,
+            )
+            .expect("write oracle");
     }
 }

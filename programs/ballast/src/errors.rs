@@ -101,4 +101,11 @@ pub enum BallastError {
     /// The account passed is not the reserve's vault, mint or token program.
     #[msg("account does not match the reserve")]
     ReserveAccountMismatch,
+    /// The reserve or obligation belongs to another market than the one
+    /// passed.
+    #[msg("account belongs to another market")]
+    WrongMarket,
+    /// The signer is not the obligation's owner.
+    #[msg("signer is not the obligation owner")]
+    NotObligationOwner,
 }

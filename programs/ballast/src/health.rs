@@ -2,7 +2,11 @@
 //!
 //! Layout of the remaining accounts: for each distinct reserve of the
 //! obligation's open positions, in slot order of first appearance
-//! ([`Obligation::health_reserves`]), the reserve and then its oracle. Each
+//! ([`Obligation::health_reserves`]), the reserve and then its oracle. That
+//! is the obligation's reserves as they were before the instruction, plus the
+//! borrowed reserve when a borrow opens a new debt position (it takes the
+//! first free slot); a withdraw that empties a position frees its slot only
+//! after the check. Each
 //! pair is validated: the reserve key is the expected one (so none is
 //! missing, duplicated or substituted), it is a `Reserve` owned by this
 //! program and belongs to this market, and the oracle is that reserve's

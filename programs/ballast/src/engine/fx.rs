@@ -92,11 +92,10 @@ pub trait FxExt: Sized {
     fn div_int_floor(self, d: i128) -> Result<Fx>;
     /// `self / d` for an integer `d`, rounded toward positive infinity.
     fn div_int_ceil(self, d: i128) -> Result<Fx>;
-    /// `self * m / d` (integers `m`, `d`) rounded down: multiplies first when
-    /// the product fits, else divides first (then `self * m` is huge and the
-    /// relative error is tiny).
+    /// `self * m / d` (integers `m`, `d`) rounded down, exactly (a 256-bit
+    /// intermediate when `self * m` overflows).
     fn mul_div_int_floor(self, m: i128, d: i128) -> Result<Fx>;
-    /// `self * m / d` rounded up (same order of operations).
+    /// `self * m / d` rounded up, exactly.
     fn mul_div_int_ceil(self, m: i128, d: i128) -> Result<Fx>;
     /// Largest `u64` <= `self`; fails when negative or too large.
     fn to_floor_u64(self) -> Result<u64>;
@@ -170,17 +169,11 @@ impl FxExt for Fx {
     }
     #[inline]
     fn mul_div_int_floor(self, m: i128, d: i128) -> Result<Fx> {
-        match mul_i128(self.to_bits(), m) {
-            Some(p) => div_bits(p, d, false).map(Fx::from_bits),
-            None => self.div_int_floor(d)?.mul_int(m),
-        }
+        mul_div_i128(self.to_bits(), m, d, false).map(Fx::from_bits)
     }
     #[inline]
     fn mul_div_int_ceil(self, m: i128, d: i128) -> Result<Fx> {
-        match mul_i128(self.to_bits(), m) {
-            Some(p) => div_bits(p, d, true).map(Fx::from_bits),
-            None => self.div_int_ceil(d)?.mul_int(m),
-        }
+        mul_div_i128(self.to_bits(), m, d, true).map(Fx::from_bits)
     }
     #[inline]
     fn to_floor_u64(self) -> Result<u64> {
@@ -245,6 +238,67 @@ pub fn mul_u128(a: u128, b: u128) -> Option<u128> {
         return None;
     }
     low.checked_add(cross << 64)
+}
+
+#[allow(clippy::manual_div_ceil, clippy::assign_op_pattern)]
+mod wide {
+    uint::construct_uint! {
+        /// 256-bit unsigned integer for exact mul-div intermediates.
+        pub struct U256(4);
+    }
+}
+use wide::U256;
+
+/// `a * b / d` rounded down, or up when `ceil`, exactly; `None` when `d` is
+/// zero or the quotient exceeds `u128`. One `u128` multiply and divide when
+/// the product fits (the common case), else a 256-bit intermediate.
+pub fn mul_div_u128(a: u128, b: u128, d: u128, ceil: bool) -> Option<u128> {
+    if d == 0 {
+        return None;
+    }
+    if let Some(p) = mul_u128(a, b) {
+        let q = p / d;
+        let inexact = p != q.wrapping_mul(d);
+        return if ceil && inexact {
+            q.checked_add(1)
+        } else {
+            Some(q)
+        };
+    }
+    let p = U256::from(a) * U256::from(b);
+    let (q, r) = p.div_mod(U256::from(d));
+    let q = if ceil && !r.is_zero() {
+        q + U256::one()
+    } else {
+        q
+    };
+    if q > U256::from(u128::MAX) {
+        None
+    } else {
+        Some(q.as_u128())
+    }
+}
+
+/// `n * m / d` on signed integers with floor or ceil rounding, exact.
+#[inline]
+fn mul_div_i128(n: i128, m: i128, d: i128, ceil: bool) -> Result<i128> {
+    let negative = n != 0 && m != 0 && ((n < 0) != (m < 0)) != (d < 0);
+    // The magnitude rounds up for ceil of a positive or floor of a negative.
+    let q = mul_div_u128(
+        n.unsigned_abs(),
+        m.unsigned_abs(),
+        d.unsigned_abs(),
+        ceil != negative,
+    )
+    .ok_or_else(overflow)?;
+    if negative {
+        if q > i128::MIN.unsigned_abs() {
+            return Err(overflow());
+        }
+        Ok((q as i128).wrapping_neg())
+    } else {
+        i128::try_from(q).map_err(|_| overflow())
+    }
 }
 
 /// Integer division of raw bits with the rounding asked for.
@@ -396,6 +450,32 @@ mod tests {
                 assert_eq!(mul_u128(a, b), a.checked_mul(b), "{a} * {b}");
             }
         }
+    }
+
+    #[test]
+    fn wide_mul_div_is_exact() {
+        // (2^100 + 1) * 3 / 3 needs 102 bits of product; (2^127) * 4 / 8 needs 129.
+        assert_eq!(
+            mul_div_u128((1 << 100) + 1, 3, 3, false),
+            Some((1 << 100) + 1)
+        );
+        assert_eq!(mul_div_u128(1 << 127, 4, 8, false), Some(1 << 126));
+        assert_eq!(
+            mul_div_u128(u128::MAX, u128::MAX, u128::MAX, true),
+            Some(u128::MAX)
+        );
+        assert_eq!(mul_div_u128(u128::MAX, 3, 2, false), None);
+        // 2 * (2^128 - 1) / 3 is exact; / 7 is not (values from exact big integers).
+        assert_eq!(mul_div_u128(u128::MAX, 2, 3, true), Some(u128::MAX / 3 * 2));
+        assert_eq!(
+            mul_div_u128(u128::MAX, 2, 7, false),
+            Some(97223533405982418132392744980505203272)
+        );
+        assert_eq!(
+            mul_div_u128(u128::MAX, 2, 7, true),
+            Some(97223533405982418132392744980505203273)
+        );
+        assert_eq!(mul_div_u128(1, 1, 0, false), None);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub fn shares_for_deposit(amount: u64, supply: Fx, total_shares: u64) -> Result<
         return Ok(amount);
     }
     require!(supply > FX_ZERO, BallastError::ReserveInsolvent);
-    mul_div_floor(amount, total_shares, supply)?.to_floor_u64()
+    shares_mul_div(amount, supply, total_shares, false)
 }
 
 /// Tokens paid out for redeeming `shares`, rounded down.
@@ -38,26 +38,24 @@ pub fn tokens_for_shares_floor(shares: u64, supply: Fx, total_shares: u64) -> Re
         BallastError::MathOverflow
     );
     // shares * supply / total with an integer multiplier and divisor (cheap
-    // on sBPF; see `FxExt::mul_div_int_floor`).
+    // on sBPF, exact; see `FxExt::mul_div_int_floor`).
     supply.mul_div_int_floor(shares as i128, total_shares as i128)
 }
 
-/// Shares to burn so that `amount` tokens can be paid out, rounded up.
+/// Shares to burn so that `amount` tokens can be paid out, rounded up: the
+/// least `s` with `s * supply / total >= amount`.
 pub fn shares_for_withdraw_ceil(amount: u64, supply: Fx, total_shares: u64) -> Result<u64> {
     require!(supply > FX_ZERO, BallastError::ReserveInsolvent);
-    let s = match fx_u64(amount).checked_mul(fx_u64(total_shares)) {
-        Some(p) => p.div_ceil(supply)?,
-        None => fx_u64(amount).mul_ceil(fx_u64(total_shares).div_ceil(supply)?)?,
-    };
-    s.to_ceil_u64()
+    shares_mul_div(amount, supply, total_shares, true)
 }
 
-/// `a * b / c` rounded down, multiplying first when the product fits.
-fn mul_div_floor(a: u64, b: u64, c: Fx) -> Result<Fx> {
-    match fx_u64(a).checked_mul(fx_u64(b)) {
-        Some(p) => p.div_floor(c),
-        None => fx_u64(a).mul_floor(fx_u64(b).div_floor(c)?),
-    }
+/// `amount * total / supply` as whole shares, exactly:
+/// `amount * total * 2^48 / supply.to_bits()`, rounded as asked.
+fn shares_mul_div(amount: u64, supply: Fx, total_shares: u64, ceil: bool) -> Result<u64> {
+    let n = (amount as u128) * (total_shares as u128);
+    let q = mul_div_u128(n, 1u128 << Fx::FRAC_NBITS, supply.to_bits() as u128, ceil)
+        .ok_or(error!(BallastError::MathOverflow))?;
+    u64::try_from(q).map_err(|_| error!(BallastError::MathOverflow))
 }
 
 /// Debt shares added by borrowing `amount` at `index`, rounded up.

@@ -26,7 +26,7 @@ pub struct Borrow<'info> {
     /// The reserve borrowed from.
     #[account(
         mut,
-        has_one = market @ BallastError::ReserveAccountMismatch,
+        has_one = market @ BallastError::WrongMarket,
         has_one = mint @ BallastError::ReserveAccountMismatch,
         has_one = liquidity_vault @ BallastError::ReserveAccountMismatch,
         has_one = token_program @ BallastError::ReserveAccountMismatch
@@ -35,8 +35,8 @@ pub struct Borrow<'info> {
     /// The obligation charged.
     #[account(
         mut,
-        has_one = market @ BallastError::ReserveAccountMismatch,
-        has_one = owner @ BallastError::ReserveAccountMismatch
+        has_one = market @ BallastError::WrongMarket,
+        has_one = owner @ BallastError::NotObligationOwner
     )]
     pub obligation: AccountLoader<'info, Obligation>,
     /// The reserve's mint.

@@ -22,7 +22,7 @@ pub struct Deposit<'info> {
     /// The reserve deposited into.
     #[account(
         mut,
-        has_one = market @ BallastError::ReserveAccountMismatch,
+        has_one = market @ BallastError::WrongMarket,
         has_one = mint @ BallastError::ReserveAccountMismatch,
         has_one = liquidity_vault @ BallastError::ReserveAccountMismatch,
         has_one = token_program @ BallastError::ReserveAccountMismatch
@@ -32,8 +32,8 @@ pub struct Deposit<'info> {
     /// accounts, so owner + discriminator + `has_one` pin it.
     #[account(
         mut,
-        has_one = market @ BallastError::ReserveAccountMismatch,
-        has_one = owner @ BallastError::ReserveAccountMismatch
+        has_one = market @ BallastError::WrongMarket,
+        has_one = owner @ BallastError::NotObligationOwner
     )]
     pub obligation: AccountLoader<'info, Obligation>,
     /// The reserve's mint.

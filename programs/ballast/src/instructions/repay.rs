@@ -20,14 +20,14 @@ pub struct Repay<'info> {
     /// The reserve whose debt is repaid.
     #[account(
         mut,
-        has_one = market @ BallastError::ReserveAccountMismatch,
+        has_one = market @ BallastError::WrongMarket,
         has_one = mint @ BallastError::ReserveAccountMismatch,
         has_one = liquidity_vault @ BallastError::ReserveAccountMismatch,
         has_one = token_program @ BallastError::ReserveAccountMismatch
     )]
     pub reserve: AccountLoader<'info, Reserve>,
     /// The obligation credited (any owner).
-    #[account(mut, has_one = market @ BallastError::ReserveAccountMismatch)]
+    #[account(mut, has_one = market @ BallastError::WrongMarket)]
     pub obligation: AccountLoader<'info, Obligation>,
     /// The reserve's mint.
     pub mint: InterfaceAccount<'info, Mint>,

@@ -16,7 +16,7 @@ pub struct UpdateReserveConfig<'info> {
     #[account(has_one = admin @ BallastError::NotMarketAdmin)]
     pub market: AccountLoader<'info, Market>,
     /// The reserve.
-    #[account(mut, has_one = market @ BallastError::ReserveAccountMismatch)]
+    #[account(mut, has_one = market @ BallastError::WrongMarket)]
     pub reserve: AccountLoader<'info, Reserve>,
     /// CHECK: checked in the handler: owned by the Pyth receiver program,
     /// decodes as a `PriceUpdateV2` carrying the new feed id.

@@ -25,7 +25,7 @@ pub struct Withdraw<'info> {
     /// The reserve withdrawn from.
     #[account(
         mut,
-        has_one = market @ BallastError::ReserveAccountMismatch,
+        has_one = market @ BallastError::WrongMarket,
         has_one = mint @ BallastError::ReserveAccountMismatch,
         has_one = liquidity_vault @ BallastError::ReserveAccountMismatch,
         has_one = token_program @ BallastError::ReserveAccountMismatch
@@ -34,8 +34,8 @@ pub struct Withdraw<'info> {
     /// The obligation debited.
     #[account(
         mut,
-        has_one = market @ BallastError::ReserveAccountMismatch,
-        has_one = owner @ BallastError::ReserveAccountMismatch
+        has_one = market @ BallastError::WrongMarket,
+        has_one = owner @ BallastError::NotObligationOwner
     )]
     pub obligation: AccountLoader<'info, Obligation>,
     /// The reserve's mint.
@@ -65,7 +65,7 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     require!(!paused, BallastError::MarketPaused);
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
-    let (tokens, shares) = {
+    let (tokens, shares, slot) = {
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue_interest(now)?;
         let mut obligation = ctx.accounts.obligation.load_mut()?;
@@ -94,12 +94,15 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
             .checked_sub(shares)
             .ok_or(error!(BallastError::MathOverflow))?;
         obligation.positions[i].deposit_shares = held - shares;
-        obligation.close_if_empty(i);
-        (tokens, shares)
+        (tokens, shares, i)
     };
     {
-        let obligation = ctx.accounts.obligation.load()?;
+        // The emptied slot stays open through the health check (it counts for
+        // zero), so clients pass the obligation's reserves as they were
+        // before the instruction; it is freed right after.
+        let mut obligation = ctx.accounts.obligation.load_mut()?;
         crate::health::require_initial(&obligation, &market_key, ctx.remaining_accounts, now)?;
+        obligation.close_if_empty(slot);
     }
     let a = &ctx.accounts;
     if tokens > 0 {
