@@ -265,6 +265,9 @@ pub fn mul_div_u128(a: u128, b: u128, d: u128, ceil: bool) -> Option<u128> {
             Some(q)
         };
     }
+    if let (Ok(b), Ok(d)) = (u64::try_from(b), u64::try_from(d)) {
+        return mul_div_u128_u64(a, b, d, ceil);
+    }
     let p = U256::from(a) * U256::from(b);
     let (q, r) = p.div_mod(U256::from(d));
     let q = if ceil && !r.is_zero() {
@@ -276,6 +279,34 @@ pub fn mul_div_u128(a: u128, b: u128, d: u128, ceil: bool) -> Option<u128> {
         None
     } else {
         Some(q.as_u128())
+    }
+}
+
+/// `a * b / d` for a 64-bit multiplier and divisor, exactly: the 192-bit
+/// product is divided by 64-bit limbs, each step a `u128 / u64` whose high
+/// part is below `d` (the fast path of `__udivti3` on sBPF).
+fn mul_div_u128_u64(a: u128, b: u64, d: u64, ceil: bool) -> Option<u128> {
+    let (a1, a0) = ((a >> 64) as u64, a as u64);
+    let p0 = (a0 as u128) * (b as u128);
+    // (2^64 - 1)^2 + (2^64 - 1) < 2^128: no overflow.
+    let mid = (a1 as u128) * (b as u128) + (p0 >> 64);
+    let limbs = [(mid >> 64) as u64, mid as u64, p0 as u64];
+    let d128 = d as u128;
+    let mut q: [u64; 3] = [0; 3];
+    let mut r: u128 = 0;
+    for (i, limb) in limbs.iter().enumerate() {
+        let cur = (r << 64) | (*limb as u128);
+        q[i] = (cur / d128) as u64;
+        r = cur - (q[i] as u128) * d128;
+    }
+    if q[0] != 0 {
+        return None;
+    }
+    let quotient = ((q[1] as u128) << 64) | (q[2] as u128);
+    if ceil && r != 0 {
+        quotient.checked_add(1)
+    } else {
+        Some(quotient)
     }
 }
 
@@ -448,6 +479,41 @@ mod tests {
         for a in vals {
             for b in vals {
                 assert_eq!(mul_u128(a, b), a.checked_mul(b), "{a} * {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn limb_division_matches_wide_division() {
+        let a_vals: [u128; 6] = [
+            0,
+            1,
+            u64::MAX as u128,
+            1 << 100,
+            u128::MAX,
+            281_474_980_034_594_000_069_652_175,
+        ];
+        let b_vals: [u64; 4] = [1, 7_500, 14_175_000_000_000, u64::MAX];
+        let d_vals: [u64; 4] = [1, 3, 1_000_000_000_000_000, u64::MAX];
+        for a in a_vals {
+            for b in b_vals {
+                for d in d_vals {
+                    for ceil in [false, true] {
+                        let p = U256::from(a) * U256::from(b);
+                        let (q, r) = p.div_mod(U256::from(d));
+                        let q = if ceil && !r.is_zero() {
+                            q + U256::one()
+                        } else {
+                            q
+                        };
+                        let want = (q <= U256::from(u128::MAX)).then(|| q.as_u128());
+                        assert_eq!(
+                            mul_div_u128_u64(a, b, d, ceil),
+                            want,
+                            "{a} * {b} / {d} ceil={ceil}"
+                        );
+                    }
+                }
             }
         }
     }
