@@ -326,3 +326,24 @@ pub fn repay(
         vec![],
     )
 }
+
+/// `update_volatility`: `risk_authority` pushes `sigma` (annualised, `Fx`)
+/// for `reserve`.
+pub fn update_volatility(
+    risk_authority: &Address,
+    market: &Address,
+    reserve: &Address,
+    sigma: ballast::engine::fx::Fx,
+) -> Instruction {
+    build(
+        ballast::accounts::UpdateVolatility {
+            risk_authority: *risk_authority,
+            market: *market,
+            reserve: *reserve,
+        },
+        ballast::instruction::UpdateVolatility {
+            sigma: sigma.into(),
+        },
+        vec![],
+    )
+}

@@ -108,4 +108,26 @@ pub enum BallastError {
     /// The signer is not the obligation's owner.
     #[msg("signer is not the obligation owner")]
     NotObligationOwner,
+    /// The dynamic-collateral configuration is inconsistent.
+    #[msg("invalid risk configuration")]
+    InvalidRiskConfig,
+    /// The signer is not the market's risk authority.
+    #[msg("signer is not the market's risk authority")]
+    NotRiskAuthority,
+    /// The reserve runs the static policy: it takes no volatility pushes.
+    #[msg("reserve does not use dynamic collateral requirements")]
+    VolatilityNotEnabled,
+    /// The pushed volatility is outside [sigma_min, sigma_max].
+    #[msg("volatility outside the admin's bounds")]
+    SigmaOutOfBounds,
+    /// The push comes sooner than the minimum update interval.
+    #[msg("volatility pushed too soon after the last push")]
+    VolatilityUpdateTooSoon,
+    /// The push would move the liquidation threshold (or borrow factor) by
+    /// more than the maximum step.
+    #[msg("liquidation threshold step too large")]
+    LiquidationThresholdStepTooLarge,
+    /// The push would loosen the LTV by more than the maximum step.
+    #[msg("LTV loosening step too large")]
+    LtvStepTooLarge,
 }

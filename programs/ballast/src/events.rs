@@ -4,6 +4,7 @@
 use anchor_lang::prelude::*;
 
 use crate::engine::fx::WrappedFx;
+use crate::engine::risk::RiskParams;
 use crate::state::ReserveConfig;
 
 /// A market was created.
@@ -146,4 +147,21 @@ pub struct Repaid {
     pub debt_shares: WrappedFx,
     /// Debt left in this reserve, base units (rounded up).
     pub remaining_debt: u64,
+}
+
+/// The risk authority pushed a volatility (`update_volatility`).
+#[event]
+pub struct VolatilityUpdated {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// Volatility before, annualised.
+    pub old_sigma: WrappedFx,
+    /// Volatility pushed, annualised.
+    pub new_sigma: WrappedFx,
+    /// LTV, liquidation threshold and borrow factor in force before (bps).
+    pub old: RiskParams,
+    /// LTV, liquidation threshold and borrow factor after (bps).
+    pub new: RiskParams,
+    /// Unix time of the push.
+    pub timestamp: i64,
 }

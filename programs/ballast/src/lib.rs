@@ -104,6 +104,16 @@ pub mod ballast {
         update_reserve_config::handler(ctx, config)
     }
 
+    /// Pushes a reserve's annualised volatility (risk authority only); the
+    /// reserve's LTV, liquidation threshold and borrow factor follow within
+    /// on-chain bounds. Emits [`events::VolatilityUpdated`].
+    pub fn update_volatility(
+        ctx: Context<UpdateVolatility>,
+        sigma: engine::fx::WrappedFx,
+    ) -> Result<()> {
+        update_volatility::handler(ctx, sigma)
+    }
+
     /// Accrues a reserve's interest to now (permissionless). Emits
     /// [`events::InterestAccrued`].
     pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {

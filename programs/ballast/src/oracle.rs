@@ -28,6 +28,13 @@ pub fn decode(oracle: &AccountInfo) -> Result<PriceUpdateV2> {
         BallastError::OracleWrongOwner
     );
     let data = oracle.try_borrow_data()?;
+    decode_bytes(&data)
+}
+
+/// Decodes a `PriceUpdateV2` from account bytes (discriminator first), for
+/// callers that checked the owner already (and for off-chain readers).
+/// Errors: [`BallastError::OracleDecodeFailed`].
+pub fn decode_bytes(data: &[u8]) -> Result<PriceUpdateV2> {
     PriceUpdateV2::try_deserialize(&mut &data[..])
         .map_err(|_| error!(BallastError::OracleDecodeFailed))
 }

@@ -7,4 +7,5 @@ pub mod fx;
 pub mod health;
 pub mod oracle;
 pub mod rates;
+pub mod risk;
 pub mod shares;

@@ -132,6 +132,7 @@ pub fn handler(ctx: Context<InitReserve>, config: ReserveConfig) -> Result<()> {
     reserve.liquidity_vault_bump = ctx.bumps.liquidity_vault;
     reserve.insurance_vault_bump = ctx.bumps.insurance_vault;
     reserve.config = config;
+    reserve.risk.sqrt_horizon = config.risk.sqrt_horizon()?.into();
     drop(reserve);
     let mut market = a.market.load_mut()?;
     market.reserve_count = market

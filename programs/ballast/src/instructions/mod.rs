@@ -14,6 +14,7 @@ pub mod init_reserve;
 pub mod repay;
 pub mod update_market;
 pub mod update_reserve_config;
+pub mod update_volatility;
 pub mod withdraw;
 
 pub use accrue_interest::*;
@@ -25,4 +26,5 @@ pub use init_reserve::*;
 pub use repay::*;
 pub use update_market::*;
 pub use update_reserve_config::*;
+pub use update_volatility::*;
 pub use withdraw::*;

@@ -40,6 +40,7 @@ pub fn handler(ctx: Context<UpdateReserveConfig>, config: ReserveConfig) -> Resu
     reserve.accrue_interest(now)?;
     let old = reserve.config;
     reserve.config = config;
+    reserve.risk.sqrt_horizon = config.risk.sqrt_horizon()?.into();
     reserve.oracle = ctx.accounts.oracle.key();
     emit!(ReserveConfigUpdated {
         reserve: ctx.accounts.reserve.key(),

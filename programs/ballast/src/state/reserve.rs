@@ -7,6 +7,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::engine::fx::*;
 use crate::engine::health::ReserveView;
 use crate::engine::rates::{compound_growth, utilization, RateCurve};
+use crate::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
 use crate::errors::BallastError;
 
 /// Seed of a reserve PDA: `[RESERVE_SEED, market, mint]` (one reserve per mint).
@@ -53,6 +54,11 @@ pub struct ReserveConfig {
     pub _padding: [u8; 6],
     /// Utilisation -> borrow APR curve.
     pub rate_curve: RateCurve,
+    /// Dynamic collateral requirements; under the static policy the three
+    /// fields above (LTV, liquidation threshold, borrow factor) apply.
+    pub risk: RiskConfig,
+    /// Padding; zero.
+    pub _padding2: [u8; 4],
 }
 
 impl ReserveConfig {
@@ -86,8 +92,11 @@ impl ReserveConfig {
             self.max_utilization_bps >= 1 && self.max_utilization_bps <= bps,
             BallastError::InvalidReserveConfig
         );
-        require!(self._padding == [0; 6], BallastError::InvalidReserveConfig);
-        Ok(())
+        require!(
+            self._padding == [0; 6] && self._padding2 == [0; 4],
+            BallastError::InvalidReserveConfig
+        );
+        self.risk.validate()
     }
 }
 
@@ -145,14 +154,32 @@ pub struct Reserve {
     pub _padding0: [u8; 4],
     /// The admin's configuration.
     pub config: ReserveConfig,
-    /// Reserved for later fields (risk state, liquidity band, limiter); zero.
-    pub _reserved: [u8; 1024],
+    /// Volatility and the requirements derived from it (dynamic policy).
+    pub risk: RiskState,
+    /// Reserved for later fields (liquidity band, limiter); zero.
+    pub _reserved: [u8; 880],
+}
+
+/// The dynamic-collateral state of a reserve, written by `update_volatility`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
+)]
+#[repr(C)]
+pub struct RiskState {
+    /// Last pushed volatility, annualised (`Fx`, 1.0 = 100%).
+    pub sigma: WrappedFx,
+    /// `sqrt(horizon / year)` of the current configuration, rounded up.
+    pub sqrt_horizon: WrappedFx,
+    /// Unix time of the last push, seconds; 0 before the first.
+    pub last_push_ts: i64,
+    /// LTV, liquidation threshold and borrow factor set by the last push.
+    pub params: RiskParams,
 }
 
 impl Reserve {
     /// Size of the account data after the discriminator, in bytes.
     pub const SIZE: usize =
-        6 * 32 + 8 + 8 + 3 * 16 + 8 + 4 + 4 + core::mem::size_of::<ReserveConfig>() + 1024;
+        6 * 32 + 8 + 8 + 3 * 16 + 8 + 4 + 4 + core::mem::size_of::<ReserveConfig>() + 48 + 880;
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -233,20 +260,48 @@ impl Reserve {
         shares.mul_floor(self.borrow_index.get())
     }
 
+    /// The LTV, liquidation threshold and borrow factor in force at `now`:
+    /// the configured ones under the static policy; under the dynamic policy
+    /// the last push's, or the most conservative ones before the first push
+    /// and once the last is older than `max_age_secs`.
+    pub fn risk_params(&self, now: i64) -> RiskParams {
+        let risk = &self.config.risk;
+        match risk.policy() {
+            RiskPolicy::Static => RiskParams {
+                ltv_bps: self.config.loan_to_value_bps,
+                liquidation_threshold_bps: self.config.liquidation_threshold_bps,
+                borrow_factor_bps: self.config.borrow_factor_bps,
+            },
+            RiskPolicy::Dynamic => {
+                let last = self.risk.last_push_ts;
+                if last == 0 || now.saturating_sub(last) > risk.max_age_secs as i64 {
+                    risk.conservative()
+                } else {
+                    self.risk.params
+                }
+            }
+        }
+    }
+
     /// The engine's view of this reserve with its index projected to `now`.
     pub fn view(&self, now: i64) -> Result<ReserveView> {
+        let risk = self.risk_params(now);
         Ok(ReserveView {
             decimals: self.mint_decimals,
             supply: self.supply()?,
             deposit_shares: self.deposit_shares,
             borrow_index: self.projected_borrow_index(now)?,
-            ltv_bps: self.config.loan_to_value_bps,
-            liquidation_threshold_bps: self.config.liquidation_threshold_bps,
-            borrow_factor_bps: self.config.borrow_factor_bps,
+            ltv_bps: risk.ltv_bps,
+            liquidation_threshold_bps: risk.liquidation_threshold_bps,
+            borrow_factor_bps: risk.borrow_factor_bps,
         })
     }
 }
 
 const _: () = assert!(core::mem::size_of::<Reserve>() == Reserve::SIZE);
-const _: () = assert!(core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96);
+const _: () =
+    assert!(core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96 + 92 + 4);
+const _: () = assert!(core::mem::size_of::<RiskState>() == 48);
+// The layout is pinned: new fields come out of `_reserved`.
+const _: () = assert!(Reserve::SIZE == 1_464);
 const _: () = assert!(core::mem::size_of::<RateCurve>() == 96);
