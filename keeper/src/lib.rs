@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod embedded;
 pub mod ix;
+pub mod policy;
 pub mod prices;
 pub mod vol;
 

@@ -199,6 +199,25 @@ fn main() {
         rep,
     );
 
+    // update_volatility: a second push, 10 minutes after the first, within
+    // every bound.
+    let samples = (0..RUNS)
+        .map(|_| {
+            let mut ctx = TestContext::new();
+            ctx.set_time(1_700_000_000);
+            let m = ctx.setup_market();
+            let sol = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 9, 20.0, dynamic_config([0; 32]));
+            ctx.push_sigma(&m, &sol, 0.8).expect("first push");
+            ctx.warp_seconds(600);
+            ctx.push_sigma(&m, &sol, 0.9).expect("second push")
+        })
+        .collect();
+    record(
+        "update_volatility",
+        "second push of a dynamic reserve (sigma 0.8 -> 0.9), 10 min after the first: bounds, derivation of LTV/LT/borrow factor, event".into(),
+        samples,
+    );
+
     // Marginal health cost: borrow CU with 1..=7 collateral positions + 1 debt
     // (2..=8 positions in all), each collateral in its own reserve.
     let mut curve: BTreeMap<usize, u64> = BTreeMap::new();

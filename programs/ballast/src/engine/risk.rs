@@ -32,6 +32,10 @@
 //! * past `max_age_secs` without a push the reserve uses its most
 //!   conservative values (the `max` haircuts) until a fresh push.
 //!
+//! Steps are measured from the values the last push set (staleness overrides
+//! them only when read); the first push, from the conservative start, can
+//! only loosen and is bounded by `[sigma_min, sigma_max]` alone.
+//!
 //! A compromised or broken keeper can therefore move parameters only slowly
 //! and within the admin's bounds.
 

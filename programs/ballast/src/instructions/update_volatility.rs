@@ -24,10 +24,13 @@ pub struct UpdateVolatility<'info> {
     pub reserve: AccountLoader<'info, Reserve>,
 }
 
-/// Pushes `sigma` (annualised, `Fx`). The values in force move from what
-/// [`Reserve::risk_params`] gives now (the most conservative ones before the
-/// first push or once stale) toward those derived from `sigma`, within the
-/// step bounds. Emits [`VolatilityUpdated`].
+/// Pushes `sigma` (annualised, `Fx`). The step bounds are measured from the
+/// values the last push set; staleness only overrides them with the most
+/// conservative values when they are read, so a keeper that comes back
+/// continues from where it was. The first push is bounded by
+/// `[sigma_min, sigma_max]` alone: from the conservative start it can only
+/// loosen, which liquidates no one. Emits [`VolatilityUpdated`] with the
+/// values in force before (conservative if stale) and after.
 ///
 /// Errors, in the order checked: [`BallastError::NotRiskAuthority`],
 /// [`BallastError::VolatilityNotEnabled`], [`BallastError::SigmaOutOfBounds`],
@@ -54,7 +57,11 @@ pub fn handler(ctx: Context<UpdateVolatility>, sigma: WrappedFx) -> Result<()> {
     );
     let old = reserve.risk_params(now);
     let target = cfg.derive(s, reserve.risk.sqrt_horizon.get())?;
-    let new = cfg.step(old, target)?;
+    let new = if last == 0 {
+        target
+    } else {
+        cfg.step(reserve.risk.params, target)?
+    };
     let old_sigma = reserve.risk.sigma;
     reserve.risk.sigma = sigma;
     reserve.risk.params = new;
