@@ -320,3 +320,32 @@ fn solana_tx(
     let msg = solana_message::Message::new(ixs, Some(&payer.pubkey()));
     solana_transaction::Transaction::new(&[payer, signer], msg, ctx.svm.latest_blockhash())
 }
+
+#[test]
+fn pushes_continue_while_the_market_is_paused() {
+    let Setup {
+        mut ctx, m, sol, ..
+    } = setup();
+    let params = ballast::instructions::UpdateMarketParams {
+        paused: Some(true),
+        ..Default::default()
+    };
+    ctx.ok(
+        "pause",
+        &[ix::update_market(&m.admin.pubkey(), &m.market, params)],
+        &[&m.admin],
+    );
+    // Risk updates are a safety mechanism: a pause must not freeze them.
+    ctx.push_sigma(&m, &sol, 2.0).unwrap();
+    assert_eq!(params_of(&ctx, &sol).ltv_bps, 7_060);
+    // Zero volatility is below the admin's floor, not a free pass.
+    ctx.warp_seconds(600);
+    assert_ballast_err(
+        &ctx.push_sigma(&m, &sol, 0.0).unwrap_err(),
+        BallastError::SigmaOutOfBounds,
+    );
+}
+
+fn params_of(ctx: &TestContext, r: &TestReserve) -> RiskParams {
+    params(ctx, r)
+}
