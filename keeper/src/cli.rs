@@ -297,6 +297,7 @@ fn demo(cli: &Cli) -> Result<()> {
         ballast::instructions::InitMarketParams {
             risk_authority: admin.pubkey(),
             paused: false,
+            liquidation: ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE,
         },
     );
     let meta = chain.send_ok(&[ix], &[&market])?;

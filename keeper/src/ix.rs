@@ -347,3 +347,59 @@ pub fn update_volatility(
         vec![],
     )
 }
+
+/// `liquidate`: `liquidator` repays up to `max_repay` (`u64::MAX`: as much as
+/// allowed) of `obligation`'s debt in `debt` from `liquidator_debt_account`
+/// and receives collateral from `collateral` into
+/// `liquidator_collateral_account`. `health` from [`health_accounts`].
+#[allow(clippy::too_many_arguments)]
+pub fn liquidate(
+    liquidator: &Address,
+    obligation: &Address,
+    debt: &ReserveKeys,
+    collateral: &ReserveKeys,
+    liquidator_debt_account: &Address,
+    liquidator_collateral_account: &Address,
+    max_repay: u64,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        ballast::accounts::Liquidate {
+            liquidator: *liquidator,
+            market: debt.market,
+            market_authority: market_authority(&debt.market).0,
+            obligation: *obligation,
+            debt_reserve: debt.reserve,
+            debt_mint: debt.mint,
+            debt_vault: debt.liquidity_vault,
+            liquidator_debt_account: *liquidator_debt_account,
+            debt_token_program: debt.token_program,
+            collateral_reserve: collateral.reserve,
+            collateral_mint: collateral.mint,
+            collateral_vault: collateral.liquidity_vault,
+            collateral_insurance_vault: collateral.insurance_vault,
+            liquidator_collateral_account: *liquidator_collateral_account,
+            collateral_token_program: collateral.token_program,
+        },
+        ballast::instruction::Liquidate { max_repay },
+        health,
+    )
+}
+
+/// `socialize_bad_debt` of `obligation` in `reserve` (permissionless).
+pub fn socialize_bad_debt(obligation: &Address, reserve: &ReserveKeys) -> Instruction {
+    build(
+        ballast::accounts::SocializeBadDebt {
+            market: reserve.market,
+            market_authority: market_authority(&reserve.market).0,
+            obligation: *obligation,
+            reserve: reserve.reserve,
+            mint: reserve.mint,
+            liquidity_vault: reserve.liquidity_vault,
+            insurance_vault: reserve.insurance_vault,
+            token_program: reserve.token_program,
+        },
+        ballast::instruction::SocializeBadDebt {},
+        vec![],
+    )
+}

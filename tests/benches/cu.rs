@@ -104,6 +104,7 @@ fn main() {
                 InitMarketParams {
                     risk_authority: admin.pubkey(),
                     paused: false,
+                    liquidation: ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE,
                 },
             );
             expect_ok(ctx.chain.send(&[ix], &[&admin, &market]))

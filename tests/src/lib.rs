@@ -109,6 +109,7 @@ impl TestContext {
             ballast::instructions::InitMarketParams {
                 risk_authority,
                 paused: false,
+                liquidation: ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE,
             },
         );
         self.ok("init_market", &[ix], &[admin, &market]);

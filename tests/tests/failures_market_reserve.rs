@@ -190,6 +190,10 @@ fn update_market_by_non_admin_fails_with_not_market_admin() {
             admin: Some(attacker.pubkey()),
             risk_authority: Some(attacker.pubkey()),
             paused: Some(true),
+            liquidation: Some(ballast::engine::liquidation::LiquidationConfig {
+                close_factor_bps: 10_000,
+                ..ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE
+            }),
         },
     );
     let err = ctx.fails("update_market by attacker", &[ix], &[&attacker]);

@@ -17,6 +17,7 @@ fn init_market_records_authorities_and_pause_flag() {
         InitMarketParams {
             risk_authority: risk.pubkey(),
             paused: true,
+            liquidation: ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE,
         },
     );
     let cu = ctx.ok("init_market", &[ix], &[&admin, &market]);
@@ -41,6 +42,7 @@ fn init_market_fails_when_admin_does_not_sign() {
         InitMarketParams {
             risk_authority: admin.pubkey(),
             paused: false,
+            liquidation: ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE,
         },
     );
     // Strip the admin's signature: the payer (someone else) sends it.
@@ -61,6 +63,7 @@ fn second_init_of_the_same_market_fails_and_keeps_state() {
     let params = InitMarketParams {
         risk_authority: admin.pubkey(),
         paused: false,
+        liquidation: ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE,
     };
     ctx.ok(
         "init_market",
@@ -74,6 +77,7 @@ fn second_init_of_the_same_market_fails_and_keeps_state() {
     let hijack = InitMarketParams {
         risk_authority: attacker.pubkey(),
         paused: true,
+        liquidation: ballast::engine::liquidation::LiquidationConfig::SOLEND_LIKE,
     };
     let err = ctx.fails(
         "init_market again",

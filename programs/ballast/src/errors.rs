@@ -130,4 +130,13 @@ pub enum BallastError {
     /// The push would loosen the LTV by more than the maximum step.
     #[msg("LTV loosening step too large")]
     LtvStepTooLarge,
+    /// A liquidation parameter is out of range.
+    #[msg("invalid liquidation configuration")]
+    InvalidLiquidationConfig,
+    /// The obligation meets its maintenance requirement.
+    #[msg("obligation is healthy")]
+    ObligationHealthy,
+    /// The obligation still holds collateral: liquidate it first.
+    #[msg("obligation still has collateral")]
+    ObligationHasCollateral,
 }

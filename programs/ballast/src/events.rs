@@ -165,3 +165,41 @@ pub struct VolatilityUpdated {
     /// Unix time of the push.
     pub timestamp: i64,
 }
+
+/// An obligation was liquidated.
+#[event]
+pub struct Liquidated {
+    /// The obligation.
+    pub obligation: Pubkey,
+    /// The liquidator.
+    pub liquidator: Pubkey,
+    /// Reserve of the debt repaid.
+    pub debt_reserve: Pubkey,
+    /// Reserve of the collateral seized.
+    pub collateral_reserve: Pubkey,
+    /// Debt repaid, debt base units.
+    pub repaid: u64,
+    /// Collateral seized in all, collateral base units (liquidator + insurance).
+    pub seized: u64,
+    /// Part of `seized` paid to the insurance vault.
+    pub to_insurance: u64,
+    /// Bonus applied, bps.
+    pub bonus_bps: u16,
+    /// Maintenance health (collateral / debt) before.
+    pub health_before: WrappedFx,
+}
+
+/// Bad debt was covered by insurance and written off against depositors.
+#[event]
+pub struct BadDebtSocialized {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation (no collateral left).
+    pub obligation: Pubkey,
+    /// Its debt in this reserve, base units (rounded up).
+    pub debt: u64,
+    /// Paid from the insurance vault into the liquidity vault.
+    pub covered_by_insurance: u64,
+    /// Written down against the reserve's depositors.
+    pub written_off: u64,
+}

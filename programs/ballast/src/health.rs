@@ -16,14 +16,74 @@ use anchor_lang::prelude::*;
 
 use crate::engine::health::{Health, OraclePrice, Requirement, ReserveView};
 use crate::errors::BallastError;
-use crate::state::{Obligation, PositionKind, Reserve, MAX_POSITIONS};
+use crate::state::{Obligation, Reserve, MAX_POSITIONS};
+
+/// The validated (reserve view, price) of each distinct reserve of the
+/// obligation, read from `remaining` at unix time `now`, in the order of
+/// [`Obligation::health_reserves`].
+pub struct HealthAccounts {
+    /// The reserves' addresses.
+    pub keys: [Pubkey; MAX_POSITIONS],
+    /// How many are in use.
+    pub len: usize,
+    /// Their views and prices.
+    pub loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS],
+}
+
+impl HealthAccounts {
+    /// Loads and validates the remaining accounts (see the module doc).
+    ///
+    /// Errors: [`BallastError::HealthAccountsMismatch`] (wrong count or order),
+    /// [`BallastError::HealthReserveInvalid`] (not a reserve of `market`), any
+    /// oracle error, [`BallastError::MathOverflow`].
+    pub fn load<'info>(
+        obligation: &Obligation,
+        market: &Pubkey,
+        remaining: &'info [AccountInfo<'info>],
+        now: i64,
+    ) -> Result<Self> {
+        let (keys, n) = obligation.health_reserves();
+        require!(
+            remaining.len() == 2 * n,
+            BallastError::HealthAccountsMismatch
+        );
+        let mut loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS] = [None; MAX_POSITIONS];
+        for i in 0..n {
+            crate::cu_trace!("health: pair start");
+            let reserve_info = &remaining[2 * i];
+            require_keys_eq!(
+                *reserve_info.key,
+                keys[i],
+                BallastError::HealthAccountsMismatch
+            );
+            let loader = AccountLoader::<Reserve>::try_from(reserve_info)
+                .map_err(|_| error!(BallastError::HealthReserveInvalid))?;
+            let reserve = loader.load()?;
+            require_keys_eq!(reserve.market, *market, BallastError::HealthReserveInvalid);
+            let price = crate::oracle::load_price(&remaining[2 * i + 1], &reserve, now)?;
+            loaded[i] = Some((reserve.view(now)?, price));
+        }
+        Ok(Self {
+            keys,
+            len: n,
+            loaded,
+        })
+    }
+
+    /// The view and price of `reserve`, if it is one of the obligation's.
+    pub fn get(&self, reserve: &Pubkey) -> Option<(&ReserveView, &OraclePrice)> {
+        let i = self.keys[..self.len].iter().position(|k| k == reserve)?;
+        self.loaded[i].as_ref().map(|(v, p)| (v, p))
+    }
+
+    /// The obligation's health under `req`.
+    pub fn health(&self, obligation: &Obligation, req: Requirement) -> Result<Health> {
+        crate::engine::health::obligation_health(&obligation.positions, |r| self.get(r), req)
+    }
+}
 
 /// The obligation's health under `req`, with prices and reserve states read
-/// from `remaining` at unix time `now`.
-///
-/// Errors: [`BallastError::HealthAccountsMismatch`] (wrong count or order),
-/// [`BallastError::HealthReserveInvalid`] (not a reserve of `market`), any
-/// oracle error, [`BallastError::MathOverflow`].
+/// from `remaining` at unix time `now` (see [`HealthAccounts::load`]).
 pub fn obligation_health<'info>(
     obligation: &Obligation,
     market: &Pubkey,
@@ -31,56 +91,7 @@ pub fn obligation_health<'info>(
     now: i64,
     req: Requirement,
 ) -> Result<Health> {
-    let (keys, n) = obligation.health_reserves();
-    require!(
-        remaining.len() == 2 * n,
-        BallastError::HealthAccountsMismatch
-    );
-    let mut loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS] = [None; MAX_POSITIONS];
-    for i in 0..n {
-        crate::cu_trace!("health: pair start");
-        let reserve_info = &remaining[2 * i];
-        require_keys_eq!(
-            *reserve_info.key,
-            keys[i],
-            BallastError::HealthAccountsMismatch
-        );
-        let loader = AccountLoader::<Reserve>::try_from(reserve_info)
-            .map_err(|_| error!(BallastError::HealthReserveInvalid))?;
-        let reserve = loader.load()?;
-        require_keys_eq!(reserve.market, *market, BallastError::HealthReserveInvalid);
-        crate::cu_trace!("health: reserve loaded");
-        let price = crate::oracle::load_price(&remaining[2 * i + 1], &reserve, now)?;
-        crate::cu_trace!("health: price loaded");
-        loaded[i] = Some((reserve.view(now)?, price));
-        crate::cu_trace!("health: view built");
-    }
-    let mut health = Health::default();
-    for p in obligation.positions.iter() {
-        let kind = p.kind();
-        if kind == PositionKind::Empty {
-            continue;
-        }
-        let i = keys[..n]
-            .iter()
-            .position(|k| *k == p.reserve)
-            .ok_or(error!(BallastError::HealthAccountsMismatch))?;
-        let (view, price) = loaded[i]
-            .as_ref()
-            .ok_or(error!(BallastError::HealthAccountsMismatch))?;
-        crate::cu_trace!("health: value start");
-        match kind {
-            PositionKind::Collateral => {
-                health.add_collateral(view.collateral_value(p.deposit_shares, price, req)?)?
-            }
-            PositionKind::Debt => {
-                health.add_debt(view.debt_value(p.borrow_shares.get(), price, req)?)?
-            }
-            PositionKind::Empty => {}
-        }
-        crate::cu_trace!("health: value done");
-    }
-    Ok(health)
+    HealthAccounts::load(obligation, market, remaining, now)?.health(obligation, req)
 }
 
 /// Requires the Initial requirement after a borrow or withdraw. Skipped (no

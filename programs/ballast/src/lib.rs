@@ -114,6 +114,20 @@ pub mod ballast {
         update_volatility::handler(ctx, sigma)
     }
 
+    /// Liquidates an unhealthy obligation (permissionless): repays up to
+    /// `max_repay` of one debt and seizes collateral with a bonus. Emits
+    /// [`events::Liquidated`].
+    pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
+        liquidate::handler(ctx, max_repay)
+    }
+
+    /// Covers an obligation's debt in one reserve, once it has no collateral,
+    /// from insurance and then depositors (permissionless). Emits
+    /// [`events::BadDebtSocialized`].
+    pub fn socialize_bad_debt(ctx: Context<SocializeBadDebt>) -> Result<()> {
+        socialize_bad_debt::handler(ctx)
+    }
+
     /// Accrues a reserve's interest to now (permissionless). Emits
     /// [`events::InterestAccrued`].
     pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {

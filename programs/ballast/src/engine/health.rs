@@ -253,6 +253,68 @@ impl Health {
     }
 }
 
+/// The health of an obligation's `positions` under `req`, each valued with
+/// the reserve view and price that `lookup` returns for its reserve. The loop
+/// the program runs on-chain and the keeper runs off-chain. Errors:
+/// [`BallastError::HealthAccountsMismatch`] when `lookup` has no entry for a
+/// position's reserve, and the valuation errors.
+pub fn obligation_health<'a>(
+    positions: &[crate::state::Position],
+    lookup: impl Fn(&Pubkey) -> Option<(&'a ReserveView, &'a OraclePrice)>,
+    req: Requirement,
+) -> Result<Health> {
+    use crate::state::PositionKind;
+    let mut health = Health::default();
+    for p in positions {
+        let kind = p.kind();
+        if kind == PositionKind::Empty {
+            continue;
+        }
+        let (view, price) =
+            lookup(&p.reserve).ok_or(error!(BallastError::HealthAccountsMismatch))?;
+        match kind {
+            PositionKind::Collateral => {
+                health.add_collateral(view.collateral_value(p.deposit_shares, price, req)?)?
+            }
+            PositionKind::Debt => {
+                health.add_debt(view.debt_value(p.borrow_shares.get(), price, req)?)?
+            }
+            PositionKind::Empty => {}
+        }
+    }
+    Ok(health)
+}
+
+/// Unweighted spot values of an obligation's collateral and debt, micro-USD
+/// (collateral rounded down, debt up): solvent, in the liquidation sense,
+/// when the first is at least the second.
+pub fn spot_values<'a>(
+    positions: &[crate::state::Position],
+    lookup: impl Fn(&Pubkey) -> Option<(&'a ReserveView, &'a OraclePrice)>,
+) -> Result<(Fx, Fx)> {
+    use crate::state::PositionKind;
+    let (mut coll, mut debt) = (FX_ZERO, FX_ZERO);
+    for p in positions {
+        let kind = p.kind();
+        if kind == PositionKind::Empty {
+            continue;
+        }
+        let (view, price) =
+            lookup(&p.reserve).ok_or(error!(BallastError::HealthAccountsMismatch))?;
+        let unit = UnitPrice::new(price.price as i128, BPS, view.decimals, price.exponent)?;
+        match kind {
+            PositionKind::Collateral => {
+                coll = coll.add_(unit.value_floor(view.collateral_tokens(p.deposit_shares)?)?)?
+            }
+            PositionKind::Debt => {
+                debt = debt.add_(unit.value_ceil(view.debt_tokens(p.borrow_shares.get())?)?)?
+            }
+            PositionKind::Empty => {}
+        }
+    }
+    Ok((coll, debt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 pub mod fx;
 pub mod health;
+pub mod liquidation;
 pub mod oracle;
 pub mod rates;
 pub mod risk;

@@ -2,6 +2,7 @@
 
 use anchor_lang::prelude::*;
 
+use crate::engine::liquidation::LiquidationConfig;
 use crate::events::MarketInitialized;
 use crate::state::{Market, MARKET_AUTHORITY_SEED};
 
@@ -12,6 +13,8 @@ pub struct InitMarketParams {
     pub risk_authority: Pubkey,
     /// Whether the market starts paused.
     pub paused: bool,
+    /// Liquidation parameters.
+    pub liquidation: LiquidationConfig,
 }
 
 /// Accounts of `init_market`.
@@ -30,7 +33,9 @@ pub struct InitMarket<'info> {
 
 /// Writes the market's authorities and pause flag and emits
 /// [`MarketInitialized`].
+/// Errors: [`crate::errors::BallastError::InvalidLiquidationConfig`].
 pub fn handler(ctx: Context<InitMarket>, params: InitMarketParams) -> Result<()> {
+    params.liquidation.validate()?;
     let market_key = ctx.accounts.market.key();
     let (_, authority_bump) =
         Pubkey::find_program_address(&[MARKET_AUTHORITY_SEED, market_key.as_ref()], &crate::ID);
@@ -39,6 +44,7 @@ pub fn handler(ctx: Context<InitMarket>, params: InitMarketParams) -> Result<()>
     market.risk_authority = params.risk_authority;
     market.paused = u8::from(params.paused);
     market.authority_bump = authority_bump;
+    market.liquidation = params.liquidation;
     emit!(MarketInitialized {
         market: market_key,
         admin: market.admin,

@@ -3,6 +3,7 @@
 
 use anchor_lang::prelude::*;
 
+use crate::engine::liquidation::LiquidationConfig;
 use crate::errors::BallastError;
 use crate::events::MarketUpdated;
 use crate::state::Market;
@@ -16,6 +17,8 @@ pub struct UpdateMarketParams {
     pub risk_authority: Option<Pubkey>,
     /// New pause flag.
     pub paused: Option<bool>,
+    /// New liquidation parameters.
+    pub liquidation: Option<LiquidationConfig>,
 }
 
 /// Accounts of `update_market`.
@@ -30,7 +33,13 @@ pub struct UpdateMarket<'info> {
 
 /// Applies `params` and emits [`MarketUpdated`].
 pub fn handler(ctx: Context<UpdateMarket>, params: UpdateMarketParams) -> Result<()> {
+    if let Some(l) = params.liquidation {
+        l.validate()?;
+    }
     let mut market = ctx.accounts.market.load_mut()?;
+    if let Some(l) = params.liquidation {
+        market.liquidation = l;
+    }
     if let Some(a) = params.admin {
         market.admin = a;
     }

@@ -3,6 +3,8 @@
 
 use anchor_lang::prelude::*;
 
+use crate::engine::liquidation::LiquidationConfig;
+
 /// Seed of the market authority PDA (`[MARKET_AUTHORITY_SEED, market]`), the
 /// owner of every vault of the market and of its treasury receipts.
 pub const MARKET_AUTHORITY_SEED: &[u8] = b"authority";
@@ -23,13 +25,15 @@ pub struct Market {
     pub _padding0: [u8; 6],
     /// Number of reserves created in this market.
     pub reserve_count: u64,
+    /// Liquidation parameters (close factor, bonus, protocol share).
+    pub liquidation: LiquidationConfig,
     /// Reserved for later fields; zero.
-    pub _reserved: [u8; 256],
+    pub _reserved: [u8; 232],
 }
 
 impl Market {
     /// Size of the account data after the discriminator, in bytes.
-    pub const SIZE: usize = 32 + 32 + 1 + 1 + 6 + 8 + 256;
+    pub const SIZE: usize = 32 + 32 + 1 + 1 + 6 + 8 + 24 + 232;
 
     /// Whether the market is paused.
     pub fn is_paused(&self) -> bool {
@@ -38,3 +42,4 @@ impl Market {
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == Market::SIZE);
+const _: () = assert!(Market::SIZE == 336);

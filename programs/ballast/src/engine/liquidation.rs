@@ -1,0 +1,267 @@
+//! Liquidation economics: how much of a debt a liquidator may repay, the
+//! bonus they earn, and the collateral they receive.
+//!
+//! An obligation whose Maintenance health `h = weighted collateral / weighted
+//! debt` is below 1 can be liquidated by anyone: the liquidator repays part of
+//! one debt position and receives collateral from one collateral position worth
+//! the repaid value times `1 + bonus`, valued at spot prices.
+//!
+//! * **Close factor** (Compound, Solend, Aave): at most `close_factor` of the
+//!   debt position per liquidation; all of it when `h` is below
+//!   `full_liquidation_health_bps` (Aave's 100% below HF 0.95) or when the
+//!   position's value is dust (so nothing unliquidatable is left behind).
+//! * **Bonus** grows with the shortfall, Euler v1's "discount = 1 - health"
+//!   (a soft Dutch auction): `bonus = clamp(bonus_min + (1 - h), bonus_min,
+//!   bonus_max)`.
+//! * **No-worsening cap**: taking collateral at weight `LT_c` for debt at
+//!   weight `BF_d` changes `h` by the sign of `h * BF_d - (1 + bonus) * LT_c`,
+//!   so for a solvent obligation the bonus is capped at `h * BF_d / LT_c - 1`
+//!   and a liquidation never leaves it less healthy. An insolvent obligation
+//!   (collateral worth less than debt at spot) cannot be made healthier by any
+//!   liquidation; it is closed out in full at the uncapped bonus and what debt
+//!   remains goes to the bad-debt path (insurance, then depositors).
+//! * **Protocol share**: `protocol_bonus_share_bps` of the bonus goes to the
+//!   collateral reserve's insurance vault (Aave takes 10% of the bonus,
+//!   marginfi 2.5 of 5 points).
+//!
+//! Units: bps for shares and health thresholds, micro-USD for values, token
+//! base units for amounts. Rounding: the repay cap rounds down, the
+//! collateral seized rounds down, the protocol's cut rounds down (the
+//! liquidator is never paid more than the formula).
+
+use anchor_lang::prelude::*;
+use bytemuck::{Pod, Zeroable};
+
+use super::fx::*;
+use super::health::UnitPrice;
+use crate::errors::BallastError;
+
+/// The market's liquidation parameters (set by the admin).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
+)]
+#[repr(C)]
+pub struct LiquidationConfig {
+    /// Remaining debt value below which a position may be closed in full,
+    /// micro-USD.
+    pub dust_debt_micro_usd: u64,
+    /// Share of a debt position repayable in one liquidation, bps (1..=10,000).
+    pub close_factor_bps: u16,
+    /// Maintenance health below which the whole position may be repaid, bps
+    /// of 1 (e.g. 9,500: health < 0.95).
+    pub full_liquidation_health_bps: u16,
+    /// Least bonus, bps of the repaid value.
+    pub bonus_min_bps: u16,
+    /// Greatest bonus, bps (<= 5,000).
+    pub bonus_max_bps: u16,
+    /// Share of the bonus paid to the insurance vault, bps.
+    pub protocol_bonus_share_bps: u16,
+    /// Padding; zero.
+    pub _padding: [u8; 6],
+}
+
+impl LiquidationConfig {
+    /// Solend's published parameters: close factor 20%, bonus 5%, no
+    /// protocol share; full liquidation below health 0.95 or under $1 of debt.
+    pub const SOLEND_LIKE: Self = Self {
+        dust_debt_micro_usd: 1_000_000,
+        close_factor_bps: 2_000,
+        full_liquidation_health_bps: 9_500,
+        bonus_min_bps: 500,
+        bonus_max_bps: 500,
+        protocol_bonus_share_bps: 0,
+        _padding: [0; 6],
+    };
+
+    /// Checks ranges. Errors: [`BallastError::InvalidLiquidationConfig`].
+    pub fn validate(&self) -> Result<()> {
+        let bps = BPS as u16;
+        require!(
+            self.close_factor_bps >= 1
+                && self.close_factor_bps <= bps
+                && self.full_liquidation_health_bps <= bps
+                && self.bonus_min_bps <= self.bonus_max_bps
+                && self.bonus_max_bps <= 5_000
+                && self.protocol_bonus_share_bps <= bps
+                && self._padding == [0; 6],
+            BallastError::InvalidLiquidationConfig
+        );
+        Ok(())
+    }
+
+    /// The bonus for an obligation of Maintenance health `health` (a ratio)
+    /// taking collateral of liquidation threshold `lt_c_bps` for debt of
+    /// borrow factor `bf_d_bps`; `solvent` when its collateral is worth at
+    /// least its debt at spot. In bps, rounded down.
+    pub fn bonus_bps(
+        &self,
+        health: Fx,
+        solvent: bool,
+        lt_c_bps: u16,
+        bf_d_bps: u32,
+    ) -> Result<u16> {
+        let bps = BPS as i128;
+        let shortfall = FX_ONE
+            .sub_(health.min(FX_ONE))?
+            .mul_int(bps)?
+            .to_floor_u64()?;
+        let bonus = (self.bonus_min_bps as u64 + shortfall)
+            .clamp(self.bonus_min_bps as u64, self.bonus_max_bps as u64);
+        if !solvent || lt_c_bps == 0 {
+            return Ok(bonus as u16);
+        }
+        // (1 + b) * LT_c <= h * BF_d  <=>  b <= h * BF_d / LT_c - 1.
+        let cap = health
+            .mul_div_int_floor(bf_d_bps as i128 * bps, lt_c_bps as i128)?
+            .sub_(fx_u64(BPS))?
+            .max(FX_ZERO)
+            .to_floor_u64()?;
+        Ok(bonus.min(cap) as u16)
+    }
+
+    /// The most debt (base units) a liquidator may repay on a position owing
+    /// `debt_tokens` worth `debt_value` micro-USD (unweighted, spot) when the
+    /// obligation's Maintenance health is `health`: all of it when
+    /// `health < full_liquidation_health` or the value is dust, else
+    /// `close_factor` of it, rounded down.
+    pub fn max_repay(&self, debt_tokens: Fx, debt_value: Fx, health: Fx) -> Result<Fx> {
+        let full = health < fx_bps_floor(self.full_liquidation_health_bps as u64)?
+            || debt_value <= fx_u64(self.dust_debt_micro_usd);
+        if full {
+            return Ok(debt_tokens);
+        }
+        debt_tokens.mul_div_int_floor(self.close_factor_bps as i128, BPS as i128)
+    }
+}
+
+/// Collateral seized for repaying `repay_tokens` of debt: `repay value * (1 +
+/// bonus)` converted to collateral base units at spot, rounded down; and the
+/// part of it that is bonus. `debt_price` and `coll_price` are unweighted
+/// ([`UnitPrice`] with weight 10,000); `bonus_bps` from
+/// [`LiquidationConfig::bonus_bps`].
+pub fn seize_for_repay(
+    repay_tokens: Fx,
+    debt_price: &UnitPrice,
+    coll_price: &UnitPrice,
+    bonus_bps: u16,
+) -> Result<(Fx, Fx)> {
+    let value = debt_price.value_floor(repay_tokens)?;
+    let with_bonus = value.mul_div_int_floor(BPS as i128 + bonus_bps as i128, BPS as i128)?;
+    // tokens = value * den / num (inverse of the unit price), rounded down.
+    let to_tokens = |v: Fx| -> Result<Fx> {
+        require!(coll_price.num > 0, BallastError::OracleInvalidPrice);
+        v.mul_div_int_floor(coll_price.den, coll_price.num)
+    };
+    let seized = to_tokens(with_bonus)?;
+    let bonus_part = seized.sub_(to_tokens(value)?)?.max(FX_ZERO);
+    Ok((seized, bonus_part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(usd: f64, decimals: u8) -> UnitPrice {
+        UnitPrice::new((usd * 1e8) as i128, BPS, decimals, -8).unwrap()
+    }
+
+    #[test]
+    fn solend_vector() {
+        // Collateral 1,000 tokens worth $100, debt 800 tokens worth $80 (one
+        // token = $0.10, 0 decimals): repay ceil(0.2 * 800) = 160 and
+        // withdraw floor(0.2 * 1.05 * 800) = 168.
+        let c = LiquidationConfig::SOLEND_LIKE;
+        let debt = fx_u64(800);
+        let health = Fx::from_num(0.99); // just unhealthy, above the full threshold
+        let repay = c.max_repay(debt, fx_u64(80_000_000), health).unwrap();
+        assert_eq!(repay, fx_u64(160));
+        // With LT = BF = 1 the no-worsening cap (h - 1 < 0) would be zero;
+        // Solend has no such cap, so the vector uses the uncapped bonus (our
+        // insolvent close-out).
+        assert_eq!(c.bonus_bps(health, true, 10_000, 10_000).unwrap(), 0);
+        let uncapped = c.bonus_bps(health, false, 10_000, 10_000).unwrap();
+        assert_eq!(uncapped, 500);
+        let p = price(0.1, 0);
+        let (seized, bonus_part) = seize_for_repay(repay, &p, &p, uncapped).unwrap();
+        assert_eq!(seized.to_floor_u64().unwrap(), 168);
+        assert_eq!(bonus_part.to_floor_u64().unwrap(), 8);
+    }
+
+    #[test]
+    fn bonus_grows_with_the_shortfall_within_bounds() {
+        let c = LiquidationConfig {
+            bonus_min_bps: 200,
+            bonus_max_bps: 1_000,
+            ..LiquidationConfig::SOLEND_LIKE
+        };
+        let b = |h: f64| c.bonus_bps(Fx::from_num(h), false, 8_000, 10_000).unwrap();
+        assert_eq!(b(0.99), 300);
+        assert_eq!(b(0.9375), 825);
+        assert_eq!(b(0.5), 1_000, "max binds");
+        assert_eq!(b(1.2), 200, "min binds");
+    }
+
+    #[test]
+    fn the_cap_keeps_a_solvent_obligation_from_getting_less_healthy() {
+        let c = LiquidationConfig {
+            bonus_min_bps: 500,
+            bonus_max_bps: 1_500,
+            ..LiquidationConfig::SOLEND_LIKE
+        };
+        // h = 0.9 with LT 0.8, BF 1: cap = 0.9 / 0.8 - 1 = 12.5%; bonus 15% -> 12.5%.
+        let b = c.bonus_bps(Fx::from_num(0.9), true, 8_000, 10_000).unwrap();
+        assert!(b == 1_249 || b == 1_250, "{b}");
+        // Health after: (C - R(1+b)LT) / (D - R) with C = 0.9 D stays >= 0.9.
+        let (cw, d, r) = (0.9, 1.0, 0.2);
+        let after = (cw - r * (1.0 + b as f64 / 1e4) * 0.8) / (d - r);
+        assert!(after >= 0.9 - 1e-12, "{after}");
+    }
+
+    #[test]
+    fn full_close_below_the_deep_threshold_or_for_dust() {
+        let c = LiquidationConfig::SOLEND_LIKE;
+        let debt = fx_u64(1_000_000);
+        assert_eq!(
+            c.max_repay(debt, fx_u64(10_000_000), Fx::from_num(0.94))
+                .unwrap(),
+            debt
+        );
+        assert_eq!(
+            c.max_repay(debt, fx_u64(999_999), Fx::from_num(0.99))
+                .unwrap(),
+            debt
+        );
+        assert_eq!(
+            c.max_repay(debt, fx_u64(10_000_000), Fx::from_num(0.99))
+                .unwrap(),
+            fx_u64(200_000)
+        );
+    }
+
+    #[test]
+    fn config_validation() {
+        assert!(LiquidationConfig::SOLEND_LIKE.validate().is_ok());
+        let bad = [
+            LiquidationConfig {
+                close_factor_bps: 0,
+                ..LiquidationConfig::SOLEND_LIKE
+            },
+            LiquidationConfig {
+                bonus_min_bps: 600,
+                ..LiquidationConfig::SOLEND_LIKE
+            },
+            LiquidationConfig {
+                bonus_max_bps: 6_000,
+                bonus_min_bps: 0,
+                ..LiquidationConfig::SOLEND_LIKE
+            },
+            LiquidationConfig {
+                protocol_bonus_share_bps: 10_001,
+                ..LiquidationConfig::SOLEND_LIKE
+            },
+        ];
+        for c in bad {
+            assert!(c.validate().is_err(), "{c:?}");
+        }
+    }
+}
