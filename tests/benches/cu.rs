@@ -219,6 +219,138 @@ fn main() {
         samples,
     );
 
+    // liquidate: an obligation with `coll` collateral positions (SOL and ETH
+    // alternating) and `debt` debt positions (USDC-like stablecoins), made
+    // unhealthy by a 15% drop of every collateral price, 1 h after its last
+    // accrual; one liquidation of the first debt against the first collateral.
+    let liquidation = |coll: usize, debt: usize| -> u64 {
+        let mut ctx = TestContext::new();
+        let m = ctx.setup_market();
+        let stables: Vec<TestReserve> = (0..debt)
+            .map(|_| ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32])))
+            .collect();
+        let collats: Vec<(TestReserve, f64)> = (0..coll)
+            .map(|i| {
+                let (dp, px) = if i % 2 == 0 { (9, 20.0) } else { (8, 2_000.0) };
+                (
+                    ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, dp, px, test_config([0; 32])),
+                    px,
+                )
+            })
+            .collect();
+        for s in &stables {
+            let (sup, ta) = ctx.user_with_tokens(s, s.units(1_000_000.0));
+            let o = ctx.open_obligation(&sup, &m.market, 0);
+            ctx.deposit(&sup, s, &o, &ta, s.units(1_000_000.0));
+        }
+        let user = ctx.funded_user(10);
+        let ob = ctx.open_obligation(&user, &m.market, 0);
+        let mut value = 0.0;
+        for (r, px) in &collats {
+            let amount = 1_000.0 / px; // $1,000 each
+            let ta = ctx.token_account_for(r, &user.pubkey(), r.units(amount));
+            ctx.deposit(&user, r, &ob, &ta, r.units(amount));
+            value += 1_000.0;
+        }
+        // Borrow up to 74% of the collateral value across the debt reserves.
+        let per_debt = value * 0.74 / debt as f64;
+        let mut debt_tas = vec![];
+        for s in &stables {
+            let ta = ctx.token_account_for(s, &user.pubkey(), 0);
+            ctx.borrow(&user, s, &ob, &ta, s.units(per_debt));
+            debt_tas.push(ta);
+        }
+        ctx.warp_seconds(DT);
+        for (r, px) in &collats {
+            ctx.set_price(r, px * 0.85, px * 0.85 * 0.001);
+        }
+        for s in &stables {
+            ctx.set_price(s, 1.0, 0.001);
+        }
+        let (liq, liq_debt) = ctx.user_with_tokens(&stables[0], stables[0].units(1_000_000.0));
+        let liq_coll = ctx.token_account_for(&collats[0].0, &liq.pubkey(), 0);
+        let health = ctx.health_accounts(&ob, &[]);
+        let ix = ix::liquidate(
+            &liq.pubkey(),
+            &ob,
+            &stables[0].keys,
+            &collats[0].0.keys,
+            &liq_debt,
+            &liq_coll,
+            u64::MAX,
+            health,
+        );
+        ctx.ok("liquidate", &[ix], &[&liq])
+    };
+    record(
+        "liquidate",
+        "obligation with 2 collateral (SOL, ETH) and 2 debt (stablecoin) positions, all prices -15% (health 0.92), 1 h since the last accrual; repays one debt against one collateral".into(),
+        (0..RUNS).map(|_| liquidation(2, 2)).collect(),
+    );
+    record(
+        "liquidate_max_positions",
+        "as `liquidate` with the most positions an obligation allows: 6 collateral + 2 debt".into(),
+        (0..3).map(|_| liquidation(6, 2)).collect(),
+    );
+
+    // socialize_bad_debt: an obligation whose collateral was liquidated away.
+    let samples = (0..RUNS)
+        .map(|_| {
+            let mut ctx = TestContext::new();
+            let m = ctx.setup_market();
+            let sol = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
+            let usdc = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+            let (s, s_ta) = ctx.user_with_tokens(&usdc, usdc.units(100_000.0));
+            let so = ctx.open_obligation(&s, &m.market, 0);
+            ctx.deposit(&s, &usdc, &so, &s_ta, usdc.units(100_000.0));
+            let (b, b_sol) = ctx.user_with_tokens(&sol, sol.units(100.0));
+            let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), 0);
+            let ob = ctx.open_obligation(&b, &m.market, 0);
+            ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
+            ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(1_400.0));
+            ctx.set_price(&sol, 5.0, 0.0);
+            let (liq, liq_usdc) = ctx.user_with_tokens(&usdc, usdc.units(10_000.0));
+            let liq_sol = ctx.token_account_for(&sol, &liq.pubkey(), 0);
+            while ctx
+                .obligation(&ob)
+                .positions
+                .iter()
+                .any(|p| p.kind() == ballast::state::PositionKind::Collateral)
+            {
+                let health = ctx.health_accounts(&ob, &[]);
+                let ix = ix::liquidate(
+                    &liq.pubkey(),
+                    &ob,
+                    &usdc.keys,
+                    &sol.keys,
+                    &liq_usdc,
+                    &liq_sol,
+                    u64::MAX,
+                    health,
+                );
+                ctx.ok("liquidate", &[ix], &[&liq]);
+            }
+            ctx.chain
+                .mint_to(
+                    &usdc.keys.mint,
+                    &usdc.keys.insurance_vault,
+                    usdc.units(100.0),
+                )
+                .unwrap();
+            ctx.warp_seconds(DT);
+            ctx.ok(
+                "socialize_bad_debt",
+                &[ix::socialize_bad_debt(&ob, &usdc.keys)],
+                &[],
+            )
+        })
+        .collect();
+    record(
+        "socialize_bad_debt",
+        "obligation left with USDC debt and no collateral, 1 h since the last accrual; $100 of insurance covers part, the rest is written off".into(),
+        samples,
+    );
+
     // Marginal health cost: borrow CU with 1..=7 collateral positions + 1 debt
     // (2..=8 positions in all), each collateral in its own reserve.
     let mut curve: BTreeMap<usize, u64> = BTreeMap::new();
