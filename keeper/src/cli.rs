@@ -307,7 +307,7 @@ fn demo(cli: &Cli) -> Result<()> {
         meta.compute_units_consumed
     );
     println!(
-        "(the crash replay, `ballast-keeper replay`, is the main job once the lending core lands)"
+        "(the crash replay, `ballast-keeper replay`, becomes the main job with the keeper loop and liquidity controls)"
     );
     Ok(())
 }
