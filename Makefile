@@ -23,9 +23,11 @@ test: build
 	$(CARGO) test --workspace --exclude ballast-tests
 	$(CARGO) test -p ballast-tests -- --show-output
 
-## compute units per instruction -> target/bench/cu.json
+## compute units per instruction -> target/bench/cu.json; the keeper's
+## liquidation scan throughput -> target/bench/keeper.json
 bench: program
 	$(CARGO) bench -p ballast-tests --bench cu
+	$(CARGO) bench -p ballast-keeper --bench scan
 
 ## the main job on an embedded chain
 demo: program

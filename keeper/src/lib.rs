@@ -9,6 +9,9 @@
 //! * [`embedded`]: LiteSVM running the real `ballast.so` (the default backend,
 //!   used by `replay` and by the integration tests).
 //! * [`ix`]: instruction builders.
+//! * [`scan`]: the liquidation scan: decodes obligations, scores them against
+//!   a [`scan::MarketSnapshot`] (validated prices, reserve views) with the
+//!   program's health and liquidation math, and sizes the liquidations.
 //! * [`prices`]: candle CSV reader (the `shared/data` files and Binance kline
 //!   dumps).
 //! * [`vol`]: volatility estimators (EWMA, rolling realised, GARCH(1,1)) and
@@ -20,6 +23,7 @@ pub mod embedded;
 pub mod ix;
 pub mod policy;
 pub mod prices;
+pub mod scan;
 pub mod vol;
 
 /// The program id the keeper talks to by default.
