@@ -18,12 +18,14 @@
 //!   [`vol::latest_sigma`], behind `ballast-keeper vol`.
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod cli;
 pub mod embedded;
 pub mod ix;
 pub mod policy;
 pub mod prices;
 pub mod scan;
+pub mod tasks;
 pub mod vol;
 
 /// The program id the keeper talks to by default.

@@ -1,0 +1,102 @@
+//! What the keeper's tasks need from a chain, behind one trait, so the same
+//! task code runs against the embedded LiteSVM backend (replay, tests) and a
+//! Solana RPC cluster.
+//!
+//! Implemented here for [`EmbeddedChain`]. The RPC backend is not in yet:
+//! `solana-rpc-client` 4.x needs rustc 1.98 (this workspace builds on 1.95),
+//! so it waits for the keeper loop (see the replay issue).
+
+use anchor_lang::Discriminator;
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+
+use crate::embedded::{EmbeddedChain, TransactionError};
+
+/// Why a chain call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The transaction was executed and failed.
+    #[error("transaction failed: {err:?}")]
+    Transaction {
+        /// The runtime's error (a Ballast error is `Custom(6000 + n)`).
+        err: TransactionError,
+        /// The program logs.
+        logs: Vec<String>,
+    },
+    /// The backend could not be reached or answered nonsense.
+    #[error("chain backend: {0}")]
+    Backend(String),
+}
+
+/// A successful transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// Compute units consumed.
+    pub compute_units: u64,
+    /// The program logs.
+    pub logs: Vec<String>,
+}
+
+/// The chain operations the keeper uses.
+pub trait Chain {
+    /// The fee payer of [`Chain::send`].
+    fn payer(&self) -> Address;
+    /// The cluster's unix time, seconds.
+    fn unix_time(&self) -> Result<i64, ChainError>;
+    /// An account's data, if it exists.
+    fn account_data(&self, address: &Address) -> Result<Option<Vec<u8>>, ChainError>;
+    /// Every account of the Ballast program whose data starts with the
+    /// Anchor discriminator of `T` and whose first field (the 32 bytes after
+    /// it) is `market`: the `getProgramAccounts` filters the RPC backend uses.
+    fn ballast_accounts<T: Discriminator>(
+        &self,
+        market: &Address,
+    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError>;
+    /// Sends `ixs` in one transaction signed by the payer and `signers`.
+    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, ChainError>;
+}
+
+impl Chain for EmbeddedChain {
+    fn payer(&self) -> Address {
+        solana_signer::Signer::pubkey(&self.payer)
+    }
+
+    fn unix_time(&self) -> Result<i64, ChainError> {
+        Ok(self.clock().unix_timestamp)
+    }
+
+    fn account_data(&self, address: &Address) -> Result<Option<Vec<u8>>, ChainError> {
+        Ok(self.svm.get_account(address).map(|a| a.data))
+    }
+
+    fn ballast_accounts<T: Discriminator>(
+        &self,
+        market: &Address,
+    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+        Ok(self
+            .svm
+            .get_program_accounts(&ballast::ID)
+            .into_iter()
+            .filter(|(_, a)| {
+                a.data.len() >= 40
+                    && a.data[..8] == *T::DISCRIMINATOR
+                    && a.data[8..40] == market.to_bytes()
+            })
+            .map(|(k, a)| (k, a.data))
+            .collect())
+    }
+
+    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, ChainError> {
+        match EmbeddedChain::send(self, ixs, signers) {
+            Ok(m) => Ok(Sent {
+                compute_units: m.compute_units_consumed,
+                logs: m.logs,
+            }),
+            Err(e) => Err(ChainError::Transaction {
+                err: e.err,
+                logs: e.meta.logs,
+            }),
+        }
+    }
+}

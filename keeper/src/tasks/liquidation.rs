@@ -1,0 +1,179 @@
+//! The liquidation task: load every obligation of a market, score them with
+//! the program's engine ([`crate::scan`]) and liquidate the unhealthy ones
+//! worst first, up to a capacity per run.
+//!
+//! An obligation someone else liquidated (or that recovered) since the scan
+//! fails with `ObligationHealthy`: it is counted as skipped and not retried,
+//! so the task never spins on it; the next run re-reads the chain.
+
+use std::collections::HashMap;
+
+use ballast::errors::BallastError;
+use ballast::state::{Market, Obligation, Reserve};
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::chain::{Chain, ChainError};
+use crate::ix::{self, ReserveKeys};
+use crate::scan::{decode_market, decode_reserve, Candidate, MarketSnapshot};
+
+/// A liquidator: its signer and a token account per mint it pays or receives.
+pub struct Liquidator {
+    /// Signs the liquidations and owns the token accounts.
+    pub keypair: Keypair,
+    /// Token account for each mint (debt paid from it, collateral received).
+    pub token_accounts: HashMap<Address, Address>,
+}
+
+/// What one run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LiquidationRun {
+    /// Unhealthy obligations found, worst first.
+    pub candidates: usize,
+    /// Liquidations that went through: (obligation, repaid, compute units).
+    pub liquidated: Vec<(Address, u64, u64)>,
+    /// Obligations healthy by the time the transaction ran (liquidated by
+    /// someone else, or recovered).
+    pub skipped: Vec<Address>,
+    /// Other failures: (obligation, message).
+    pub failed: Vec<(Address, String)>,
+    /// Obligations not liquidatable now (e.g. a stale oracle), with the reason.
+    pub blocked: Vec<(Address, String)>,
+}
+
+/// Errors that stop a run (not a single liquidation's failure).
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// A chain call failed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The market account is missing or not a market.
+    #[error("market {0} not found or not a Ballast market")]
+    Market(Address),
+}
+
+/// One pass: scan `market` and liquidate up to `capacity` candidates, worst
+/// first, each for as much as the close factor allows.
+pub fn run(
+    chain: &mut impl Chain,
+    market: &Address,
+    liquidator: &Liquidator,
+    capacity: usize,
+) -> Result<LiquidationRun, TaskError> {
+    let now = chain.unix_time()?;
+    let market_data = chain
+        .account_data(market)?
+        .ok_or(TaskError::Market(*market))?;
+    let market_state: Market = decode_market(&market_data).ok_or(TaskError::Market(*market))?;
+    let reserves: Vec<(Address, Reserve)> = chain
+        .ballast_accounts::<Reserve>(market)?
+        .into_iter()
+        .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
+        .collect();
+    let mut oracles: HashMap<Address, Vec<u8>> = HashMap::new();
+    for (_, r) in &reserves {
+        if let Some(d) = chain.account_data(&r.oracle)? {
+            oracles.insert(r.oracle, d);
+        }
+    }
+    let snapshot = MarketSnapshot::new(*market, &market_state, &reserves, &oracles, now);
+    let obligations = chain.ballast_accounts::<Obligation>(market)?;
+    let report = snapshot.scan_report(obligations.iter().map(|(k, d)| (*k, d.as_slice())));
+    let by_key: HashMap<Address, &Reserve> = reserves.iter().map(|(k, r)| (*k, r)).collect();
+    let keys_of = |reserve: &Address| -> Option<ReserveKeys> {
+        let r = by_key.get(reserve)?;
+        Some(ReserveKeys::derive(
+            market,
+            &r.mint,
+            &r.token_program,
+            &r.oracle,
+        ))
+    };
+
+    let mut out = LiquidationRun {
+        candidates: report.candidates.len(),
+        blocked: report
+            .not_liquidatable
+            .iter()
+            .map(|n| (n.obligation, n.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    for c in report.candidates.iter().take(capacity) {
+        match liquidate_one(chain, &obligations, c, liquidator, &keys_of, &by_key) {
+            Ok(cu) => out.liquidated.push((c.obligation, c.repay, cu)),
+            Err(LiquidateError::AlreadyHealthy) => out.skipped.push(c.obligation),
+            Err(LiquidateError::Other(m)) => out.failed.push((c.obligation, m)),
+        }
+    }
+    Ok(out)
+}
+
+enum LiquidateError {
+    AlreadyHealthy,
+    Other(String),
+}
+
+fn liquidate_one(
+    chain: &mut impl Chain,
+    obligations: &[(Address, Vec<u8>)],
+    c: &Candidate,
+    liquidator: &Liquidator,
+    keys_of: &impl Fn(&Address) -> Option<ReserveKeys>,
+    reserves: &HashMap<Address, &Reserve>,
+) -> Result<u64, LiquidateError> {
+    let other = |m: &str| LiquidateError::Other(m.to_string());
+    let (debt, coll) = (
+        keys_of(&c.debt_reserve).ok_or_else(|| other("unknown debt reserve"))?,
+        keys_of(&c.collateral_reserve).ok_or_else(|| other("unknown collateral reserve"))?,
+    );
+    let (pay_from, receive_to) = (
+        liquidator
+            .token_accounts
+            .get(&debt.mint)
+            .ok_or_else(|| other("no token account for the debt mint"))?,
+        liquidator
+            .token_accounts
+            .get(&coll.mint)
+            .ok_or_else(|| other("no token account for the collateral mint"))?,
+    );
+    let data = &obligations
+        .iter()
+        .find(|(k, _)| *k == c.obligation)
+        .ok_or_else(|| other("obligation vanished"))?
+        .1;
+    let ob = crate::scan::decode_obligation(data).ok_or_else(|| other("not an obligation"))?;
+    let health = ix::health_accounts(&ob, None, |r| {
+        reserves.get(r).map(|x| x.oracle).unwrap_or_default()
+    });
+    let ix = ix::liquidate(
+        &liquidator.keypair.pubkey(),
+        &c.obligation,
+        &debt,
+        &coll,
+        pay_from,
+        receive_to,
+        c.repay,
+        health,
+    );
+    match chain.send(&[ix], &[&liquidator.keypair]) {
+        Ok(sent) => Ok(sent.compute_units),
+        Err(ChainError::Transaction { err, .. })
+            if is_ballast(&err, BallastError::ObligationHealthy) =>
+        {
+            Err(LiquidateError::AlreadyHealthy)
+        }
+        Err(e) => Err(LiquidateError::Other(e.to_string())),
+    }
+}
+
+/// Whether `err` is the Ballast error `e`.
+pub fn is_ballast(err: &crate::embedded::TransactionError, e: BallastError) -> bool {
+    use solana_instruction::error::InstructionError;
+    matches!(
+        err,
+        crate::embedded::TransactionError::InstructionError(_, InstructionError::Custom(c))
+            if *c == anchor_lang::error::ERROR_CODE_OFFSET + e as u32
+    )
+}
