@@ -60,8 +60,12 @@ impl HealthAccounts {
                 .map_err(|_| error!(BallastError::HealthReserveInvalid))?;
             let reserve = loader.load()?;
             require_keys_eq!(reserve.market, *market, BallastError::HealthReserveInvalid);
+            crate::cu_trace!("health: reserve loaded");
             let price = crate::oracle::load_price(&remaining[2 * i + 1], &reserve, now)?;
-            loaded[i] = Some((reserve.view(now)?, price));
+            crate::cu_trace!("health: price loaded", price);
+            let view = reserve.view(now)?;
+            crate::cu_trace!("health: view built", view);
+            loaded[i] = Some((view, price));
         }
         Ok(Self {
             keys,

@@ -41,13 +41,138 @@ pub fn decode_bytes(data: &[u8]) -> Result<PriceUpdateV2> {
 
 /// A validated price for `reserve` from `oracle` at unix time `now`. Errors:
 /// [`BallastError::OracleAccountMismatch`] when `oracle` is not the reserve's,
-/// then those of [`decode`] and [`validate_price`].
+/// [`BallastError::OracleWrongOwner`], [`BallastError::OracleDecodeFailed`],
+/// then those of [`validate_price`].
+///
+/// The hot path of every health check: it reads only the fields it checks,
+/// at their offsets in the published `PriceUpdateV2` layout
+/// ([`read_price_fields`]), instead of decoding the whole account; the
+/// result is the same as the SDK's decoder (test
+/// `layout_reader_matches_the_sdk`).
 pub fn load_price(oracle: &AccountInfo, reserve: &Reserve, now: i64) -> Result<OraclePrice> {
     require_keys_eq!(
         *oracle.key,
         reserve.oracle,
         BallastError::OracleAccountMismatch
     );
-    let update = decode(oracle)?;
+    require_keys_eq!(
+        *oracle.owner,
+        pyth_solana_receiver_sdk::ID,
+        BallastError::OracleWrongOwner
+    );
+    let data = oracle.try_borrow_data()?;
+    let update = read_price_fields(&data)?;
     validate_price(&update, &limits(reserve), now)
+}
+
+/// Reads a `PriceUpdateV2` account's bytes by its published (borsh) layout:
+/// 8-byte discriminator, write authority (32), verification level (1-byte
+/// tag: 0 `Partial` followed by a `u8`, 1 `Full`), then the
+/// `PriceFeedMessage` (feed id 32, price i64, conf u64, exponent i32,
+/// publish time i64, previous publish time i64, EMA price i64, EMA conf u64)
+/// and the posted slot (u64), little endian. Returns the update with the
+/// fields a price check uses (write authority and posted slot zeroed).
+/// Errors: [`BallastError::OracleDecodeFailed`] on a wrong discriminator, an
+/// unknown tag or short data.
+pub fn read_price_fields(data: &[u8]) -> Result<PriceUpdateV2> {
+    use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, VerificationLevel};
+    let bad = || error!(BallastError::OracleDecodeFailed);
+    if data.len() < 8 || data[..8] != *PriceUpdateV2::DISCRIMINATOR {
+        return Err(bad());
+    }
+    let (verification_level, m) = match data.get(40) {
+        Some(1) => (VerificationLevel::Full, 41),
+        Some(0) => (
+            VerificationLevel::Partial {
+                num_signatures: *data.get(41).ok_or_else(bad)?,
+            },
+            42,
+        ),
+        _ => return Err(bad()),
+    };
+    // The whole account must be there (posted slot included), as the SDK requires.
+    if data.len() < m + 32 + 8 + 8 + 4 + 8 * 4 + 8 {
+        return Err(bad());
+    }
+    let bytes8 = |at: usize| -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&data[m + at..m + at + 8]);
+        b
+    };
+    let mut feed_id = [0u8; 32];
+    feed_id.copy_from_slice(&data[m..m + 32]);
+    let mut exp = [0u8; 4];
+    exp.copy_from_slice(&data[m + 48..m + 52]);
+    Ok(PriceUpdateV2 {
+        write_authority: Pubkey::default(),
+        verification_level,
+        price_message: PriceFeedMessage {
+            feed_id,
+            price: i64::from_le_bytes(bytes8(32)),
+            conf: u64::from_le_bytes(bytes8(40)),
+            exponent: i32::from_le_bytes(exp),
+            publish_time: i64::from_le_bytes(bytes8(52)),
+            prev_publish_time: i64::from_le_bytes(bytes8(60)),
+            ema_price: i64::from_le_bytes(bytes8(68)),
+            ema_conf: u64::from_le_bytes(bytes8(76)),
+        },
+        posted_slot: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, VerificationLevel};
+
+    fn sdk_bytes(level: VerificationLevel, seed: i64) -> (PriceUpdateV2, Vec<u8>) {
+        let u = PriceUpdateV2 {
+            write_authority: Pubkey::new_from_array([seed as u8; 32]),
+            verification_level: level,
+            price_message: PriceFeedMessage {
+                feed_id: [(seed * 7) as u8; 32],
+                price: seed * 1_000_003 - 17,
+                conf: (seed as u64).wrapping_mul(31),
+                exponent: -((seed % 13) as i32),
+                publish_time: 1_700_000_000 + seed,
+                prev_publish_time: 1_699_999_999 + seed,
+                ema_price: seed * 999_983,
+                ema_conf: (seed as u64).wrapping_mul(37),
+            },
+            posted_slot: (seed as u64).wrapping_mul(11),
+        };
+        let mut data = vec![];
+        u.try_serialize(&mut data).unwrap();
+        (u, data)
+    }
+
+    #[test]
+    fn layout_reader_matches_the_sdk() {
+        for seed in [1i64, 2, 99, 12_345, -5, 4_000_000_000_000] {
+            for level in [
+                VerificationLevel::Full,
+                VerificationLevel::Partial { num_signatures: 3 },
+            ] {
+                let (u, data) = sdk_bytes(level, seed);
+                let sdk = PriceUpdateV2::try_deserialize(&mut data.as_slice()).unwrap();
+                let ours = read_price_fields(&data).unwrap();
+                assert_eq!(ours.verification_level, sdk.verification_level);
+                assert_eq!(ours.price_message, sdk.price_message);
+                assert_eq!(ours.price_message, u.price_message);
+            }
+        }
+    }
+
+    #[test]
+    fn layout_reader_refuses_what_the_sdk_refuses() {
+        let (_, data) = sdk_bytes(VerificationLevel::Full, 5);
+        let mut wrong_disc = data.clone();
+        wrong_disc[0] ^= 1;
+        assert!(read_price_fields(&wrong_disc).is_err());
+        let mut bad_tag = data.clone();
+        bad_tag[40] = 2;
+        assert!(read_price_fields(&bad_tag).is_err());
+        assert!(read_price_fields(&data[..data.len() - 1]).is_err());
+        assert!(PriceUpdateV2::try_deserialize(&mut &data[..data.len() - 1]).is_err());
+    }
 }

@@ -286,11 +286,13 @@ impl Reserve {
     /// The engine's view of this reserve with its index projected to `now`.
     pub fn view(&self, now: i64) -> Result<ReserveView> {
         let risk = self.risk_params(now);
+        let supply = self.supply()?;
+        let borrow_index = self.projected_borrow_index(now)?;
         Ok(ReserveView {
             decimals: self.mint_decimals,
-            supply: self.supply()?,
+            supply,
             deposit_shares: self.deposit_shares,
-            borrow_index: self.projected_borrow_index(now)?,
+            borrow_index,
             ltv_bps: risk.ltv_bps,
             liquidation_threshold_bps: risk.liquidation_threshold_bps,
             borrow_factor_bps: risk.borrow_factor_bps,
