@@ -403,3 +403,16 @@ pub fn socialize_bad_debt(obligation: &Address, reserve: &ReserveKeys) -> Instru
         vec![],
     )
 }
+
+/// `balance_sheet` of `reserve` (read-only; the result is return data).
+pub fn balance_sheet(reserve: &ReserveKeys) -> Instruction {
+    build(
+        ballast::accounts::BalanceSheetView {
+            market: reserve.market,
+            reserve: reserve.reserve,
+            insurance_vault: reserve.insurance_vault,
+        },
+        ballast::instruction::BalanceSheet {},
+        vec![],
+    )
+}

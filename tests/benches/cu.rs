@@ -351,6 +351,33 @@ fn main() {
         samples,
     );
 
+    // balance_sheet: a USDC reserve with deposits, loans and a day of
+    // interest to project.
+    let samples = (0..RUNS)
+        .map(|_| {
+            let mut s = Scenario::new(1);
+            let usdc = s.reserves[0];
+            s.warp();
+            let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+            let ix = ix::borrow(
+                &s.user.pubkey(),
+                &usdc.keys,
+                &s.obligation,
+                &s.token_accounts[0],
+                usdc.units(500.0),
+                health,
+            );
+            s.send("borrow(open)", ix);
+            s.ctx.warp_seconds(86_400);
+            expect_ok(s.ctx.chain.send(&[ix::balance_sheet(&usdc.keys)], &[]))
+        })
+        .collect();
+    record(
+        "balance_sheet",
+        "USDC reserve with deposits and loans, one day of interest projected (not written); return data + event".into(),
+        samples,
+    );
+
     // Marginal health cost: borrow CU with 1..=7 collateral positions + 1 debt
     // (2..=8 positions in all), each collateral in its own reserve.
     let mut curve: BTreeMap<usize, u64> = BTreeMap::new();

@@ -139,4 +139,11 @@ pub enum BallastError {
     /// The obligation still holds collateral: liquidate it first.
     #[msg("obligation still has collateral")]
     ObligationHasCollateral,
+    /// A liquidity parameter is out of range.
+    #[msg("invalid liquidity configuration")]
+    InvalidLiquidityConfig,
+    /// The withdrawal or borrow would exceed the reserve's outflow limit for
+    /// the current window (the log says how much is left).
+    #[msg("outflow limit exceeded for this window")]
+    OutflowLimitExceeded,
 }

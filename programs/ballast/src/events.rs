@@ -203,3 +203,10 @@ pub struct BadDebtSocialized {
     /// Written down against the reserve's depositors.
     pub written_off: u64,
 }
+
+/// A reserve's balance sheet was read (`balance_sheet`).
+#[event]
+pub struct BalanceSheetReported {
+    /// The figures returned.
+    pub sheet: crate::instructions::BalanceSheet,
+}

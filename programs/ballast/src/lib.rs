@@ -128,6 +128,12 @@ pub mod ballast {
         socialize_bad_debt::handler(ctx)
     }
 
+    /// Returns (as return data) and emits one reserve's balance sheet; writes
+    /// nothing. See `instructions::balance_sheet` for the layout.
+    pub fn balance_sheet(ctx: Context<BalanceSheetView>) -> Result<BalanceSheet> {
+        balance_sheet::handler(ctx)
+    }
+
     /// Accrues a reserve's interest to now (permissionless). Emits
     /// [`events::InterestAccrued`].
     pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {

@@ -6,6 +6,7 @@
 pub mod fx;
 pub mod health;
 pub mod liquidation;
+pub mod liquidity;
 pub mod oracle;
 pub mod rates;
 pub mod risk;

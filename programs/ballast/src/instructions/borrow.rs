@@ -53,7 +53,7 @@ pub struct Borrow<'info> {
 
 /// Borrows `amount` base units. Errors: [`BallastError::MarketPaused`],
 /// [`BallastError::ZeroAmount`], [`BallastError::BorrowCapExceeded`],
-/// [`BallastError::InsufficientLiquidity`],
+/// [`BallastError::InsufficientLiquidity`], [`BallastError::OutflowLimitExceeded`],
 /// [`BallastError::MaxUtilizationExceeded`], [`BallastError::ObligationFull`],
 /// health-check and oracle errors, [`BallastError::InitialRequirementNotMet`].
 pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
@@ -79,6 +79,8 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
             amount <= reserve.available_amount,
             BallastError::InsufficientLiquidity
         );
+        let limits = reserve.config.liquidity;
+        reserve.outflow.record(&limits, now, amount)?;
         // Supply does not change by borrowing (liquid -> loan).
         let util_after = utilization(borrowed_after, reserve.supply()?)?;
         require!(

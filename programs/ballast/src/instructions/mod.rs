@@ -6,6 +6,7 @@
 #![allow(ambiguous_glob_reexports)]
 
 pub mod accrue_interest;
+pub mod balance_sheet;
 pub mod borrow;
 pub mod deposit;
 pub mod init_market;
@@ -20,6 +21,7 @@ pub mod update_volatility;
 pub mod withdraw;
 
 pub use accrue_interest::*;
+pub use balance_sheet::*;
 pub use borrow::*;
 pub use deposit::*;
 pub use init_market::*;

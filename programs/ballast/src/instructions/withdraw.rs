@@ -53,7 +53,7 @@ pub struct Withdraw<'info> {
 /// Withdraws `amount` base units (`u64::MAX`: the whole position, rounded
 /// down). Errors: [`BallastError::MarketPaused`], [`BallastError::ZeroAmount`],
 /// [`BallastError::PositionNotFound`], [`BallastError::InsufficientCollateral`],
-/// [`BallastError::InsufficientLiquidity`], health-check errors,
+/// [`BallastError::InsufficientLiquidity`], [`BallastError::OutflowLimitExceeded`], health-check errors,
 /// [`BallastError::InitialRequirementNotMet`].
 pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
@@ -88,6 +88,8 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
             tokens <= reserve.available_amount,
             BallastError::InsufficientLiquidity
         );
+        let limits = reserve.config.liquidity;
+        reserve.outflow.record(&limits, now, tokens)?;
         reserve.available_amount -= tokens;
         reserve.deposit_shares = reserve
             .deposit_shares

@@ -6,6 +6,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::engine::fx::*;
 use crate::engine::health::ReserveView;
+use crate::engine::liquidity::{LiquidityConfig, OutflowState};
 use crate::engine::rates::{compound_growth, utilization, RateCurve};
 use crate::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
 use crate::errors::BallastError;
@@ -59,6 +60,8 @@ pub struct ReserveConfig {
     pub risk: RiskConfig,
     /// Padding; zero.
     pub _padding2: [u8; 4],
+    /// Buffer band, rehypothecation cap, outflow limiter, stress run rate.
+    pub liquidity: LiquidityConfig,
 }
 
 impl ReserveConfig {
@@ -96,6 +99,7 @@ impl ReserveConfig {
             self._padding == [0; 6] && self._padding2 == [0; 4],
             BallastError::InvalidReserveConfig
         );
+        self.liquidity.validate()?;
         self.risk.validate()
     }
 }
@@ -156,8 +160,10 @@ pub struct Reserve {
     pub config: ReserveConfig,
     /// Volatility and the requirements derived from it (dynamic policy).
     pub risk: RiskState,
-    /// Reserved for later fields (liquidity band, limiter); zero.
-    pub _reserved: [u8; 880],
+    /// Outflow limiter buckets.
+    pub outflow: OutflowState,
+    /// Reserved for later fields (treasury strategy); zero.
+    pub _reserved: [u8; 832],
 }
 
 /// The dynamic-collateral state of a reserve, written by `update_volatility`.
@@ -179,7 +185,7 @@ pub struct RiskState {
 impl Reserve {
     /// Size of the account data after the discriminator, in bytes.
     pub const SIZE: usize =
-        6 * 32 + 8 + 8 + 3 * 16 + 8 + 4 + 4 + core::mem::size_of::<ReserveConfig>() + 48 + 880;
+        6 * 32 + 8 + 8 + 3 * 16 + 8 + 4 + 4 + core::mem::size_of::<ReserveConfig>() + 48 + 24 + 832;
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -301,8 +307,9 @@ impl Reserve {
 }
 
 const _: () = assert!(core::mem::size_of::<Reserve>() == Reserve::SIZE);
-const _: () =
-    assert!(core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96 + 92 + 4);
+const _: () = assert!(
+    core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96 + 92 + 4 + 24
+);
 const _: () = assert!(core::mem::size_of::<RiskState>() == 48);
 // The layout is pinned: new fields come out of `_reserved`.
 const _: () = assert!(Reserve::SIZE == 1_464);
