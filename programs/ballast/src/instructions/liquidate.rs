@@ -152,19 +152,28 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         // repay down to what it can pay for.
         let held_coll = obligation.positions[i_c].deposit_shares;
         let coll_tokens = view_c.collateral_tokens(held_coll)?;
-        let (mut repay, (mut seize, mut bonus_part)) = (
-            allowed,
-            seize_for_repay(allowed, &unit_d, &unit_c, bonus_bps)?,
-        );
+        // The liquidator pays whole base units and is paid collateral for
+        // exactly what it pays: the allowance rounded down, or, when it is
+        // the whole debt, the debt rounded up (nothing fractional is left).
+        let debt_ceil = debt_tokens.to_ceil_u64()?;
+        let mut repay = if allowed >= debt_tokens {
+            debt_ceil.min(max_repay)
+        } else {
+            allowed.to_floor_u64()?
+        };
+        let (mut seize, mut bonus_part) =
+            seize_for_repay(fx_u64(repay), &unit_d, &unit_c, bonus_bps)?;
         let capped = seize >= coll_tokens;
         if capped {
-            repay = coll_tokens.div_floor(seize)?.mul_floor(allowed)?;
-            (seize, bonus_part) = seize_for_repay(repay, &unit_d, &unit_c, bonus_bps)?;
+            // The position cannot pay that much: repay what it covers, rounded
+            // up (the borrower's favour), for the whole position.
+            repay = coll_tokens
+                .mul_div_int_ceil(repay as i128, 1)?
+                .div_ceil(seize)?
+                .to_ceil_u64()?
+                .min(debt_ceil);
+            (seize, bonus_part) = seize_for_repay(fx_u64(repay), &unit_d, &unit_c, bonus_bps)?;
         }
-        // A position the seize exhausts is taken whole (rounding must not
-        // leave unliquidatable dust that would block the bad-debt path); one
-        // worth less than a base unit of debt goes for one base unit.
-        let mut repay = repay.to_floor_u64()?;
         let (supply_c, total_c) = (view_c.supply, view_c.deposit_shares);
         let (shares, seize) = if capped {
             repay = repay.max(1);
@@ -190,7 +199,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
             .min(fx_u64(seize))
             .mul_div_int_floor(cfg.protocol_bonus_share_bps as i128, BPS as i128)?
             .to_floor_u64()?;
-        let debt_ceil = debt_tokens.to_ceil_u64()?;
         let debt_removed = if repay >= debt_ceil {
             held_debt
         } else {
