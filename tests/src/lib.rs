@@ -1104,3 +1104,46 @@ fn wide_mul(a: u128, b: u128) -> (u128, u128) {
     let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
     (hi, lo)
 }
+
+// ---------------------------------------------------------------------------
+// Expected failures shared by the adversarial suites
+// ---------------------------------------------------------------------------
+
+/// SPL Token / Token-2022 `TokenError::InsufficientFunds`.
+pub const TOKEN_INSUFFICIENT_FUNDS: u32 = 1;
+/// SPL Token / Token-2022 `TokenError::OwnerMismatch`.
+pub const TOKEN_OWNER_MISMATCH: u32 = 4;
+
+/// The error a refused transaction must raise.
+#[derive(Clone, Copy, Debug)]
+pub enum Expect {
+    /// A Ballast error.
+    Ballast(ballast::errors::BallastError),
+    /// An Anchor framework error (account constraints).
+    Anchor(anchor_lang::error::ErrorCode),
+    /// A custom error of the token program, surfacing through the CPI.
+    Token(u32),
+}
+
+/// Asserts that `err` (of case `label`) is `expect`.
+pub fn check(label: &str, err: &TransactionError, expect: Expect) {
+    println!("case: {label} -> {err:?}");
+    match expect {
+        Expect::Ballast(e) => assert_ballast_err(err, e),
+        Expect::Anchor(e) => assert_anchor_err(err, e),
+        Expect::Token(code) => assert_eq!(
+            err,
+            &TransactionError::InstructionError(0, InstructionError::Custom(code)),
+            "[{label}]"
+        ),
+    }
+}
+
+/// The token program that is not `tp` (SPL Token <-> Token-2022).
+pub fn other_token_program(tp: &Address) -> Address {
+    if *tp == TOKEN_PROGRAM_ID {
+        TOKEN_2022_PROGRAM_ID
+    } else {
+        TOKEN_PROGRAM_ID
+    }
+}

@@ -17,22 +17,6 @@ use ballast::events::BadDebtSocialized;
 use ballast::state::PositionKind;
 use ballast_tests::*;
 use solana_instruction::Instruction;
-use solana_transaction_error::TransactionError;
-
-/// The error a refused call must raise.
-#[derive(Clone, Copy, Debug)]
-enum Expect {
-    Ballast(BallastError),
-    Anchor(AnchorError),
-}
-
-fn check(label: &str, err: &TransactionError, expect: Expect) {
-    println!("case: {label} -> {err:?}");
-    match expect {
-        Expect::Ballast(e) => assert_ballast_err(err, e),
-        Expect::Anchor(e) => assert_anchor_err(err, e),
-    }
-}
 
 /// Sends `ix` (no signer beyond the payer: the instruction is
 /// permissionless), expects `expect` and every account of `watch`
@@ -42,14 +26,6 @@ fn refused(ctx: &mut TestContext, label: &str, ix: Instruction, watch: &[Address
     let err = ctx.fails(label, &[ix], &[]);
     check(label, &err, expect);
     ctx.assert_unchanged(label, &before);
-}
-
-fn other_token_program(tp: &Address) -> Address {
-    if *tp == TOKEN_PROGRAM_ID {
-        TOKEN_2022_PROGRAM_ID
-    } else {
-        TOKEN_PROGRAM_ID
-    }
 }
 
 /// The [`Lending`] fixture plus a second USDC supplier (5,000), the borrower

@@ -17,41 +17,6 @@ use solana_instruction::{AccountMeta, Instruction};
 use solana_instruction_error::InstructionError;
 use solana_transaction_error::TransactionError;
 
-/// SPL Token / Token-2022 `TokenError::InsufficientFunds`.
-const TOKEN_INSUFFICIENT_FUNDS: u32 = 1;
-/// SPL Token / Token-2022 `TokenError::OwnerMismatch`.
-const TOKEN_OWNER_MISMATCH: u32 = 4;
-
-/// The error a case must raise.
-#[derive(Clone, Copy, Debug)]
-enum Expect {
-    Ballast(BallastError),
-    Anchor(AnchorError),
-    /// A custom error of the token program, surfacing through the CPI.
-    Token(u32),
-}
-
-fn check(label: &str, err: &TransactionError, expect: Expect) {
-    println!("case: {label} -> {err:?}");
-    match expect {
-        Expect::Ballast(e) => assert_ballast_err(err, e),
-        Expect::Anchor(e) => assert_anchor_err(err, e),
-        Expect::Token(code) => assert_eq!(
-            err,
-            &TransactionError::InstructionError(0, InstructionError::Custom(code)),
-            "[{label}]"
-        ),
-    }
-}
-
-fn other_token_program(tp: &Address) -> Address {
-    if *tp == TOKEN_PROGRAM_ID {
-        TOKEN_2022_PROGRAM_ID
-    } else {
-        TOKEN_PROGRAM_ID
-    }
-}
-
 /// The [`Lending`] fixture plus a second market `o` listing the same two
 /// mints, with USDC liquidity, in which the borrower also holds an
 /// obligation (`ob_other`, 10 SOL of collateral). The borrower holds 1,000

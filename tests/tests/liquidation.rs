@@ -16,13 +16,6 @@ use ballast::engine::liquidation::LiquidationConfig;
 use ballast::errors::BallastError;
 use ballast_tests::*;
 use solana_instruction::{AccountMeta, Instruction};
-use solana_instruction_error::InstructionError;
-use solana_transaction_error::TransactionError;
-
-/// SPL Token / Token-2022 `TokenError::InsufficientFunds`.
-const TOKEN_INSUFFICIENT_FUNDS: u32 = 1;
-/// SPL Token / Token-2022 `TokenError::OwnerMismatch`.
-const TOKEN_OWNER_MISMATCH: u32 = 4;
 
 // ---------------------------------------------------------------------------
 // Hand computation
@@ -128,28 +121,6 @@ fn ratio(h: &ballast::engine::health::Health) -> f64 {
 // Failure checks
 // ---------------------------------------------------------------------------
 
-/// The error a refused liquidation must raise.
-#[derive(Clone, Copy, Debug)]
-enum Expect {
-    Ballast(BallastError),
-    Anchor(AnchorError),
-    /// A custom error of the token program, surfacing through the CPI.
-    Token(u32),
-}
-
-fn check(label: &str, err: &TransactionError, expect: Expect) {
-    println!("case: {label} -> {err:?}");
-    match expect {
-        Expect::Ballast(e) => assert_ballast_err(err, e),
-        Expect::Anchor(e) => assert_anchor_err(err, e),
-        Expect::Token(code) => assert_eq!(
-            err,
-            &TransactionError::InstructionError(0, InstructionError::Custom(code)),
-            "[{label}]"
-        ),
-    }
-}
-
 /// Sends `ix` (signed by `signer`), expects `expect` and every account of
 /// `watch` byte-for-byte unchanged.
 fn refused(
@@ -173,14 +144,6 @@ fn watch(l: &Lending, extra: &[Address]) -> Vec<Address> {
     v.extend([l.coll.keys.insurance_vault, l.debt.keys.insurance_vault]);
     v.extend_from_slice(extra);
     v
-}
-
-fn other_token_program(tp: &Address) -> Address {
-    if *tp == TOKEN_PROGRAM_ID {
-        TOKEN_2022_PROGRAM_ID
-    } else {
-        TOKEN_PROGRAM_ID
-    }
 }
 
 /// A liquidator holding `usdc` whole tokens of the debt mint and an empty
