@@ -207,3 +207,26 @@ fn a_bank_run_meets_the_limiter_and_every_depositor_exits_in_full() {
     assert_eq!(ctx.reserve(&usdc).deposit_shares, 0);
     assert!(days >= 4, "the run took {days} rounds");
 }
+
+#[test]
+fn balance_sheet_reads_while_paused_and_reports_it() {
+    let mut ctx = TestContext::new();
+    let m = ctx.setup_market();
+    let usdc = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+    let (s, _) = sheet(&mut ctx, &usdc);
+    assert_eq!(s.paused, 0);
+    let params = ballast::instructions::UpdateMarketParams {
+        paused: Some(true),
+        ..Default::default()
+    };
+    ctx.ok(
+        "pause",
+        &[ix::update_market(&m.admin.pubkey(), &m.market, params)],
+        &[&m.admin],
+    );
+    // A view is never blocked: integrators must see the sheet in a crisis.
+    let (s, _) = sheet(&mut ctx, &usdc);
+    assert_eq!(s.paused, 1);
+    assert_eq!((s.liquid, s.assets, s.liabilities), (0, 0, 0));
+    assert_eq!(s.liquid_share_bps, 10_000, "no liabilities: fully liquid");
+}
