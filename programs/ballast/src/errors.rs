@@ -146,4 +146,23 @@ pub enum BallastError {
     /// the current window (the log says how much is left).
     #[msg("outflow limit exceeded for this window")]
     OutflowLimitExceeded,
+    /// The treasury strategy is not a reserve of the same mint in another
+    /// market, points back at this reserve, or cannot be changed while funds
+    /// are deployed.
+    #[msg("invalid treasury strategy")]
+    InvalidTreasuryStrategy,
+    /// The strategy accounts passed are not the reserve's configured ones
+    /// (or the reserve has no strategy).
+    #[msg("treasury accounts do not match the reserve's strategy")]
+    TreasuryAccountsMismatch,
+    /// The liquid share is inside the buffer band: nothing to rebalance.
+    #[msg("liquid share inside the buffer band")]
+    InsideBufferBand,
+    /// Deploying would exceed the rehypothecation cap (the log says how much
+    /// is deployed and the cap).
+    #[msg("rehypothecation cap reached")]
+    RehypothecationCapReached,
+    /// Below the buffer band with nothing the strategy can return now.
+    #[msg("nothing recallable from the treasury strategy")]
+    NothingRecallable,
 }

@@ -210,3 +210,39 @@ pub struct BalanceSheetReported {
     /// The figures returned.
     pub sheet: crate::instructions::BalanceSheet,
 }
+
+/// A reserve's treasury strategy was set (`set_treasury_strategy`).
+#[event]
+pub struct TreasuryStrategySet {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The strategy reserve (same mint, another market).
+    pub strategy_reserve: Pubkey,
+    /// The obligation holding the receipt shares, owned by the market
+    /// authority PDA.
+    pub strategy_obligation: Pubkey,
+}
+
+/// Liquidity moved between a reserve's vault and its treasury strategy
+/// (`rebalance`, or a recall inside `withdraw`).
+#[event]
+pub struct Rebalanced {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The strategy reserve.
+    pub strategy_reserve: Pubkey,
+    /// True: deployed to the strategy; false: recalled from it.
+    pub deployed: bool,
+    /// Tokens moved, base units.
+    pub amount: u64,
+    /// Strategy shares minted (deploy) or burned (recall).
+    pub shares: u64,
+    /// Liquid tokens in the vault afterwards, base units.
+    pub liquid_after: u64,
+    /// Book value deployed afterwards, base units (marked at the strategy's
+    /// exchange rate).
+    pub deployed_after: u64,
+    /// Change in book value from marking the shares before the move, base
+    /// units (interest earned, or a loss written down in the strategy).
+    pub mark_to_market: i64,
+}

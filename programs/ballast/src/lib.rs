@@ -62,6 +62,8 @@ pub mod oracle;
 pub mod state;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod token;
+#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
+pub mod treasury;
 
 use instructions::*;
 
@@ -130,8 +132,24 @@ pub mod ballast {
 
     /// Returns (as return data) and emits one reserve's balance sheet; writes
     /// nothing. See `instructions::balance_sheet` for the layout.
-    pub fn balance_sheet(ctx: Context<BalanceSheetView>) -> Result<BalanceSheet> {
+    pub fn balance_sheet<'info>(
+        ctx: Context<'info, BalanceSheetView<'info>>,
+    ) -> Result<BalanceSheet> {
         balance_sheet::handler(ctx)
+    }
+
+    /// Points a reserve's treasury at another market's reserve of the same
+    /// mint and opens the obligation that holds the receipt shares (admin
+    /// only). Emits [`events::TreasuryStrategySet`].
+    pub fn set_treasury_strategy(ctx: Context<SetTreasuryStrategy>) -> Result<()> {
+        set_treasury_strategy::handler(ctx)
+    }
+
+    /// Moves liquidity between a reserve's vault and its treasury strategy
+    /// to bring the liquid share back inside the buffer band
+    /// (permissionless). Emits [`events::Rebalanced`].
+    pub fn rebalance(ctx: Context<Rebalance>) -> Result<()> {
+        rebalance::handler(ctx)
     }
 
     /// Accrues a reserve's interest to now (permissionless). Emits

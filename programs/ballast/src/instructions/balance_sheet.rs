@@ -57,7 +57,9 @@ pub struct BalanceSheet {
     pub paused: u8,
 }
 
-/// Accounts of `balance_sheet`.
+/// Accounts of `balance_sheet`. Remaining accounts: the strategy reserve,
+/// when the reserve has a treasury strategy (its deployed shares are valued
+/// at that reserve's exchange rate).
 #[derive(Accounts)]
 pub struct BalanceSheetView<'info> {
     /// The market.
@@ -73,7 +75,7 @@ pub struct BalanceSheetView<'info> {
 }
 
 /// Computes the balance sheet, emits [`BalanceSheetReported`] and returns it.
-pub fn handler(ctx: Context<BalanceSheetView>) -> Result<BalanceSheet> {
+pub fn handler<'info>(ctx: Context<'info, BalanceSheetView<'info>>) -> Result<BalanceSheet> {
     let now = Clock::get()?.unix_timestamp;
     let paused = ctx.accounts.market.load()?.paused;
     let r = ctx.accounts.reserve.load()?;
@@ -81,7 +83,30 @@ pub fn handler(ctx: Context<BalanceSheetView>) -> Result<BalanceSheet> {
     let borrowed = r.borrow_shares.get().mul_ceil(index)?;
     let fees = r.protocol_fees.get();
     let liquid = r.available_amount;
-    let deployed = 0u64; // No treasury strategy is wired yet.
+    // Deployed shares at the strategy's exchange rate (its interest projected
+    // to now), and what it could return within the window.
+    let (deployed, recallable) = if r.treasury.has_strategy() {
+        let info = ctx
+            .remaining_accounts
+            .first()
+            .ok_or(error!(BallastError::TreasuryAccountsMismatch))?;
+        require_keys_eq!(
+            *info.key,
+            r.treasury.strategy_reserve,
+            BallastError::TreasuryAccountsMismatch
+        );
+        let loader = AccountLoader::<Reserve>::try_from(info)
+            .map_err(|_| error!(BallastError::TreasuryAccountsMismatch))?;
+        let mut s = *loader.load()?;
+        s.accrue_interest(now)?;
+        let value = crate::treasury::shares_value(&s, r.treasury.deployed_shares)?;
+        let recallable = value
+            .min(s.available_amount)
+            .min(s.outflow.remaining(&s.config.liquidity, now));
+        (value, recallable)
+    } else {
+        (0, 0)
+    };
     let assets = fx_u64(liquid).add_(fx_u64(deployed))?.add_(borrowed)?;
     let liabilities = assets.sub_(fees)?.max(FX_ZERO);
     let utilization = crate::engine::rates::utilization(borrowed, liabilities)?;
@@ -105,7 +130,7 @@ pub fn handler(ctx: Context<BalanceSheetView>) -> Result<BalanceSheet> {
         liquid_share_bps,
         liquidity_coverage_bps: liquidity_coverage_bps(
             liquid,
-            0,
+            recallable,
             liabilities_u64,
             r.config.liquidity.stress_outflow_bps,
         ),

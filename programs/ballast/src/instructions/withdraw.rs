@@ -8,11 +8,16 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::engine::fx::*;
 use crate::engine::shares::{shares_for_withdraw_ceil, tokens_for_shares_floor};
 use crate::errors::BallastError;
-use crate::events::Withdrawn;
+use crate::events::{Rebalanced, Withdrawn};
 use crate::state::*;
+use crate::treasury::{self, StrategyAccounts, RECALL_ACCOUNTS};
 
 /// Accounts of `withdraw`. Remaining accounts: the obligation's health
-/// accounts (see `crate::health`), empty when it has no debt.
+/// accounts (see `crate::health`), empty when it has no debt, then
+/// optionally the six recall accounts of a reserve with a treasury strategy
+/// (strategy market, its authority PDA, strategy reserve, its liquidity
+/// vault, the treasury obligation, this program): when the vault holds less
+/// than the withdrawal, the shortfall is recalled from the strategy first.
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     /// The obligation's owner.
@@ -65,10 +70,52 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     require!(!paused, BallastError::MarketPaused);
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
-    let (tokens, shares, slot) = {
-        let mut reserve = ctx.accounts.reserve.load_mut()?;
+    let a = &ctx.accounts;
+    // Trailing recall accounts (see the module doc) are recognised by the
+    // strategy reserve in their third place: a reserve of another market,
+    // which can never be a health account of this one.
+    let (health_accounts, recall_accounts) = {
+        let r = ctx.remaining_accounts;
+        let reserve = a.reserve.load()?;
+        match r.len().checked_sub(RECALL_ACCOUNTS) {
+            Some(k)
+                if reserve.treasury.has_strategy()
+                    && *r[k + 2].key == reserve.treasury.strategy_reserve =>
+            {
+                (&r[..k], Some(&r[k..]))
+            }
+            _ => (r, None),
+        }
+    };
+    let strategy = recall_accounts.map(|r| StrategyAccounts {
+        market: market_key,
+        authority_bump,
+        market_authority: a.market_authority.as_ref(),
+        liquidity_vault: a.liquidity_vault.as_ref(),
+        mint: a.mint.as_ref(),
+        token_program: a.token_program.as_ref(),
+        strategy_market: &r[0],
+        strategy_market_authority: &r[1],
+        strategy_reserve: &r[2],
+        strategy_liquidity_vault: &r[3],
+        strategy_obligation: &r[4],
+        ballast_program: &r[5],
+    });
+    let mut recallable = 0;
+    if let Some(st) = &strategy {
+        let mut reserve = a.reserve.load_mut()?;
+        st.validate(&reserve)?;
         reserve.accrue_interest(now)?;
-        let mut obligation = ctx.accounts.obligation.load_mut()?;
+        let mut s = st.strategy_mut()?;
+        treasury::mark(&mut reserve, &mut s, now)?;
+        recallable = treasury::recallable(&reserve, &s, now);
+    }
+    // Size the withdrawal; recall the shortfall from the treasury strategy
+    // when the vault is short and the recall accounts were passed.
+    let (tokens, shares, slot, shortfall) = {
+        let mut reserve = a.reserve.load_mut()?;
+        reserve.accrue_interest(now)?;
+        let obligation = a.obligation.load()?;
         let i = obligation
             .find(&reserve_key, PositionKind::Collateral)
             .ok_or(error!(BallastError::PositionNotFound))?;
@@ -84,6 +131,38 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
             require!(shares <= held, BallastError::InsufficientCollateral);
             (amount, shares)
         };
+        let shortfall = tokens.saturating_sub(reserve.available_amount);
+        if shortfall > recallable || (shortfall > 0 && strategy.is_none()) {
+            msg!(
+                "liquid now: {} base units; recallable from the treasury now: {}{}",
+                reserve.available_amount,
+                recallable,
+                if strategy.is_none() && reserve.treasury.has_strategy() {
+                    " (pass the recall accounts to use it)"
+                } else {
+                    ""
+                }
+            );
+            return err!(BallastError::InsufficientLiquidity);
+        }
+        (tokens, shares, i, shortfall)
+    };
+    if let (Some(st), true) = (&strategy, shortfall > 0) {
+        let (moved, burned, _) = treasury::recall(&a.reserve, st, shortfall, now)?;
+        let r = a.reserve.load()?;
+        emit!(Rebalanced {
+            reserve: reserve_key,
+            strategy_reserve: r.treasury.strategy_reserve,
+            deployed: false,
+            amount: moved,
+            shares: burned,
+            liquid_after: r.available_amount,
+            deployed_after: r.treasury.deployed_amount,
+            mark_to_market: 0,
+        });
+    }
+    {
+        let mut reserve = a.reserve.load_mut()?;
         require!(
             tokens <= reserve.available_amount,
             BallastError::InsufficientLiquidity
@@ -95,18 +174,17 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
             .deposit_shares
             .checked_sub(shares)
             .ok_or(error!(BallastError::MathOverflow))?;
-        obligation.positions[i].deposit_shares = held - shares;
-        (tokens, shares, i)
-    };
+        let mut obligation = a.obligation.load_mut()?;
+        obligation.positions[slot].deposit_shares -= shares;
+    }
     {
         // The emptied slot stays open through the health check (it counts for
         // zero), so clients pass the obligation's reserves as they were
         // before the instruction; it is freed right after.
         let mut obligation = ctx.accounts.obligation.load_mut()?;
-        crate::health::require_initial(&obligation, &market_key, ctx.remaining_accounts, now)?;
+        crate::health::require_initial(&obligation, &market_key, health_accounts, now)?;
         obligation.close_if_empty(slot);
     }
-    let a = &ctx.accounts;
     if tokens > 0 {
         crate::token::transfer_out(
             &a.token_program,

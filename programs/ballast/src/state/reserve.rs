@@ -162,8 +162,41 @@ pub struct Reserve {
     pub risk: RiskState,
     /// Outflow limiter buckets.
     pub outflow: OutflowState,
-    /// Reserved for later fields (treasury strategy); zero.
-    pub _reserved: [u8; 832],
+    /// The treasury strategy and what is deployed to it.
+    pub treasury: TreasuryState,
+    /// Reserved for later fields; zero.
+    pub _reserved: [u8; 744],
+}
+
+/// A reserve's treasury: the strategy its excess liquidity is deployed to
+/// (another Ballast reserve of the same mint, in another market) and the
+/// receipt shares held there by this market's authority PDA.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
+)]
+#[repr(C)]
+pub struct TreasuryState {
+    /// The strategy reserve; `Pubkey::default()` when none is set.
+    pub strategy_reserve: Pubkey,
+    /// The obligation in the strategy's market, owned by this market's
+    /// authority PDA, that holds the receipt shares (PDA
+    /// `[OBLIGATION_SEED, strategy market, market authority, 0]`).
+    pub strategy_obligation: Pubkey,
+    /// Deposit shares of the strategy reserve held for this reserve.
+    pub deployed_shares: u64,
+    /// Book value of `deployed_shares`, token base units, rounded down:
+    /// their value at the strategy's exchange rate when last marked (every
+    /// rebalance and every recall marks it). Counted in [`Reserve::supply`].
+    pub deployed_amount: u64,
+    /// Unix time of the last mark, seconds.
+    pub last_mark_ts: i64,
+}
+
+impl TreasuryState {
+    /// Whether a strategy is configured.
+    pub fn has_strategy(&self) -> bool {
+        self.strategy_reserve != Pubkey::default()
+    }
 }
 
 /// The dynamic-collateral state of a reserve, written by `update_volatility`.
@@ -184,8 +217,18 @@ pub struct RiskState {
 
 impl Reserve {
     /// Size of the account data after the discriminator, in bytes.
-    pub const SIZE: usize =
-        6 * 32 + 8 + 8 + 3 * 16 + 8 + 4 + 4 + core::mem::size_of::<ReserveConfig>() + 48 + 24 + 832;
+    pub const SIZE: usize = 6 * 32
+        + 8
+        + 8
+        + 3 * 16
+        + 8
+        + 4
+        + 4
+        + core::mem::size_of::<ReserveConfig>()
+        + 48
+        + 24
+        + 88
+        + 744;
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -196,26 +239,29 @@ impl Reserve {
         shares.mul_ceil(self.borrow_index.get())
     }
 
-    /// Depositors' claims (supply), base units: available + borrowed -
-    /// protocol fees, never negative. Borrowed is rounded down here: the
-    /// claims side of the balance sheet is valued low.
+    /// Tokens held outside loans: in the liquidity vault plus deployed to the
+    /// treasury strategy at book value, base units.
+    pub fn cash(&self) -> Fx {
+        fx_u64(self.available_amount).saturating_add(fx_u64(self.treasury.deployed_amount))
+    }
+
+    /// Depositors' claims (supply), base units: available + deployed (book
+    /// value) + borrowed - protocol fees, never negative. Borrowed is rounded
+    /// down here: the claims side of the balance sheet is valued low.
     pub fn supply(&self) -> Result<Fx> {
         let borrowed = self
             .borrow_shares
             .get()
             .mul_floor(self.borrow_index.get())?;
-        let s = fx_u64(self.available_amount)
-            .add_(borrowed)?
-            .sub_(self.protocol_fees.get())?;
+        let s = self.cash().add_(borrowed)?.sub_(self.protocol_fees.get())?;
         Ok(s.max(FX_ZERO))
     }
 
-    /// Utilisation = borrowed / (available + borrowed - fees), rounded up.
+    /// Utilisation = borrowed / (available + deployed + borrowed - fees),
+    /// rounded up.
     pub fn utilization(&self) -> Result<Fx> {
         let borrowed = self.borrowed()?;
-        let supply = fx_u64(self.available_amount)
-            .add_(borrowed)?
-            .sub_(self.protocol_fees.get())?;
+        let supply = self.cash().add_(borrowed)?.sub_(self.protocol_fees.get())?;
         utilization(borrowed, supply)
     }
 
@@ -311,6 +357,7 @@ const _: () = assert!(
     core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96 + 92 + 4 + 24
 );
 const _: () = assert!(core::mem::size_of::<RiskState>() == 48);
+const _: () = assert!(core::mem::size_of::<TreasuryState>() == 88);
 // The layout is pinned: new fields come out of `_reserved`.
 const _: () = assert!(Reserve::SIZE == 1_464);
 const _: () = assert!(core::mem::size_of::<RateCurve>() == 96);

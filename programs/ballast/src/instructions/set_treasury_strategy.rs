@@ -1,0 +1,141 @@
+//! `set_treasury_strategy`: the admin points a reserve's treasury at another
+//! Ballast reserve of the same mint, in another market, and opens (by CPI,
+//! signed by the market authority PDA) the obligation that will hold the
+//! receipt shares. The strategy can only change while nothing is deployed.
+
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::program::invoke_signed;
+use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
+
+use crate::errors::BallastError;
+use crate::events::TreasuryStrategySet;
+use crate::state::*;
+use crate::treasury::TREASURY_OBLIGATION_INDEX;
+
+/// Accounts of `set_treasury_strategy`.
+#[derive(Accounts)]
+pub struct SetTreasuryStrategy<'info> {
+    /// The market's admin; pays for the treasury obligation.
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    /// The market.
+    #[account(has_one = admin @ BallastError::NotMarketAdmin)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: the market authority PDA, checked by its seeds and stored bump.
+    #[account(seeds = [MARKET_AUTHORITY_SEED, market.key().as_ref()], bump = market.load()?.authority_bump)]
+    pub market_authority: UncheckedAccount<'info>,
+    /// The reserve whose treasury is configured.
+    #[account(mut, has_one = market @ BallastError::WrongMarket)]
+    pub reserve: AccountLoader<'info, Reserve>,
+    /// The strategy reserve: same mint, another market.
+    #[account(
+        constraint = strategy_reserve.key() != reserve.key() @ BallastError::InvalidTreasuryStrategy
+    )]
+    pub strategy_reserve: AccountLoader<'info, Reserve>,
+    /// The strategy reserve's market.
+    pub strategy_market: AccountLoader<'info, Market>,
+    /// CHECK: the treasury obligation PDA `[OBLIGATION_SEED, strategy market,
+    /// market authority, 0]`; created here by CPI unless it exists already
+    /// (another reserve of this market may use the same strategy market).
+    #[account(
+        mut,
+        seeds = [OBLIGATION_SEED, strategy_market.key().as_ref(), market_authority.key().as_ref(), &[TREASURY_OBLIGATION_INDEX]],
+        bump
+    )]
+    pub strategy_obligation: UncheckedAccount<'info>,
+    /// The system program.
+    pub system_program: Program<'info, System>,
+    /// This program (the CPI target of `init_obligation`).
+    pub ballast_program: Program<'info, crate::program::Ballast>,
+}
+
+/// Sets the strategy; emits [`TreasuryStrategySet`].
+///
+/// Errors: [`BallastError::NotMarketAdmin`], [`BallastError::WrongMarket`],
+/// [`BallastError::InvalidTreasuryStrategy`] (different mint, same market,
+/// the strategy deploys back into this reserve, or funds are still deployed
+/// to the current strategy).
+pub fn handler(ctx: Context<SetTreasuryStrategy>) -> Result<()> {
+    let a = &ctx.accounts;
+    let market_key = a.market.key();
+    let reserve_key = a.reserve.key();
+    {
+        let s = a.strategy_reserve.load()?;
+        let r = a.reserve.load()?;
+        require!(
+            s.mint == r.mint
+                && s.market == a.strategy_market.key()
+                && s.market != market_key
+                && s.treasury.strategy_reserve != reserve_key,
+            BallastError::InvalidTreasuryStrategy
+        );
+        require!(
+            r.treasury.deployed_shares == 0,
+            BallastError::InvalidTreasuryStrategy
+        );
+    }
+    if a.strategy_obligation.data_is_empty() {
+        let accounts = crate::accounts::InitObligation {
+            payer: a.admin.key(),
+            owner: a.market_authority.key(),
+            market: a.strategy_market.key(),
+            obligation: a.strategy_obligation.key(),
+            system_program: a.system_program.key(),
+        };
+        let ix = Instruction {
+            program_id: crate::ID,
+            accounts: accounts.to_account_metas(Some(true)),
+            data: crate::instruction::InitObligation {
+                index: TREASURY_OBLIGATION_INDEX,
+            }
+            .data(),
+        };
+        let bump = [a.market.load()?.authority_bump];
+        let seeds: &[&[u8]] = &[MARKET_AUTHORITY_SEED, market_key.as_ref(), &bump];
+        invoke_signed(
+            &ix,
+            &[
+                a.admin.to_account_info(),
+                a.market_authority.to_account_info(),
+                a.strategy_market.to_account_info(),
+                a.strategy_obligation.to_account_info(),
+                a.system_program.to_account_info(),
+            ],
+            &[seeds],
+        )?;
+    } else {
+        // An existing account at the PDA can only be this program's
+        // obligation of the market authority (nobody else can sign for it).
+        let info = a.strategy_obligation.to_account_info();
+        require_keys_eq!(
+            *info.owner,
+            crate::ID,
+            BallastError::InvalidTreasuryStrategy
+        );
+        let data = info.try_borrow_data()?;
+        require!(
+            data.len() >= 8 + Obligation::SIZE && data[..8] == *Obligation::DISCRIMINATOR,
+            BallastError::InvalidTreasuryStrategy
+        );
+        let o: &Obligation = bytemuck::from_bytes(&data[8..8 + Obligation::SIZE]);
+        require!(
+            o.owner == a.market_authority.key() && o.market == a.strategy_market.key(),
+            BallastError::InvalidTreasuryStrategy
+        );
+    }
+    let mut r = a.reserve.load_mut()?;
+    r.treasury = TreasuryState {
+        strategy_reserve: a.strategy_reserve.key(),
+        strategy_obligation: a.strategy_obligation.key(),
+        deployed_shares: 0,
+        deployed_amount: 0,
+        last_mark_ts: Clock::get()?.unix_timestamp,
+    };
+    emit!(TreasuryStrategySet {
+        reserve: reserve_key,
+        strategy_reserve: r.treasury.strategy_reserve,
+        strategy_obligation: r.treasury.strategy_obligation,
+    });
+    Ok(())
+}
