@@ -249,10 +249,7 @@ impl Reserve {
     /// value) + borrowed - protocol fees, never negative. Borrowed is rounded
     /// down here: the claims side of the balance sheet is valued low.
     pub fn supply(&self) -> Result<Fx> {
-        let borrowed = self
-            .borrow_shares
-            .get()
-            .mul_floor(self.borrow_index.get())?;
+        let borrowed = self.borrowed_floor()?;
         let s = self.cash().add_(borrowed)?.sub_(self.protocol_fees.get())?;
         Ok(s.max(FX_ZERO))
     }
