@@ -141,7 +141,9 @@ pub mod ballast {
     /// Points a reserve's treasury at another market's reserve of the same
     /// mint and opens the obligation that holds the receipt shares (admin
     /// only). Emits [`events::TreasuryStrategySet`].
-    pub fn set_treasury_strategy(ctx: Context<SetTreasuryStrategy>) -> Result<()> {
+    pub fn set_treasury_strategy<'info>(
+        ctx: Context<'info, SetTreasuryStrategy<'info>>,
+    ) -> Result<()> {
         set_treasury_strategy::handler(ctx)
     }
 

@@ -201,6 +201,65 @@ pub fn recallable(reserve: &Reserve, strategy: &Reserve, now: i64) -> u64 {
         .min(strategy.outflow.remaining(&strategy.config.liquidity, now))
 }
 
+/// The strategy reserve's state read from `info` (owner, discriminator and
+/// key checked against `reserve`'s configuration) with its interest
+/// projected to `now` on a copy: nothing is written. Errors:
+/// [`BallastError::TreasuryAccountsMismatch`].
+#[inline(never)]
+fn projected_strategy(reserve: &Reserve, info: &AccountInfo, now: i64) -> Result<u64> {
+    require!(
+        reserve.treasury.has_strategy()
+            && *info.key == reserve.treasury.strategy_reserve
+            && *info.owner == crate::ID
+            && info.data_len() >= 8 + Reserve::SIZE,
+        BallastError::TreasuryAccountsMismatch
+    );
+    let data = info.try_borrow_data()?;
+    require!(
+        data[..8] == *Reserve::DISCRIMINATOR,
+        BallastError::TreasuryAccountsMismatch
+    );
+    let mut s: Reserve = *bytemuck::from_bytes(&data[8..8 + Reserve::SIZE]);
+    s.accrue_interest(now)?;
+    shares_value(&s, reserve.treasury.deployed_shares)
+}
+
+/// Marks `reserve`'s deployed shares at the strategy's exchange rate (its
+/// interest projected to `now`), reading the strategy reserve from `info`
+/// without writing it. While shares are deployed the account is required
+/// (a stale book value would let a depositor enter below, or a withdrawer
+/// leave above, the true exchange rate); without deployed shares it is not
+/// needed and ignored. Returns the change in book value, base units. Errors:
+/// [`BallastError::TreasuryAccountsMismatch`] (missing or not the strategy).
+pub fn mark_readonly(reserve: &mut Reserve, info: Option<&AccountInfo>, now: i64) -> Result<i64> {
+    if reserve.treasury.deployed_shares == 0 {
+        return Ok(0);
+    }
+    let info = info.ok_or(error!(BallastError::TreasuryAccountsMismatch))?;
+    let before = reserve.treasury.deployed_amount;
+    let after = projected_strategy(reserve, info, now)?;
+    reserve.treasury.deployed_amount = after;
+    reserve.treasury.last_mark_ts = now;
+    Ok(after as i64 - before as i64)
+}
+
+/// `remaining` without its last account when that account is `reserve`'s
+/// strategy reserve (the trailing account [`mark_readonly`] reads), and that
+/// account.
+pub fn split_strategy<'a, 'info>(
+    remaining: &'a [AccountInfo<'info>],
+    reserve: &Reserve,
+) -> (&'a [AccountInfo<'info>], Option<&'a AccountInfo<'info>>) {
+    match remaining.split_last() {
+        Some((last, rest))
+            if reserve.treasury.has_strategy() && *last.key == reserve.treasury.strategy_reserve =>
+        {
+            (rest, Some(last))
+        }
+        _ => (remaining, None),
+    }
+}
+
 /// Accrues the strategy's interest to `now` and marks `reserve`'s shares at
 /// its exchange rate. Returns the change in book value, base units.
 pub fn mark(reserve: &mut Reserve, strategy: &mut Reserve, now: i64) -> Result<i64> {

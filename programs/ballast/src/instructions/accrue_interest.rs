@@ -13,7 +13,9 @@ use anchor_lang::prelude::*;
 use crate::events::InterestAccrued;
 use crate::state::Reserve;
 
-/// Accounts of `accrue_interest`.
+/// Accounts of `accrue_interest`. Remaining accounts: optionally the
+/// reserve's treasury strategy reserve, to mark the deployed shares at its
+/// exchange rate (the value other obligations' health checks read).
 #[derive(Accounts)]
 pub struct AccrueInterest<'info> {
     /// The reserve.
@@ -26,6 +28,9 @@ pub fn handler(ctx: Context<AccrueInterest>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut reserve = ctx.accounts.reserve.load_mut()?;
     let interest = reserve.accrue_interest(now)?;
+    if let Some(strategy) = ctx.remaining_accounts.first() {
+        crate::treasury::mark_readonly(&mut reserve, Some(strategy), now)?;
+    }
     emit!(InterestAccrued {
         reserve: ctx.accounts.reserve.key(),
         interest: interest.into(),

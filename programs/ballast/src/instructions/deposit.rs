@@ -11,7 +11,9 @@ use crate::errors::BallastError;
 use crate::events::Deposited;
 use crate::state::*;
 
-/// Accounts of `deposit`.
+/// Accounts of `deposit`. Remaining accounts: the reserve's treasury
+/// strategy reserve (read-only) while it has shares deployed, so that the
+/// deposit is priced at the current exchange rate.
 #[derive(Accounts)]
 pub struct Deposit<'info> {
     /// The obligation's owner; signs the transfer from `user_token_account`.
@@ -50,13 +52,15 @@ pub struct Deposit<'info> {
 
 /// Deposits `amount` base units. Errors: [`BallastError::ZeroAmount`],
 /// [`BallastError::DepositCapExceeded`], [`BallastError::DepositTooSmall`],
-/// [`BallastError::ReserveInsolvent`], [`BallastError::ObligationFull`].
+/// [`BallastError::ReserveInsolvent`], [`BallastError::ObligationFull`],
+/// [`BallastError::TreasuryAccountsMismatch`].
 pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
     let shares = {
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue_interest(now)?;
+        crate::treasury::mark_readonly(&mut reserve, ctx.remaining_accounts.first(), now)?;
         let supply = reserve.supply()?;
         require!(
             supply.add_(fx_u64(amount))? <= fx_u64(reserve.config.deposit_cap),

@@ -90,20 +90,20 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         ctx.accounts.collateral_reserve.key(),
     );
     ctx.accounts.debt_reserve.load_mut()?.accrue_interest(now)?;
-    ctx.accounts
-        .collateral_reserve
-        .load_mut()?
-        .accrue_interest(now)?;
+    // A trailing strategy reserve marks the collateral reserve's treasury
+    // (required while it has shares deployed) before its shares are priced.
+    let remaining = {
+        let mut c = ctx.accounts.collateral_reserve.load_mut()?;
+        c.accrue_interest(now)?;
+        let (health, strategy) = crate::treasury::split_strategy(ctx.remaining_accounts, &c);
+        crate::treasury::mark_readonly(&mut c, strategy, now)?;
+        health
+    };
 
     // Maintenance health at fresh prices (an oracle error aborts here).
     let (repay, seize, protocol_cut, shares_burned, debt_removed, bonus_bps, health_ratio) = {
         let obligation = ctx.accounts.obligation.load()?;
-        let accounts = Box::new(HealthAccounts::load(
-            &obligation,
-            &market_key,
-            ctx.remaining_accounts,
-            now,
-        )?);
+        let accounts = Box::new(HealthAccounts::load(&obligation, &market_key, remaining, now)?);
         let health = accounts.health(&obligation, Requirement::Maintenance)?;
         require!(!health.is_satisfied(), BallastError::ObligationHealthy);
         let ratio = health.ratio().unwrap_or(FX_ZERO);

@@ -1,7 +1,8 @@
 //! `set_treasury_strategy`: the admin points a reserve's treasury at another
 //! Ballast reserve of the same mint, in another market, and opens (by CPI,
 //! signed by the market authority PDA) the obligation that will hold the
-//! receipt shares. The strategy can only change while nothing is deployed.
+//! receipt shares. The strategy can only change while nothing of value is
+//! deployed, and strategies never chain (see `TreasuryState::strategy_users`).
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -28,8 +29,10 @@ pub struct SetTreasuryStrategy<'info> {
     /// The reserve whose treasury is configured.
     #[account(mut, has_one = market @ BallastError::WrongMarket)]
     pub reserve: AccountLoader<'info, Reserve>,
-    /// The strategy reserve: same mint, another market.
+    /// The strategy reserve: same mint, another market, without a strategy
+    /// of its own. Its count of users goes up by one.
     #[account(
+        mut,
         constraint = strategy_reserve.key() != reserve.key() @ BallastError::InvalidTreasuryStrategy
     )]
     pub strategy_reserve: AccountLoader<'info, Reserve>,
@@ -52,28 +55,73 @@ pub struct SetTreasuryStrategy<'info> {
 
 /// Sets the strategy; emits [`TreasuryStrategySet`].
 ///
+/// Remaining accounts: when a strategy is already set, that strategy
+/// reserve (writable unless it is the new one too).
+///
 /// Errors: [`BallastError::NotMarketAdmin`], [`BallastError::WrongMarket`],
 /// [`BallastError::InvalidTreasuryStrategy`] (different mint, same market,
-/// the strategy deploys back into this reserve, or funds are still deployed
-/// to the current strategy).
-pub fn handler(ctx: Context<SetTreasuryStrategy>) -> Result<()> {
+/// the strategy has a strategy of its own, this reserve is another's
+/// strategy, or value is still deployed to the current strategy),
+/// [`BallastError::TreasuryAccountsMismatch`] (current strategy missing).
+pub fn handler<'info>(ctx: Context<'info, SetTreasuryStrategy<'info>>) -> Result<()> {
     let a = &ctx.accounts;
     let market_key = a.market.key();
     let reserve_key = a.reserve.key();
-    {
+    let now = Clock::get()?.unix_timestamp;
+    let previous = {
         let s = a.strategy_reserve.load()?;
-        let r = a.reserve.load()?;
+        let mut r = a.reserve.load_mut()?;
+        // No chains: the strategy has no strategy, and a reserve that is
+        // somebody's strategy takes none.
         require!(
             s.mint == r.mint
                 && s.market == a.strategy_market.key()
                 && s.market != market_key
-                && s.treasury.strategy_reserve != reserve_key,
+                && !s.treasury.has_strategy()
+                && r.treasury.strategy_users == 0,
             BallastError::InvalidTreasuryStrategy
         );
-        require!(
-            r.treasury.deployed_shares == 0,
-            BallastError::InvalidTreasuryStrategy
-        );
+        if r.treasury.has_strategy() {
+            // Changing (or resetting) the strategy: only once nothing of
+            // value is deployed there, marked from the current strategy
+            // reserve (the first remaining account), whose count goes down.
+            let old = ctx
+                .remaining_accounts
+                .first()
+                .ok_or(error!(BallastError::TreasuryAccountsMismatch))?;
+            require_keys_eq!(
+                *old.key,
+                r.treasury.strategy_reserve,
+                BallastError::TreasuryAccountsMismatch
+            );
+            crate::treasury::mark_readonly(&mut r, Some(old), now)?;
+            require!(
+                r.treasury.deployed_amount == 0,
+                BallastError::InvalidTreasuryStrategy
+            );
+            Some(old)
+        } else {
+            None
+        }
+    };
+    if let Some(old) = previous {
+        if *old.key != a.strategy_reserve.key() {
+            require!(old.is_writable, BallastError::TreasuryAccountsMismatch);
+            let mut data = old.try_borrow_mut_data()?;
+            let o: &mut Reserve = bytemuck::from_bytes_mut(&mut data[8..8 + Reserve::SIZE]);
+            o.treasury.strategy_users = o.treasury.strategy_users.saturating_sub(1);
+        } else {
+            let mut s = a.strategy_reserve.load_mut()?;
+            s.treasury.strategy_users = s.treasury.strategy_users.saturating_sub(1);
+        }
+    }
+    {
+        let mut s = a.strategy_reserve.load_mut()?;
+        s.treasury.strategy_users = s
+            .treasury
+            .strategy_users
+            .checked_add(1)
+            .ok_or(error!(BallastError::MathOverflow))?;
     }
     if a.strategy_obligation.data_is_empty() {
         let accounts = crate::accounts::InitObligation {
@@ -130,7 +178,9 @@ pub fn handler(ctx: Context<SetTreasuryStrategy>) -> Result<()> {
         strategy_obligation: a.strategy_obligation.key(),
         deployed_shares: 0,
         deployed_amount: 0,
-        last_mark_ts: Clock::get()?.unix_timestamp,
+        last_mark_ts: now,
+        strategy_users: r.treasury.strategy_users,
+        _padding: [0; 4],
     };
     emit!(TreasuryStrategySet {
         reserve: reserve_key,

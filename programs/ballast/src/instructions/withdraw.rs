@@ -18,6 +18,9 @@ use crate::treasury::{self, StrategyAccounts, RECALL_ACCOUNTS};
 /// (strategy market, its authority PDA, strategy reserve, its liquidity
 /// vault, the treasury obligation, this program): when the vault holds less
 /// than the withdrawal, the shortfall is recalled from the strategy first.
+/// While the reserve has shares deployed, either those six accounts or the
+/// strategy reserve alone (read-only) must follow, so that the withdrawal is
+/// priced at the current exchange rate.
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     /// The obligation's owner.
@@ -74,7 +77,9 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     // Trailing recall accounts (see the module doc) are recognised by the
     // strategy reserve in their third place: a reserve of another market,
     // which can never be a health account of this one.
-    let (health_accounts, recall_accounts) = {
+    // Otherwise a single trailing strategy reserve marks the treasury; one
+    // or the other is required while shares are deployed.
+    let (health_accounts, recall_accounts, mark_account) = {
         let r = ctx.remaining_accounts;
         let reserve = a.reserve.load()?;
         match r.len().checked_sub(RECALL_ACCOUNTS) {
@@ -82,9 +87,12 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
                 if reserve.treasury.has_strategy()
                     && *r[k + 2].key == reserve.treasury.strategy_reserve =>
             {
-                (&r[..k], Some(&r[k..]))
+                (&r[..k], Some(&r[k..]), None)
             }
-            _ => (r, None),
+            _ => {
+                let (rest, strategy) = treasury::split_strategy(r, &reserve);
+                (rest, None, strategy)
+            }
         }
     };
     let strategy = recall_accounts.map(|r| StrategyAccounts {
@@ -109,6 +117,10 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         let mut s = st.strategy_mut()?;
         treasury::mark(&mut reserve, &mut s, now)?;
         recallable = treasury::recallable(&reserve, &s, now);
+    } else {
+        let mut reserve = a.reserve.load_mut()?;
+        reserve.accrue_interest(now)?;
+        treasury::mark_readonly(&mut reserve, mark_account, now)?;
     }
     // Size the withdrawal; recall the shortfall from the treasury strategy
     // when the vault is short and the recall accounts were passed.
@@ -137,8 +149,8 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
                 "liquid now: {} base units; recallable from the treasury now: {}{}",
                 reserve.available_amount,
                 recallable,
-                if strategy.is_none() && reserve.treasury.has_strategy() {
-                    " (pass the recall accounts to use it)"
+                if strategy.is_none() && reserve.treasury.deployed_amount > 0 {
+                    " (not counted: pass the recall accounts to recall)"
                 } else {
                     ""
                 }

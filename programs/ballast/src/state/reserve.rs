@@ -165,7 +165,7 @@ pub struct Reserve {
     /// The treasury strategy and what is deployed to it.
     pub treasury: TreasuryState,
     /// Reserved for later fields; zero.
-    pub _reserved: [u8; 744],
+    pub _reserved: [u8; 736],
 }
 
 /// A reserve's treasury: the strategy its excess liquidity is deployed to
@@ -185,11 +185,24 @@ pub struct TreasuryState {
     /// Deposit shares of the strategy reserve held for this reserve.
     pub deployed_shares: u64,
     /// Book value of `deployed_shares`, token base units, rounded down:
-    /// their value at the strategy's exchange rate when last marked (every
-    /// rebalance and every recall marks it). Counted in [`Reserve::supply`].
+    /// their value at the strategy's exchange rate (its interest projected)
+    /// when last marked. Counted in [`Reserve::supply`]. Every instruction
+    /// that prices this reserve's deposit shares (deposit, withdraw,
+    /// liquidation seizing it, rebalance) marks it first from the strategy
+    /// reserve's account, required while shares are deployed; health checks
+    /// that read this reserve as another obligation's collateral use the
+    /// book value, which `accrue_interest` (given the strategy reserve)
+    /// refreshes.
     pub deployed_amount: u64,
     /// Unix time of the last mark, seconds.
     pub last_mark_ts: i64,
+    /// How many reserves use this one as their treasury strategy. A reserve
+    /// in use as a strategy cannot have a strategy of its own (no chains, no
+    /// cycles), so a deposit or withdrawal by CPI never needs a third
+    /// reserve's account.
+    pub strategy_users: u32,
+    /// Padding; zero.
+    pub _padding: [u8; 4],
 }
 
 impl TreasuryState {
@@ -354,7 +367,7 @@ const _: () = assert!(
     core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96 + 92 + 4 + 24
 );
 const _: () = assert!(core::mem::size_of::<RiskState>() == 48);
-const _: () = assert!(core::mem::size_of::<TreasuryState>() == 88);
+const _: () = assert!(core::mem::size_of::<TreasuryState>() == 96);
 // The layout is pinned: new fields come out of `_reserved`.
 const _: () = assert!(Reserve::SIZE == 1_464);
 const _: () = assert!(core::mem::size_of::<RateCurve>() == 96);
