@@ -24,14 +24,21 @@ test: build
 	$(CARGO) test -p ballast-tests -- --show-output
 
 ## compute units per instruction -> target/bench/cu.json; the keeper's
-## liquidation scan throughput -> target/bench/keeper.json
+## liquidation scan throughput -> target/bench/keeper.json; the replay's wall
+## time (30 days, 1,000 borrowers, both policies) -> target/bench/replay.json
 bench: program
 	$(CARGO) bench -p ballast-tests --bench cu
 	$(CARGO) bench -p ballast-keeper --bench scan
+	$(CARGO) bench -p ballast-keeper --bench replay
 
-## the main job on an embedded chain
+## the main job: the FTX crash (SOL/USDT hourly, 2022-11-01 to 2022-11-20)
+## replayed through the real program on an embedded chain, 1,000 borrowers,
+## dynamic vs static collateral policy (release build: see docs/REPLAY.md)
+DEMO_PRICES ?= ../shared/data/SOLUSDT_1h.csv
 demo: program
-	$(CARGO) run -q -p ballast-keeper -- demo
+	$(CARGO) run -q --release -p ballast-keeper -- replay --prices $(DEMO_PRICES) \
+		--from 2022-11-01 --to 2022-11-20 --policy both \
+		--json target/replay/ftx.json --chart target/replay/ftx.png
 
 ## the program crate still builds with rustc 1.89 (anchor-lang 1.2's floor)
 msrv:

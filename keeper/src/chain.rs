@@ -2,9 +2,9 @@
 //! task code runs against the embedded LiteSVM backend (replay, tests) and a
 //! Solana RPC cluster.
 //!
-//! Implemented here for [`EmbeddedChain`]. The RPC backend is not in yet:
-//! `solana-rpc-client` 4.x needs rustc 1.98 (this workspace builds on 1.95),
-//! so it waits for the keeper loop (see the replay issue).
+//! Implemented here for [`EmbeddedChain`], and for a cluster by
+//! [`crate::rpc::RpcChain`] (`solana-rpc-client` 4.2, the last release that
+//! builds on this workspace's rustc 1.95).
 
 use anchor_lang::Discriminator;
 use solana_address::Address;

@@ -416,3 +416,110 @@ pub fn balance_sheet(reserve: &ReserveKeys) -> Instruction {
         vec![],
     )
 }
+
+/// The treasury obligation that holds `market`'s receipt shares in
+/// `strategy_market`: the obligation PDA of `market`'s authority, index 0.
+pub fn treasury_obligation(strategy_market: &Address, market: &Address) -> Address {
+    obligation_address(
+        strategy_market,
+        &market_authority(market).0,
+        ballast::treasury::TREASURY_OBLIGATION_INDEX,
+    )
+}
+
+/// `set_treasury_strategy`: `admin` points `reserve`'s treasury at
+/// `strategy` (same mint, another market) and pays for the treasury
+/// obligation.
+pub fn set_treasury_strategy(
+    admin: &Address,
+    reserve: &ReserveKeys,
+    strategy: &ReserveKeys,
+) -> Instruction {
+    build(
+        ballast::accounts::SetTreasuryStrategy {
+            admin: *admin,
+            market: reserve.market,
+            market_authority: market_authority(&reserve.market).0,
+            reserve: reserve.reserve,
+            strategy_reserve: strategy.reserve,
+            strategy_market: strategy.market,
+            strategy_obligation: treasury_obligation(&strategy.market, &reserve.market),
+            system_program: solana_system_interface::program::ID,
+            ballast_program: ballast::ID,
+        },
+        ballast::instruction::SetTreasuryStrategy {},
+        vec![],
+    )
+}
+
+/// `rebalance` of `reserve` against its treasury `strategy`
+/// (permissionless).
+pub fn rebalance(reserve: &ReserveKeys, strategy: &ReserveKeys) -> Instruction {
+    build(
+        ballast::accounts::Rebalance {
+            market: reserve.market,
+            market_authority: market_authority(&reserve.market).0,
+            reserve: reserve.reserve,
+            mint: reserve.mint,
+            liquidity_vault: reserve.liquidity_vault,
+            token_program: reserve.token_program,
+            strategy_market: strategy.market,
+            strategy_market_authority: market_authority(&strategy.market).0,
+            strategy_reserve: strategy.reserve,
+            strategy_liquidity_vault: strategy.liquidity_vault,
+            strategy_obligation: treasury_obligation(&strategy.market, &reserve.market),
+            ballast_program: ballast::ID,
+        },
+        ballast::instruction::Rebalance {},
+        vec![],
+    )
+}
+
+/// The six trailing accounts that let `withdraw` from `reserve` recall a
+/// shortfall from its treasury `strategy`; append them after the health
+/// accounts.
+pub fn recall_accounts(reserve: &ReserveKeys, strategy: &ReserveKeys) -> Vec<AccountMeta> {
+    vec![
+        AccountMeta::new_readonly(strategy.market, false),
+        AccountMeta::new_readonly(market_authority(&strategy.market).0, false),
+        AccountMeta::new(strategy.reserve, false),
+        AccountMeta::new(strategy.liquidity_vault, false),
+        AccountMeta::new(
+            treasury_obligation(&strategy.market, &reserve.market),
+            false,
+        ),
+        AccountMeta::new_readonly(ballast::ID, false),
+    ]
+}
+
+/// `balance_sheet` of a reserve with a treasury strategy: the strategy
+/// reserve follows, so deployed shares are valued at its exchange rate.
+pub fn balance_sheet_with_strategy(
+    reserve: &ReserveKeys,
+    strategy_reserve: &Address,
+) -> Instruction {
+    let mut ix = balance_sheet(reserve);
+    ix.accounts
+        .push(AccountMeta::new_readonly(*strategy_reserve, false));
+    ix
+}
+
+/// The trailing account that `deposit`, `withdraw`, `liquidate` (on the
+/// collateral reserve) and `accrue_interest` take for a reserve with shares
+/// deployed to its treasury strategy: the strategy reserve, read-only, so
+/// the program marks the deployed shares before pricing the reserve's
+/// deposit shares. `None` when nothing is deployed (the account is then not
+/// needed).
+pub fn strategy_account(reserve: &ballast::state::Reserve) -> Option<AccountMeta> {
+    (reserve.treasury.deployed_shares > 0)
+        .then(|| AccountMeta::new_readonly(reserve.treasury.strategy_reserve, false))
+}
+
+/// `ix` with `extra` appended to its accounts (e.g. [`strategy_account`]).
+pub fn with_accounts(
+    mut ix: Instruction,
+    extra: impl IntoIterator<Item = AccountMeta>,
+) -> Instruction {
+    ix.accounts.extend(extra);
+    ix
+}

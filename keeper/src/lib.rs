@@ -16,14 +16,28 @@
 //!   dumps).
 //! * [`vol`]: volatility estimators (EWMA, rolling realised, GARCH(1,1)) and
 //!   [`vol::latest_sigma`], behind `ballast-keeper vol`.
+//! * [`keeper_loop`]: the keeper loop, [`keeper_loop::Keeper::tick`], which
+//!   runs every task in order over the [`chain::Chain`] trait.
+//! * [`market_def`]: market definitions (`migrations/*.toml`) and `market
+//!   apply`.
+//! * [`replay`]: `ballast-keeper replay`, historical prices through the
+//!   embedded chain with a seeded population (`docs/REPLAY.md`);
+//!   [`replay_chart`] draws its PNG.
 #![deny(missing_docs)]
 
 pub mod chain;
 pub mod cli;
 pub mod embedded;
+pub mod events;
 pub mod ix;
+pub mod keeper_loop;
+pub mod live;
+pub mod market_def;
 pub mod policy;
 pub mod prices;
+pub mod replay;
+pub mod replay_chart;
+pub mod rpc;
 pub mod scan;
 pub mod tasks;
 pub mod vol;

@@ -147,15 +147,21 @@ fn liquidate_one(
     let health = ix::health_accounts(&ob, None, |r| {
         reserves.get(r).map(|x| x.oracle).unwrap_or_default()
     });
-    let ix = ix::liquidate(
-        &liquidator.keypair.pubkey(),
-        &c.obligation,
-        &debt,
-        &coll,
-        pay_from,
-        receive_to,
-        c.repay,
-        health,
+    let strategy = reserves
+        .get(&c.collateral_reserve)
+        .and_then(|r| ix::strategy_account(r));
+    let ix = ix::with_accounts(
+        ix::liquidate(
+            &liquidator.keypair.pubkey(),
+            &c.obligation,
+            &debt,
+            &coll,
+            pay_from,
+            receive_to,
+            c.repay,
+            health,
+        ),
+        strategy,
     );
     match chain.send(&[ix], &[&liquidator.keypair]) {
         Ok(sent) => Ok(sent.compute_units),

@@ -1,0 +1,216 @@
+//! The bad-debt task: every obligation of a market that still owes debt but
+//! holds no collateral (typically what a full liquidation of an insolvent
+//! obligation leaves) is passed to `socialize_bad_debt`, once per debt
+//! position. The program covers the debt from the reserve's insurance vault
+//! first and writes the rest down against its depositors.
+//!
+//! Before sending, the task computes each debt off-chain (debt shares times
+//! the borrow index projected to now, rounded up, as the program does) and
+//! reports it beside the program's own `BadDebtSocialized` event, so that a
+//! caller can check the two agree.
+//!
+//! **Dust sweep.** The liquidation scan sizes a close-out of an insolvent
+//! obligation so that the collateral seized fits the position, rounded
+//! down, which can leave a few base units of collateral behind: too little
+//! to pay for one base unit of debt ([`Assessment::NothingToSeize`]), so no
+//! liquidation takes it, yet enough to make `socialize_bad_debt` refuse
+//! (`ObligationHasCollateral`). Given a liquidator, the task first sweeps
+//! such dust: a `liquidate` with `max_repay = u64::MAX`, which the program
+//! caps at what the position covers (about one base unit of debt) while
+//! taking the whole position; then it socialises the rest.
+
+use std::collections::HashMap;
+
+use ballast::engine::fx::FxExt;
+use ballast::events::BadDebtSocialized;
+use ballast::state::{Market, Obligation, PositionKind, Reserve};
+use solana_address::Address;
+use solana_signer::Signer;
+
+use crate::chain::Chain;
+use crate::ix::{self, ReserveKeys};
+use crate::scan::{decode_market, decode_obligation, decode_reserve, Assessment, MarketSnapshot};
+use crate::tasks::liquidation::{Liquidator, TaskError};
+
+/// One socialised debt position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Socialized {
+    /// The obligation.
+    pub obligation: Address,
+    /// The reserve the debt was owed to.
+    pub reserve: Address,
+    /// The debt as the task computed it before sending, token base units.
+    pub expected_debt: u64,
+    /// The debt the program socialised (its `BadDebtSocialized` event),
+    /// token base units.
+    pub debt: u64,
+    /// Part of `debt` paid from the insurance vault, token base units.
+    pub covered_by_insurance: u64,
+    /// Part of `debt` written down against depositors, token base units.
+    pub written_off: u64,
+}
+
+/// What one run did.
+#[derive(Debug, Default)]
+pub struct BadDebtRun {
+    /// Obligations found with debt and no collateral (after the sweeps).
+    pub found: usize,
+    /// Dust sweeps that went through: (obligation, collateral reserve).
+    pub swept: Vec<(Address, Address)>,
+    /// Debt positions socialised.
+    pub socialized: Vec<Socialized>,
+    /// Positions whose transaction failed: (obligation, reserve, message).
+    pub failed: Vec<(Address, Address, String)>,
+}
+
+/// Whether `ob` owes debt and holds no collateral.
+pub fn is_bad_debt(ob: &Obligation) -> bool {
+    ob.has_debt()
+        && !ob
+            .positions
+            .iter()
+            .any(|p| p.kind() == PositionKind::Collateral)
+}
+
+/// One pass over `market`: sweeps dust collateral off insolvent
+/// obligations when `sweeper` is given (see the module docs), then
+/// socialises every debt position of every obligation with debt and no
+/// collateral.
+pub fn run(
+    chain: &mut impl Chain,
+    market: &Address,
+    sweeper: Option<&Liquidator>,
+) -> Result<BadDebtRun, TaskError> {
+    let now = chain.unix_time()?;
+    let mut out = BadDebtRun::default();
+    let mut obligations: Vec<(Address, Obligation)> = chain
+        .ballast_accounts::<Obligation>(market)?
+        .into_iter()
+        .filter_map(|(k, d)| decode_obligation(&d).map(|o| (k, o)))
+        .filter(|(_, o)| o.has_debt())
+        .collect();
+    if obligations.is_empty() {
+        return Ok(out);
+    }
+    let reserves: Vec<(Address, Reserve)> = chain
+        .ballast_accounts::<Reserve>(market)?
+        .into_iter()
+        .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
+        .collect();
+    let by_key: HashMap<Address, &Reserve> = reserves.iter().map(|(k, r)| (*k, r)).collect();
+    let keys_of = |r: &Reserve| ReserveKeys::derive(market, &r.mint, &r.token_program, &r.oracle);
+
+    if let Some(liq) = sweeper {
+        let market_data = chain
+            .account_data(market)?
+            .ok_or(TaskError::Market(*market))?;
+        let market_state: Market = decode_market(&market_data).ok_or(TaskError::Market(*market))?;
+        let mut oracles: HashMap<Address, Vec<u8>> = HashMap::new();
+        for (_, r) in &reserves {
+            if let Some(d) = chain.account_data(&r.oracle)? {
+                oracles.insert(r.oracle, d);
+            }
+        }
+        let snapshot = MarketSnapshot::new(*market, &market_state, &reserves, &oracles, now);
+        for (key, ob) in obligations.iter_mut() {
+            if is_bad_debt(ob)
+                || !matches!(snapshot.assess(key, ob), Assessment::NothingToSeize { .. })
+            {
+                continue;
+            }
+            let Some(debt) = ob
+                .positions
+                .iter()
+                .find(|p| p.kind() == PositionKind::Debt)
+                .and_then(|p| by_key.get(&p.reserve))
+            else {
+                continue;
+            };
+            let debt_keys = keys_of(debt);
+            let colls: Vec<Address> = ob
+                .positions
+                .iter()
+                .filter(|p| p.kind() == PositionKind::Collateral)
+                .map(|p| p.reserve)
+                .collect();
+            for coll in colls {
+                let Some(c) = by_key.get(&coll) else {
+                    continue;
+                };
+                let coll_keys = keys_of(c);
+                let (Some(pay), Some(receive)) = (
+                    liq.token_accounts.get(&debt_keys.mint),
+                    liq.token_accounts.get(&coll_keys.mint),
+                ) else {
+                    continue;
+                };
+                let health = ix::health_accounts(ob, None, |r| {
+                    by_key.get(r).map(|x| x.oracle).unwrap_or_default()
+                });
+                // As the liquidation task does: a collateral reserve with
+                // funds deployed to its strategy names the strategy too.
+                let sweep = ix::with_accounts(
+                    ix::liquidate(
+                        &liq.keypair.pubkey(),
+                        key,
+                        &debt_keys,
+                        &coll_keys,
+                        pay,
+                        receive,
+                        u64::MAX,
+                        health,
+                    ),
+                    ix::strategy_account(c),
+                );
+                match chain.send(&[sweep], &[&liq.keypair]) {
+                    Ok(_) => out.swept.push((*key, coll)),
+                    Err(e) => out.failed.push((*key, coll, format!("dust sweep: {e}"))),
+                }
+            }
+            if let Some(d) = chain.account_data(key)? {
+                if let Some(fresh) = decode_obligation(&d) {
+                    *ob = fresh;
+                }
+            }
+        }
+    }
+
+    for (key, ob) in obligations.iter().filter(|(_, o)| is_bad_debt(o)) {
+        out.found += 1;
+        for p in ob
+            .positions
+            .iter()
+            .filter(|p| p.kind() == PositionKind::Debt)
+        {
+            let Some(r) = by_key.get(&p.reserve) else {
+                out.failed
+                    .push((*key, p.reserve, "unknown reserve".to_string()));
+                continue;
+            };
+            let expected_debt = r
+                .projected_borrow_index(now)
+                .and_then(|i| ballast::engine::shares::debt_for_shares(p.borrow_shares.get(), i))
+                .and_then(|d| d.to_ceil_u64())
+                .unwrap_or(u64::MAX);
+            match chain.send(&[ix::socialize_bad_debt(key, &keys_of(r))], &[]) {
+                Ok(sent) => match crate::events::events::<BadDebtSocialized>(&sent.logs).pop() {
+                    Some(e) => out.socialized.push(Socialized {
+                        obligation: *key,
+                        reserve: p.reserve,
+                        expected_debt,
+                        debt: e.debt,
+                        covered_by_insurance: e.covered_by_insurance,
+                        written_off: e.written_off,
+                    }),
+                    None => out.failed.push((
+                        *key,
+                        p.reserve,
+                        "no BadDebtSocialized event in the logs".to_string(),
+                    )),
+                },
+                Err(e) => out.failed.push((*key, p.reserve, e.to_string())),
+            }
+        }
+    }
+    Ok(out)
+}

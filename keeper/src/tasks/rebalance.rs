@@ -1,0 +1,124 @@
+//! The rebalance task: for every reserve of a market that has a treasury
+//! strategy, replay the program's own decision
+//! ([`ballast::treasury::decide`]) on the chain's current state, with both
+//! reserves accrued and the deployed shares marked exactly as `rebalance`
+//! does, and send `rebalance` when the liquid share has left its buffer band
+//! and a move is possible.
+//!
+//! A reserve inside its band, at its rehypothecation cap with nothing to
+//! recall, or whose strategy can return nothing now is reported, not sent,
+//! so the task never spends fees on a transaction the program would refuse.
+
+use ballast::engine::fx::{fx_u64, FxExt};
+use ballast::state::Reserve;
+use ballast::treasury::{self, Move};
+use solana_address::Address;
+
+use crate::chain::{Chain, ChainError};
+use crate::ix::{self, ReserveKeys};
+use crate::scan::decode_reserve;
+
+/// What happened to one reserve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// `rebalance` went through: the move and its compute units.
+    Sent {
+        /// Deploy or recall, base units.
+        step: Move,
+        /// Compute units consumed.
+        compute_units: u64,
+    },
+    /// Nothing to do or nothing possible: the program's reason.
+    Idle(String),
+    /// The transaction failed (state changed since the read, strategy paused…).
+    Failed(String),
+}
+
+/// One pass over `market`'s reserves that have a treasury strategy: the
+/// reserve's address and what happened to it, in the order the chain
+/// returned them.
+pub fn run(
+    chain: &mut impl Chain,
+    market: &Address,
+) -> Result<Vec<(Address, Outcome)>, ChainError> {
+    let now = chain.unix_time()?;
+    let reserves: Vec<(Address, Reserve)> = chain
+        .ballast_accounts::<Reserve>(market)?
+        .into_iter()
+        .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
+        .filter(|(_, r)| r.treasury.has_strategy())
+        .collect();
+    let mut out = Vec::with_capacity(reserves.len());
+    for (key, reserve) in reserves {
+        let Some(strategy) = chain
+            .account_data(&reserve.treasury.strategy_reserve)?
+            .and_then(|d| decode_reserve(&d))
+        else {
+            out.push((key, Outcome::Failed("strategy reserve not found".into())));
+            continue;
+        };
+        let step = match plan(reserve, strategy, now) {
+            Ok(step) => step,
+            Err(reason) => {
+                out.push((key, Outcome::Idle(reason)));
+                continue;
+            }
+        };
+        let keys = ReserveKeys::derive(
+            market,
+            &reserve.mint,
+            &reserve.token_program,
+            &reserve.oracle,
+        );
+        let strategy_keys = ReserveKeys::derive(
+            &strategy.market,
+            &strategy.mint,
+            &strategy.token_program,
+            &strategy.oracle,
+        );
+        let outcome = match chain.send(&[ix::rebalance(&keys, &strategy_keys)], &[]) {
+            Ok(sent) => Outcome::Sent {
+                step,
+                compute_units: sent.compute_units,
+            },
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        out.push((key, outcome));
+    }
+    Ok(out)
+}
+
+/// The move `rebalance` would make at `now` for `reserve` against its
+/// `strategy` (both as read from the chain), computed with the program's own
+/// functions: accrual, marking, the strategy's room under its deposit cap,
+/// what it can return, and [`treasury::decide`]. `Err` carries the program's
+/// reason for refusing (e.g. "liquid share inside the buffer band").
+pub fn plan(mut reserve: Reserve, mut strategy: Reserve, now: i64) -> Result<Move, String> {
+    let reason = |e: anchor_lang::error::Error| match e {
+        anchor_lang::error::Error::AnchorError(a) => a.error_msg,
+        other => other.to_string(),
+    };
+    reserve.accrue_interest(now).map_err(reason)?;
+    treasury::mark(&mut reserve, &mut strategy, now).map_err(reason)?;
+    let deposits = reserve
+        .supply()
+        .map_err(reason)?
+        .to_floor_u64()
+        .map_err(reason)?;
+    let supply = strategy.supply().map_err(reason)?;
+    let cap = fx_u64(strategy.config.deposit_cap);
+    let room = if cap > supply {
+        (cap - supply).to_floor_u64().map_err(reason)?
+    } else {
+        0
+    };
+    treasury::decide(
+        &reserve.config.liquidity,
+        reserve.available_amount,
+        deposits,
+        reserve.treasury.deployed_amount,
+        room,
+        treasury::recallable(&reserve, &strategy, now),
+    )
+    .map_err(reason)
+}
