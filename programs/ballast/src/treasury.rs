@@ -252,7 +252,8 @@ pub fn split_strategy<'a, 'info>(
 ) -> (&'a [AccountInfo<'info>], Option<&'a AccountInfo<'info>>) {
     match remaining.split_last() {
         Some((last, rest))
-            if reserve.treasury.has_strategy() && *last.key == reserve.treasury.strategy_reserve =>
+            if reserve.treasury.has_strategy()
+                && *last.key == reserve.treasury.strategy_reserve =>
         {
             (rest, Some(last))
         }

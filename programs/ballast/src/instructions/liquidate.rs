@@ -103,7 +103,12 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     // Maintenance health at fresh prices (an oracle error aborts here).
     let (repay, seize, protocol_cut, shares_burned, debt_removed, bonus_bps, health_ratio) = {
         let obligation = ctx.accounts.obligation.load()?;
-        let accounts = Box::new(HealthAccounts::load(&obligation, &market_key, remaining, now)?);
+        let accounts = Box::new(HealthAccounts::load(
+            &obligation,
+            &market_key,
+            remaining,
+            now,
+        )?);
         let health = accounts.health(&obligation, Requirement::Maintenance)?;
         require!(!health.is_satisfied(), BallastError::ObligationHealthy);
         let ratio = health.ratio().unwrap_or(FX_ZERO);
