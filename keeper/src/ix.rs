@@ -429,7 +429,8 @@ pub fn treasury_obligation(strategy_market: &Address, market: &Address) -> Addre
 
 /// `set_treasury_strategy`: `admin` points `reserve`'s treasury at
 /// `strategy` (same mint, another market) and pays for the treasury
-/// obligation.
+/// obligation. For a reserve that has a strategy already, see
+/// [`change_treasury_strategy`].
 pub fn set_treasury_strategy(
     admin: &Address,
     reserve: &ReserveKeys,
@@ -522,4 +523,19 @@ pub fn with_accounts(
 ) -> Instruction {
     ix.accounts.extend(extra);
     ix
+}
+
+/// `set_treasury_strategy` for a reserve that already has a strategy
+/// (`current`, passed writable so its count of users goes down): allowed once
+/// nothing of value is deployed there.
+pub fn change_treasury_strategy(
+    admin: &Address,
+    reserve: &ReserveKeys,
+    strategy: &ReserveKeys,
+    current: &Address,
+) -> Instruction {
+    with_accounts(
+        set_treasury_strategy(admin, reserve, strategy),
+        [AccountMeta::new(*current, false)],
+    )
 }

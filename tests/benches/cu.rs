@@ -378,6 +378,103 @@ fn main() {
         samples,
     );
 
+    // Treasury strategy: A's USDC reserve (buffer band 10% / 20% / 30%,
+    // rehypothecation cap 50%) holds 10,000 of one depositor; its strategy
+    // is B's USDC reserve (10,000 supplied, 5,000 lent against SOL). Each
+    // measured instruction comes 1 h after the previous step, so both
+    // reserves accrue interest.
+    let treasury = || {
+        let mut ctx = TestContext::new();
+        let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
+        let (d, o, ta) = ctx.depositor(&t.a.market, &t.a_usdc, t.a_usdc.units(10_000.0));
+        let (b, b_sol) = ctx.user_with_tokens(&t.b_sol, t.b_sol.units(1_000.0));
+        let b_usdc = ctx.token_account_for(&t.b_usdc, &b.pubkey(), 0);
+        let bo = ctx.open_obligation(&b, &t.b.market, 0);
+        ctx.deposit(&b, &t.b_sol, &bo, &b_sol, t.b_sol.units(1_000.0));
+        ctx.borrow(&b, &t.b_usdc, &bo, &b_usdc, t.b_usdc.units(5_000.0));
+        ctx.warp_seconds(DT);
+        (ctx, t, d, o, ta)
+    };
+    let (mut deploy, mut recall, mut wd_recall) = (vec![], vec![], vec![]);
+    let (mut dep_marked, mut wd_marked) = (vec![], vec![]);
+    for _ in 0..RUNS {
+        let (mut ctx, t, d, o, ta) = treasury();
+        let (e, cu) = ctx.rebalance(&t).expect("deploy");
+        assert!(e.deployed && e.amount == t.a_usdc.units(5_000.0));
+        deploy.push(cu);
+        // 4,800 withdrawn from the vault: 200 liquid of 5,200, below the band.
+        ctx.withdraw(&d, &t.a_usdc, &o, &ta, t.a_usdc.units(4_800.0));
+        ctx.warp_seconds(DT);
+        let (e, cu) = ctx.rebalance(&t).expect("recall");
+        assert!(!e.deployed && e.amount > 0);
+        recall.push(cu);
+
+        let (mut ctx, t, d, o, ta) = treasury();
+        ctx.rebalance(&t).expect("deploy");
+        ctx.warp_seconds(DT);
+        let cu = expect_ok(ctx.withdraw_with_recall(&d, &t, &o, &ta, t.a_usdc.units(6_000.0)));
+        assert_eq!(ctx.token_balance(&ta).unwrap(), t.a_usdc.units(6_000.0));
+        wd_recall.push(cu);
+
+        // Deposit and withdraw with the strategy reserve alone (shares
+        // deployed: required), each 1 h after the previous step.
+        let (mut ctx, t, d, o, ta) = treasury();
+        ctx.rebalance(&t).expect("deploy");
+        let (n, n_ta) = ctx.user_with_tokens(&t.a_usdc, t.a_usdc.units(1_000.0));
+        let no = ctx.open_obligation(&n, &t.a.market, 0);
+        ctx.warp_seconds(DT);
+        let ix = ix::with_accounts(
+            ix::deposit(
+                &n.pubkey(),
+                &t.a_usdc.keys,
+                &no,
+                &n_ta,
+                t.a_usdc.units(1_000.0),
+            ),
+            [t.strategy_account()],
+        );
+        dep_marked.push(ctx.ok("deposit_marked", &[ix], &[&n]));
+        ctx.warp_seconds(DT);
+        let ix = ix::withdraw(
+            &d.pubkey(),
+            &t.a_usdc.keys,
+            &o,
+            &ta,
+            t.a_usdc.units(1_000.0),
+            vec![t.strategy_account()],
+        );
+        wd_marked.push(ctx.ok("withdraw_marked", &[ix], &[&d]));
+        assert_eq!(ctx.token_balance(&ta).unwrap(), t.a_usdc.units(1_000.0));
+    }
+    let tbase = "A's USDC reserve (band 10/20/30%, cap 50%) with 10,000 deposited, strategy B's USDC reserve (10,000 supplied, 5,000 lent); 1 h since both last accrued";
+    record(
+        "rebalance",
+        format!(
+            "{tbase}; 100% liquid: deploys 5,000 (the cap) by CPI deposit into B, marks the shares"
+        ),
+        deploy,
+    );
+    record(
+        "rebalance_recall",
+        format!("{tbase}, 5,000 deployed then 4,800 withdrawn (200 liquid); recalls to the 20% target by CPI withdraw from B"),
+        recall,
+    );
+    record(
+        "withdraw_with_recall",
+        format!("{tbase}, 5,000 deployed; the depositor (no debt, no health accounts) withdraws 6,000 with the 6 recall accounts: 1,000 recalled by CPI withdraw from B, then paid out"),
+        wd_recall,
+    );
+    record(
+        "deposit_marked",
+        format!("{tbase}, 5,000 deployed; a new depositor adds 1,000 with the strategy reserve (read-only) as the remaining account: the deployed shares are marked at B's projected rate before pricing"),
+        dep_marked,
+    );
+    record(
+        "withdraw_marked",
+        format!("{tbase}, 5,000 deployed; the depositor (no debt) withdraws 1,000 from the vault with the strategy reserve alone as the last remaining account: marked, nothing recalled"),
+        wd_marked,
+    );
+
     // Marginal health cost: borrow CU with 1..=7 collateral positions + 1 debt
     // (2..=8 positions in all), each collateral in its own reserve.
     let mut curve: BTreeMap<usize, u64> = BTreeMap::new();
