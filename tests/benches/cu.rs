@@ -26,7 +26,8 @@ fn median(mut v: Vec<u64>) -> u64 {
 
 /// A market with SOL ($20, 9 dp) and ETH ($2,000, 8 dp) collateral and USDC
 /// ($1, 6 dp) debt: the borrower's obligation holds 2 collateral and 1 debt
-/// position; a supplier provides the USDC.
+/// position; a supplier provides the USDC and borrows 1% of each collateral
+/// reserve, so every reserve has loans and interest to accrue.
 struct Scenario {
     ctx: TestContext,
     reserves: Vec<TestReserve>,
@@ -60,6 +61,11 @@ impl Scenario {
             let ta = ctx.token_account_for(r, &user.pubkey(), r.units(1_000.0));
             ctx.deposit(&user, r, &obligation, &ta, r.units(100.0));
             token_accounts.push(ta);
+            // Every collateral reserve is lent too (the supplier borrows 1%
+            // of it against its USDC), so health checks meet reserves with
+            // interest to project, as in a live market.
+            let s_r = ctx.token_account_for(r, &supplier.pubkey(), 0);
+            ctx.borrow(&supplier, r, &so, &s_r, r.units(1.0));
         }
         Self {
             ctx,
@@ -178,7 +184,7 @@ fn main() {
         );
         rep.push(s.send("repay", ix));
     }
-    let base = "obligation with 2 collateral (SOL, ETH) and 1 debt (USDC) position; 1 h since the reserve's last accrual";
+    let base = "obligation with 2 collateral (SOL, ETH) and 1 debt (USDC) position, every reserve lent; 1 h since the reserve's last accrual";
     record(
         "deposit",
         format!("{base}; adds SOL to the existing SOL position (no oracle)"),

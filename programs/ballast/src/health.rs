@@ -28,6 +28,10 @@ pub struct HealthAccounts {
     pub len: usize,
     /// Their views and prices.
     pub loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS],
+    /// Where the last [`HealthAccounts::get`] found its reserve: positions
+    /// are valued in slot order and the keys are in order of first
+    /// appearance, so the next lookup is almost always here or just after.
+    next: core::cell::Cell<usize>,
 }
 
 impl HealthAccounts {
@@ -42,7 +46,7 @@ impl HealthAccounts {
         remaining: &'info [AccountInfo<'info>],
         now: i64,
     ) -> Result<Self> {
-        let (keys, n) = obligation.health_reserves();
+        let (keys, kinds, n) = obligation.health_reserves_with_kinds();
         require!(
             remaining.len() == 2 * n,
             BallastError::HealthAccountsMismatch
@@ -63,7 +67,8 @@ impl HealthAccounts {
             crate::cu_trace!("health: reserve loaded");
             let price = crate::oracle::load_price(&remaining[2 * i + 1], &reserve, now)?;
             crate::cu_trace!("health: price loaded", price);
-            let view = reserve.view(now)?;
+            // Only what this obligation's positions in the reserve value.
+            let view = reserve.view_for(now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;
             crate::cu_trace!("health: view built", view);
             loaded[i] = Some((view, price));
         }
@@ -71,12 +76,19 @@ impl HealthAccounts {
             keys,
             len: n,
             loaded,
+            next: core::cell::Cell::new(0),
         })
     }
 
     /// The view and price of `reserve`, if it is one of the obligation's.
     pub fn get(&self, reserve: &Pubkey) -> Option<(&ReserveView, &OraclePrice)> {
-        let i = self.keys[..self.len].iter().position(|k| k == reserve)?;
+        let keys = &self.keys[..self.len];
+        let hint = self.next.get();
+        let i = [hint, hint + 1]
+            .into_iter()
+            .find(|&j| keys.get(j) == Some(reserve))
+            .or_else(|| keys.iter().position(|k| k == reserve))?;
+        self.next.set(i);
         self.loaded[i].as_ref().map(|(v, p)| (v, p))
     }
 

@@ -131,15 +131,34 @@ impl Obligation {
     /// appearance: the order in which health checks expect their
     /// (reserve, oracle) pairs. Returns the keys and their count.
     pub fn health_reserves(&self) -> ([Pubkey; MAX_POSITIONS], usize) {
+        let (keys, _, n) = self.health_reserves_with_kinds();
+        (keys, n)
+    }
+
+    /// [`Obligation::health_reserves`] with, for each reserve, whether the
+    /// obligation holds collateral (bit 0) and debt (bit 1) in it.
+    pub fn health_reserves_with_kinds(
+        &self,
+    ) -> ([Pubkey; MAX_POSITIONS], [u8; MAX_POSITIONS], usize) {
         let mut keys = [Pubkey::default(); MAX_POSITIONS];
+        let mut kinds = [0u8; MAX_POSITIONS];
         let mut n = 0;
         for p in &self.positions {
-            if p.kind() != PositionKind::Empty && !keys[..n].contains(&p.reserve) {
-                keys[n] = p.reserve;
-                n += 1;
+            let bit = match p.kind() {
+                PositionKind::Empty => continue,
+                PositionKind::Collateral => 1,
+                PositionKind::Debt => 2,
+            };
+            match keys[..n].iter().position(|k| *k == p.reserve) {
+                Some(i) => kinds[i] |= bit,
+                None => {
+                    keys[n] = p.reserve;
+                    kinds[n] = bit;
+                    n += 1;
+                }
             }
         }
-        (keys, n)
+        (keys, kinds, n)
     }
 }
 

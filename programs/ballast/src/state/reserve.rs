@@ -347,9 +347,23 @@ impl Reserve {
 
     /// The engine's view of this reserve with its index projected to `now`.
     pub fn view(&self, now: i64) -> Result<ReserveView> {
+        self.view_for(now, true, true)
+    }
+
+    /// [`Reserve::view`] computing only what valuing collateral
+    /// (`collateral`: the supply) or debt (`debt`: the projected borrow
+    /// index) in this reserve needs; a part not asked for is left at zero
+    /// (supply) or at the stored index. Health checks ask for what the
+    /// obligation's positions in the reserve use, which saves the interest
+    /// projection (an exponential) for a reserve held only as collateral.
+    pub fn view_for(&self, now: i64, collateral: bool, debt: bool) -> Result<ReserveView> {
         let risk = self.risk_params(now);
-        let supply = self.supply()?;
-        let borrow_index = self.projected_borrow_index(now)?;
+        let supply = if collateral { self.supply()? } else { FX_ZERO };
+        let borrow_index = if debt {
+            self.projected_borrow_index(now)?
+        } else {
+            self.borrow_index.get()
+        };
         Ok(ReserveView {
             decimals: self.mint_decimals,
             supply,
