@@ -15,8 +15,10 @@
 //!   largest `min(seizable value, repay value * (1 + bonus)) * bonus` with
 //!   the bonus of [`LiquidationConfig::bonus_bps`] (ties: the larger
 //!   collateral);
-//! * **repay**: [`LiquidationConfig::max_repay`], scaled down (rounded down)
-//!   so that the collateral seized ([`seize_for_repay`]) fits in the position.
+//! * **repay**: [`LiquidationConfig::max_repay`]; when the collateral seized
+//!   for it ([`seize_for_repay`]) would exceed the position, the program's
+//!   capped path repays what the position covers and takes all of it, so no
+//!   unliquidatable dust is left to block `socialize_bad_debt`.
 //!
 //! A reserve whose oracle the program would refuse now (stale, confidence too
 //! wide, wrong feed, undecodable...) stays in the snapshot with the reason, so
@@ -211,11 +213,14 @@ pub struct Candidate {
     /// The reserve of the collateral to seize.
     pub collateral_reserve: Pubkey,
     /// Debt to repay, base units of the debt mint (rounded down): the
-    /// `max_repay` argument of `liquidate`.
+    /// `max_repay` argument of `liquidate`. When the collateral position
+    /// cannot pay for it, the program repays less (what the position covers,
+    /// rounded up) and seizes the whole position; the `Liquidated` event
+    /// says what was repaid.
     pub repay: u64,
     /// Collateral the program will seize for `repay` at the snapshot's
-    /// prices, base units of the collateral mint (rounded down; never more
-    /// than the position holds).
+    /// prices, base units of the collateral mint (rounded down; the whole
+    /// position when it cannot pay for `repay`).
     pub expected_seize: u64,
     /// The liquidation bonus, bps of the repaid value.
     pub bonus_bps: u16,
@@ -614,31 +619,25 @@ impl MarketSnapshot {
         let seize = |repay: u64| -> anchor_lang::Result<Fx> {
             Ok(seize_for_repay(fx_u64(repay), &debt.entry.spot, &coll.entry.spot, bonus_bps)?.0)
         };
-        let mut repay = max_repay;
+        let repay = max_repay;
         let mut seized = seize(repay)?;
         if seized > coll.tokens {
-            // Scale down in proportion, as the program does, rounded down...
-            repay = coll
-                .tokens
-                .div_floor(seized)?
-                .mul_floor(fx_u64(repay))?
-                .to_floor_u64()?;
-            seized = seize(repay)?;
-            // ...and, should rounding still overshoot, the largest repay below
-            // whose seizure fits (seize is non-decreasing in repay).
-            if seized > coll.tokens {
-                let (mut lo, mut hi) = (0u64, repay);
-                while lo < hi {
-                    let mid = lo + (hi - lo).div_ceil(2);
-                    if seize(mid)? <= coll.tokens {
-                        lo = mid;
-                    } else {
-                        hi = mid - 1;
-                    }
-                }
-                repay = lo;
-                seized = seize(repay)?;
-            }
+            // The position cannot pay for the whole allowance: send the
+            // allowance and let the program take its capped path, which
+            // seizes the whole position for the repay it covers (rounded up,
+            // at most the allowance). Sizing the repay down here instead
+            // would leave a few base units of collateral behind, too little
+            // to liquidate and enough to block `socialize_bad_debt`.
+            seized = coll.tokens;
+            return Ok(Some(Candidate {
+                obligation: *key,
+                health: ratio,
+                debt_reserve: debt.entry.address,
+                collateral_reserve: coll.entry.address,
+                repay,
+                expected_seize: seized.to_floor_u64()?,
+                bonus_bps,
+            }));
         }
         if repay == 0 {
             return Ok(None);
@@ -935,18 +934,18 @@ mod tests {
     }
 
     #[test]
-    fn repay_is_cut_so_the_seizure_fits_the_position() {
+    fn an_uncoverable_repay_is_sent_whole_and_takes_the_whole_position() {
         let snap = Setup::new().snapshot();
         // 210 USDC against $200 of SOL: insolvent, full repay at 10% would
         // seize 11.55 SOL from a position of 10.
         let o = obligation(&[coll(SOL, 10_000_000_000), debt(USDC, 210_000_000)]);
         let c = snap.score(&key(62), &o).expect("unhealthy");
         assert_eq!(c.bonus_bps, 1_000);
-        // 210 * 10 / 11.55 = 181.818181 USDC, for 181.818181 * 1.1 / 20 =
-        // 9.99999995(5) SOL (values keep their fraction of a micro-USD).
-        assert_eq!(c.repay, 181_818_181);
-        assert_eq!(c.expected_seize, 9_999_999_954);
-        assert!(c.expected_seize <= 10_000_000_000);
+        // The allowance goes to the program, whose capped path repays what
+        // the position covers (about 181.82 USDC) for all 10 SOL: nothing
+        // is left behind to block socialize_bad_debt.
+        assert_eq!(c.repay, 210_000_000);
+        assert_eq!(c.expected_seize, 10_000_000_000);
     }
 
     #[test]
@@ -975,14 +974,9 @@ mod tests {
         );
         assert_eq!(c.bonus_bps, 1_000);
         // Full repay (0.3 ETH) would seize $660 of BTC; the position holds
-        // $300: repay 0.3 * 300 / 660 ETH and seize the whole position.
-        let expected = (30_000_000f64 * 300.0 / 660.0).floor() as u64;
-        assert!(
-            c.repay <= expected && c.repay + 2 >= expected,
-            "{}",
-            c.repay
-        );
-        assert!(c.expected_seize <= 500_000 && c.expected_seize >= 499_990);
+        // $300: the program repays 0.3 * 300 / 660 ETH for all of it.
+        assert_eq!(c.repay, 30_000_000);
+        assert_eq!(c.expected_seize, 500_000);
     }
 
     #[test]

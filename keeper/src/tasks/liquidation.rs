@@ -31,7 +31,8 @@ pub struct Liquidator {
 pub struct LiquidationRun {
     /// Unhealthy obligations found, worst first.
     pub candidates: usize,
-    /// Liquidations that went through: (obligation, repaid, compute units).
+    /// Liquidations that went through: (obligation, debt repaid in base
+    /// units as the program's `Liquidated` event reports it, compute units).
     pub liquidated: Vec<(Address, u64, u64)>,
     /// Obligations healthy by the time the transaction ran (liquidated by
     /// someone else, or recovered).
@@ -102,7 +103,7 @@ pub fn run(
     };
     for c in report.candidates.iter().take(capacity) {
         match liquidate_one(chain, &obligations, c, liquidator, &keys_of, &by_key) {
-            Ok(cu) => out.liquidated.push((c.obligation, c.repay, cu)),
+            Ok((repaid, cu)) => out.liquidated.push((c.obligation, repaid, cu)),
             Err(LiquidateError::AlreadyHealthy) => out.skipped.push(c.obligation),
             Err(LiquidateError::Other(m)) => out.failed.push((c.obligation, m)),
         }
@@ -122,7 +123,7 @@ fn liquidate_one(
     liquidator: &Liquidator,
     keys_of: &impl Fn(&Address) -> Option<ReserveKeys>,
     reserves: &HashMap<Address, &Reserve>,
-) -> Result<u64, LiquidateError> {
+) -> Result<(u64, u64), LiquidateError> {
     let other = |m: &str| LiquidateError::Other(m.to_string());
     let (debt, coll) = (
         keys_of(&c.debt_reserve).ok_or_else(|| other("unknown debt reserve"))?,
@@ -164,7 +165,14 @@ fn liquidate_one(
         strategy,
     );
     match chain.send(&[ix], &[&liquidator.keypair]) {
-        Ok(sent) => Ok(sent.compute_units),
+        // What was repaid, from the program's event (less than `c.repay`
+        // when the collateral position capped it).
+        Ok(sent) => Ok((
+            crate::events::events::<ballast::events::Liquidated>(&sent.logs)
+                .first()
+                .map_or(c.repay, |e| e.repaid),
+            sent.compute_units,
+        )),
         Err(ChainError::Transaction { err, .. })
             if is_ballast(&err, BallastError::ObligationHealthy) =>
         {
