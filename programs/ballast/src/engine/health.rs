@@ -16,7 +16,8 @@
 //! * **Maintenance** gates liquidation: weight = liquidation threshold; spot
 //!   price for both sides.
 //!
-//! Rounding: collateral values round down, debt values round up.
+//! Rounding: collateral values round down, debt values round up (in health
+//! checks to whole base units and whole micro-USD).
 //! Units: token amounts in base units, prices as Pyth mantissas with a decimal
 //! exponent, weights in bps, values in micro-USD (`Fx`, 10^-6 USD, see
 //! [`VALUE_DECIMALS`]).
@@ -125,6 +126,43 @@ impl UnitPrice {
     pub fn value_ceil(&self, tokens: Fx) -> Result<Fx> {
         tokens.mul_div_int_ceil(self.num, self.den)
     }
+
+    /// `floor(tokens * num / den)` in whole value units (micro-USD), for a
+    /// whole number of base units: one `u128` division instead of the
+    /// three of [`UnitPrice::value_floor`]'s 192-bit path; at most one
+    /// micro-USD below it. Falls back to the exact path past 128 bits.
+    pub fn value_floor_units(&self, tokens: u64) -> Result<Fx> {
+        self.value_units(tokens, false)
+    }
+
+    /// `ceil(tokens * num / den)` in whole value units (micro-USD); at most
+    /// one micro-USD above [`UnitPrice::value_ceil`].
+    pub fn value_ceil_units(&self, tokens: u64) -> Result<Fx> {
+        self.value_units(tokens, true)
+    }
+
+    fn value_units(&self, tokens: u64, ceil: bool) -> Result<Fx> {
+        let (num, den) = (self.num as u128, self.den as u128);
+        match (tokens as u128).checked_mul(num) {
+            Some(p) if self.num >= 0 && self.den > 0 => {
+                let q = p / den;
+                let q = if ceil && q * den != p { q + 1 } else { q };
+                let bits = i128::try_from(q)
+                    .ok()
+                    .and_then(|q| q.checked_mul(1i128 << Fx::FRAC_NBITS))
+                    .ok_or(error!(BallastError::MathOverflow))?;
+                Ok(Fx::from_bits(bits))
+            }
+            _ => {
+                let exact = if ceil {
+                    self.value_ceil(fx_u64(tokens))?.checked_ceil()
+                } else {
+                    self.value_floor(fx_u64(tokens))?.checked_floor()
+                };
+                exact.ok_or(error!(BallastError::MathOverflow))
+            }
+        }
+    }
 }
 
 /// USD value of one token base unit weighted by `weight_bps`, rounded up when
@@ -182,38 +220,46 @@ impl ReserveView {
         debt_for_shares(borrow_shares, self.borrow_index)
     }
 
-    /// Weighted USD value of `shares` deposit shares, rounded down.
+    /// Weighted value of `shares` deposit shares, micro-USD: the tokens they
+    /// redeem rounded down to whole base units, valued and rounded down to
+    /// whole micro-USD.
     pub fn collateral_value(
         &self,
         shares: u64,
         price: &OraclePrice,
         req: Requirement,
     ) -> Result<Fx> {
-        let tokens = self.collateral_tokens(shares)?;
+        // Whole base units, then whole micro-USD, each rounded down: health
+        // needs no finer grain, and this costs two `u128` divisions where
+        // fractional units cost four.
+        let tokens = self.collateral_tokens(shares)?.to_floor_u64()?;
         UnitPrice::new(
             price.asset_mantissa(req),
             self.collateral_weight_bps(req),
             self.decimals,
             price.exponent,
         )?
-        .value_floor(tokens)
+        .value_floor_units(tokens)
     }
 
-    /// Weighted USD value of `borrow_shares` debt shares, rounded up.
+    /// Weighted value of `borrow_shares` debt shares, micro-USD: the debt
+    /// rounded up to whole base units, valued and rounded up to whole
+    /// micro-USD.
     pub fn debt_value(
         &self,
         borrow_shares: Fx,
         price: &OraclePrice,
         req: Requirement,
     ) -> Result<Fx> {
-        let tokens = self.debt_tokens(borrow_shares)?;
+        // Whole base units, then whole micro-USD, each rounded up.
+        let tokens = self.debt_tokens(borrow_shares)?.to_ceil_u64()?;
         UnitPrice::new(
             price.liability_mantissa(req),
             self.borrow_factor_bps as u64,
             self.decimals,
             price.exponent,
         )?
-        .value_ceil(tokens)
+        .value_ceil_units(tokens)
     }
 }
 
