@@ -48,6 +48,19 @@ fn lt_colour(p: PolicyName) -> RGBColor {
     }
 }
 
+/// Axis numbers short enough not to run into the axis title: 5.2M,
+/// 120k, 37.5.
+fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 type Series<'a> = (String, RGBColor, Vec<(f64, f64)>);
 
 fn panel(
@@ -83,13 +96,17 @@ fn panel(
         .configure_mesh()
         .x_desc("days since the first candle")
         .y_desc(y_label)
+        .y_label_formatter(&|v| compact(*v))
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(|e| err(&e))?;
+    // One-pixel lines: plotters joins thick polylines with miters, which
+    // shoot far past the data (below zero, outside the panel) where a
+    // series zig-zags steeply, as the debt at risk does in a crash.
     for (name, c, pts) in series {
         let c = *c;
         chart
-            .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+            .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(1)))
             .map_err(|e| err(&e))?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
@@ -193,4 +210,15 @@ pub fn draw(path: &Path, title: &str, runs: &[RunResult]) -> Result<()> {
     root.present()
         .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn axis_numbers_are_compact() {
+        assert_eq!(super::compact(5_200_000.0), "5.2M");
+        assert_eq!(super::compact(120_000.0), "120k");
+        assert_eq!(super::compact(-2_500_000.0), "-2.5M");
+        assert_eq!(super::compact(37.5), "37.5");
+    }
 }
