@@ -990,7 +990,12 @@ impl TestContext {
             self.reserve(debt).available_amount,
             self.reserve(coll).available_amount,
         );
-        let ix = self.liquidate_ix(liquidator, o, debt, coll, l_debt, l_coll, max_repay);
+        // The collateral reserve's strategy reserve when it has shares
+        // deployed (the program marks them before pricing the seizure).
+        let ix = ix::with_accounts(
+            self.liquidate_ix(liquidator, o, debt, coll, l_debt, l_coll, max_repay),
+            ix::strategy_account(&self.reserve(coll)),
+        );
         let logs = self.ok_logs("liquidate", &[ix], &[liquidator]);
         let e: Vec<Liquidated> = events(&logs);
         assert_eq!(e.len(), 1, "one Liquidated event");
@@ -1412,10 +1417,9 @@ impl TestContext {
         ballast::treasury::shares_value(&b, shares).unwrap()
     }
 
-    /// [`TestContext::liquidate_ok`] with the collateral reserve's strategy
-    /// reserve after the health accounts ([`ix::strategy_account`]), as a
-    /// liquidation seizing a reserve with shares deployed requires; the
-    /// same checks against the `Liquidated` event.
+    /// [`TestContext::liquidate_ok`] (which passes the collateral reserve's
+    /// strategy reserve after the health accounts, [`ix::strategy_account`])
+    /// for a collateral reserve that must have shares deployed.
     #[allow(clippy::too_many_arguments)]
     pub fn liquidate_marked_ok(
         &mut self,
@@ -1427,69 +1431,10 @@ impl TestContext {
         l_coll: &Address,
         max_repay: u64,
     ) -> Liquidated {
-        let strategy = ix::strategy_account(&self.reserve(coll));
         assert!(
-            strategy.is_some(),
+            ix::strategy_account(&self.reserve(coll)).is_some(),
             "the collateral reserve has shares deployed"
         );
-        let ix = ix::with_accounts(
-            self.liquidate_ix(liquidator, o, debt, coll, l_debt, l_coll, max_repay),
-            strategy,
-        );
-        let accounts = [
-            *l_debt,
-            debt.keys.liquidity_vault,
-            coll.keys.liquidity_vault,
-            *l_coll,
-            coll.keys.insurance_vault,
-        ];
-        let bal = |ctx: &Self| -> Vec<u64> {
-            accounts
-                .iter()
-                .map(|a| ctx.chain.token_balance(a).unwrap())
-                .collect()
-        };
-        let before = bal(self);
-        let (avail_d, avail_c) = (
-            self.reserve(debt).available_amount,
-            self.reserve(coll).available_amount,
-        );
-        let logs = self.ok_logs("liquidate (marked)", &[ix], &[liquidator]);
-        let e: Vec<Liquidated> = events(&logs);
-        assert_eq!(e.len(), 1, "one Liquidated event");
-        let e = e.into_iter().next().unwrap();
-        assert_eq!(
-            (
-                e.obligation,
-                e.liquidator,
-                e.debt_reserve,
-                e.collateral_reserve
-            ),
-            (*o, liquidator.pubkey(), debt.address(), coll.address())
-        );
-        assert!(e.to_insurance <= e.seized);
-        let after = bal(self);
-        assert_eq!(before[0] - after[0], e.repaid, "liquidator paid `repaid`");
-        assert_eq!(after[1] - before[1], e.repaid, "debt vault got `repaid`");
-        assert_eq!(
-            before[2] - after[2],
-            e.seized,
-            "collateral vault paid `seized`"
-        );
-        assert_eq!(
-            after[3] - before[3],
-            e.seized - e.to_insurance,
-            "liquidator got `seized - to_insurance`"
-        );
-        assert_eq!(
-            after[4] - before[4],
-            e.to_insurance,
-            "insurance got `to_insurance`"
-        );
-        assert_eq!(self.reserve(debt).available_amount, avail_d + e.repaid);
-        assert_eq!(self.reserve(coll).available_amount, avail_c - e.seized);
-        self.assert_vault_reconciles(debt);
-        self.assert_vault_reconciles(coll);
-        e
+        self.liquidate_ok(liquidator, o, debt, coll, l_debt, l_coll, max_repay)
     }
 }

@@ -90,20 +90,11 @@ pub fn handler<'info>(ctx: Context<'info, BalanceSheetView<'info>>) -> Result<Ba
             .remaining_accounts
             .first()
             .ok_or(error!(BallastError::TreasuryAccountsMismatch))?;
-        require_keys_eq!(
-            *info.key,
-            r.treasury.strategy_reserve,
-            BallastError::TreasuryAccountsMismatch
-        );
-        let loader = AccountLoader::<Reserve>::try_from(info)
-            .map_err(|_| error!(BallastError::TreasuryAccountsMismatch))?;
-        let mut s = *loader.load()?;
-        s.accrue_interest(now)?;
-        let value = crate::treasury::shares_value(&s, r.treasury.deployed_shares)?;
-        let recallable = value
-            .min(s.available_amount)
-            .min(s.outflow.remaining(&s.config.liquidity, now));
-        (value, recallable)
+        let shares = r.treasury.deployed_shares;
+        crate::treasury::with_projected_strategy(&r, info, now, |s| {
+            let value = crate::treasury::shares_value(s, shares)?;
+            Ok((value, crate::treasury::recallable_of(value, s, now)))
+        })?
     } else {
         (0, 0)
     };
