@@ -35,7 +35,7 @@
 //!   rebalances and recalls ([`TestContext::assert_treasury_reconciles`]).
 //!
 //! A refusal is checked for its exact error and for leaving every account
-//! byte-for-byte unchanged (the example is not run as a doctest; see
+//! byte-for-byte unchanged (not a doctest, which would need the built .so; see
 //! `tests/failures_positions.rs` for the same pattern):
 //!
 //! ```text
@@ -45,7 +45,8 @@
 //! let mut ctx = TestContext::new();
 //! let l = ctx.lending(&TOKEN_PROGRAM_ID);
 //! let before = ctx.snapshot(&l.accounts());
-//! let ix = ix::borrow(&l.borrower.pubkey(), &l.debt.keys, &l.ob, &l.b_debt, 0, ctx.health_accounts(&l.ob, &[&l.debt]));
+//! let health = ctx.health_accounts(&l.ob, &[&l.debt]);
+//! let ix = ix::borrow(&l.borrower.pubkey(), &l.debt.keys, &l.ob, &l.b_debt, 0, health);
 //! let err = ctx.fails("zero borrow", &[ix], &[&l.borrower]);
 //! check("zero borrow", &err, Expect::Ballast(BallastError::ZeroAmount));
 //! ctx.assert_unchanged("zero borrow", &before);
