@@ -27,7 +27,7 @@ use std::time::Instant;
 use anchor_lang::prelude::Pubkey;
 use ballast::engine::fx::{Fx, WrappedFx};
 use ballast::engine::liquidation::LiquidationConfig;
-use ballast::engine::rates::RateCurve;
+use ballast::fixtures;
 use ballast::state::{
     Market, Obligation, Position, PositionKind, Reserve, ReserveConfig, MAX_POSITIONS,
 };
@@ -83,21 +83,13 @@ fn feed_of(k: &Pubkey) -> [u8; 32] {
     b
 }
 
-/// A reserve with tests/src/lib.rs `test_config` (LTV 75%, LT 80%, BF 1,
+/// A reserve with `ballast::fixtures::reserve_config` (LTV 75%, LT 80%, BF 1,
 /// 60 s max age, 2% max confidence) and room for every synthetic position.
 fn reserve(a: &Asset) -> Reserve {
-    let mut c = ReserveConfig::zeroed();
-    c.oracle_feed_id = feed_of(&a.key);
-    c.deposit_cap = u64::MAX / 4;
-    c.borrow_cap = u64::MAX / 4;
-    c.oracle_max_age_secs = 60;
-    c.borrow_factor_bps = 10_000;
-    c.oracle_max_conf_bps = 200;
-    c.loan_to_value_bps = 7_500;
-    c.liquidation_threshold_bps = (LT * 1e4) as u16;
-    c.reserve_factor_bps = 1_000;
-    c.max_utilization_bps = 9_500;
-    c.rate_curve = RateCurve::from_points(&[(0, 50), (8_000, 850), (10_000, 6_850)]);
+    let c = ReserveConfig {
+        liquidation_threshold_bps: (LT * 1e4) as u16,
+        ..fixtures::reserve_config(feed_of(&a.key))
+    };
     let mut r = Reserve::zeroed();
     r.market = MARKET;
     r.mint = a.key;

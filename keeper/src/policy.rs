@@ -171,43 +171,16 @@ fn to_fx(v: f64) -> Fx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ballast::engine::fx::{WrappedFx, FX_ONE};
-    use ballast::engine::risk::{HaircutCurve, RiskConfig};
+    use ballast::engine::fx::FX_ONE;
+    use ballast::engine::risk::RiskConfig;
     use bytemuck::Zeroable;
 
     fn reserve(max_lt_step: u16, max_ltv_step: u16) -> Reserve {
         let mut r = Reserve::zeroed();
         r.config.risk = RiskConfig {
-            sigma_min: WrappedFx::new(Fx::from_num(0.1)),
-            sigma_max: WrappedFx::new(Fx::from_num(5)),
-            initial: HaircutCurve {
-                base_bps: 500,
-                min_bps: 1_500,
-                max_bps: 6_000,
-                _padding: 0,
-                z_milli: 2_330,
-            },
-            maintenance: HaircutCurve {
-                base_bps: 200,
-                min_bps: 1_000,
-                max_bps: 5_500,
-                _padding: 0,
-                z_milli: 1_650,
-            },
-            borrow: HaircutCurve {
-                base_bps: 0,
-                min_bps: 0,
-                max_bps: 5_000,
-                _padding: 0,
-                z_milli: 1_000,
-            },
-            horizon_secs: 86_400,
-            min_update_interval_secs: 600,
-            max_age_secs: 7_200,
             max_lt_step_bps: max_lt_step,
             max_ltv_step_bps: max_ltv_step,
-            policy: RiskPolicy::Dynamic as u8,
-            _padding: [0; 7],
+            ..ballast::fixtures::sol_risk()
         };
         r.risk.sqrt_horizon = r.config.risk.sqrt_horizon().unwrap().into();
         r

@@ -719,8 +719,8 @@ mod tests {
     use super::*;
     use crate::embedded::PythPrice;
     use ballast::engine::fx::WrappedFx;
-    use ballast::engine::rates::RateCurve;
-    use ballast::state::{Position, ReserveConfig};
+    use ballast::fixtures;
+    use ballast::state::Position;
     use bytemuck::Zeroable;
     use rand::{Rng, SeedableRng};
 
@@ -745,24 +745,6 @@ mod tests {
         b
     }
 
-    /// tests/src/lib.rs `test_config`: LTV 75%, LT 80%, BF 1, max age 60 s,
-    /// max confidence 2%.
-    fn config(feed_id: [u8; 32]) -> ReserveConfig {
-        let mut c = ReserveConfig::zeroed();
-        c.oracle_feed_id = feed_id;
-        c.deposit_cap = u64::MAX / 4;
-        c.borrow_cap = u64::MAX / 4;
-        c.oracle_max_age_secs = 60;
-        c.borrow_factor_bps = 10_000;
-        c.oracle_max_conf_bps = 200;
-        c.loan_to_value_bps = 7_500;
-        c.liquidation_threshold_bps = 8_000;
-        c.reserve_factor_bps = 1_000;
-        c.max_utilization_bps = 9_500;
-        c.rate_curve = RateCurve::from_points(&[(0, 50), (8_000, 850), (10_000, 6_850)]);
-        c
-    }
-
     fn reserve(address: &Pubkey, decimals: u8) -> Reserve {
         let mut r = Reserve::zeroed();
         r.market = MARKET;
@@ -773,7 +755,7 @@ mod tests {
         r.deposit_shares = SUPPLY;
         r.borrow_index = WrappedFx::new(FX_ONE);
         r.last_update_ts = NOW;
-        r.config = config(feed_of(address));
+        r.config = fixtures::reserve_config(feed_of(address));
         r
     }
 

@@ -418,9 +418,159 @@ fn insurance_funded_by_a_liquidation_share() {
     }
 }
 
-/// Substituted accounts against `socialize_bad_debt`, each refused with its
-/// exact error and every account of both markets unchanged; then the real
-/// call goes through.
+/// A second market `o` listing the same USDC mint, with a supplier (`so3`)
+/// and 1 USDC in its insurance vault, and a stranger's account holding 1 USDC.
+struct Other {
+    o: TestMarket,
+    o_debt: TestReserve,
+    so3: Address,
+    stranger_usdc: Address,
+}
+
+impl Other {
+    fn new(ctx: &mut TestContext, l: &Lending) -> Self {
+        let o = ctx.setup_market();
+        let o_debt = ctx.add_reserve_for_mint(&o, &l.debt.keys.mint, 6, 1.0, test_config([0; 32]));
+        let (s3, s3_d) = ctx.user_with_tokens(&o_debt, 1_000_000);
+        let so3 = ctx.open_obligation(&s3, &o.market, 0);
+        ctx.deposit(&s3, &o_debt, &so3, &s3_d, 1_000_000);
+        ctx.mint_to(&l.debt.keys.mint, &o_debt.keys.insurance_vault, 1_000_000)
+            .unwrap();
+        let stranger_usdc = ctx.token_account_for(&l.debt, &Keypair::new().pubkey(), 1_000_000);
+        Other {
+            o,
+            o_debt,
+            so3,
+            stranger_usdc,
+        }
+    }
+
+    /// Its accounts a substitution could touch.
+    fn accounts(&self) -> [Address; 6] {
+        [
+            self.o.market,
+            self.o_debt.address(),
+            self.o_debt.keys.liquidity_vault,
+            self.o_debt.keys.insurance_vault,
+            self.so3,
+            self.stranger_usdc,
+        ]
+    }
+}
+
+/// Every substitution against `socialize_bad_debt` of the borrower's debt
+/// in `f`, with its exact error.
+fn substitutions(f: &Fixture, x: &Other) -> Vec<(&'static str, Instruction, Expect)> {
+    let l = &f.l;
+    let k = l.debt.keys;
+    let ram = Expect::Ballast(BallastError::ReserveAccountMismatch);
+    let wm = Expect::Ballast(BallastError::WrongMarket);
+    let keys_ix = |keys: ReserveKeys| ix::socialize_bad_debt(&l.ob, &keys);
+    let mut wrong_authority = ix::socialize_bad_debt(&l.ob, &k);
+    wrong_authority.accounts[1].pubkey = ix::market_authority(&x.o.market).0;
+    vec![
+        (
+            "insurance vault of the collateral reserve",
+            keys_ix(ReserveKeys {
+                insurance_vault: l.coll.keys.insurance_vault,
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "insurance vault: a stranger's USDC account",
+            keys_ix(ReserveKeys {
+                insurance_vault: x.stranger_usdc,
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "insurance vault of the same mint in another market",
+            keys_ix(ReserveKeys {
+                insurance_vault: x.o_debt.keys.insurance_vault,
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "liquidity and insurance vaults swapped",
+            keys_ix(ReserveKeys {
+                insurance_vault: k.liquidity_vault,
+                liquidity_vault: k.insurance_vault,
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "liquidity vault passed as the insurance vault too",
+            keys_ix(ReserveKeys {
+                insurance_vault: k.liquidity_vault,
+                ..k
+            }),
+            Expect::Anchor(AnchorError::ConstraintDuplicateMutableAccount),
+        ),
+        (
+            "liquidity vault of the same mint in another market",
+            keys_ix(ReserveKeys {
+                liquidity_vault: x.o_debt.keys.liquidity_vault,
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "liquidity vault: a stranger's USDC account",
+            keys_ix(ReserveKeys {
+                liquidity_vault: x.stranger_usdc,
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "mint of the collateral reserve",
+            keys_ix(ReserveKeys {
+                mint: l.coll.keys.mint,
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "the other token program",
+            keys_ix(ReserveKeys {
+                token_program: other_token_program(&f.tp),
+                ..k
+            }),
+            ram,
+        ),
+        (
+            "reserve (and vaults) of the same mint in another market",
+            keys_ix(ReserveKeys {
+                market: l.m.market,
+                ..x.o_debt.keys
+            }),
+            wm,
+        ),
+        (
+            "market and reserve of another market, obligation of this one",
+            keys_ix(x.o_debt.keys),
+            wm,
+        ),
+        (
+            "obligation of another market",
+            ix::socialize_bad_debt(&x.so3, &k),
+            wm,
+        ),
+        (
+            "market authority of another market",
+            wrong_authority,
+            Expect::Anchor(AnchorError::ConstraintSeeds),
+        ),
+    ]
+}
+
+/// Substituted accounts against `socialize_bad_debt` ([`substitutions`]),
+/// each refused with its exact error and every account of both markets
+/// unchanged; then the real call goes through.
 #[test]
 fn substituted_accounts_are_refused() {
     for tp in TOKEN_PROGRAMS {
@@ -430,136 +580,16 @@ fn substituted_accounts_are_refused() {
         ctx.mint_to(&l.debt.keys.mint, &l.debt.keys.insurance_vault, 1_000_000)
             .unwrap();
         f.crash_and_close_out(&mut ctx);
-        // A second market listing the same USDC mint, with a supplier.
-        let o = ctx.setup_market();
-        let o_debt = ctx.add_reserve_for_mint(&o, &l.debt.keys.mint, 6, 1.0, test_config([0; 32]));
-        let (s3, s3_d) = ctx.user_with_tokens(&o_debt, 1_000_000);
-        let so3 = ctx.open_obligation(&s3, &o.market, 0);
-        ctx.deposit(&s3, &o_debt, &so3, &s3_d, 1_000_000);
-        ctx.mint_to(&l.debt.keys.mint, &o_debt.keys.insurance_vault, 1_000_000)
-            .unwrap();
-        let stranger_usdc = ctx.token_account_for(&l.debt, &Keypair::new().pubkey(), 1_000_000);
-
+        let x = Other::new(&mut ctx, l);
         let mut all = f.accounts();
-        all.extend([
-            o.market,
-            o_debt.address(),
-            o_debt.keys.liquidity_vault,
-            o_debt.keys.insurance_vault,
-            so3,
-            stranger_usdc,
-        ]);
-        let k = l.debt.keys;
-        let ram = Expect::Ballast(BallastError::ReserveAccountMismatch);
-        let wm = Expect::Ballast(BallastError::WrongMarket);
-        let keys_ix = |keys: ReserveKeys| ix::socialize_bad_debt(&l.ob, &keys);
-        let mut wrong_authority = ix::socialize_bad_debt(&l.ob, &k);
-        wrong_authority.accounts[1].pubkey = ix::market_authority(&o.market).0;
-        let cases: Vec<(&str, Instruction, Expect)> = vec![
-            (
-                "insurance vault of the collateral reserve",
-                keys_ix(ReserveKeys {
-                    insurance_vault: l.coll.keys.insurance_vault,
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "insurance vault: a stranger's USDC account",
-                keys_ix(ReserveKeys {
-                    insurance_vault: stranger_usdc,
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "insurance vault of the same mint in another market",
-                keys_ix(ReserveKeys {
-                    insurance_vault: o_debt.keys.insurance_vault,
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "liquidity and insurance vaults swapped",
-                keys_ix(ReserveKeys {
-                    insurance_vault: k.liquidity_vault,
-                    liquidity_vault: k.insurance_vault,
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "liquidity vault passed as the insurance vault too",
-                keys_ix(ReserveKeys {
-                    insurance_vault: k.liquidity_vault,
-                    ..k
-                }),
-                Expect::Anchor(AnchorError::ConstraintDuplicateMutableAccount),
-            ),
-            (
-                "liquidity vault of the same mint in another market",
-                keys_ix(ReserveKeys {
-                    liquidity_vault: o_debt.keys.liquidity_vault,
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "liquidity vault: a stranger's USDC account",
-                keys_ix(ReserveKeys {
-                    liquidity_vault: stranger_usdc,
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "mint of the collateral reserve",
-                keys_ix(ReserveKeys {
-                    mint: l.coll.keys.mint,
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "the other token program",
-                keys_ix(ReserveKeys {
-                    token_program: other_token_program(&f.tp),
-                    ..k
-                }),
-                ram,
-            ),
-            (
-                "reserve (and vaults) of the same mint in another market",
-                keys_ix(ReserveKeys {
-                    market: l.m.market,
-                    ..o_debt.keys
-                }),
-                wm,
-            ),
-            (
-                "market and reserve of another market, obligation of this one",
-                keys_ix(o_debt.keys),
-                wm,
-            ),
-            (
-                "obligation of another market",
-                ix::socialize_bad_debt(&so3, &k),
-                wm,
-            ),
-            (
-                "market authority of another market",
-                wrong_authority,
-                Expect::Anchor(AnchorError::ConstraintSeeds),
-            ),
-        ];
-        for (label, ix, expect) in cases {
+        all.extend(x.accounts());
+        for (label, ix, expect) in substitutions(&f, &x) {
             refused(&mut ctx, label, ix, &all, expect);
         }
         let e = socialize_ok(&mut ctx, &l.ob, &l.debt);
         assert_eq!(e.covered_by_insurance, 1_000_000);
         assert_eq!(
-            ctx.token_balance(&o_debt.keys.insurance_vault).unwrap(),
+            ctx.token_balance(&x.o_debt.keys.insurance_vault).unwrap(),
             1_000_000
         );
     }

@@ -792,10 +792,300 @@ fn swap(mut ix: Instruction, i: usize, with: Address) -> Instruction {
     ix
 }
 
-/// Every substitution against `liquidate`, under each token program: each
-/// refused with its exact error (the Ballast error, or the Anchor or token
-/// program error that fires first; see each case) and every account of both
-/// markets byte-for-byte unchanged.
+/// How a substitution case alters the valid liquidation ([`World::base`]).
+#[allow(clippy::large_enum_variant)] // A few dozen table rows: size is no concern.
+enum Bad {
+    /// The account at position `.0` ([`at`]) replaced by `.1` (flags kept).
+    Swap(usize, Address),
+    /// `liquidate` of the borrower's obligation rebuilt from these debt and
+    /// collateral reserve keys and liquidator token accounts (debt,
+    /// collateral), with the obligation's health accounts.
+    Reserves(ReserveKeys, ReserveKeys, Address, Address),
+    /// The health accounts replaced by these.
+    Health(Vec<AccountMeta>),
+}
+
+impl World {
+    /// The liquidation `bad` describes; `health` are the borrower's health
+    /// accounts.
+    fn bad_ix(&self, base: &Instruction, health: &[AccountMeta], bad: Bad) -> Instruction {
+        match bad {
+            Bad::Swap(i, with) => swap(base.clone(), i, with),
+            Bad::Reserves(debt, coll, l_d, l_c) => ix::liquidate(
+                &self.liq.pubkey(),
+                &self.l.ob,
+                &debt,
+                &coll,
+                &l_d,
+                &l_c,
+                u64::MAX,
+                health.to_vec(),
+            ),
+            Bad::Health(h) => {
+                let mut ix = base.clone();
+                ix.accounts.truncate(at::HEALTH);
+                ix.accounts.extend(h);
+                ix
+            }
+        }
+    }
+}
+
+/// Every substitution against `liquidate` with its exact error (the Ballast
+/// error, or the Anchor or token program error that fires first; see each
+/// case); `health` are the borrower's health accounts. Forges the copy of
+/// the debt reserve one case passes.
+fn substitutions(
+    ctx: &mut TestContext,
+    w: &World,
+    health: &[AccountMeta],
+) -> Vec<(&'static str, Bad, Expect)> {
+    use Bad::{Health, Reserves, Swap};
+    let l = &w.l;
+    let ram = Expect::Ballast(BallastError::ReserveAccountMismatch);
+    let wm = Expect::Ballast(BallastError::WrongMarket);
+    let dup = Expect::Anchor(AnchorError::ConstraintDuplicateMutableAccount);
+    let ham = Expect::Ballast(BallastError::HealthAccountsMismatch);
+    let pnf = Expect::Ballast(BallastError::PositionNotFound);
+    let mint = Expect::Anchor(AnchorError::ConstraintTokenMint);
+    let owner = Expect::Token(TOKEN_OWNER_MISMATCH);
+    let tokens = Expect::Anchor(AnchorError::ConstraintTokenTokenProgram);
+    // Another market's reserve of the same mint, passed with this market.
+    let o_debt_here = ReserveKeys {
+        market: l.m.market,
+        ..w.o_debt.keys
+    };
+    let o_coll_here = ReserveKeys {
+        market: l.m.market,
+        ..w.o_coll.keys
+    };
+    let (d, c) = (l.debt.keys, l.coll.keys);
+    let mut other_health = health.to_vec();
+    other_health[0].pubkey = w.o_coll.address();
+    let mut forged_health = health.to_vec();
+    forged_health[2].pubkey = ctx.forge_copy(&l.debt.address(), ballast::ID);
+    let h = |i: [usize; 4]| Health(i.iter().map(|&i| health[i].clone()).collect());
+    let eth_pair = [
+        AccountMeta::new_readonly(w.eth.address(), false),
+        AccountMeta::new_readonly(w.eth.keys.oracle, false),
+    ];
+    let other_tp = other_token_program(&w.tp);
+    vec![
+        // Markets.
+        (
+            "debt reserve (and vault) of another market",
+            Reserves(o_debt_here, c, w.l_d, w.l_c),
+            wm,
+        ),
+        (
+            "collateral reserve (and vaults) of another market",
+            Reserves(d, o_coll_here, w.l_d, w.l_c),
+            wm,
+        ),
+        (
+            "market and both reserves of another market, obligation of this one",
+            Reserves(w.o_debt.keys, w.o_coll.keys, w.l_d, w.l_c),
+            wm,
+        ),
+        (
+            "obligation of another market",
+            Swap(at::OBLIGATION, w.ob_other),
+            wm,
+        ),
+        (
+            "market authority of another market",
+            Swap(
+                at::MARKET_AUTHORITY,
+                ix::market_authority(&w.o_debt.keys.market).0,
+            ),
+            Expect::Anchor(AnchorError::ConstraintSeeds),
+        ),
+        // Vaults, mints, insurance vault, token programs.
+        (
+            "debt vault: the collateral reserve's vault (also passed as collateral vault)",
+            Swap(at::DEBT_VAULT, c.liquidity_vault),
+            dup,
+        ),
+        (
+            "debt vault: same mint, another market",
+            Swap(at::DEBT_VAULT, w.o_debt.keys.liquidity_vault),
+            ram,
+        ),
+        (
+            "debt vault: the debt reserve's insurance vault",
+            Swap(at::DEBT_VAULT, d.insurance_vault),
+            ram,
+        ),
+        (
+            "debt vault: the third reserve's vault",
+            Swap(at::DEBT_VAULT, w.eth.keys.liquidity_vault),
+            ram,
+        ),
+        (
+            "collateral vault: the debt reserve's vault (also passed as debt vault)",
+            Swap(at::COLL_VAULT, d.liquidity_vault),
+            dup,
+        ),
+        (
+            "collateral vault: same mint, another market",
+            Swap(at::COLL_VAULT, w.o_coll.keys.liquidity_vault),
+            ram,
+        ),
+        (
+            "collateral vault: the collateral reserve's insurance vault (also passed)",
+            Swap(at::COLL_VAULT, c.insurance_vault),
+            dup,
+        ),
+        (
+            "debt mint: the collateral mint",
+            Swap(at::DEBT_MINT, c.mint),
+            ram,
+        ),
+        (
+            "collateral mint: the debt mint",
+            Swap(at::COLL_MINT, d.mint),
+            ram,
+        ),
+        (
+            "insurance vault: the debt reserve's",
+            Swap(at::COLL_INSURANCE, d.insurance_vault),
+            ram,
+        ),
+        (
+            "insurance vault: same mint, another market",
+            Swap(at::COLL_INSURANCE, w.o_coll.keys.insurance_vault),
+            ram,
+        ),
+        (
+            "insurance vault: a stranger's account of the collateral mint",
+            Swap(at::COLL_INSURANCE, w.stranger_c),
+            ram,
+        ),
+        (
+            "insurance vault: the collateral liquidity vault (also passed)",
+            Swap(at::COLL_INSURANCE, c.liquidity_vault),
+            dup,
+        ),
+        (
+            "insurance vault: the liquidator's own collateral account (also passed)",
+            Swap(at::COLL_INSURANCE, w.l_c),
+            dup,
+        ),
+        // The liquidator's token account is checked against the token
+        // program passed (field order) before the program's address.
+        (
+            "debt token program: the other one",
+            Swap(at::DEBT_TOKEN_PROGRAM, other_tp),
+            tokens,
+        ),
+        (
+            "collateral token program: the other one",
+            Swap(at::COLL_TOKEN_PROGRAM, other_tp),
+            tokens,
+        ),
+        // Positions.
+        (
+            "debt reserve in which the obligation owes nothing (the collateral's)",
+            Reserves(c, d, w.l_c, w.l_d),
+            pnf,
+        ),
+        (
+            "collateral reserve in which the obligation holds nothing",
+            Reserves(d, w.eth.keys, w.l_d, w.l_eth),
+            pnf,
+        ),
+        (
+            "same reserve as debt and collateral (all its accounts twice)",
+            Reserves(d, d, w.l_d, w.l_d),
+            dup,
+        ),
+        (
+            "same reserve as debt and collateral (the collateral's vaults)",
+            Reserves(
+                d,
+                ReserveKeys {
+                    reserve: d.reserve,
+                    ..c
+                },
+                w.l_d,
+                w.l_c,
+            ),
+            ram,
+        ),
+        (
+            "same reserve as debt and collateral (the debt's vaults)",
+            Reserves(
+                ReserveKeys {
+                    reserve: c.reserve,
+                    ..d
+                },
+                c,
+                w.l_d,
+                w.l_c,
+            ),
+            ram,
+        ),
+        // Health accounts.
+        ("no health accounts", Health(vec![]), ham),
+        ("health pairs in the wrong order", h([2, 3, 0, 1]), ham),
+        (
+            "debt reserve's pair missing",
+            Health(health[..2].to_vec()),
+            ham,
+        ),
+        (
+            "an extra pair",
+            Health([health, &eth_pair[..]].concat()),
+            ham,
+        ),
+        (
+            "the same mint's reserve of another market in the pair",
+            Health(other_health),
+            ham,
+        ),
+        (
+            "a forged copy of the debt reserve in the pair",
+            Health(forged_health),
+            ham,
+        ),
+        (
+            "the collateral's oracle for the debt reserve",
+            h([0, 1, 2, 1]),
+            Expect::Ballast(BallastError::OracleAccountMismatch),
+        ),
+        // The liquidator's token accounts and signature.
+        (
+            "liquidator's debt account of the collateral mint",
+            Swap(at::LIQUIDATOR_DEBT, w.stranger_c),
+            mint,
+        ),
+        (
+            "liquidator's collateral account of the debt mint",
+            Swap(at::LIQUIDATOR_COLL, w.stranger_d),
+            mint,
+        ),
+        (
+            "liquidator pays from a stranger's debt account",
+            Swap(at::LIQUIDATOR_DEBT, w.stranger_d),
+            owner,
+        ),
+        (
+            "liquidator pays from the debt vault",
+            Swap(at::LIQUIDATOR_DEBT, d.liquidity_vault),
+            dup,
+        ),
+        (
+            "liquidator pays from the debt reserve's insurance vault",
+            Swap(at::LIQUIDATOR_DEBT, d.insurance_vault),
+            owner,
+        ),
+    ]
+}
+
+/// Every substitution against `liquidate` ([`substitutions`]), under each
+/// token program: each refused with its exact error and every account of
+/// both markets byte-for-byte unchanged; then an unsigned and an
+/// under-funded liquidation; then the real ones go through.
 #[test]
 fn substituted_accounts_are_refused() {
     for tp in TOKEN_PROGRAMS {
@@ -803,309 +1093,10 @@ fn substituted_accounts_are_refused() {
         let w = World::new(&mut ctx, tp);
         let (l, liq) = (&w.l, &w.liq);
         let base = w.base(&ctx);
-        let ram = Expect::Ballast(BallastError::ReserveAccountMismatch);
-        let wm = Expect::Ballast(BallastError::WrongMarket);
-        let dup = Expect::Anchor(AnchorError::ConstraintDuplicateMutableAccount);
-        let ham = Expect::Ballast(BallastError::HealthAccountsMismatch);
-        let pnf = Expect::Ballast(BallastError::PositionNotFound);
         let health = ctx.health_accounts(&l.ob, &[]);
-        let with_health = |h: Vec<AccountMeta>| {
-            let mut ix = base.clone();
-            ix.accounts.truncate(at::HEALTH);
-            ix.accounts.extend(h);
-            ix
-        };
-        let build = |debt: &ReserveKeys, coll: &ReserveKeys, ob: &Address, l_d, l_c| {
-            ix::liquidate(
-                &liq.pubkey(),
-                ob,
-                debt,
-                coll,
-                l_d,
-                l_c,
-                u64::MAX,
-                health.clone(),
-            )
-        };
-        // Another market's reserve of the same mint, passed with this market.
-        let o_debt_here = ReserveKeys {
-            market: l.m.market,
-            ..w.o_debt.keys
-        };
-        let o_coll_here = ReserveKeys {
-            market: l.m.market,
-            ..w.o_coll.keys
-        };
-        let mut other_health = health.clone();
-        other_health[0].pubkey = w.o_coll.address();
-        let mut forged_health = health.clone();
-        forged_health[2].pubkey = ctx.forge_copy(&l.debt.address(), ballast::ID);
-        let cases: Vec<(&str, Instruction, Expect)> = vec![
-            // Markets.
-            (
-                "debt reserve (and vault) of another market",
-                build(&o_debt_here, &l.coll.keys, &l.ob, &w.l_d, &w.l_c),
-                wm,
-            ),
-            (
-                "collateral reserve (and vaults) of another market",
-                build(&l.debt.keys, &o_coll_here, &l.ob, &w.l_d, &w.l_c),
-                wm,
-            ),
-            (
-                "market and both reserves of another market, obligation of this one",
-                build(&w.o_debt.keys, &w.o_coll.keys, &l.ob, &w.l_d, &w.l_c),
-                wm,
-            ),
-            (
-                "obligation of another market",
-                swap(base.clone(), at::OBLIGATION, w.ob_other),
-                wm,
-            ),
-            (
-                "market authority of another market",
-                swap(
-                    base.clone(),
-                    at::MARKET_AUTHORITY,
-                    ix::market_authority(&w.o_debt.keys.market).0,
-                ),
-                Expect::Anchor(AnchorError::ConstraintSeeds),
-            ),
-            // Vaults, mints, insurance vault, token programs.
-            (
-                "debt vault: the collateral reserve's vault (also passed as collateral vault)",
-                swap(base.clone(), at::DEBT_VAULT, l.coll.keys.liquidity_vault),
-                dup,
-            ),
-            (
-                "debt vault: same mint, another market",
-                swap(base.clone(), at::DEBT_VAULT, w.o_debt.keys.liquidity_vault),
-                ram,
-            ),
-            (
-                "debt vault: the debt reserve's insurance vault",
-                swap(base.clone(), at::DEBT_VAULT, l.debt.keys.insurance_vault),
-                ram,
-            ),
-            (
-                "debt vault: the third reserve's vault",
-                swap(base.clone(), at::DEBT_VAULT, w.eth.keys.liquidity_vault),
-                ram,
-            ),
-            (
-                "collateral vault: the debt reserve's vault (also passed as debt vault)",
-                swap(base.clone(), at::COLL_VAULT, l.debt.keys.liquidity_vault),
-                dup,
-            ),
-            (
-                "collateral vault: same mint, another market",
-                swap(base.clone(), at::COLL_VAULT, w.o_coll.keys.liquidity_vault),
-                ram,
-            ),
-            (
-                "collateral vault: the collateral reserve's insurance vault (also passed)",
-                swap(base.clone(), at::COLL_VAULT, l.coll.keys.insurance_vault),
-                dup,
-            ),
-            (
-                "debt mint: the collateral mint",
-                swap(base.clone(), at::DEBT_MINT, l.coll.keys.mint),
-                ram,
-            ),
-            (
-                "collateral mint: the debt mint",
-                swap(base.clone(), at::COLL_MINT, l.debt.keys.mint),
-                ram,
-            ),
-            (
-                "insurance vault: the debt reserve's",
-                swap(
-                    base.clone(),
-                    at::COLL_INSURANCE,
-                    l.debt.keys.insurance_vault,
-                ),
-                ram,
-            ),
-            (
-                "insurance vault: same mint, another market",
-                swap(
-                    base.clone(),
-                    at::COLL_INSURANCE,
-                    w.o_coll.keys.insurance_vault,
-                ),
-                ram,
-            ),
-            (
-                "insurance vault: a stranger's account of the collateral mint",
-                swap(base.clone(), at::COLL_INSURANCE, w.stranger_c),
-                ram,
-            ),
-            (
-                "insurance vault: the collateral liquidity vault (also passed)",
-                swap(
-                    base.clone(),
-                    at::COLL_INSURANCE,
-                    l.coll.keys.liquidity_vault,
-                ),
-                dup,
-            ),
-            (
-                "insurance vault: the liquidator's own collateral account (also passed)",
-                swap(base.clone(), at::COLL_INSURANCE, w.l_c),
-                dup,
-            ),
-            // The liquidator's token account is checked against the token
-            // program passed (field order) before the program's address.
-            (
-                "debt token program: the other one",
-                swap(
-                    base.clone(),
-                    at::DEBT_TOKEN_PROGRAM,
-                    other_token_program(&w.tp),
-                ),
-                Expect::Anchor(AnchorError::ConstraintTokenTokenProgram),
-            ),
-            (
-                "collateral token program: the other one",
-                swap(
-                    base.clone(),
-                    at::COLL_TOKEN_PROGRAM,
-                    other_token_program(&w.tp),
-                ),
-                Expect::Anchor(AnchorError::ConstraintTokenTokenProgram),
-            ),
-            // Positions.
-            (
-                "debt reserve in which the obligation owes nothing (the collateral's)",
-                build(&l.coll.keys, &l.debt.keys, &l.ob, &w.l_c, &w.l_d),
-                pnf,
-            ),
-            (
-                "collateral reserve in which the obligation holds nothing",
-                build(&l.debt.keys, &w.eth.keys, &l.ob, &w.l_d, &w.l_eth),
-                pnf,
-            ),
-            (
-                "same reserve as debt and collateral (all its accounts twice)",
-                build(&l.debt.keys, &l.debt.keys, &l.ob, &w.l_d, &w.l_d),
-                dup,
-            ),
-            (
-                "same reserve as debt and collateral (the collateral's vaults)",
-                build(
-                    &l.debt.keys,
-                    &ReserveKeys {
-                        reserve: l.debt.address(),
-                        ..l.coll.keys
-                    },
-                    &l.ob,
-                    &w.l_d,
-                    &w.l_c,
-                ),
-                ram,
-            ),
-            (
-                "same reserve as debt and collateral (the debt's vaults)",
-                build(
-                    &ReserveKeys {
-                        reserve: l.coll.address(),
-                        ..l.debt.keys
-                    },
-                    &l.coll.keys,
-                    &l.ob,
-                    &w.l_d,
-                    &w.l_c,
-                ),
-                ram,
-            ),
-            // Health accounts.
-            ("no health accounts", with_health(vec![]), ham),
-            (
-                "health pairs in the wrong order",
-                with_health(vec![
-                    health[2].clone(),
-                    health[3].clone(),
-                    health[0].clone(),
-                    health[1].clone(),
-                ]),
-                ham,
-            ),
-            (
-                "debt reserve's pair missing",
-                with_health(health[..2].to_vec()),
-                ham,
-            ),
-            (
-                "an extra pair",
-                with_health(
-                    health
-                        .iter()
-                        .cloned()
-                        .chain([
-                            AccountMeta::new_readonly(w.eth.address(), false),
-                            AccountMeta::new_readonly(w.eth.keys.oracle, false),
-                        ])
-                        .collect(),
-                ),
-                ham,
-            ),
-            (
-                "the same mint's reserve of another market in the pair",
-                with_health(other_health),
-                ham,
-            ),
-            (
-                "a forged copy of the debt reserve in the pair",
-                with_health(forged_health),
-                ham,
-            ),
-            (
-                "the collateral's oracle for the debt reserve",
-                with_health(vec![
-                    health[0].clone(),
-                    health[1].clone(),
-                    health[2].clone(),
-                    health[1].clone(),
-                ]),
-                Expect::Ballast(BallastError::OracleAccountMismatch),
-            ),
-            // The liquidator's token accounts and signature.
-            (
-                "liquidator's debt account of the collateral mint",
-                swap(base.clone(), at::LIQUIDATOR_DEBT, w.stranger_c),
-                Expect::Anchor(AnchorError::ConstraintTokenMint),
-            ),
-            (
-                "liquidator's collateral account of the debt mint",
-                swap(base.clone(), at::LIQUIDATOR_COLL, w.stranger_d),
-                Expect::Anchor(AnchorError::ConstraintTokenMint),
-            ),
-            (
-                "liquidator pays from a stranger's debt account",
-                swap(base.clone(), at::LIQUIDATOR_DEBT, w.stranger_d),
-                Expect::Token(TOKEN_OWNER_MISMATCH),
-            ),
-            (
-                "liquidator pays from the debt vault",
-                swap(
-                    base.clone(),
-                    at::LIQUIDATOR_DEBT,
-                    l.debt.keys.liquidity_vault,
-                ),
-                dup,
-            ),
-            (
-                "liquidator pays from the debt reserve's insurance vault",
-                swap(
-                    base.clone(),
-                    at::LIQUIDATOR_DEBT,
-                    l.debt.keys.insurance_vault,
-                ),
-                Expect::Token(TOKEN_OWNER_MISMATCH),
-            ),
-        ];
         let all = w.accounts();
-        for (label, ix, expect) in cases {
+        for (label, bad, expect) in substitutions(&mut ctx, &w, &health) {
+            let ix = w.bad_ix(&base, &health, bad);
             refused(&mut ctx, label, ix, liq, &all, expect);
         }
 

@@ -260,217 +260,241 @@ fn set_treasury_strategy_opens_the_treasury_obligation_of_the_market_authority()
     );
 }
 
+/// A refusal of a table: label, instruction, signer (none: the signature is
+/// stripped) and the error.
+type Refusal<'k> = (&'static str, Instruction, Option<&'k Keypair>, Expect);
+
+/// Sends every refusal of `cases` in order, each checked for its error and
+/// for leaving `watch` unchanged.
+fn refuse_all(ctx: &mut TestContext, cases: Vec<Refusal>, watch: &[Address]) {
+    for (label, ix, signer, expect) in cases {
+        let signers: Vec<&Keypair> = signer.into_iter().collect();
+        refused(ctx, label, &[ix], &signers, expect, watch);
+    }
+}
+
+/// `set_treasury_strategy` of `r` to `s` signed by `who`
+/// ([`TestContext::set_treasury_strategy_ix`]).
+fn set_ix(ctx: &TestContext, who: &Keypair, r: &ReserveKeys, s: &ReserveKeys) -> Instruction {
+    ctx.set_treasury_strategy_ix(&who.pubkey(), r, s)
+}
+
+/// The refusals of `set_treasury_strategy`: the [`Treasury`] (A's USDC
+/// reserve uses B's), a SOL reserve in A, a third market C listing the USDC
+/// mint, and a stranger.
+struct Strategies {
+    t: Treasury,
+    a_sol: TestReserve,
+    c: TestMarket,
+    c_usdc: TestReserve,
+    /// The treasury obligation in C of A's market authority.
+    c_ob: Address,
+    stranger: Keypair,
+}
+
+impl Strategies {
+    fn new(ctx: &mut TestContext) -> Self {
+        let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
+        let a_sol = ctx.add_reserve(&t.a, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
+        let c = ctx.setup_market();
+        let c_usdc =
+            ctx.add_reserve_for_mint(&c, &t.a_usdc.keys.mint, 6, 1.0, test_config([0; 32]));
+        let stranger = ctx.funded_user(1);
+        let c_ob = ix::treasury_obligation(&c.market, &t.a.market);
+        Strategies {
+            t,
+            a_sol,
+            c,
+            c_usdc,
+            c_ob,
+            stranger,
+        }
+    }
+
+    /// The accounts a refusal must leave unchanged.
+    fn watch(&self) -> Vec<Address> {
+        let t = &self.t;
+        vec![
+            t.a.market,
+            t.a_usdc.address(),
+            t.b_usdc.address(),
+            self.c_usdc.address(),
+            self.a_sol.address(),
+            t.treasury_ob,
+            self.c_ob,
+            t.a.admin.pubkey(),
+        ]
+    }
+
+    /// [`Strategies::watch`] plus the markets and treasury obligations of the
+    /// chains of strategies.
+    fn chain_watch(&self) -> Vec<Address> {
+        let (a, b, c) = (self.t.a.market, self.t.b.market, self.c.market);
+        let mut v = self.watch();
+        v.extend([
+            c,
+            b,
+            ix::treasury_obligation(&a, &c),
+            ix::treasury_obligation(&c, &b),
+            ix::treasury_obligation(&a, &b),
+        ]);
+        v
+    }
+
+    /// Non-admins, a stripped signature, strategies of another mint, of the
+    /// same market, the reserve itself or passed with another market, a
+    /// non-reserve, wrong treasury obligations and market authorities.
+    fn bad_strategies(&self, ctx: &TestContext) -> Vec<Refusal<'_>> {
+        let (t, c, admin) = (&self.t, &self.c, &self.t.a.admin);
+        let (a, to) = (&t.a_usdc.keys, &self.c_usdc.keys);
+        let not_admin = Expect::Ballast(BallastError::NotMarketAdmin);
+        let invalid = Expect::Ballast(BallastError::InvalidTreasuryStrategy);
+        let seeds = Expect::Anchor(AnchorError::ConstraintSeeds);
+        let to_c = set_ix(ctx, admin, a, to);
+        let mut unsigned = to_c.clone();
+        unsigned.accounts[0].is_signer = false;
+        // B's reserve passed with market C (and C's obligation PDA).
+        let b_with_c = ReserveKeys {
+            market: c.market,
+            ..t.b_usdc.keys
+        };
+        let authority = ix::market_authority(&t.a.market).0;
+        let ob_c = |owner: &Address, index| ix::obligation_address(&c.market, owner, index);
+        let ob = |wrong: Address| swap(to_c.clone(), &self.c_ob, &wrong);
+        vec![
+            (
+                "stranger as admin",
+                set_ix(ctx, &self.stranger, a, to),
+                Some(&self.stranger),
+                not_admin,
+            ),
+            (
+                "B's admin for A's reserve",
+                set_ix(ctx, &t.b.admin, a, to),
+                Some(&t.b.admin),
+                not_admin,
+            ),
+            (
+                "admin not signing",
+                unsigned,
+                None,
+                Expect::Anchor(AnchorError::AccountNotSigner),
+            ),
+            (
+                "different mint",
+                set_ix(ctx, admin, a, &t.b_sol.keys),
+                Some(admin),
+                invalid,
+            ),
+            // A market lists a mint once, so a strategy in the same market is
+            // another mint as well; both rules refuse it.
+            (
+                "reserve of the same market",
+                set_ix(ctx, admin, a, &self.a_sol.keys),
+                Some(admin),
+                invalid,
+            ),
+            (
+                "strategy is the reserve itself",
+                set_ix(ctx, admin, a, a),
+                Some(admin),
+                invalid,
+            ),
+            (
+                "strategy market is not the reserve's",
+                set_ix(ctx, admin, a, &b_with_c),
+                Some(admin),
+                invalid,
+            ),
+            (
+                "an obligation as the strategy reserve",
+                swap(to_c.clone(), &self.c_usdc.address(), &t.b_so),
+                Some(admin),
+                Expect::Anchor(AnchorError::AccountDiscriminatorMismatch),
+            ),
+            // Wrong treasury obligation PDAs.
+            ("a user's obligation in C", ob(t.b_so), Some(admin), seeds),
+            (
+                "the authority's obligation of index 1",
+                ob(ob_c(&authority, 1)),
+                Some(admin),
+                seeds,
+            ),
+            (
+                "C's admin's obligation PDA",
+                ob(ob_c(&c.admin.pubkey(), 0)),
+                Some(admin),
+                seeds,
+            ),
+            (
+                "the treasury obligation in B for a strategy in C",
+                ob(t.treasury_ob),
+                Some(admin),
+                seeds,
+            ),
+            (
+                "another market's authority",
+                swap(to_c.clone(), &authority, &ix::market_authority(&c.market).0),
+                Some(admin),
+                seeds,
+            ),
+        ]
+    }
+}
+
 #[test]
 fn set_treasury_strategy_refuses_bad_strategies_and_non_admins() {
     let mut ctx = context();
-    let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
-    let a_sol = ctx.add_reserve(&t.a, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
-    let c = ctx.setup_market();
-    let c_usdc = ctx.add_reserve_for_mint(&c, &t.a_usdc.keys.mint, 6, 1.0, test_config([0; 32]));
-    let admin = t.a.admin.insecure_clone();
-    let stranger = ctx.funded_user(1);
-    let c_ob = ix::treasury_obligation(&c.market, &t.a.market);
-    let watch = [
-        t.a.market,
-        t.a_usdc.address(),
-        t.b_usdc.address(),
-        c_usdc.address(),
-        a_sol.address(),
-        t.treasury_ob,
-        c_ob,
-        admin.pubkey(),
-    ];
+    let s = Strategies::new(&mut ctx);
+    let t = &s.t;
+    let (admin, b_admin, c_admin) = (&t.a.admin, &t.b.admin, &s.c.admin);
+    let (a, b, c) = (&t.a_usdc.keys, &t.b_usdc.keys, &s.c_usdc.keys);
     let invalid = Expect::Ballast(BallastError::InvalidTreasuryStrategy);
-
-    let ix = ctx.set_treasury_strategy_ix(&stranger.pubkey(), &t.a_usdc.keys, &c_usdc.keys);
-    refused(
-        &mut ctx,
-        "stranger as admin",
-        &[ix],
-        &[&stranger],
-        Expect::Ballast(BallastError::NotMarketAdmin),
-        &watch,
-    );
-    let b_admin = t.b.admin.insecure_clone();
-    let ix = ctx.set_treasury_strategy_ix(&b_admin.pubkey(), &t.a_usdc.keys, &c_usdc.keys);
-    refused(
-        &mut ctx,
-        "B's admin for A's reserve",
-        &[ix],
-        &[&b_admin],
-        Expect::Ballast(BallastError::NotMarketAdmin),
-        &watch,
-    );
-    let mut ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &c_usdc.keys);
-    ix.accounts[0].is_signer = false;
-    let before = ctx.snapshot(&watch);
-    let err = ctx.fails("admin not signing", &[ix], &[]);
-    assert_code(&err, ANCHOR_ACCOUNT_NOT_SIGNER);
-    ctx.assert_unchanged("admin not signing", &before);
-
-    let ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &t.b_sol.keys);
-    refused(
-        &mut ctx,
-        "different mint",
-        &[ix],
-        &[&admin],
-        invalid,
-        &watch,
-    );
-    // A market lists a mint once, so a strategy in the same market is
-    // another mint as well; both rules refuse it.
-    let ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &a_sol.keys);
-    refused(
-        &mut ctx,
-        "reserve of the same market",
-        &[ix],
-        &[&admin],
-        invalid,
-        &watch,
-    );
-    let ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &t.a_usdc.keys);
-    refused(
-        &mut ctx,
-        "strategy is the reserve itself",
-        &[ix],
-        &[&admin],
-        invalid,
-        &watch,
-    );
-    // B's reserve passed with market C (and C's obligation PDA).
-    let keys = ReserveKeys {
-        market: c.market,
-        ..t.b_usdc.keys
-    };
-    let ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &keys);
-    refused(
-        &mut ctx,
-        "strategy market is not the reserve's",
-        &[ix],
-        &[&admin],
-        invalid,
-        &watch,
-    );
-    // A non-Reserve as the strategy.
-    let ix = swap(
-        ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &c_usdc.keys),
-        &c_usdc.address(),
-        &t.b_so,
-    );
-    refused(
-        &mut ctx,
-        "an obligation as the strategy reserve",
-        &[ix],
-        &[&admin],
-        Expect::Anchor(AnchorError::AccountDiscriminatorMismatch),
-        &watch,
-    );
-
-    // Wrong treasury obligation PDAs.
-    let authority = ix::market_authority(&t.a.market).0;
-    for (label, wrong) in [
-        ("a user's obligation in C", t.b_so),
-        (
-            "the authority's obligation of index 1",
-            ix::obligation_address(&c.market, &authority, 1),
-        ),
-        (
-            "C's admin's obligation PDA",
-            ix::obligation_address(&c.market, &c.admin.pubkey(), 0),
-        ),
-        (
-            "the treasury obligation in B for a strategy in C",
-            t.treasury_ob,
-        ),
-    ] {
-        let ix = swap(
-            ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &c_usdc.keys),
-            &c_ob,
-            &wrong,
-        );
-        refused(
-            &mut ctx,
-            label,
-            &[ix],
-            &[&admin],
-            Expect::Anchor(AnchorError::ConstraintSeeds),
-            &watch,
-        );
-    }
-    let ix = swap(
-        ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &c_usdc.keys),
-        &authority,
-        &ix::market_authority(&c.market).0,
-    );
-    refused(
-        &mut ctx,
-        "another market's authority",
-        &[ix],
-        &[&admin],
-        Expect::Anchor(AnchorError::ConstraintSeeds),
-        &watch,
-    );
+    let cases = s.bad_strategies(&ctx);
+    refuse_all(&mut ctx, cases, &s.watch());
 
     // No chains. C's reserve may not use A's, which has a strategy of its
     // own (C -> A -> B), nor may B's, in use as A's strategy, take one
     // (A -> B -> C); a cycle (B -> A) breaks both rules.
-    let c_admin = c.admin.insecure_clone();
-    let chain_watch: Vec<Address> = watch
-        .iter()
-        .copied()
-        .chain([
-            c.market,
-            t.b.market,
-            ix::treasury_obligation(&t.a.market, &c.market),
-            ix::treasury_obligation(&c.market, &t.b.market),
-            ix::treasury_obligation(&t.a.market, &t.b.market),
-        ])
-        .collect();
-    let ix = ctx.set_treasury_strategy_ix(&c.admin.pubkey(), &c_usdc.keys, &t.a_usdc.keys);
-    refused(
-        &mut ctx,
-        "the strategy has a strategy of its own (C -> A -> B)",
-        &[ix],
-        &[&c_admin],
-        invalid,
-        &chain_watch,
-    );
-    let ix = ctx.set_treasury_strategy_ix(&b_admin.pubkey(), &t.b_usdc.keys, &c_usdc.keys);
-    refused(
-        &mut ctx,
-        "the reserve is a strategy (A -> B -> C)",
-        &[ix],
-        &[&b_admin],
-        invalid,
-        &chain_watch,
-    );
-    let ix = ctx.set_treasury_strategy_ix(&b_admin.pubkey(), &t.b_usdc.keys, &t.a_usdc.keys);
-    refused(
-        &mut ctx,
-        "a cycle (B -> A -> B)",
-        &[ix],
-        &[&b_admin],
-        invalid,
-        &chain_watch,
-    );
+    let chains = vec![
+        (
+            "the strategy has a strategy of its own (C -> A -> B)",
+            set_ix(&ctx, c_admin, c, a),
+            Some(c_admin),
+            invalid,
+        ),
+        (
+            "the reserve is a strategy (A -> B -> C)",
+            set_ix(&ctx, b_admin, b, c),
+            Some(b_admin),
+            invalid,
+        ),
+        (
+            "a cycle (B -> A -> B)",
+            set_ix(&ctx, b_admin, b, a),
+            Some(b_admin),
+            invalid,
+        ),
+    ];
+    refuse_all(&mut ctx, chains, &s.chain_watch());
     // The same moves are fine for a reserve that is in no chain: C's
     // reserve may use B's too (B then has two users).
-    let ix = ctx.set_treasury_strategy_ix(&c.admin.pubkey(), &c_usdc.keys, &t.b_usdc.keys);
-    ctx.ok("C -> B", &[ix], &[&c_admin]);
+    let ix = set_ix(&ctx, c_admin, c, b);
+    ctx.ok("C -> B", &[ix], &[c_admin]);
     assert_eq!(ctx.reserve(&t.b_usdc).treasury.strategy_users, 2);
     assert_eq!(
-        ctx.reserve(&c_usdc).treasury.strategy_reserve,
+        ctx.reserve(&s.c_usdc).treasury.strategy_reserve,
         t.b_usdc.address()
     );
     // ... and now that C's reserve has a strategy, A may not use it.
-    let ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &c_usdc.keys);
+    let ix = set_ix(&ctx, admin, a, c);
     refused(
         &mut ctx,
         "the strategy has a strategy of its own (A -> C -> B)",
         &[ix],
-        &[&admin],
+        &[admin],
         invalid,
-        &chain_watch,
+        &s.chain_watch(),
     );
 
     // Funds deployed: the strategy cannot change, nor be reset to itself
@@ -478,46 +502,49 @@ fn set_treasury_strategy_refuses_bad_strategies_and_non_admins() {
     // strategy reserve; without it (or with another account in its place)
     // the change is refused before the value is even looked at.
     ctx.depositor(&t.a.market, &t.a_usdc, t.a_usdc.units(1_000.0));
-    rebalance_ok(&mut ctx, "deploy", &t);
+    rebalance_ok(&mut ctx, "deploy", t);
     assert!(ctx.reserve(&t.a_usdc).treasury.deployed_shares > 0);
-    let mismatch = Expect::Ballast(BallastError::TreasuryAccountsMismatch);
-    let ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &t.b_usdc.keys);
+    let ix = set_ix(&ctx, admin, a, b);
     refused(
         &mut ctx,
         "reset while deployed",
         &[ix],
-        &[&admin],
+        &[admin],
         invalid,
-        &watch,
+        &s.watch(),
     );
     let c2 = ctx.setup_market();
     let c2_usdc = ctx.add_reserve_for_mint(&c2, &t.a_usdc.keys.mint, 6, 1.0, test_config([0; 32]));
-    let mut w: Vec<Address> = watch.to_vec();
+    let mut w = s.watch();
     w.extend([
         c2_usdc.address(),
         ix::treasury_obligation(&c2.market, &t.a.market),
     ]);
-    let ix = ctx.set_treasury_strategy_ix(&admin.pubkey(), &t.a_usdc.keys, &c2_usdc.keys);
-    refused(
-        &mut ctx,
-        "change while deployed",
-        &[ix],
-        &[&admin],
-        invalid,
-        &w,
-    );
-    let plain = ix::set_treasury_strategy(&admin.pubkey(), &t.a_usdc.keys, &c2_usdc.keys);
+    let mismatch = Expect::Ballast(BallastError::TreasuryAccountsMismatch);
+    let plain = ix::set_treasury_strategy(&admin.pubkey(), a, &c2_usdc.keys);
     let wrong_current =
-        ix::with_accounts(plain.clone(), [AccountMeta::new(c_usdc.address(), false)]);
-    for (label, ix) in [
-        ("change without the current strategy", plain),
+        ix::with_accounts(plain.clone(), [AccountMeta::new(s.c_usdc.address(), false)]);
+    let deployed = vec![
+        (
+            "change while deployed",
+            set_ix(&ctx, admin, a, &c2_usdc.keys),
+            Some(admin),
+            invalid,
+        ),
+        (
+            "change without the current strategy",
+            plain,
+            Some(admin),
+            mismatch,
+        ),
         (
             "change with another reserve as the current strategy",
             wrong_current,
+            Some(admin),
+            mismatch,
         ),
-    ] {
-        refused(&mut ctx, label, &[ix], &[&admin], mismatch, &w);
-    }
+    ];
+    refuse_all(&mut ctx, deployed, &w);
     assert_eq!(ctx.reserve(&t.b_usdc).treasury.strategy_users, 2);
     assert_eq!(ctx.reserve(&c2_usdc).treasury.strategy_users, 0);
 }

@@ -50,6 +50,11 @@ pub mod engine;
 pub mod errors;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod events;
+/// Example configurations for tests and benches (this crate's tests, and the
+/// `test-fixtures` feature for the other crates' dev-dependencies).
+#[cfg(any(test, feature = "test-fixtures"))]
+#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
+pub mod fixtures;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod health;
 // (`idl-build` adds undocumented helpers, hence the `cfg_attr`.)

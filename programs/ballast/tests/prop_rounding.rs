@@ -568,7 +568,8 @@ proptest! {
 // ---------------------------------------------------------------------------
 
 /// A reserve with `available` tokens, `borrow_shares` at `index`, `fees`,
-/// the given reserve factor and the test curve, last updated at 0.
+/// the given reserve factor and `ballast::fixtures::rate_curve`, last
+/// updated at 0.
 fn reserve_with(
     available: u64,
     borrow_shares: Fx,
@@ -583,7 +584,7 @@ fn reserve_with(
     r.borrow_index.set(index);
     r.protocol_fees.set(fees);
     r.config.reserve_factor_bps = reserve_factor_bps;
-    r.config.rate_curve = RateCurve::from_points(&[(0, 50), (8_000, 850), (10_000, 6_850)]);
+    r.config.rate_curve = ballast::fixtures::rate_curve();
     r
 }
 
