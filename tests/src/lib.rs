@@ -9,6 +9,8 @@
 
 use std::ops::{Deref, DerefMut};
 
+pub mod peers;
+
 use ballast_keeper::embedded::{EmbeddedChain, TransactionResult};
 pub use ballast_keeper::embedded::{PythPrice, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 pub use ballast_keeper::ix;
