@@ -67,7 +67,9 @@
 //!   compute-budget instruction (150 CU each, the same for all).
 //!
 //! Every figure is the median over [`RUNS`] independent runs (fresh VM, fresh
-//! keys; [`CURVE_RUNS`] per point of the health curve), as in `cu.rs`. A cell that cannot be measured is `null` in the JSON with the
+//! keys; [`CURVE_RUNS`] per point of the health curve), as in `cu.rs`.
+//! klend's figures still move by up to a few hundred CU between runs (its
+//! Anchor PDA bump searches depend on the fresh keys). A cell that cannot be measured is `null` in the JSON with the
 //! reason beside it, and says why in the table.
 
 use std::collections::BTreeMap;
