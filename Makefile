@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test unit integration bench demo msrv lint fmt clean-sbf
+.PHONY: all build program idl test unit integration bench bench-peers demo msrv lint fmt clean-sbf
 
 all: build
 
@@ -23,13 +23,20 @@ test: build
 	$(CARGO) test --workspace --exclude ballast-tests
 	$(CARGO) test -p ballast-tests -- --show-output
 
-## compute units per instruction -> target/bench/cu.json; the keeper's
+## compute units per instruction -> target/bench/cu.json, and beside the
+## peers (bench-peers) -> target/bench/peers.json; the keeper's
 ## liquidation scan throughput -> target/bench/keeper.json; the replay's wall
 ## time (30 days, 1,000 borrowers, both policies) -> target/bench/replay.json
 bench: program
 	$(CARGO) bench -p ballast-tests --bench cu
+	$(CARGO) bench -p ballast-tests --bench peers
 	$(CARGO) bench -p ballast-keeper --bench scan
 	$(CARGO) bench -p ballast-keeper --bench replay
+
+## compute units beside Kamino (klend 1.7.x) and Solend (2.0.2) on the
+## same scenario, the peers' .so from ../shared/peers -> target/bench/peers.json
+bench-peers: program
+	$(CARGO) bench -p ballast-tests --bench peers
 
 ## the main job: the FTX crash (SOL/USDT hourly, 2022-11-01 to 2022-11-20)
 ## replayed through the real program on an embedded chain, 1,000 borrowers,

@@ -73,6 +73,8 @@ pub use market::*;
 pub use treasury::*;
 pub use volatility::*;
 
+/// Kamino Lend and Solend beside Ballast, for the peer CU benchmark.
+pub mod peers;
 pub use ballast_keeper::embedded::{PythPrice, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 pub use ballast_keeper::ix;
 pub use ballast_keeper::ix::ReserveKeys;
