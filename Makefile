@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test unit integration bench bench-peers demo msrv lint fmt clean-sbf
+.PHONY: all build program idl test unit integration bench bench-peers demo msrv lint fmt clean-sbf validator
 
 all: build
 
@@ -46,6 +46,11 @@ demo: program
 	$(CARGO) run -q --release -p ballast-keeper -- replay --prices $(DEMO_PRICES) \
 		--from 2022-11-01 --to 2022-11-20 --policy both \
 		--json target/replay/ftx.json --chart target/replay/ftx.png
+
+## a solana-test-validator for the end-to-end tests: PATH, else the prebuilt
+## ../shared/validator, else a build from crates.io into a cache (prints its path)
+validator:
+	bash scripts/install-validator.sh
 
 ## the program crate still builds with rustc 1.89 (anchor-lang 1.2's floor)
 msrv:
