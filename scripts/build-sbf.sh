@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Ballast program to sBPF and writes target/deploy/ballast.so.
+# BALLAST_SBF_PACKAGE=mock-pyth-receiver builds the e2e tests' stand-in for
+# the Pyth receiver (tests/programs/mock-pyth-receiver) the same way, to
+# target/deploy/mock_pyth_receiver.so.
 #
 # 1. `cargo build-sbf` (Solana platform-tools) when it is on PATH, unless
 #    BALLAST_SBF_ROUTE=nightly forces the route below.
@@ -15,9 +18,16 @@ NIGHTLY=nightly-2026-10-26
 LINKER_VERSION=0.2.6
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT_DIR=$ROOT/target/deploy
+PACKAGE=${BALLAST_SBF_PACKAGE:-ballast}
+case $PACKAGE in
+  ballast) CRATE_DIR=$ROOT/programs/ballast ;;
+  mock-pyth-receiver) CRATE_DIR=$ROOT/tests/programs/mock-pyth-receiver ;;
+  *) echo "[build-sbf] FAILED: unknown BALLAST_SBF_PACKAGE=$PACKAGE (ballast, mock-pyth-receiver)" >&2; exit 1 ;;
+esac
+LIB=${PACKAGE//-/_}
 # BALLAST_SBF_FEATURES (e.g. cu-trace) builds a variant; BALLAST_SO_OUT moves it.
 FEATURES=${BALLAST_SBF_FEATURES:-}
-SO=$(realpath -m "${BALLAST_SO_OUT:-$OUT_DIR/ballast.so}")
+SO=$(realpath -m "${BALLAST_SO_OUT:-$OUT_DIR/$LIB.so}")
 mkdir -p "$OUT_DIR"
 
 say() { printf '[build-sbf] %s\n' "$*" >&2; }
@@ -34,7 +44,7 @@ MSG
 
 if [ "${BALLAST_SBF_ROUTE:-auto}" != nightly ] && command -v cargo-build-sbf >/dev/null 2>&1; then
   say "using cargo build-sbf (platform-tools)"
-  cargo build-sbf --manifest-path "$ROOT/programs/ballast/Cargo.toml" --sbf-out-dir "$OUT_DIR" \
+  cargo build-sbf --manifest-path "$CRATE_DIR/Cargo.toml" --sbf-out-dir "$OUT_DIR" \
     ${BALLAST_SBF_FEATURES:+--features "$BALLAST_SBF_FEATURES"}
   exit 0
 fi
@@ -87,18 +97,18 @@ TARGET_JSON=$CACHE/sbpf-solana-solana.json
 sed "s#SBPF_LINKER_PATH#$LINKER#" "$ROOT/scripts/sbpf-solana-solana.json" > "$TARGET_JSON.tmp"
 cmp -s "$TARGET_JSON.tmp" "$TARGET_JSON" 2>/dev/null && rm "$TARGET_JSON.tmp" || mv "$TARGET_JSON.tmp" "$TARGET_JSON"
 
-say "compiling programs/ballast for sBPF ($NIGHTLY, build-std)"
-cd "$ROOT/programs/ballast"
+say "compiling ${CRATE_DIR#$ROOT/} for sBPF ($NIGHTLY, build-std)"
+cd "$CRATE_DIR"
 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
 CARGO_PROFILE_RELEASE_LTO=fat \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 CARGO_PROFILE_RELEASE_PANIC=abort \
   "$TC_DIR/bin/cargo" build -Z build-std=std,panic_abort -Z json-target-spec \
-    --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf${FEATURES:+-$FEATURES}" -p ballast \
+    --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf${FEATURES:+-$FEATURES}" -p "$PACKAGE" \
     ${FEATURES:+--features "$FEATURES"} >&2 \
   || { say "FAILED: compiling the program for sBPF (see errors above)"; exit 1; }
 
-BUILT=$ROOT/target/sbpf${FEATURES:+-$FEATURES}/sbpf-solana-solana/release/libballast.so
+BUILT=$ROOT/target/sbpf${FEATURES:+-$FEATURES}/sbpf-solana-solana/release/lib$LIB.so
 [ -f "$BUILT" ] || { say "FAILED: $BUILT was not produced"; exit 1; }
 if ! cmp -s "$BUILT" "$SO"; then cp "$BUILT" "$SO"; fi
 # ELF e_machine at offset 18: 0xF7 = EM_BPF (eBPF/SBF).
