@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test unit integration bench bench-peers demo msrv lint fmt clean-sbf validator
+.PHONY: all build program idl test unit integration bench bench-peers demo msrv lint fmt clean-sbf validator mock-pyth e2e
 
 all: build
 
@@ -18,10 +18,27 @@ idl:
 
 build: program idl
 
-## every test: host unit tests and LiteSVM integration tests on the real .so
-test: build
-	$(CARGO) test --workspace --exclude ballast-tests
+## every test: host unit tests, LiteSVM integration tests on the real .so,
+## then the end-to-end tests on a real validator (make e2e)
+test: build mock-pyth
+	$(CARGO) test --workspace --exclude ballast-tests --exclude ballast-e2e
 	$(CARGO) test -p ballast-tests -- --show-output
+	$(MAKE) e2e
+
+## the e2e tests' stand-in for the Pyth receiver (tests/programs/mock-pyth-receiver)
+## -> target/deploy/mock_pyth_receiver.so
+mock-pyth:
+	BALLAST_SBF_PACKAGE=mock-pyth-receiver bash scripts/build-sbf.sh
+
+## end-to-end: the ballast-keeper binary against solana-test-validator
+## (scripts/install-validator.sh finds or builds it) running ballast.so and
+## the test-only Pyth receiver; one validator per test, tests one at a time
+## (each validator takes most of a core). Figures -> target/e2e/measurements.jsonl
+e2e: build mock-pyth
+	$(CARGO) build -q -p ballast-keeper --bin ballast-keeper
+	@rm -f target/e2e/measurements.jsonl
+	validator=$$(bash scripts/install-validator.sh) && \
+		BALLAST_TEST_VALIDATOR=$$validator $(CARGO) test -p ballast-e2e -- --test-threads=1 --show-output
 
 ## compute units per instruction -> target/bench/cu.json, and beside the
 ## peers (bench-peers) -> target/bench/peers.json; the keeper's

@@ -297,7 +297,10 @@ mod tests {
     fn constants_match_the_pyth_sdk() {
         assert_eq!(DISCRIMINATOR, PriceUpdateV2::DISCRIMINATOR);
         assert_eq!(ACCOUNT_LEN, PriceUpdateV2::LEN);
-        assert_eq!(RECEIVER_ID.to_bytes(), pyth_solana_receiver_sdk::ID.to_bytes());
+        assert_eq!(
+            RECEIVER_ID.to_bytes(),
+            pyth_solana_receiver_sdk::ID.to_bytes()
+        );
     }
 
     #[test]
