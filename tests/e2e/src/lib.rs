@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod books;
+pub mod checks;
 pub mod cluster;
 pub mod keeper;
 pub mod oracle;
