@@ -9,8 +9,8 @@
 
 use std::ops::{Deref, DerefMut};
 
-use ballast_keeper::embedded::{EmbeddedChain, TransactionResult};
-pub use ballast_keeper::embedded::{PythPrice, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+pub use ballast_keeper::accounts::{PythPrice, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+use ballast_keeper::chain::embedded::{EmbeddedChain, TransactionResult};
 pub use ballast_keeper::ix;
 use solana_instruction::Instruction;
 use solana_instruction_error::InstructionError;
@@ -763,7 +763,7 @@ impl TestContext {
         self.chain
             .set_raw_account(
                 &r.keys.oracle,
-                ballast_keeper::embedded::PYTH_RECEIVER_ID,
+                ballast_keeper::accounts::PYTH_RECEIVER_ID,
                 data,
             )
             .expect("write oracle");
