@@ -30,6 +30,89 @@
 //! * `replay` (feature `embedded`): historical prices through the embedded
 //!   chain with a seeded population (`docs/REPLAY.md`), and its chart.
 //! * [`cli`]: the command line (arguments, one module per subcommand).
+//!
+//! ## Cargo features
+//!
+//! `default = ["embedded", "rpc"]`. `embedded` brings LiteSVM and everything
+//! that needs it; `rpc` brings `solana-rpc-client`. A keeper that only serves
+//! a cluster builds with `--no-default-features --features rpc` and links no
+//! simulator; its `replay`, `demo` and `market apply --url embedded` fail
+//! with an error naming the missing feature.
+//!
+//! ## Example
+//!
+//! A [`chain::Chain`] is all the keeper reads through. Here a read-only one
+//! over a map of accounts holds a reserve and its oracle; the snapshot the
+//! liquidation scan scores against is loaded from it, the oracle's price
+//! validated exactly as the program validates it:
+//!
+//! ```
+//! use std::collections::HashMap;
+//!
+//! use anchor_lang::Discriminator;
+//! use ballast::engine::fx::{WrappedFx, FX_ONE};
+//! use ballast::state::{Market, Reserve};
+//! use ballast_keeper::accounts::{decode_reserve, encode_account, PythPrice};
+//! use ballast_keeper::chain::{Chain, ChainError, Sent};
+//! use ballast_keeper::scan::MarketSnapshot;
+//! use bytemuck::Zeroable;
+//! use solana_address::Address;
+//! use solana_instruction::Instruction;
+//! use solana_keypair::Keypair;
+//!
+//! /// Accounts in a map (owned by the Ballast program unless they are
+//! /// oracles), a fixed clock, no sending.
+//! struct Accounts(HashMap<Address, Vec<u8>>);
+//!
+//! impl Chain for Accounts {
+//!     fn payer(&self) -> Address {
+//!         Address::default()
+//!     }
+//!     fn unix_time(&self) -> Result<i64, ChainError> {
+//!         Ok(1_700_000_000)
+//!     }
+//!     fn account_data(&self, a: &Address) -> Result<Option<Vec<u8>>, ChainError> {
+//!         Ok(self.0.get(a).cloned())
+//!     }
+//!     fn ballast_accounts<T: Discriminator>(
+//!         &self,
+//!         market: &Address,
+//!     ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+//!         let ours = |d: &[u8]| d.starts_with(T::DISCRIMINATOR) && d[8..40] == market.to_bytes();
+//!         Ok(self.0.iter().filter(|(_, d)| ours(d)).map(|(k, d)| (*k, d.clone())).collect())
+//!     }
+//!     fn send(&mut self, _: &[Instruction], _: &[&Keypair]) -> Result<Sent, ChainError> {
+//!         Err(ChainError::Backend("read-only".into()))
+//!     }
+//! }
+//!
+//! let (market, reserve, oracle) = (Address::new_unique(), Address::new_unique(), Address::new_unique());
+//! let now = 1_700_000_000;
+//! let mut r = Reserve::zeroed();
+//! r.market = market;
+//! r.oracle = oracle;
+//! r.mint_decimals = 9;
+//! r.borrow_index = WrappedFx::new(FX_ONE);
+//! r.last_update_ts = now;
+//! r.config.oracle_feed_id = [7; 32];
+//! r.config.oracle_max_age_secs = 60;
+//! r.config.oracle_max_conf_bps = 200;
+//!
+//! let mut chain = Accounts(HashMap::new());
+//! chain.0.insert(market, encode_account(&Market::zeroed()));
+//! chain.0.insert(reserve, encode_account(&r));
+//! chain.0.insert(oracle, PythPrice::usd([7; 32], 150.0, now - 5).to_account_data());
+//! assert_eq!(decode_reserve(&chain.0[&reserve]).unwrap().oracle, oracle);
+//!
+//! let snapshot = MarketSnapshot::load(&chain, &market, now).unwrap();
+//! assert_eq!(snapshot.reserves().len(), 1);
+//! assert!(snapshot.price(&reserve).unwrap().is_ok(), "fresh and narrow: usable");
+//!
+//! // A minute and a half later the same price is stale for this reserve.
+//! let later = MarketSnapshot::load(&chain, &market, now + 90).unwrap();
+//! let why = later.price(&reserve).unwrap().unwrap_err();
+//! assert!(why.to_string().contains("stale"), "{why}");
+//! ```
 #![deny(missing_docs)]
 
 pub mod accounts;
