@@ -7,7 +7,7 @@
 //! not own, changing nothing.
 
 use ballast::errors::BallastError;
-use ballast_keeper::embedded::PYTH_RECEIVER_ID;
+use ballast_keeper::accounts::PYTH_RECEIVER_ID;
 use ballast_tests::*;
 use mock_pyth_receiver::{MockError, PriceInput, Verification, ACCOUNT_LEN, RECEIVER_ID};
 use solana_instruction::error::InstructionError;

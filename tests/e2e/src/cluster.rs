@@ -126,7 +126,7 @@ impl Cluster {
         let acc = self.client.get_account(&solana_address::address!(
             "SysvarC1ock11111111111111111111111111111111"
         ))?;
-        ballast_keeper::rpc::clock_unix_timestamp(&acc.data).context("clock sysvar")
+        ballast_keeper::chain::rpc::clock_unix_timestamp(&acc.data).context("clock sysvar")
     }
 
     /// Lamports for a rent-exempt account of `len` bytes.
@@ -175,7 +175,7 @@ impl Cluster {
 
     /// `owner`'s associated token account of `mint` (SPL Token).
     pub fn ata(owner: &Address, mint: &Address) -> Address {
-        ballast_keeper::live::associated_token_address(owner, mint, &TOKEN_PROGRAM_ID)
+        ballast_keeper::tasks::liquidation::associated_token_address(owner, mint, &TOKEN_PROGRAM_ID)
     }
 
     /// Instructions creating `owner`'s ATA of `mint` (idempotent) and
@@ -330,19 +330,19 @@ pub mod bytemuck_free {
 
     impl ZeroCopy for Reserve {
         fn decode(data: &[u8]) -> Option<Self> {
-            ballast_keeper::scan::decode_reserve(data)
+            ballast_keeper::accounts::decode_reserve(data)
         }
     }
 
     impl ZeroCopy for Obligation {
         fn decode(data: &[u8]) -> Option<Self> {
-            ballast_keeper::scan::decode_obligation(data)
+            ballast_keeper::accounts::decode_obligation(data)
         }
     }
 
     impl ZeroCopy for Market {
         fn decode(data: &[u8]) -> Option<Self> {
-            ballast_keeper::scan::decode_market(data)
+            ballast_keeper::accounts::decode_market(data)
         }
     }
 }

@@ -3,12 +3,11 @@
 //! USDC, oracles kept fresh by a [`Feeder`], a supplier, a population of
 //! borrowers at graded leverage, and funded liquidator keypairs.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use ballast::state::{Market, Obligation, Reserve};
+use ballast::state::Obligation;
 use ballast_keeper::chain::Chain;
 use ballast_keeper::ix::{self, ReserveKeys};
 use ballast_keeper::scan::{MarketSnapshot, ScanReport};
@@ -529,32 +528,20 @@ impl World {
     /// The liquidation scan of the market now, with the keeper's own code
     /// (what a keeper's next tick would see).
     pub fn scan(&self) -> Result<ScanReport> {
-        let chain = ballast_keeper::rpc::RpcChain::new(&self.url(), Keypair::new());
+        let chain = ballast_keeper::chain::rpc::RpcChain::new(&self.url(), Keypair::new());
         let now = chain.unix_time()?;
-        let market: Market = self.cluster.ballast(&self.market)?;
-        let reserves: Vec<(Address, Reserve)> = chain
-            .ballast_accounts::<Reserve>(&self.market)?
-            .into_iter()
-            .filter_map(|(k, d)| ballast_keeper::scan::decode_reserve(&d).map(|r| (k, r)))
-            .collect();
-        let mut oracles: HashMap<Address, Vec<u8>> = HashMap::new();
-        for (_, r) in &reserves {
-            if let Some(d) = self.cluster.data(&r.oracle)? {
-                oracles.insert(r.oracle, d);
-            }
-        }
-        let snapshot = MarketSnapshot::new(self.market, &market, &reserves, &oracles, now);
+        let snapshot = MarketSnapshot::load(&chain, &self.market, now)?;
         let obligations = chain.ballast_accounts::<Obligation>(&self.market)?;
         Ok(snapshot.scan_report(obligations.iter().map(|(k, d)| (*k, d.as_slice()))))
     }
 
     /// Every obligation of the market (address, decoded).
     pub fn obligations(&self, market: &Address) -> Result<Vec<(Address, Obligation)>> {
-        let chain = ballast_keeper::rpc::RpcChain::new(&self.url(), Keypair::new());
+        let chain = ballast_keeper::chain::rpc::RpcChain::new(&self.url(), Keypair::new());
         Ok(chain
             .ballast_accounts::<Obligation>(market)?
             .into_iter()
-            .filter_map(|(k, d)| ballast_keeper::scan::decode_obligation(&d).map(|o| (k, o)))
+            .filter_map(|(k, d)| ballast_keeper::accounts::decode_obligation(&d).map(|o| (k, o)))
             .collect())
     }
 
