@@ -86,6 +86,21 @@ pub struct RunArgs {
     /// Stop after this many ticks [default: run until killed].
     #[arg(long, value_name = "N")]
     pub ticks: Option<u64>,
+    /// Do not push volatility (prices are still sampled). Pushes are
+    /// skipped anyway, with a warning, when --keypair is not the market's
+    /// risk authority.
+    #[arg(long)]
+    pub no_push: bool,
+    /// Push a reserve's volatility when its last push is this close to the
+    /// reserve's max age, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub push_age_margin: u32,
+    /// Backfill a reserve's price history at start from a price file (the
+    /// forms `vol` reads, candles as far apart as the keeper samples:
+    /// hourly): `RESERVE_OR_MINT=FILE`, repeatable. The estimator is seeded
+    /// from the volatility last pushed on chain in any case.
+    #[arg(long, value_name = "ADDRESS=FILE")]
+    pub history: Vec<String>,
 }
 
 /// `ballast-keeper market ...`.

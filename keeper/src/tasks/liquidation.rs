@@ -4,8 +4,11 @@
 //! and funds them.
 //!
 //! An obligation someone else liquidated (or that recovered) since the scan
-//! fails with `ObligationHealthy`: it is counted as skipped and not retried,
-//! so the task never spins on it; the next run re-reads the chain.
+//! fails with `ObligationHealthy`, or with another refusal once its account
+//! has changed since the scan (another keeper closed it out first): it is
+//! counted as skipped, logged, and not retried, so the task never spins on
+//! it; the next run re-reads the chain. A refusal of an obligation that did
+//! not change is a failure.
 
 use std::collections::HashMap;
 
@@ -119,15 +122,35 @@ pub fn run(
     for c in report.candidates.iter().take(capacity) {
         match liquidate_one(chain, &obligations, c, liquidator, &keys_of, &by_key) {
             Ok((repaid, cu)) => out.liquidated.push((c.obligation, repaid, cu)),
-            Err(LiquidateError::AlreadyHealthy) => out.skipped.push(c.obligation),
+            Err(LiquidateError::AlreadyHealthy) => skip(&mut out, c, "healthy by now"),
+            Err(LiquidateError::Refused(m)) => {
+                let scanned = obligations.iter().find(|(k, _)| *k == c.obligation);
+                let now = chain.account_data(&c.obligation).ok().flatten();
+                if scanned.map(|(_, d)| Some(d)) != Some(now.as_ref()) {
+                    skip(&mut out, c, "changed since the scan");
+                } else {
+                    out.failed.push((c.obligation, m));
+                }
+            }
             Err(LiquidateError::Other(m)) => out.failed.push((c.obligation, m)),
         }
     }
     Ok(out)
 }
 
+/// Records a skipped candidate and logs it (the loser of a race says so).
+fn skip(out: &mut LiquidationRun, c: &Candidate, why: &str) {
+    tracing::info!(
+        obligation = %c.obligation,
+        "liquidation skipped: {why} (another liquidator got there first, or it recovered)"
+    );
+    out.skipped.push(c.obligation);
+}
+
 enum LiquidateError {
     AlreadyHealthy,
+    /// The program refused the transaction.
+    Refused(String),
     Other(String),
 }
 
@@ -193,6 +216,7 @@ fn liquidate_one(
         {
             Err(LiquidateError::AlreadyHealthy)
         }
+        Err(e @ ChainError::Transaction { .. }) => Err(LiquidateError::Refused(e.to_string())),
         Err(e) => Err(LiquidateError::Other(e.to_string())),
     }
 }

@@ -1,10 +1,18 @@
 //! The volatility task: sample each reserve's oracle price (at most once per
 //! sample period), update the EWMA estimate over the samples kept
-//! ([`latest_sigma`]), and for a dynamic reserve push what
+//! ([`Estimators::estimate`]), and for a dynamic reserve push what
 //! [`policy::decide`] says, signed by the market's risk authority.
 //!
 //! The price history lives in memory ([`Estimators`]), the one piece of
-//! keeper state not read from the chain at every tick.
+//! keeper state not read from the chain at every tick; a restarted keeper
+//! seeds it from the volatility last pushed on chain
+//! ([`Estimators::seed_prior`]) and, when given one, a price file.
+//!
+//! Pushes are skipped, with the reason in [`VolatilityRun::pushes_off`],
+//! when the keeper's config turns them off (`--no-push`) or when the
+//! signing keypair is not the market's risk authority (the program would
+//! refuse every push); prices are still sampled. A push whose transaction
+//! fails is reported for its reserve and the other reserves still push.
 
 use std::collections::HashMap;
 
@@ -15,11 +23,11 @@ use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::accounts::load_reserves;
+use crate::accounts::{load_market, load_reserves};
 use crate::chain::Chain;
-use crate::keeper_loop::KeeperConfig;
+use crate::keeper_loop::{KeeperConfig, TaskFailure};
 use crate::volatility::candles::Candle;
-use crate::volatility::estimators::{latest_sigma, Method};
+use crate::volatility::estimators::{annualisation_factor, ewma_seeded};
 use crate::volatility::policy::{self, Decision};
 
 /// One push the volatility task sent.
@@ -38,10 +46,25 @@ pub struct Push {
     pub reached_target: bool,
 }
 
-/// Price samples and the latest estimate for one reserve.
+/// What one volatility pass did.
+#[derive(Clone, Debug, Default)]
+pub struct VolatilityRun {
+    /// Pushes sent.
+    pub pushes: Vec<Push>,
+    /// Why pushes were off this pass (`--no-push`, or the keypair is not
+    /// the risk authority); `None` when they were on.
+    pub pushes_off: Option<String>,
+    /// Pushes whose transaction failed: (reserve, failure).
+    pub failed: Vec<(Address, TaskFailure)>,
+}
+
+/// Price samples, the prior and the latest estimate for one reserve.
 #[derive(Clone, Debug, Default)]
 struct Estimator {
     samples: Vec<Candle>,
+    /// Per-period variance the EWMA starts from (see
+    /// [`Estimators::seed_prior`]).
+    prior_variance: Option<f64>,
     sigma_annual: Option<f64>,
 }
 
@@ -83,22 +106,40 @@ impl Estimators {
         true
     }
 
+    /// Seeds `reserve`'s EWMA with a prior: the annualised volatility
+    /// `sigma_annual` (a fraction per year) as a per-period variance
+    /// `(sigma_annual / sqrt(year / period_secs))^2`. The EWMA then starts
+    /// from it instead of from the first squared return, and the estimate
+    /// is the prior itself until two samples exist. Ignored unless finite
+    /// and positive.
+    pub fn seed_prior(&mut self, reserve: &Address, sigma_annual: f64, period_secs: i64) {
+        let per_period = sigma_annual / annualisation_factor(period_secs);
+        if per_period.is_finite() && per_period > 0.0 {
+            self.by_reserve.entry(*reserve).or_default().prior_variance =
+                Some(per_period * per_period);
+        }
+    }
+
     /// Re-estimates `reserve`'s annualised volatility: the EWMA with decay
-    /// `lambda` over its samples, `period_secs` apart nominally; none with
-    /// fewer than two samples.
+    /// `lambda` over its samples, `period_secs` apart nominally, started
+    /// from the prior when there is one; with fewer than two samples, the
+    /// prior's volatility, or none.
     pub fn estimate(&mut self, reserve: &Address, period_secs: i64, lambda: f64) -> Result<()> {
         let e = self.by_reserve.entry(*reserve).or_default();
         e.sigma_annual = if e.samples.len() >= 2 {
-            latest_sigma(&e.samples, period_secs, &Method::Ewma { lambda })
+            ewma_seeded(&e.samples, period_secs, lambda, e.prior_variance)
                 .with_context(|| format!("volatility estimate of reserve {reserve}"))?
+                .last()
+                .and_then(|r| r.sigma_annual)
         } else {
-            None
+            e.prior_variance
+                .map(|v| v.sqrt() * annualisation_factor(period_secs))
         };
         Ok(())
     }
 
     /// The latest annualised volatility estimate of `reserve` (fraction per
-    /// year), if it has at least two samples.
+    /// year), if it has one.
     pub fn sigma(&self, reserve: &Address) -> Option<f64> {
         self.by_reserve.get(reserve).and_then(|e| e.sigma_annual)
     }
@@ -114,7 +155,9 @@ impl Estimators {
 /// One pass over `market`'s reserves at unix time `now`: samples each
 /// oracle (at most once per `config.sample_period_secs`), re-estimates, and
 /// sends `update_volatility` signed by `risk_authority` for each dynamic
-/// reserve the push policy says to push. Returns the pushes sent.
+/// reserve the push policy says to push, unless pushes are off (see the
+/// module docs). A failed push is reported and the next reserve still
+/// pushes; an error reading the chain ends the pass.
 pub fn run(
     chain: &mut impl Chain,
     market: &Address,
@@ -122,8 +165,19 @@ pub fn run(
     estimators: &mut Estimators,
     config: &KeeperConfig,
     now: i64,
-) -> Result<Vec<Push>> {
-    let mut pushes = vec![];
+) -> Result<VolatilityRun> {
+    let mut out = VolatilityRun::default();
+    if !config.pushes_enabled {
+        out.pushes_off = Some("pushes are off (--no-push)".into());
+    } else {
+        let authority = load_market(chain, market)?.risk_authority;
+        if authority != risk_authority.pubkey() {
+            out.pushes_off = Some(format!(
+                "keypair {} is not the market's risk authority {authority}: pushes skipped",
+                risk_authority.pubkey()
+            ));
+        }
+    }
     for (key, reserve) in load_reserves(chain, market)? {
         let Some(data) = chain.account_data(&reserve.oracle)? else {
             continue;
@@ -137,7 +191,7 @@ pub fn run(
         if price > 0.0 && estimators.record(&key, now, price, period, history_len) {
             estimators.estimate(&key, period, config.lambda)?;
         }
-        if reserve.config.risk.policy() != RiskPolicy::Dynamic {
+        if reserve.config.risk.policy() != RiskPolicy::Dynamic || out.pushes_off.is_some() {
             continue;
         }
         let Some(target) = estimators.sigma(&key) else {
@@ -150,19 +204,19 @@ pub fn run(
         } = policy::decide(&reserve, target, now, &config.push)
         {
             let ix = crate::ix::update_volatility(&risk_authority.pubkey(), market, &key, sigma);
-            chain
-                .send(&[ix], &[risk_authority])
-                .with_context(|| format!("update_volatility of reserve {key}"))?;
-            pushes.push(Push {
-                reserve: key,
-                sigma: Fx::to_num::<f64>(sigma),
-                ltv_bps: params.ltv_bps,
-                liquidation_threshold_bps: params.liquidation_threshold_bps,
-                reached_target,
-            });
+            match chain.send(&[ix], &[risk_authority]) {
+                Ok(_) => out.pushes.push(Push {
+                    reserve: key,
+                    sigma: Fx::to_num::<f64>(sigma),
+                    ltv_bps: params.ltv_bps,
+                    liquidation_threshold_bps: params.liquidation_threshold_bps,
+                    reached_target,
+                }),
+                Err(e) => out.failed.push((key, TaskFailure::from_chain(&e))),
+            }
         }
     }
-    Ok(pushes)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -202,5 +256,39 @@ mod tests {
         let want = ewma(&batch, 3_600, 0.94).unwrap()[5].sigma_annual;
         assert_eq!(est.sigma(&r), want);
         assert!(want.unwrap() > 0.0);
+    }
+
+    #[test]
+    fn a_seeded_prior_is_the_estimate_until_samples_arrive_then_starts_the_ewma() {
+        let mut est = Estimators::default();
+        let r = Address::new_from_array([3; 32]);
+        est.seed_prior(&r, 0.8, 3_600);
+        est.estimate(&r, 3_600, 0.94).unwrap();
+        assert!((est.sigma(&r).unwrap() - 0.8).abs() < 1e-12);
+        assert!(est.record(&r, 0, 100.0, 3_600, 1_000));
+        est.estimate(&r, 3_600, 0.94).unwrap();
+        assert!(
+            (est.sigma(&r).unwrap() - 0.8).abs() < 1e-12,
+            "one sample: the prior"
+        );
+        assert!(est.record(&r, 3_600, 101.0, 3_600, 1_000));
+        est.estimate(&r, 3_600, 0.94).unwrap();
+        let prior = (0.8 / 8_760f64.sqrt()).powi(2);
+        let x = (101.0f64 / 100.0).ln().powi(2);
+        let want = (0.94 * prior + 0.06 * x).sqrt() * 8_760f64.sqrt();
+        assert!((est.sigma(&r).unwrap() - want).abs() < 1e-12);
+        // Without a prior the same samples start from the squared return.
+        let mut plain = Estimators::default();
+        plain.record(&r, 0, 100.0, 3_600, 1_000);
+        plain.record(&r, 3_600, 101.0, 3_600, 1_000);
+        plain.estimate(&r, 3_600, 0.94).unwrap();
+        assert!((plain.sigma(&r).unwrap() - x.sqrt() * 8_760f64.sqrt()).abs() < 1e-12);
+        // Nonsense priors are ignored.
+        let q = Address::new_from_array([4; 32]);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            est.seed_prior(&q, bad, 3_600);
+        }
+        est.estimate(&q, 3_600, 0.94).unwrap();
+        assert_eq!(est.sigma(&q), None);
     }
 }

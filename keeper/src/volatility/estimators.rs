@@ -292,11 +292,23 @@ fn rows(candles: &[Candle], period_seconds: i64, variances: &[Option<f64>]) -> V
 /// 0 shows `None`. Equal to pandas'
 /// `(r**2 / k).ewm(alpha=1 - lambda, adjust=False).mean()` over rows 1...
 pub fn ewma(candles: &[Candle], period_seconds: i64, lambda: f64) -> Result<Vec<VolRow>, VolError> {
+    ewma_seeded(candles, period_seconds, lambda, None)
+}
+
+/// [`ewma`] started from a prior per-period variance `prior` (e.g. the
+/// square of the volatility last pushed on chain, de-annualised): `var_1 =
+/// lambda * prior + (1 - lambda) * x_1` instead of `x_1`. `None` is [`ewma`].
+pub fn ewma_seeded(
+    candles: &[Candle],
+    period_seconds: i64,
+    lambda: f64,
+    prior: Option<f64>,
+) -> Result<Vec<VolRow>, VolError> {
     if !(0.0..1.0).contains(&lambda) {
         return Err(VolError::InvalidLambda(lambda));
     }
     let returns = period_returns(candles, period_seconds)?;
-    let mut var: Option<f64> = None;
+    let mut var: Option<f64> = prior;
     let variances: Vec<Option<f64>> = returns
         .iter()
         .map(|r| {
