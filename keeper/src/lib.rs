@@ -27,6 +27,8 @@
 //! * [`keeper_loop`]: [`keeper_loop::Keeper::tick`], which runs the tasks in
 //!   order.
 //! * [`market`]: market definitions (`migrations/*.toml`) and `market apply`.
+//! * `metrics` (feature `rpc`): the Prometheus metrics of `run
+//!   --metrics-addr`.
 //! * `replay` (feature `embedded`): historical prices through the embedded
 //!   chain with a seeded population (`docs/REPLAY.md`), and its chart.
 //! * [`cli`]: the command line (arguments, one module per subcommand).
@@ -122,6 +124,8 @@ pub mod events;
 pub mod ix;
 pub mod keeper_loop;
 pub mod market;
+#[cfg(feature = "rpc")]
+pub mod metrics;
 #[cfg(feature = "embedded")]
 pub mod replay;
 pub mod scan;

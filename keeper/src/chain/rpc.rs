@@ -15,8 +15,31 @@
 //!   per compute unit ([`PriorityFeePolicy`]).
 //! * Time: the `Clock` sysvar's `unix_timestamp`, the value the program itself
 //!   reads, not the local clock.
+//!
+//! ## Faults
+//!
+//! Every request has a timeout ([`RetryPolicy::timeout`]) and is retried on
+//! a transient fault ([`RpcErrorKind::is_transient`]: a timeout, a refused,
+//! reset or dropped connection, a 5xx answer, a 429 once the client's own
+//! 429 retries are spent, a node that is behind) with exponential backoff
+//! and jitter ([`RetryPolicy::backoff`]); a permanent error (a program error,
+//! bad parameters) is returned at once. Every request, fault and retry is
+//! reported to an [`RpcObserver`] (the keeper's metrics).
+//!
+//! A transaction is simulated on a recent blockhash (the node replaces it),
+//! then signed on a fresh one and sent with its last valid block height.
+//! Its outcome is decided by its signature's status only: while the
+//! blockhash is valid the *same* signed transaction may be broadcast again
+//! (it cannot execute twice: one signature, one execution); once the
+//! blockhash has expired with the signature unseen, it can never land and
+//! the send fails as [`ChainError::Backend`] saying so. A transaction whose
+//! answer was lost (a timeout, a reset after the node got it) is therefore
+//! never sent again blindly: its status is checked, and a new transaction
+//! (e.g. for the same liquidation) is only ever built by the next tick,
+//! from the chain's state read afresh.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_address::Address;
@@ -26,10 +49,13 @@ use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::Error as ClientError;
+use solana_rpc_client_api::client_error::ErrorKind;
 use solana_rpc_client_api::config::{
-    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSimulateTransactionConfig,
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig,
+    RpcSimulateTransactionConfig, RpcTransactionConfig,
 };
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_rpc_client_api::request::RpcError;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
@@ -124,6 +150,166 @@ pub fn clock_unix_timestamp(data: &[u8]) -> Option<i64> {
     Some(i64::from_le_bytes(data.get(32..40)?.try_into().ok()?))
 }
 
+/// What kind of fault an RPC request met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RpcErrorKind {
+    /// No answer within the timeout.
+    Timeout,
+    /// The connection could not be opened.
+    Connect,
+    /// The connection was reset or closed before the answer (a drop, a
+    /// restart of the node or a proxy).
+    ConnectionClosed,
+    /// `429 Too Many Requests`, still, after the client's own retries
+    /// (which wait out `Retry-After`).
+    RateLimited,
+    /// A 5xx answer.
+    ServerError,
+    /// Another HTTP status.
+    HttpStatus,
+    /// A JSON-RPC answer the client could not use, or a node that says it
+    /// is behind or lacks the slot asked for.
+    NodeBehind,
+    /// Anything that retrying will not change (a refused transaction, bad
+    /// parameters, an answer that does not decode).
+    Permanent,
+}
+
+impl RpcErrorKind {
+    /// Classifies a client error.
+    pub fn of(e: &ClientError) -> Self {
+        match e.kind() {
+            ErrorKind::Io(_) => RpcErrorKind::ConnectionClosed,
+            ErrorKind::Reqwest(r) => {
+                if r.is_timeout() {
+                    RpcErrorKind::Timeout
+                } else if let Some(status) = r.status() {
+                    match status.as_u16() {
+                        429 => RpcErrorKind::RateLimited,
+                        500..=599 => RpcErrorKind::ServerError,
+                        _ => RpcErrorKind::HttpStatus,
+                    }
+                } else if r.is_connect() {
+                    RpcErrorKind::Connect
+                } else {
+                    RpcErrorKind::ConnectionClosed
+                }
+            }
+            ErrorKind::RpcError(RpcError::RpcRequestError(_)) => RpcErrorKind::NodeBehind,
+            // Node unhealthy, block not available, slot skipped, minimum
+            // context slot not reached.
+            ErrorKind::RpcError(RpcError::RpcResponseError {
+                code: -32016 | -32014 | -32007 | -32005 | -32004,
+                ..
+            }) => RpcErrorKind::NodeBehind,
+            _ => RpcErrorKind::Permanent,
+        }
+    }
+
+    /// Whether a retry may succeed.
+    pub fn is_transient(self) -> bool {
+        !matches!(self, RpcErrorKind::Permanent | RpcErrorKind::HttpStatus)
+    }
+
+    /// The label in logs and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            RpcErrorKind::Timeout => "timeout",
+            RpcErrorKind::Connect => "connect",
+            RpcErrorKind::ConnectionClosed => "connection_closed",
+            RpcErrorKind::RateLimited => "rate_limited",
+            RpcErrorKind::ServerError => "server_error",
+            RpcErrorKind::HttpStatus => "http_status",
+            RpcErrorKind::NodeBehind => "node_behind",
+            RpcErrorKind::Permanent => "permanent",
+        }
+    }
+}
+
+/// Timeouts and retries of the RPC backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Timeout of one HTTP request.
+    pub timeout: Duration,
+    /// Attempts per request on transient faults (1: no retry).
+    pub attempts: u32,
+    /// Backoff before the first retry; it doubles at each retry.
+    pub base_backoff: Duration,
+    /// Largest backoff.
+    pub max_backoff: Duration,
+    /// How often a sent transaction's status is polled, and the same
+    /// signed transaction broadcast again while unseen.
+    pub poll_interval: Duration,
+    /// Broadcast an unseen transaction again after this long.
+    pub rebroadcast_after: Duration,
+    /// Give up waiting for a transaction after this long even if its
+    /// blockhash cannot be shown to have expired (the node is unreachable):
+    /// the send fails as "outcome unknown" and the next tick re-reads the
+    /// chain.
+    pub confirm_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 10 s per request, 4 attempts, backoff 200 ms doubling to 2 s with
+    /// jitter, polling every 400 ms, rebroadcast every 2 s, 90 s at most per
+    /// transaction (a blockhash lives about 60-90 s).
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            attempts: 4,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+            poll_interval: Duration::from_millis(400),
+            rebroadcast_after: Duration::from_secs(2),
+            confirm_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1-based): `d = min(max,
+    /// base * 2^(retry-1))`, then "equal jitter": `d/2 + u * d/2` with `u`
+    /// in [0, 1) (so that keepers retrying together spread out).
+    pub fn backoff(&self, retry: u32, u: f64) -> Duration {
+        let exp = self
+            .base_backoff
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let d = exp.min(self.max_backoff);
+        d / 2 + d.mul_f64(u.clamp(0.0, 1.0) / 2.0)
+    }
+}
+
+/// Receives what the RPC backend does (the keeper's metrics implement it).
+pub trait RpcObserver: Send + Sync {
+    /// One request attempt of `method` took `secs`; `error` when it failed.
+    fn request(&self, method: &'static str, secs: f64, error: Option<RpcErrorKind>);
+    /// A request of `method` is retried after a transient fault.
+    fn retry(&self, method: &'static str);
+    /// A sent transaction was broadcast again (same signature).
+    fn rebroadcast(&self);
+    /// A sent transaction's outcome: `confirmed`, `failed`, `expired` (its
+    /// blockhash expired unseen: it never ran) or `unknown` (the node could
+    /// not be asked in time).
+    fn transaction(&self, outcome: &'static str);
+}
+
+/// A uniform draw in [0, 1) for jitter (SplitMix64 over a counter seeded by
+/// the clock; no need for a cryptographic generator).
+fn jitter_draw() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut z = STATE
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(seed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// A [`Chain`] on a Solana RPC cluster.
 pub struct RpcChain {
     client: RpcClient,
@@ -131,21 +317,29 @@ pub struct RpcChain {
     commitment: CommitmentConfig,
     /// How compute units are priced and limited.
     pub fees: PriorityFeePolicy,
+    /// Timeouts and retries.
+    pub retry: RetryPolicy,
+    observer: Option<Arc<dyn RpcObserver>>,
 }
 
 impl RpcChain {
     /// A backend on `url` (e.g. `https://api.devnet.solana.com`) at
-    /// `confirmed` commitment, paying with `payer`, with a 30 s timeout.
+    /// `confirmed` commitment, paying with `payer`, with the default
+    /// [`RetryPolicy`].
     pub fn new(url: &str, payer: Keypair) -> Self {
+        Self::with_policy(url, payer, RetryPolicy::default())
+    }
+
+    /// A backend on `url` with `retry` (its `timeout` applies to every
+    /// request).
+    pub fn with_policy(url: &str, payer: Keypair, retry: RetryPolicy) -> Self {
         let commitment = CommitmentConfig::confirmed();
-        Self::with_client(
-            RpcClient::new_with_timeout_and_commitment(
-                url.to_string(),
-                Duration::from_secs(30),
-                commitment,
-            ),
+        let mut chain = Self::with_client(
+            RpcClient::new_with_timeout_and_commitment(url.to_string(), retry.timeout, commitment),
             payer,
-        )
+        );
+        chain.retry = retry;
+        chain
     }
 
     /// A backend on an existing client (e.g. `RpcClient::new_mock_with_mocks`
@@ -157,7 +351,15 @@ impl RpcChain {
             payer,
             commitment,
             fees: PriorityFeePolicy::default(),
+            retry: RetryPolicy::default(),
+            observer: None,
         }
+    }
+
+    /// Reports every request, retry and transaction outcome to `observer`.
+    pub fn observe(mut self, observer: Arc<dyn RpcObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The underlying client.
@@ -165,15 +367,60 @@ impl RpcChain {
         &self.client
     }
 
+    /// Runs `f` (one RPC request, named `method`) with retries on transient
+    /// faults, reporting each attempt.
+    pub fn call<T>(
+        &self,
+        method: &'static str,
+        f: impl Fn(&RpcClient) -> Result<T, ClientError>,
+    ) -> Result<T, ClientError> {
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            let r = f(&self.client);
+            let kind = r.as_ref().err().map(RpcErrorKind::of);
+            if let Some(o) = &self.observer {
+                o.request(method, started.elapsed().as_secs_f64(), kind);
+            }
+            match (r, kind) {
+                (Err(e), Some(k)) if k.is_transient() && attempt < self.retry.attempts => {
+                    tracing::debug!(method, attempt, kind = k.label(), "RPC retry: {e}");
+                    if let Some(o) = &self.observer {
+                        o.retry(method);
+                    }
+                    std::thread::sleep(self.retry.backoff(attempt, jitter_draw()));
+                    attempt += 1;
+                }
+                (r, _) => return r,
+            }
+        }
+    }
+
+    fn outcome(&self, outcome: &'static str) {
+        if let Some(o) = &self.observer {
+            o.transaction(outcome);
+        }
+    }
+
     /// The price this backend would pay now for a transaction writing
     /// `writable`, micro-lamports per compute unit.
     pub fn priority_fee(&self, writable: &[Address]) -> Result<u64, ChainError> {
         let recent = self
-            .client
-            .get_recent_prioritization_fees(writable)
+            .call("getRecentPrioritizationFees", |c| {
+                c.get_recent_prioritization_fees(writable)
+            })
             .map_err(backend)?;
         let fees: Vec<u64> = recent.iter().map(|f| f.prioritization_fee).collect();
         Ok(self.fees.price(&fees))
+    }
+
+    /// A recent blockhash and the last block height at which a transaction
+    /// on it can land.
+    fn blockhash(&self) -> Result<(solana_hash::Hash, u64), ChainError> {
+        self.call("getLatestBlockhash", |c| {
+            c.get_latest_blockhash_with_commitment(self.commitment)
+        })
+        .map_err(backend)
     }
 
     fn sign(
@@ -182,18 +429,119 @@ impl RpcChain {
         signers: &[&Keypair],
         cu_limit: u32,
         cu_price: u64,
+        blockhash: solana_hash::Hash,
     ) -> Result<Transaction, ChainError> {
         let mut all = Vec::with_capacity(ixs.len() + 2);
         all.push(ComputeBudgetInstruction::set_compute_unit_limit(cu_limit));
         all.push(ComputeBudgetInstruction::set_compute_unit_price(cu_price));
         all.extend_from_slice(ixs);
-        let blockhash = self.client.get_latest_blockhash().map_err(backend)?;
         let mut keys: Vec<&Keypair> = vec![&self.payer];
         keys.extend(signers.iter().copied());
         let mut tx = Transaction::new_with_payer(&all, Some(&self.payer.pubkey()));
         tx.try_sign(&keys, blockhash)
             .map_err(|e| ChainError::Backend(format!("signing: {e}")))?;
         Ok(tx)
+    }
+
+    /// Sends `tx` (valid until block height `last_valid`) and waits for its
+    /// signature's status, broadcasting the same transaction again while it
+    /// is unseen (see the module docs). Returns the executed transaction's
+    /// logs when the node has them.
+    fn send_and_watch(
+        &self,
+        tx: &Transaction,
+        last_valid: u64,
+    ) -> Result<Option<Vec<String>>, ChainError> {
+        let sig = tx.signatures[0];
+        let config = RpcSendTransactionConfig {
+            skip_preflight: true,
+            max_retries: Some(0),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let mut broadcast_at: Option<Instant> = None;
+        loop {
+            if broadcast_at.is_none_or(|t| t.elapsed() >= self.retry.rebroadcast_after) {
+                if broadcast_at.is_some() {
+                    if let Some(o) = &self.observer {
+                        o.rebroadcast();
+                    }
+                }
+                // A failure here is not an outcome: the node may have the
+                // transaction anyway; its status decides.
+                if let Err(e) = self.call("sendTransaction", |c| {
+                    c.send_transaction_with_config(tx, config)
+                }) {
+                    tracing::debug!(%sig, "sendTransaction: {e}");
+                }
+                broadcast_at = Some(Instant::now());
+            }
+            std::thread::sleep(self.retry.poll_interval);
+            match self.call("getSignatureStatuses", |c| c.get_signature_statuses(&[sig])) {
+                Ok(r) => match r.value.into_iter().next().flatten() {
+                    Some(st) if st.err.is_some() => {
+                        self.outcome("failed");
+                        let err = st.err.expect("checked");
+                        return Err(ChainError::Transaction {
+                            err,
+                            logs: self.logs(&sig).unwrap_or_default(),
+                        });
+                    }
+                    Some(st) if st.satisfies_commitment(self.commitment) => {
+                        self.outcome("confirmed");
+                        return Ok(self.logs(&sig));
+                    }
+                    _ => {}
+                },
+                Err(e) => tracing::debug!(%sig, "getSignatureStatuses: {e}"),
+            }
+            // Unseen: has its blockhash expired (then it never ran)?
+            if let Ok(height) = self.call("getBlockHeight", |c| c.get_block_height()) {
+                if height > last_valid {
+                    // One last look: it may have landed just before.
+                    if let Ok(r) =
+                        self.call("getSignatureStatuses", |c| c.get_signature_statuses(&[sig]))
+                    {
+                        if let Some(st) = r.value.into_iter().next().flatten() {
+                            if st.err.is_none() {
+                                self.outcome("confirmed");
+                                return Ok(self.logs(&sig));
+                            }
+                        }
+                    }
+                    self.outcome("expired");
+                    return Err(ChainError::Backend(format!(
+                        "transaction {sig} expired unconfirmed (block height {height} > last \
+                         valid {last_valid}): it never ran and is not sent again"
+                    )));
+                }
+            }
+            if started.elapsed() > self.retry.confirm_timeout {
+                self.outcome("unknown");
+                return Err(ChainError::Backend(format!(
+                    "transaction {sig}: outcome unknown after {:?} (the node could not be \
+                     asked); not sent again, the next tick re-reads the chain",
+                    self.retry.confirm_timeout
+                )));
+            }
+        }
+    }
+
+    /// The logs of a confirmed transaction, if the node can give them.
+    fn logs(&self, sig: &solana_signature::Signature) -> Option<Vec<String>> {
+        let tx = self
+            .call("getTransaction", |c| {
+                c.get_transaction_with_config(
+                    sig,
+                    RpcTransactionConfig {
+                        encoding: None,
+                        commitment: Some(self.commitment),
+                        max_supported_transaction_version: Some(0),
+                    },
+                )
+            })
+            .ok()?;
+        Option::<Vec<String>>::from(tx.transaction.meta?.log_messages)
     }
 }
 
@@ -203,7 +551,7 @@ fn backend(e: ClientError) -> ChainError {
             err,
             logs: Vec::new(),
         },
-        None => ChainError::Backend(e.to_string()),
+        None => ChainError::Backend(format!("{} ({})", e, RpcErrorKind::of(&e).label())),
     }
 }
 
@@ -214,8 +562,9 @@ impl Chain for RpcChain {
 
     fn unix_time(&self) -> Result<i64, ChainError> {
         let clock = self
-            .client
-            .get_account_with_commitment(&solana_sdk_ids::sysvar::clock::ID, self.commitment)
+            .call("getAccountInfo", |c| {
+                c.get_account_with_commitment(&solana_sdk_ids::sysvar::clock::ID, self.commitment)
+            })
             .map_err(backend)?
             .value
             .ok_or_else(|| ChainError::Backend("no Clock sysvar account".into()))?;
@@ -225,8 +574,9 @@ impl Chain for RpcChain {
 
     fn account_data(&self, address: &Address) -> Result<Option<Vec<u8>>, ChainError> {
         Ok(self
-            .client
-            .get_account_with_commitment(address, self.commitment)
+            .call("getAccountInfo", |c| {
+                c.get_account_with_commitment(address, self.commitment)
+            })
             .map_err(backend)?
             .value
             .map(|a| a.data))
@@ -238,8 +588,9 @@ impl Chain for RpcChain {
     ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
         let config = program_accounts_config(T::DISCRIMINATOR, market, self.commitment);
         let accounts = self
-            .client
-            .get_program_ui_accounts_with_config(&ballast::ID, config)
+            .call("getProgramAccounts", |c| {
+                c.get_program_ui_accounts_with_config(&ballast::ID, config.clone())
+            })
             .map_err(backend)?;
         accounts
             .into_iter()
@@ -261,34 +612,40 @@ impl Chain for RpcChain {
             .collect();
         let price = self.priority_fee(&writable)?;
         // Simulate at the cap: a failure costs nothing and carries the logs.
-        let probe = self.sign(ixs, signers, 1_400_000, price)?;
+        // The node puts its own recent blockhash in, so a stale one cannot
+        // make the simulation fail.
+        let (blockhash, _) = self.blockhash()?;
+        let probe = self.sign(ixs, signers, 1_400_000, price, blockhash)?;
         let sim = self
-            .client
-            .simulate_transaction_with_config(
-                &probe,
-                RpcSimulateTransactionConfig {
-                    sig_verify: false,
-                    commitment: Some(self.commitment),
-                    ..Default::default()
-                },
-            )
+            .call("simulateTransaction", |c| {
+                c.simulate_transaction_with_config(
+                    &probe,
+                    RpcSimulateTransactionConfig {
+                        sig_verify: false,
+                        replace_recent_blockhash: true,
+                        commitment: Some(self.commitment),
+                        ..Default::default()
+                    },
+                )
+            })
             .map_err(backend)?
             .value;
-        let logs = sim.logs.unwrap_or_default();
+        let sim_logs = sim.logs.unwrap_or_default();
         if let Some(err) = sim.err {
             return Err(ChainError::Transaction {
                 err: err.into(),
-                logs,
+                logs: sim_logs,
             });
         }
         let units = sim.units_consumed.unwrap_or(200_000);
-        let tx = self.sign(ixs, signers, self.fees.cu_limit(units), price)?;
-        self.client
-            .send_and_confirm_transaction(&tx)
-            .map_err(backend)?;
+        // The real one on a fresh blockhash, watched until it lands or
+        // provably cannot.
+        let (blockhash, last_valid) = self.blockhash()?;
+        let tx = self.sign(ixs, signers, self.fees.cu_limit(units), price, blockhash)?;
+        let logs = self.send_and_watch(&tx, last_valid)?;
         Ok(Sent {
             compute_units: units,
-            logs,
+            logs: logs.unwrap_or(sim_logs),
         })
     }
 }
@@ -453,5 +810,204 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Everything the backend reports, as strings.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+
+    impl RpcObserver for Recorder {
+        fn request(&self, method: &'static str, _: f64, error: Option<RpcErrorKind>) {
+            let e = error.map_or("ok", |k| k.label());
+            self.0.lock().unwrap().push(format!("{method}:{e}"));
+        }
+        fn retry(&self, method: &'static str) {
+            self.0.lock().unwrap().push(format!("retry:{method}"));
+        }
+        fn rebroadcast(&self) {
+            self.0.lock().unwrap().push("rebroadcast".into());
+        }
+        fn transaction(&self, outcome: &'static str) {
+            self.0.lock().unwrap().push(format!("tx:{outcome}"));
+        }
+    }
+
+    impl Recorder {
+        fn count(&self, what: &str) -> usize {
+            self.0.lock().unwrap().iter().filter(|x| *x == what).count()
+        }
+    }
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            base_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(4),
+            poll_interval: Duration::from_millis(1),
+            rebroadcast_after: Duration::from_millis(5),
+            confirm_timeout: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        }
+    }
+
+    fn mock_chain(
+        url: &str,
+        mocks: HashMap<RpcRequest, serde_json::Value>,
+    ) -> (RpcChain, Arc<Recorder>) {
+        let rec = Arc::new(Recorder::default());
+        let mut chain = RpcChain::with_client(
+            RpcClient::new_mock_with_mocks(url.to_string(), mocks),
+            Keypair::new(),
+        )
+        .observe(rec.clone());
+        chain.retry = fast();
+        (chain, rec)
+    }
+
+    #[test]
+    fn faults_are_classified_transient_or_permanent() {
+        let io = |k| ClientError::from(std::io::Error::new(k, "x"));
+        assert_eq!(
+            RpcErrorKind::of(&io(std::io::ErrorKind::ConnectionReset)),
+            RpcErrorKind::ConnectionClosed
+        );
+        let behind = ClientError::from(RpcError::RpcResponseError {
+            code: -32005,
+            message: "Node is behind".into(),
+            data: solana_rpc_client_api::request::RpcResponseErrorData::Empty,
+        });
+        assert_eq!(RpcErrorKind::of(&behind), RpcErrorKind::NodeBehind);
+        let bad_params = ClientError::from(RpcError::RpcResponseError {
+            code: -32602,
+            message: "Invalid params".into(),
+            data: solana_rpc_client_api::request::RpcResponseErrorData::Empty,
+        });
+        assert_eq!(RpcErrorKind::of(&bad_params), RpcErrorKind::Permanent);
+        let refused = ClientError::from(solana_transaction_error::TransactionError::AccountInUse);
+        assert_eq!(RpcErrorKind::of(&refused), RpcErrorKind::Permanent);
+        for k in [
+            RpcErrorKind::Timeout,
+            RpcErrorKind::Connect,
+            RpcErrorKind::ConnectionClosed,
+            RpcErrorKind::RateLimited,
+            RpcErrorKind::ServerError,
+            RpcErrorKind::NodeBehind,
+        ] {
+            assert!(k.is_transient(), "{k:?}");
+        }
+        assert!(!RpcErrorKind::Permanent.is_transient());
+    }
+
+    #[test]
+    fn backoff_doubles_to_its_cap_with_jitter_in_the_upper_half() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(1, 0.0), Duration::from_millis(100));
+        assert_eq!(p.backoff(1, 1.0), Duration::from_millis(200));
+        assert_eq!(p.backoff(2, 0.0), Duration::from_millis(200));
+        assert_eq!(p.backoff(3, 0.5), Duration::from_millis(600));
+        assert_eq!(p.backoff(30, 1.0), Duration::from_secs(2), "capped");
+        for _ in 0..1_000 {
+            let u = jitter_draw();
+            assert!((0.0..1.0).contains(&u));
+        }
+    }
+
+    #[test]
+    fn transient_faults_are_retried_and_permanent_ones_are_not() {
+        let (chain, rec) = mock_chain("succeeds", HashMap::new());
+        let n = std::sync::atomic::AtomicU32::new(0);
+        let got = chain.call("getAccountInfo", |_| {
+            if n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 2 {
+                Err(ClientError::from(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "reset",
+                )))
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!(got.unwrap(), 7);
+        assert_eq!(rec.count("retry:getAccountInfo"), 2);
+        assert_eq!(rec.count("getAccountInfo:connection_closed"), 2);
+
+        let n = std::sync::atomic::AtomicU32::new(0);
+        let got: Result<(), _> = chain.call("getBalance", |_| {
+            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(ClientError::from(ErrorKind::Custom("bad".into())))
+        });
+        assert!(got.is_err());
+        assert_eq!(
+            n.load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "not retried"
+        );
+
+        // A fault that outlives the attempts is returned as a backend error
+        // naming its kind.
+        let got: Result<(), _> = chain.call("getSlot", |_| {
+            Err(ClientError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "t",
+            )))
+        });
+        assert_eq!(
+            rec.count("retry:getSlot"),
+            (chain.retry.attempts - 1) as usize
+        );
+        let e = backend(got.unwrap_err()).to_string();
+        assert!(e.contains("connection_closed"), "{e}");
+    }
+
+    #[test]
+    fn a_confirmed_transaction_is_sent_once() {
+        let (mut chain, rec) = mock_chain("succeeds", HashMap::new());
+        let ix = crate::ix::accrue_interest(&Address::new_unique());
+        chain.send(&[ix], &[]).unwrap();
+        assert_eq!(rec.count("sendTransaction:ok"), 1);
+        assert_eq!(rec.count("rebroadcast"), 0);
+        assert_eq!(rec.count("tx:confirmed"), 1);
+    }
+
+    #[test]
+    fn an_unseen_transaction_whose_blockhash_expired_fails_and_is_not_sent_again() {
+        // The node never shows the signature, and its block height is past
+        // the blockhash's last valid height (1,234 in the mock).
+        let mut mocks = HashMap::new();
+        mocks.insert(RpcRequest::GetBlockHeight, serde_json::json!(2_000));
+        let (mut chain, rec) = mock_chain("sig_not_found", mocks);
+        let ix = crate::ix::accrue_interest(&Address::new_unique());
+        let e = chain.send(&[ix], &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("expired unconfirmed") && e.contains("not sent again"),
+            "{e}"
+        );
+        assert_eq!(
+            rec.count("sendTransaction:ok"),
+            1,
+            "{:?}",
+            rec.0.lock().unwrap()
+        );
+        assert_eq!(rec.count("tx:expired"), 1);
+    }
+
+    #[test]
+    fn an_unseen_transaction_is_broadcast_again_unchanged_until_the_wait_ends() {
+        // Unseen, blockhash still valid (height 1,234 = last valid): the
+        // same signed transaction goes out again, never a new one, until the
+        // wait ends with the outcome unknown.
+        let (mut chain, rec) = mock_chain("sig_not_found", HashMap::new());
+        chain.retry.confirm_timeout = Duration::from_millis(60);
+        let ix = crate::ix::accrue_interest(&Address::new_unique());
+        let e = chain.send(&[ix], &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("outcome unknown") && e.contains("not sent again"),
+            "{e}"
+        );
+        let sends = rec.count("sendTransaction:ok");
+        assert!(sends >= 2, "rebroadcast: {sends}");
+        assert_eq!(rec.count("rebroadcast"), sends - 1);
+        assert_eq!(rec.count("tx:unknown"), 1);
+        // One signing for the simulation, one for the transaction: every
+        // broadcast carried the same signature.
+        assert_eq!(rec.count("getLatestBlockhash:ok"), 2);
     }
 }

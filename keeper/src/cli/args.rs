@@ -31,6 +31,10 @@ pub struct Cli {
     /// Path of the program's sBPF build for the embedded chain.
     #[arg(long, global = true, env = "BALLAST_SO")]
     pub program_so: Option<PathBuf>,
+    /// Log format on stderr: `text`, or `json` (one object a line, for log
+    /// collectors). The level comes from RUST_LOG (default `info`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "BALLAST_LOG_FORMAT")]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -68,6 +72,15 @@ pub enum Command {
     Run(RunArgs),
 }
 
+/// `--log-format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line (`timestamp`, `level`, `fields`, `target`).
+    Json,
+}
+
 /// Arguments of `ballast-keeper run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -101,6 +114,14 @@ pub struct RunArgs {
     /// from the volatility last pushed on chain in any case.
     #[arg(long, value_name = "ADDRESS=FILE")]
     pub history: Vec<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g.
+    /// 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Timeout of one RPC request, seconds (transient faults are retried
+    /// with backoff).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub rpc_timeout: u64,
 }
 
 /// `ballast-keeper market ...`.

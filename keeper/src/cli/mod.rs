@@ -17,8 +17,8 @@ mod args;
 mod commands;
 
 pub use args::{
-    Cli, Command, MarketApplyArgs, MarketCommand, OutputFormat, PolicyArg, ReplayArgs, RunArgs,
-    VolArgs, VolMethod,
+    Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, OutputFormat, PolicyArg, ReplayArgs,
+    RunArgs, VolArgs, VolMethod,
 };
 #[cfg(feature = "rpc")]
 pub use commands::live::{run_live, LiveOptions};
@@ -33,6 +33,20 @@ pub fn read_keypair(path: &Path) -> Result<Keypair> {
         .with_context(|| format!("{} is not a JSON array of bytes", path.display()))?;
     Keypair::try_from(bytes.as_slice())
         .map_err(|e| anyhow::anyhow!("{}: not a keypair: {e}", path.display()))
+}
+
+/// Sets up `tracing` on stderr in `format`, the level from `RUST_LOG`
+/// (default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }
 
 /// The error of a subcommand whose backend this build leaves out.

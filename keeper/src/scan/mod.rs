@@ -479,12 +479,17 @@ impl MarketSnapshot {
             }
             report.assessed += 1;
             match self.assess(&key, &obligation) {
-                Assessment::Liquidatable(c) => report.candidates.push(c),
+                Assessment::Liquidatable(c) => {
+                    report.healths.push((key, c.health));
+                    report.candidates.push(c)
+                }
                 Assessment::NotLiquidatable(n) => report.not_liquidatable.push(n),
                 Assessment::NothingToSeize { health } => {
+                    report.healths.push((key, health));
                     report.nothing_to_seize.push((key, health))
                 }
-                Assessment::NoDebt | Assessment::Healthy { .. } => {}
+                Assessment::Healthy { health } => report.healths.push((key, health)),
+                Assessment::NoDebt => {}
             }
         }
         report.candidates.sort_unstable_by(|a, b| {

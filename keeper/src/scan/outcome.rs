@@ -183,4 +183,16 @@ pub struct ScanReport {
     pub other_market: usize,
     /// Accounts that are not obligations (discriminator or length), skipped.
     pub undecodable: usize,
+    /// Maintenance health of every assessed obligation with debt whose
+    /// health could be established (healthy, liquidatable or with nothing
+    /// to seize), in input order: the distribution `status` shows and the
+    /// lowest health the metrics export.
+    pub healths: Vec<(Pubkey, Fx)>,
+}
+
+impl ScanReport {
+    /// The lowest Maintenance health among [`ScanReport::healths`].
+    pub fn lowest_health(&self) -> Option<Fx> {
+        self.healths.iter().map(|(_, h)| *h).min()
+    }
 }

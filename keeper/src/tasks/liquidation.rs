@@ -33,8 +33,13 @@ pub struct Liquidator {
 }
 
 /// What one run did.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct LiquidationRun {
+    /// Obligations of the market assessed by the scan.
+    pub scanned: usize,
+    /// The lowest Maintenance health among them (those with debt), as a
+    /// ratio.
+    pub lowest_health: Option<f64>,
     /// Unhealthy obligations found, worst first.
     pub candidates: usize,
     /// Liquidations that went through: (obligation, debt repaid in base
@@ -47,6 +52,9 @@ pub struct LiquidationRun {
     pub failed: Vec<(Address, String)>,
     /// Obligations not liquidatable now (e.g. a stale oracle), with the reason.
     pub blocked: Vec<(Address, String)>,
+    /// USD value of the debt repaid by `liquidated`, at the snapshot's
+    /// oracle prices (an operator's figure, in f64).
+    pub liquidated_usd: f64,
 }
 
 /// The associated token account of `owner` for `mint` under `token_program`
@@ -111,6 +119,8 @@ pub fn run(
     };
 
     let mut out = LiquidationRun {
+        scanned: report.assessed,
+        lowest_health: report.lowest_health().map(|h| h.to_num::<f64>()),
         candidates: report.candidates.len(),
         blocked: report
             .not_liquidatable
@@ -121,7 +131,10 @@ pub fn run(
     };
     for c in report.candidates.iter().take(capacity) {
         match liquidate_one(chain, &obligations, c, liquidator, &keys_of, &by_key) {
-            Ok((repaid, cu)) => out.liquidated.push((c.obligation, repaid, cu)),
+            Ok((repaid, cu)) => {
+                out.liquidated_usd += usd(&snapshot, &c.debt_reserve, repaid);
+                out.liquidated.push((c.obligation, repaid, cu))
+            }
             Err(LiquidateError::AlreadyHealthy) => skip(&mut out, c, "healthy by now"),
             Err(LiquidateError::Refused(m)) => {
                 let scanned = obligations.iter().find(|(k, _)| *k == c.obligation);
@@ -136,6 +149,15 @@ pub fn run(
         }
     }
     Ok(out)
+}
+
+/// The USD value of `amount` base units of `reserve`'s mint at the
+/// snapshot's oracle price (0 when it has none).
+fn usd(snapshot: &MarketSnapshot, reserve: &Address, amount: u64) -> f64 {
+    let (Some(r), Some(Ok(p))) = (snapshot.reserve(reserve), snapshot.price(reserve)) else {
+        return 0.0;
+    };
+    amount as f64 / 10f64.powi(r.mint_decimals as i32) * p.price as f64 * 10f64.powi(p.exponent)
 }
 
 /// Records a skipped candidate and logs it (the loser of a race says so).

@@ -24,11 +24,12 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::accounts::{load_market, load_reserves};
-use crate::chain::rpc::RpcChain;
+use crate::chain::rpc::{RetryPolicy, RpcChain};
 use crate::chain::Chain;
 use crate::cli::args::{Cli, RunArgs};
 use crate::cli::read_keypair;
 use crate::keeper_loop::{Keeper, KeeperConfig, TaskOutcome, TickReport};
+use crate::metrics::Metrics;
 use crate::tasks::liquidation::liquidator_with_atas;
 use crate::volatility::candles::{read_prices, ReadOptions};
 use crate::volatility::policy::PushPolicy;
@@ -53,6 +54,10 @@ pub struct LiveOptions {
     /// Price files backfilling reserves' histories at start: (reserve or
     /// mint address, file).
     pub history: Vec<(Address, PathBuf)>,
+    /// Where to serve Prometheus metrics (`None`: no endpoint).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Timeouts and retries of the RPC backend.
+    pub retry: RetryPolicy,
 }
 
 impl LiveOptions {
@@ -67,6 +72,8 @@ impl LiveOptions {
             pushes_enabled: true,
             push_age_margin_secs: PushPolicy::default().age_margin_secs,
             history: vec![],
+            metrics_addr: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -112,6 +119,11 @@ pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<()> {
             pushes_enabled: !args.no_push,
             push_age_margin_secs: args.push_age_margin,
             history,
+            metrics_addr: args.metrics_addr,
+            retry: RetryPolicy {
+                timeout: Duration::from_secs(args.rpc_timeout.max(1)),
+                ..RetryPolicy::default()
+            },
         },
     )
 }
@@ -221,7 +233,17 @@ pub fn log_tick(report: &TickReport) {
 /// keeper); the run fails only when the market cannot be read at start or a
 /// `--history` file is unusable.
 pub fn run_live(url: &str, keypair: Keypair, opts: &LiveOptions) -> Result<()> {
-    let mut chain = RpcChain::new(url, keypair.insecure_clone());
+    let mut chain = RpcChain::with_policy(url, keypair.insecure_clone(), opts.retry);
+    let metrics = match opts.metrics_addr {
+        Some(addr) => {
+            let m = std::sync::Arc::new(Metrics::new()?);
+            let bound = crate::metrics::serve(addr, m.clone())?;
+            tracing::info!(%bound, "metrics at http://{bound}/metrics");
+            chain = chain.observe(m.clone());
+            Some(m)
+        }
+        None => None,
+    };
     chain
         .account_data(&opts.market)?
         .with_context(|| format!("market {} not found on {url}", opts.market))?;
@@ -253,7 +275,20 @@ pub fn run_live(url: &str, keypair: Keypair, opts: &LiveOptions) -> Result<()> {
     let mut n = 0u64;
     loop {
         match keeper.tick(&mut chain, opts.liquidation_capacity) {
-            Ok(report) => log_tick(&report),
+            Ok(report) => {
+                log_tick(&report);
+                if let Some(m) = &metrics {
+                    let reserves = load_reserves(&chain, &opts.market).unwrap_or_default();
+                    m.record_tick(&report, &reserves);
+                    m.set_rate_limited(
+                        chain
+                            .client()
+                            .get_transport_stats()
+                            .rate_limited_time
+                            .as_secs_f64(),
+                    );
+                }
+            }
             Err(e) => tracing::warn!("tick failed: {e:#}"),
         }
         n += 1;
