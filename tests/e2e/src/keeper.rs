@@ -91,7 +91,13 @@ pub struct KeeperProcess {
 impl KeeperProcess {
     /// Starts the keeper with `args` after `--url <url> --keypair
     /// <keypair>`, logging to `log` (appended, so a restart keeps one log).
-    pub fn spawn(name: &str, url: &str, keypair: &Path, args: &[&str], log: &Path) -> Result<Self> {
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(
+        name: &str,
+        url: &str,
+        keypair: &Path,
+        args: &[S],
+        log: &Path,
+    ) -> Result<Self> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -3,6 +3,7 @@
 //! USDC, oracles kept fresh by a [`Feeder`], a supplier, a population of
 //! borrowers at graded leverage, and funded liquidator keypairs.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -167,6 +168,70 @@ stress_outflow_bps = 2000
     t
 }
 
+/// Writes `hours` hourly SOL candles ending an hour before `now` (unix
+/// seconds) whose log returns alternate +-`sigma / sqrt(8760)`: an EWMA of
+/// them is `sigma` a year. The `--history` file a keeper is seeded with.
+pub fn write_history(path: &std::path::Path, now: i64, hours: i64, sigma: f64) -> Result<()> {
+    let step = sigma / 8_760f64.sqrt();
+    let last = now - now.rem_euclid(3_600) - 3_600;
+    let mut text = String::from("timestamp,open,high,low,close,volume\n");
+    let mut price = SOL_PRICE;
+    for i in 0..hours {
+        let ts = last - (hours - 1 - i) * 3_600;
+        let next = price * (if i % 2 == 0 { step } else { -step }).exp();
+        text += &format!(
+            "{},{price},{},{},{next},1000\n",
+            ballast_keeper::volatility::candles::format_ts(ts),
+            price.max(next),
+            price.min(next)
+        );
+        price = next;
+    }
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+/// Fetches `http://{addr}/metrics` and returns `name{labels} value` lines
+/// as a map (the exposition's samples).
+pub fn scrape(addr: &str) -> Result<HashMap<String, f64>> {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr)?;
+    c.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(c, "GET /metrics HTTP/1.1\r\nhost: {addr}\r\n\r\n")?;
+    let mut text = String::new();
+    c.read_to_string(&mut text)?;
+    ensure!(text.starts_with("HTTP/1.1 200"), "scrape: {text}");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    Ok(body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect())
+}
+
+/// The sum of the samples of `metric` whose labels contain all of
+/// `labels` (`key="value"` pairs).
+pub fn metric_sum(samples: &HashMap<String, f64>, metric: &str, labels: &[&str]) -> f64 {
+    samples
+        .iter()
+        .filter(|(k, _)| {
+            (k.as_str() == metric || k.starts_with(&format!("{metric}{{")))
+                && labels.iter().all(|l| k.contains(l))
+        })
+        .map(|(_, v)| v)
+        .sum()
+}
+
+/// A free loopback port (for `--metrics-addr`).
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
 /// One borrower of the population.
 pub struct Borrower {
     /// Owner of the obligation.
@@ -229,6 +294,8 @@ pub struct World {
     pub usdc: ReserveKeys,
     /// The strategy market's USDC reserve (the treasury of `usdc`).
     pub strategy: ReserveKeys,
+    /// SOL's hourly price history for `--history` (a dynamic SOL only).
+    pub history: Option<PathBuf>,
     /// The supplier and its obligation.
     pub supplier: (Keypair, Address),
     /// The population.
@@ -386,6 +453,43 @@ impl World {
             &[&admin.keypair],
         )?;
 
+        // A dynamic SOL gets its first push from the keeper itself, seeded
+        // with an 80%-a-year price history, before anyone borrows (until
+        // then the program applies the most conservative LTV).
+        let history = if opts.sol_risk == SolRisk::Static {
+            None
+        } else {
+            let file = dir.join("sol-history.csv");
+            write_history(&file, cluster.unix_time()?, 200, 0.8)?;
+            let out = keeper_cli(
+                &url,
+                &admin.path,
+                &[
+                    "run",
+                    "--market",
+                    &market.to_string(),
+                    "--ticks",
+                    "1",
+                    "--interval",
+                    "0",
+                    "--no-liquidate",
+                    "--history",
+                    &format!("{sol_mint}={}", file.display()),
+                ],
+            )?;
+            let r: ballast::state::Reserve = cluster.ballast(&sol.reserve)?;
+            ensure!(
+                r.risk.last_push_ts != 0,
+                "the keeper's first tick did not push SOL's volatility:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(file)
+        };
+        eprintln!(
+            "[e2e] setup: first push at {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
+
         eprintln!(
             "[e2e] setup: strategy market at {:.1} s",
             t0.elapsed().as_secs_f64()
@@ -505,6 +609,7 @@ impl World {
             sol,
             usdc,
             strategy,
+            history,
             supplier: (supplier, supplier_ob),
             borrowers,
             apply_output: (first, second),
@@ -517,6 +622,35 @@ impl World {
     /// The validator's RPC URL.
     pub fn url(&self) -> String {
         self.validator.rpc_url.clone()
+    }
+
+    /// `run` arguments for this market: `--interval 1 --capacity N`, plus
+    /// `extra`.
+    pub fn run_args(&self, capacity: usize, extra: &[&str]) -> Vec<String> {
+        let mut a: Vec<String> = [
+            "run",
+            "--market",
+            &self.market.to_string(),
+            "--interval",
+            "1",
+            "--capacity",
+            &capacity.to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    }
+
+    /// Seconds since SOL's last volatility push, on the cluster's clock,
+    /// and the push's time.
+    pub fn sol_push_age(&self) -> Result<(i64, i64)> {
+        let r: ballast::state::Reserve = self.cluster.ballast(&self.sol.reserve)?;
+        Ok((
+            self.cluster.unix_time()? - r.risk.last_push_ts,
+            r.risk.last_push_ts,
+        ))
     }
 
     /// Writes SOL's price (confirmed) and keeps republishing it.

@@ -1,7 +1,10 @@
 //! The keeper's whole job on a real validator: `market apply` over RPC (and
-//! again, sending nothing), a population of borrowers, a treasury
-//! rebalance, a SOL crash written through the test oracle, liquidations
-//! worst first, bad debt socialised, books reconciled to the base unit.
+//! again, sending nothing), `run` pushing SOL's volatility (seeded with
+//! `--history`), a population of borrowers, a treasury rebalance, a SOL
+//! crash written through the test oracle, liquidations worst first, bad
+//! debt socialised, books reconciled to the base unit; the metrics endpoint
+//! scraped and its figures checked against the chain, and the JSON logs
+//! parsed.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -10,7 +13,9 @@ use ballast::state::Reserve;
 use ballast_e2e::books::reconcile;
 use ballast_e2e::keeper::KeeperProcess;
 use ballast_e2e::report::measure;
-use ballast_e2e::world::{World, WorldOptions, COLLATERAL_SOL};
+use ballast_e2e::world::{
+    free_port, metric_sum, scrape, SolRisk, World, WorldOptions, COLLATERAL_SOL,
+};
 use solana_address::Address;
 
 /// SOL's price after the crash, USD (from 20: -30%).
@@ -21,7 +26,26 @@ const CAPACITY: usize = 4;
 #[test]
 fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     let t0 = Instant::now();
-    let w = World::new(WorldOptions::default()).expect("world");
+    let w = World::new(WorldOptions {
+        sol_risk: SolRisk::Dynamic {
+            max_age_secs: 3_600,
+            min_interval_secs: 5,
+        },
+        ..Default::default()
+    })
+    .expect("world");
+    // `run --ticks 1 --history ...` pushed SOL's volatility before the
+    // population borrowed: an 80% estimate gives LTV 75.2%, LT 81.1%.
+    let sol: Reserve = w.cluster.ballast(&w.sol.reserve).unwrap();
+    let now = w.cluster.unix_time().unwrap();
+    let params = sol.risk_params(now);
+    assert!(sol.risk.last_push_ts > 0);
+    let sigma = ballast::engine::fx::Fx::to_num::<f64>(sol.risk.sigma.get());
+    assert!((sigma - 0.8).abs() < 0.01, "pushed sigma {sigma}");
+    assert_eq!(
+        (params.ltv_bps, params.liquidation_threshold_bps),
+        (7_524, 8_109)
+    );
 
     // `market apply` over RPC created the market, and a second apply of
     // the same file sent nothing.
@@ -37,20 +61,15 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
         w.apply_output.1
     );
 
-    let market = w.market.to_string();
+    let metrics = format!("127.0.0.1:{}", free_port().unwrap());
     let mut keeper = KeeperProcess::spawn(
         "keeper",
         &w.url(),
         &w.admin.path,
-        &[
-            "run",
-            "--market",
-            &market,
-            "--interval",
-            "1",
-            "--capacity",
-            &CAPACITY.to_string(),
-        ],
+        &w.run_args(
+            CAPACITY,
+            &["--metrics-addr", &metrics, "--log-format", "json"],
+        ),
         &w.dir.join("keeper.log"),
     )
     .expect("keeper");
@@ -75,7 +94,8 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     let crash = Instant::now();
     let at_crash = w.scan().expect("scan");
     let ranking: Vec<Address> = at_crash.candidates.iter().map(|c| c.obligation).collect();
-    assert_eq!(ranking.len(), 10, "unhealthy after the crash: {ranking:?}");
+    // LT 81.1%: debts above $1,135 of $1,400 of SOL are unhealthy.
+    assert_eq!(ranking.len(), 9, "unhealthy after the crash: {ranking:?}");
     let settle_secs = w
         .wait_for(
             "liquidations and bad debt settled",
@@ -158,8 +178,82 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     for line in reconcile(&w).expect("reconcile") {
         println!("[e2e] {line}");
     }
+    // Two more ticks, so that the gauges show the settled market; then
+    // scrape, and stop the keeper so that its log and the chain stay put.
+    let scrape_ticks = |m: &std::collections::HashMap<String, f64>| {
+        metric_sum(m, "ballast_keeper_ticks_total", &[])
+    };
+    let settled_at = scrape_ticks(&scrape(&metrics).expect("scrape"));
+    w.wait_for("two ticks after settling", Duration::from_secs(30), |_| {
+        Ok(scrape_ticks(&scrape(&metrics)?) >= settled_at + 2.0)
+    })
+    .expect("ticks");
+    let m = scrape(&metrics).expect("scrape");
+    keeper.kill9().expect("stop the keeper");
+    let liqs = w.liquidations().expect("liquidations");
+    let socialized = w.socializations().expect("socializations");
+    let rebalances = w.rebalances().expect("rebalances");
     let log = keeper.log_text();
     assert!(!log.contains("panicked"), "{log}");
+
+    // The JSON logs: every line an object; the ticks' figures add up to
+    // what the chain shows.
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let ticks: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "tick")
+        .collect();
+    let logged = |f: &str| {
+        ticks
+            .iter()
+            .map(|t| t["fields"][f].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    assert_eq!(logged("liquidated"), liqs.len() as u64);
+    assert_eq!(logged("socialized"), socialized.len() as u64);
+    assert_eq!(logged("rebalanced"), rebalances.len() as u64);
+
+    // The metrics endpoint, against the chain.
+    let get = |name: &str| metric_sum(&m, name, &[]);
+    assert!(get("ballast_keeper_ticks_total") as usize <= ticks.len());
+    assert_eq!(
+        get("ballast_keeper_liquidations_total") as usize,
+        liqs.len()
+    );
+    let repaid_usd: f64 = liqs.iter().map(|(_, _, e)| e.repaid as f64 / 1e6).sum();
+    let usd = get("ballast_keeper_liquidated_usd_total");
+    assert!((usd - repaid_usd).abs() < 1e-3, "{usd} vs {repaid_usd}");
+    assert_eq!(
+        get("ballast_keeper_bad_debt_socialized_total") as usize,
+        socialized.len()
+    );
+    assert_eq!(
+        get("ballast_keeper_rebalances_total") as usize,
+        rebalances.len()
+    );
+    assert_eq!(
+        get("ballast_keeper_obligations_scanned") as usize,
+        w.borrowers.len() + 1
+    );
+    assert!(
+        get("ballast_keeper_lowest_health") >= 1.0,
+        "settled: everyone healthy"
+    );
+    let age = metric_sum(
+        &m,
+        "ballast_keeper_seconds_since_push",
+        &[&w.sol.reserve.to_string()],
+    );
+    assert!(age >= 0.0 && age < 3_600.0, "{age}");
+    assert!(get("ballast_keeper_rpc_requests_total") > 0.0);
+    assert_eq!(
+        get("ballast_keeper_task_duration_seconds_count"),
+        get("ballast_keeper_ticks_total") * 5.0,
+        "five tasks a tick"
+    );
 
     measure(
         "lifecycle",
