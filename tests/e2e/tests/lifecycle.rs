@@ -247,7 +247,7 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
         "ballast_keeper_seconds_since_push",
         &[&w.sol.reserve.to_string()],
     );
-    assert!(age >= 0.0 && age < 3_600.0, "{age}");
+    assert!((0.0..3_600.0).contains(&age), "{age}");
     assert!(get("ballast_keeper_rpc_requests_total") > 0.0);
     assert_eq!(
         get("ballast_keeper_task_duration_seconds_count"),
