@@ -8,7 +8,7 @@
 //! | `ballast_keeper_task_duration_seconds` | histogram | `task` | wall time of each task |
 //! | `ballast_keeper_task_failures_total` | counter | `task`, `reason` | tasks and transactions that failed: `reason` is `rpc`, `market`, `other`, the program error's name (`OracleStale`), `transaction` |
 //! | `ballast_keeper_pushes_total` | counter | `reserve` | volatility pushes |
-//! | `ballast_keeper_liquidations_total` | counter | | liquidations that went through |
+//! | `ballast_keeper_liquidations_total` | counter | | liquidations that went through (the bad-debt task's dust sweeps included: each is a `liquidate`) |
 //! | `ballast_keeper_liquidated_usd_total` | counter | | USD of debt they repaid (oracle prices) |
 //! | `ballast_keeper_liquidation_skips_total` | counter | | candidates someone else liquidated first |
 //! | `ballast_keeper_bad_debt_socialized_total` | counter | | debt positions socialised |
@@ -208,6 +208,7 @@ impl Metrics {
                 self.lowest_health.set(h);
             }
         }
+        self.liquidations.inc_by(report.bad_debt.swept.len() as u64);
         self.socialized
             .inc_by(report.bad_debt.socialized.len() as u64);
         for _ in &report.bad_debt.failed {
@@ -272,6 +273,10 @@ impl RpcObserver for Metrics {
     fn transaction(&self, outcome: &'static str) {
         self.rpc_transactions.with_label_values(&[outcome]).inc();
     }
+
+    fn rate_limited(&self, total_secs: f64) {
+        self.set_rate_limited(total_secs);
+    }
 }
 
 /// Serves `metrics` at `GET /metrics` on `addr` from a thread; returns the
@@ -292,9 +297,18 @@ pub fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<SocketAddr> {
 
 fn answer(mut conn: std::net::TcpStream, metrics: &Metrics) -> std::io::Result<()> {
     conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-    let mut buf = [0u8; 4096];
-    let n = conn.read(&mut buf)?;
-    let head = String::from_utf8_lossy(&buf[..n]);
+    // Read the whole request head, so that closing the connection never
+    // finds unread bytes (which would reset it under the answer).
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16_384 {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&head);
     let path = head.split_whitespace().nth(1).unwrap_or("");
     let (status, body) = if path == "/metrics" {
         match metrics.render() {
@@ -304,11 +318,11 @@ fn answer(mut conn: std::net::TcpStream, metrics: &Metrics) -> std::io::Result<(
     } else {
         ("404 Not Found", "try /metrics\n".to_string())
     };
-    write!(
-        conn,
+    let answer = format!(
         "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
-    )?;
+    );
+    conn.write_all(answer.as_bytes())?;
     conn.flush()
 }
 
@@ -320,7 +334,8 @@ mod tests {
 
     fn scrape(addr: SocketAddr, path: &str) -> String {
         let mut c = std::net::TcpStream::connect(addr).unwrap();
-        write!(c, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
+        c.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+            .unwrap();
         let mut s = String::new();
         c.read_to_string(&mut s).unwrap();
         s

@@ -291,6 +291,9 @@ pub trait RpcObserver: Send + Sync {
     /// blockhash expired unseen: it never ran) or `unknown` (the node could
     /// not be asked in time).
     fn transaction(&self, outcome: &'static str);
+    /// The client's cumulative time spent waiting out 429 answers, seconds
+    /// (its own retries, before a request returns), after each request.
+    fn rate_limited(&self, _total_secs: f64) {}
 }
 
 /// A uniform draw in [0, 1) for jitter (SplitMix64 over a counter seeded by
@@ -381,6 +384,12 @@ impl RpcChain {
             let kind = r.as_ref().err().map(RpcErrorKind::of);
             if let Some(o) = &self.observer {
                 o.request(method, started.elapsed().as_secs_f64(), kind);
+                o.rate_limited(
+                    self.client
+                        .get_transport_stats()
+                        .rate_limited_time
+                        .as_secs_f64(),
+                );
             }
             match (r, kind) {
                 (Err(e), Some(k)) if k.is_transient() && attempt < self.retry.attempts => {
@@ -562,24 +571,35 @@ impl Chain for RpcChain {
 
     fn unix_time(&self) -> Result<i64, ChainError> {
         let clock = self
-            .call("getAccountInfo", |c| {
-                c.get_account_with_commitment(&solana_sdk_ids::sysvar::clock::ID, self.commitment)
-            })
-            .map_err(backend)?
-            .value
+            .account_data(&solana_sdk_ids::sysvar::clock::ID)?
             .ok_or_else(|| ChainError::Backend("no Clock sysvar account".into()))?;
-        clock_unix_timestamp(&clock.data)
+        clock_unix_timestamp(&clock)
             .ok_or_else(|| ChainError::Backend("Clock sysvar data too short".into()))
     }
 
+    /// One account through `getMultipleAccounts` (whose errors keep their
+    /// kind; `get_account_with_commitment` folds every error into an
+    /// "AccountNotFound" message, which could not be told from a fault).
     fn account_data(&self, address: &Address) -> Result<Option<Vec<u8>>, ChainError> {
-        Ok(self
-            .call("getAccountInfo", |c| {
-                c.get_account_with_commitment(address, self.commitment)
+        let config = RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(self.commitment),
+            ..Default::default()
+        };
+        let accounts = self
+            .call("getMultipleAccounts", |c| {
+                c.get_multiple_ui_accounts_with_config(&[*address], config.clone())
             })
             .map_err(backend)?
-            .value
-            .map(|a| a.data))
+            .value;
+        match accounts.into_iter().next().flatten() {
+            None => Ok(None),
+            Some(a) => a
+                .data
+                .decode()
+                .map(Some)
+                .ok_or_else(|| ChainError::Backend(format!("undecodable data of {address}"))),
+        }
     }
 
     fn ballast_accounts<T: anchor_lang::Discriminator>(

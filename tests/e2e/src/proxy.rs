@@ -134,6 +134,7 @@ pub struct FaultProxy {
     /// What it did.
     pub counts: Arc<Counts>,
     stop: Arc<AtomicBool>,
+    held: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -145,16 +146,18 @@ impl FaultProxy {
         let addr = listener.local_addr()?;
         let counts = Arc::new(Counts::default());
         let stop = Arc::new(AtomicBool::new(false));
+        let held = Arc::new(AtomicBool::new(false));
         let handle = {
-            let (counts, stop) = (counts.clone(), stop.clone());
+            let (counts, stop, held) = (counts.clone(), stop.clone(), held.clone());
             std::thread::spawn(move || {
                 let serial = Arc::new(AtomicU64::new(0));
                 while !stop.load(Ordering::Relaxed) {
                     match listener.accept() {
                         Ok((conn, _)) => {
-                            let (counts, serial) = (counts.clone(), serial.clone());
+                            let (counts, serial, held) =
+                                (counts.clone(), serial.clone(), held.clone());
                             std::thread::spawn(move || {
-                                let _ = serve(conn, upstream, faults, &counts, &serial);
+                                let _ = serve(conn, upstream, faults, &counts, &serial, &held);
                             });
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -169,8 +172,15 @@ impl FaultProxy {
             addr,
             counts,
             stop,
+            held,
             handle: Some(handle),
         })
+    }
+
+    /// Holds every new request (it waits, unanswered) while `on`: the
+    /// client's counters and the proxy's can then be compared at rest.
+    pub fn hold(&self, on: bool) {
+        self.held.store(on, Ordering::Relaxed);
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -265,11 +275,15 @@ fn serve(
     faults: Faults,
     counts: &Counts,
     serial: &AtomicU64,
+    held: &AtomicBool,
 ) -> Result<()> {
     conn.set_nonblocking(false)?;
     let mut writer = conn.try_clone()?;
     let mut reader = BufReader::new(conn);
     while let Some(req) = read_request(&mut reader)? {
+        while held.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let n = serial.fetch_add(1, Ordering::Relaxed);
         counts.requests.fetch_add(1, Ordering::Relaxed);
         if req.body.windows(15).any(|w| w == b"sendTransaction") {

@@ -197,7 +197,7 @@ pub fn scrape(addr: &str) -> Result<HashMap<String, f64>> {
     use std::io::{Read, Write};
     let mut c = std::net::TcpStream::connect(addr)?;
     c.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(c, "GET /metrics HTTP/1.1\r\nhost: {addr}\r\n\r\n")?;
+    c.write_all(format!("GET /metrics HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())?;
     let mut text = String::new();
     c.read_to_string(&mut text)?;
     ensure!(text.starts_with("HTTP/1.1 200"), "scrape: {text}");

@@ -1,7 +1,8 @@
 //! Two keepers on the same market at once, each with its own keypair and
-//! token accounts (one is the risk authority, the other is not): both keep
-//! working, no obligation is liquidated twice for the same shortfall, and
-//! the loser of a race skips the obligation instead of failing.
+//! token accounts (A is the risk authority, B is not): both keep working,
+//! no obligation is liquidated twice for the same shortfall, the loser of a
+//! race logs a skip instead of a failure, and B skips its volatility pushes
+//! with a warning (they would be refused) while it liquidates.
 
 use std::time::{Duration, Instant};
 
@@ -9,22 +10,18 @@ use ballast_e2e::books::reconcile;
 use ballast_e2e::checks::{insolvent_at, keeper_alive, socialized_once, sound_liquidations};
 use ballast_e2e::keeper::KeeperProcess;
 use ballast_e2e::report::measure;
-use ballast_e2e::world::{World, WorldOptions};
+use ballast_e2e::world::{SolRisk, World, WorldOptions};
 use solana_address::Address;
 use solana_signer::Signer;
 
 const CRASH_PRICE: f64 = 14.0;
 
-/// The obligations a keeper's log reports as skipped (liquidated by
-/// someone else between its scan and its transaction).
+/// The skips a keeper's log reports (a candidate liquidated by someone
+/// else between its scan and its transaction).
 fn skips(log: &str) -> usize {
     log.lines()
-        .filter_map(|l| l.split("skipped: [").nth(1))
-        .map(|rest| {
-            let inner = rest.split(']').next().unwrap_or("");
-            inner.split(',').filter(|s| !s.trim().is_empty()).count()
-        })
-        .sum()
+        .filter(|l| l.contains("liquidation skipped"))
+        .count()
 }
 
 #[test]
@@ -32,19 +29,14 @@ fn two_keepers_race_without_double_liquidation() {
     let t0 = Instant::now();
     let w = World::new(WorldOptions {
         extra_operators: 1,
+        sol_risk: SolRisk::Dynamic {
+            max_age_secs: 3_600,
+            min_interval_secs: 5,
+        },
         ..Default::default()
     })
     .expect("world");
-    let market = w.market.to_string();
-    let args = [
-        "run",
-        "--market",
-        &market,
-        "--interval",
-        "1",
-        "--capacity",
-        "10",
-    ];
+    let args = w.run_args(10, &[]);
     let mut a = KeeperProcess::spawn(
         "keeper A",
         &w.url(),
@@ -88,6 +80,24 @@ fn two_keepers_race_without_double_liquidation() {
     let by_b = liqs.len() - by_a;
     socialized_once(&w, &insolvent_at(&w, CRASH_PRICE)).expect("bad debt once");
     let (skips_a, skips_b) = (skips(&a.log_text()), skips(&b.log_text()));
+    let b_log = b.log_text();
+    assert!(
+        b_log.contains("not the market's risk authority"),
+        "B warns that its pushes will be skipped:\n{b_log}"
+    );
+    assert!(
+        !b_log.contains("push failed"),
+        "B never tried a push:\n{b_log}"
+    );
+    assert!(
+        !a.log_text().contains("liquidation failed"),
+        "{}",
+        a.log_text()
+    );
+    assert!(
+        !b_log.contains("liquidation failed"),
+        "a lost race is a skip:\n{b_log}"
+    );
     assert!(
         skips_a + skips_b > 0,
         "no race was lost? A liquidated {by_a}, B {by_b}\nA:\n{}\nB:\n{}",

@@ -212,6 +212,7 @@ pub fn log_tick(report: &TickReport) {
         candidates = liq.map_or(0, |l| l.candidates),
         liquidated = liq.map_or(0, |l| l.liquidated.len()),
         skipped = liq.map_or(0, |l| l.skipped.len()),
+        swept = report.bad_debt.swept.len(),
         socialized = report.bad_debt.socialized.len(),
         rebalanced = report
             .rebalance
