@@ -10,4 +10,5 @@ pub mod liquidity;
 pub mod oracle;
 pub mod rates;
 pub mod risk;
+pub mod safe_math;
 pub mod shares;
