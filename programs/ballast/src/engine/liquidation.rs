@@ -32,6 +32,7 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use super::bounds;
 use super::fx::*;
 use super::health::UnitPrice;
 use crate::errors::BallastError;
@@ -73,16 +74,16 @@ impl LiquidationConfig {
         _padding: [0; 6],
     };
 
-    /// Checks ranges. Errors: [`BallastError::InvalidLiquidationConfig`].
+    /// Checks ranges (the constants of [`super::bounds`]) and
+    /// `bonus_min_bps <= bonus_max_bps`. Errors:
+    /// [`BallastError::InvalidLiquidationConfig`].
     pub fn validate(&self) -> Result<()> {
-        let bps = BPS as u16;
         require!(
-            self.close_factor_bps >= 1
-                && self.close_factor_bps <= bps
-                && self.full_liquidation_health_bps <= bps
+            bounds::CLOSE_FACTOR_BPS.contains(&self.close_factor_bps)
+                && bounds::FULL_LIQUIDATION_HEALTH_BPS.contains(&self.full_liquidation_health_bps)
                 && self.bonus_min_bps <= self.bonus_max_bps
-                && self.bonus_max_bps <= 5_000
-                && self.protocol_bonus_share_bps <= bps
+                && bounds::LIQUIDATION_BONUS_BPS.contains(&self.bonus_max_bps)
+                && bounds::PROTOCOL_BONUS_SHARE_BPS.contains(&self.protocol_bonus_share_bps)
                 && self._padding == [0; 6],
             BallastError::InvalidLiquidationConfig
         );

@@ -3,6 +3,7 @@
 //! by the keeper. Handlers in `instructions/` load accounts, call these and
 //! write the results back.
 
+pub mod bounds;
 pub mod fx;
 pub mod health;
 pub mod liquidation;

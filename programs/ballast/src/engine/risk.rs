@@ -42,6 +42,7 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use super::bounds;
 use super::fx::*;
 use super::rates::SECONDS_PER_YEAR;
 use crate::errors::BallastError;
@@ -140,7 +141,7 @@ impl RiskConfig {
         }
         // Collateral haircuts leave a positive weight.
         require!(
-            self.initial.max_bps < BPS as u16,
+            bounds::INITIAL_HAIRCUT_MAX_BPS.contains(&self.initial.max_bps),
             BallastError::InvalidRiskConfig
         );
         // Initial is stricter than Maintenance at every sigma.
@@ -153,7 +154,7 @@ impl RiskConfig {
             return Err(bad());
         }
         require!(
-            self.horizon_secs >= 1 && self.horizon_secs as u64 <= SECONDS_PER_YEAR,
+            bounds::RISK_HORIZON_SECS.contains(&self.horizon_secs),
             BallastError::InvalidRiskConfig
         );
         require!(
@@ -161,7 +162,8 @@ impl RiskConfig {
             BallastError::InvalidRiskConfig
         );
         require!(
-            self.max_lt_step_bps >= 1 && self.max_ltv_step_bps >= 1,
+            bounds::RISK_STEP_BPS.contains(&self.max_lt_step_bps)
+                && bounds::RISK_STEP_BPS.contains(&self.max_ltv_step_bps),
             BallastError::InvalidRiskConfig
         );
         Ok(())

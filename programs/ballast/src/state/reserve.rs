@@ -4,6 +4,7 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use crate::engine::bounds;
 use crate::engine::fx::*;
 use crate::engine::health::ReserveView;
 use crate::engine::liquidity::{LiquidityConfig, OutflowState};
@@ -18,10 +19,7 @@ pub const LIQUIDITY_VAULT_SEED: &[u8] = b"liquidity";
 /// Seed of a reserve's insurance vault: `[INSURANCE_VAULT_SEED, reserve]`.
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance";
 
-/// Highest borrow factor: 50,000 bps (5x).
-pub const MAX_BORROW_FACTOR_BPS: u32 = 50_000;
-/// Longest acceptable oracle max age, seconds (one day).
-pub const MAX_ORACLE_AGE_SECS: u32 = 86_400;
+pub use crate::engine::bounds::{MAX_BORROW_FACTOR_BPS, MAX_ORACLE_AGE_SECS};
 
 /// The admin's configuration of a reserve. Also the argument of
 /// `init_reserve` and `update_reserve_config`.
@@ -65,34 +63,35 @@ pub struct ReserveConfig {
 }
 
 impl ReserveConfig {
-    /// Checks every field's range. Errors: [`BallastError::InvalidRateCurve`]
-    /// for the curve, [`BallastError::InvalidReserveConfig`] otherwise.
+    /// Checks every field's range (the constants of [`crate::engine::bounds`]).
+    /// Errors: [`BallastError::InvalidRateCurve`] for the curve,
+    /// [`BallastError::InvalidReserveConfig`] otherwise, then those of
+    /// [`LiquidityConfig::validate`] and [`RiskConfig::validate`].
     pub fn validate(&self) -> Result<()> {
         self.rate_curve.validate()?;
-        let bps = BPS as u16;
         require!(
-            self.oracle_max_age_secs >= 1 && self.oracle_max_age_secs <= MAX_ORACLE_AGE_SECS,
+            bounds::ORACLE_MAX_AGE_SECS.contains(&self.oracle_max_age_secs),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.oracle_max_conf_bps >= 1 && self.oracle_max_conf_bps <= bps,
+            bounds::ORACLE_MAX_CONF_BPS.contains(&self.oracle_max_conf_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
             self.loan_to_value_bps < self.liquidation_threshold_bps
-                && self.liquidation_threshold_bps < bps,
+                && bounds::LIQUIDATION_THRESHOLD_BPS.contains(&self.liquidation_threshold_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.borrow_factor_bps >= BPS as u32 && self.borrow_factor_bps <= MAX_BORROW_FACTOR_BPS,
+            bounds::BORROW_FACTOR_BPS.contains(&self.borrow_factor_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.reserve_factor_bps <= bps,
+            bounds::RESERVE_FACTOR_BPS.contains(&self.reserve_factor_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.max_utilization_bps >= 1 && self.max_utilization_bps <= bps,
+            bounds::MAX_UTILIZATION_BPS.contains(&self.max_utilization_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
