@@ -47,9 +47,10 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
 use ballast::engine::fx::{fx_u64, Fx, FxExt, BPS, FX_ONE, FX_ZERO};
 use ballast::engine::health::{
-    obligation_health, spot_values, OraclePrice, Requirement, ReserveView, UnitPrice,
+    obligation_health, spot_values, Requirement, ReserveView, UnitPrice,
 };
 use ballast::engine::liquidation::{seize_for_repay, LiquidationConfig};
+use ballast::engine::oracle::OraclePrice;
 use ballast::errors::BallastError;
 use ballast::state::{Market, Obligation, PositionKind, Reserve, MAX_POSITIONS};
 use bytemuck::Pod;
@@ -137,7 +138,7 @@ pub enum Reason {
         oracle: Pubkey,
     },
     /// The program would refuse the reserve's oracle now
-    /// (`ballast::oracle::decode_bytes` or `validate_price` failed: stale,
+    /// (`ballast::runtime::oracle_account::decode_bytes` or `validate_price` failed: stale,
     /// confidence too wide, wrong feed, not fully verified, undecodable...).
     Oracle {
         /// The reserve's configured oracle account.
@@ -361,7 +362,7 @@ impl MarketSnapshot {
             None => {
                 problem.get_or_insert(Reason::OracleMissing { oracle });
             }
-            Some(data) => match ballast::oracle::decode_bytes(data.as_ref()) {
+            Some(data) => match ballast::runtime::oracle_account::decode_bytes(data.as_ref()) {
                 Err(e) => {
                     problem.get_or_insert(Reason::Oracle {
                         oracle,
@@ -369,7 +370,7 @@ impl MarketSnapshot {
                     });
                 }
                 Ok(update) => {
-                    let limits = ballast::oracle::limits(reserve);
+                    let limits = ballast::runtime::oracle_account::limits(reserve);
                     match ballast::engine::oracle::validate_price(&update, &limits, now) {
                         Ok(p) => price = Some(p),
                         Err(e) => {

@@ -50,20 +50,14 @@ pub mod engine;
 pub mod errors;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod events;
-#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod health;
 // (`idl-build` adds undocumented helpers, hence the `cfg_attr`.)
 // Anchor's `derive(Accounts)` emits undocumented client structs, so
 // `missing_docs` is enforced on the modules we write by hand only.
 pub mod instructions;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod oracle;
+pub mod runtime;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod state;
-#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod token;
-#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod treasury;
 
 use instructions::*;
 

@@ -25,6 +25,8 @@
 use anchor_lang::prelude::*;
 
 use super::fx::*;
+use super::oracle::OraclePrice;
+use super::position::{Position, PositionKind};
 use super::shares::{debt_for_shares, tokens_for_shares_floor};
 use crate::errors::BallastError;
 
@@ -35,48 +37,6 @@ pub enum Requirement {
     Initial,
     /// Liquidation threshold with spot prices: gates liquidation.
     Maintenance,
-}
-
-/// A validated oracle reading in Pyth's integer form: `value = mantissa *
-/// 10^exponent` USD per whole token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OraclePrice {
-    /// Spot price mantissa (> 0).
-    pub price: i64,
-    /// Spot confidence, same units.
-    pub conf: u64,
-    /// EMA price mantissa (> 0).
-    pub ema_price: i64,
-    /// EMA confidence, same units.
-    pub ema_conf: u64,
-    /// Decimal exponent of all four.
-    pub exponent: i32,
-}
-
-impl OraclePrice {
-    /// Price mantissa used for assets (low side), never negative.
-    pub fn asset_mantissa(&self, req: Requirement) -> i128 {
-        match req {
-            Requirement::Initial => {
-                let spot = self.price as i128 - self.conf as i128;
-                let ema = self.ema_price as i128 - self.ema_conf as i128;
-                spot.min(ema).max(0)
-            }
-            Requirement::Maintenance => self.price as i128,
-        }
-    }
-
-    /// Price mantissa used for liabilities (high side).
-    pub fn liability_mantissa(&self, req: Requirement) -> i128 {
-        match req {
-            Requirement::Initial => {
-                let spot = self.price as i128 + self.conf as i128;
-                let ema = self.ema_price as i128 + self.ema_conf as i128;
-                spot.max(ema)
-            }
-            Requirement::Maintenance => self.price as i128,
-        }
-    }
 }
 
 /// Values are in units of `10^-VALUE_DECIMALS` USD (micro-USD). The unit
@@ -305,11 +265,10 @@ impl Health {
 /// [`BallastError::HealthAccountsMismatch`] when `lookup` has no entry for a
 /// position's reserve, and the valuation errors.
 pub fn obligation_health<'a>(
-    positions: &[crate::state::Position],
+    positions: &[Position],
     lookup: impl Fn(&Pubkey) -> Option<(&'a ReserveView, &'a OraclePrice)>,
     req: Requirement,
 ) -> Result<Health> {
-    use crate::state::PositionKind;
     let mut health = Health::default();
     for p in positions {
         let kind = p.kind();
@@ -335,10 +294,9 @@ pub fn obligation_health<'a>(
 /// (collateral rounded down, debt up): solvent, in the liquidation sense,
 /// when the first is at least the second.
 pub fn spot_values<'a>(
-    positions: &[crate::state::Position],
+    positions: &[Position],
     lookup: impl Fn(&Pubkey) -> Option<(&'a ReserveView, &'a OraclePrice)>,
 ) -> Result<(Fx, Fx)> {
-    use crate::state::PositionKind;
     let (mut coll, mut debt) = (FX_ZERO, FX_ZERO);
     for p in positions {
         let kind = p.kind();

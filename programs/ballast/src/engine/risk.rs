@@ -226,6 +226,22 @@ impl RiskConfig {
     }
 }
 
+/// The dynamic-collateral state of a reserve, written by `update_volatility`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
+)]
+#[repr(C)]
+pub struct RiskState {
+    /// Last pushed volatility, annualised (`Fx`, 1.0 = 100%).
+    pub sigma: WrappedFx,
+    /// `sqrt(horizon / year)` of the current configuration, rounded up.
+    pub sqrt_horizon: WrappedFx,
+    /// Unix time of the last push, seconds; 0 before the first.
+    pub last_push_ts: i64,
+    /// LTV, liquidation threshold and borrow factor set by the last push.
+    pub params: RiskParams,
+}
+
 /// LTV, liquidation threshold and borrow factor, bps.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,

@@ -91,9 +91,9 @@ pub fn handler<'info>(ctx: Context<'info, BalanceSheetView<'info>>) -> Result<Ba
             .first()
             .ok_or(error!(BallastError::TreasuryAccountsMismatch))?;
         let shares = r.treasury.deployed_shares;
-        crate::treasury::with_projected_strategy(&r, info, now, |s| {
-            let value = crate::treasury::shares_value(s, shares)?;
-            Ok((value, crate::treasury::recallable_of(value, s, now)))
+        crate::runtime::treasury_cpi::with_projected_strategy(&r, info, now, |s| {
+            let value = crate::engine::treasury::shares_value(s, shares)?;
+            Ok((value, crate::engine::treasury::recallable_of(value, s, now)))
         })?
     } else {
         (0, 0)

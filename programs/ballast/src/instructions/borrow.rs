@@ -1,6 +1,6 @@
 //! `borrow`: tokens out of a reserve against the obligation's collateral.
 //! Refused while the market is paused; needs every reserve of the obligation
-//! and its fresh oracle as remaining accounts (see `crate::health`).
+//! and its fresh oracle as remaining accounts (see `crate::runtime::health_accounts`).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -13,7 +13,7 @@ use crate::events::Borrowed;
 use crate::state::*;
 
 /// Accounts of `borrow`. Remaining accounts: the obligation's health
-/// accounts, including the borrowed reserve (see `crate::health`).
+/// accounts, including the borrowed reserve (see `crate::runtime::health_accounts`).
 #[derive(Accounts)]
 pub struct Borrow<'info> {
     /// The obligation's owner.
@@ -102,10 +102,15 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
     };
     {
         let obligation = ctx.accounts.obligation.load()?;
-        crate::health::require_initial(&obligation, &market_key, ctx.remaining_accounts, now)?;
+        crate::runtime::health_accounts::require_initial(
+            &obligation,
+            &market_key,
+            ctx.remaining_accounts,
+            now,
+        )?;
     }
     let a = &ctx.accounts;
-    crate::token::transfer_out(
+    crate::runtime::token::transfer_out(
         &a.token_program,
         &a.liquidity_vault,
         &a.mint,

@@ -60,7 +60,11 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     let shares = {
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue_interest(now)?;
-        crate::treasury::mark_readonly(&mut reserve, ctx.remaining_accounts.first(), now)?;
+        crate::runtime::treasury_cpi::mark_readonly(
+            &mut reserve,
+            ctx.remaining_accounts.first(),
+            now,
+        )?;
         let supply = reserve.supply()?;
         require!(
             supply.add_(fx_u64(amount))? <= fx_u64(reserve.config.deposit_cap),
@@ -87,7 +91,7 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         shares
     };
     let a = &ctx.accounts;
-    crate::token::transfer_in(
+    crate::runtime::token::transfer_in(
         &a.token_program,
         &a.user_token_account,
         &a.mint,

@@ -110,7 +110,7 @@ pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
 pub fn handler(ctx: Context<InitReserve>, config: ReserveConfig) -> Result<()> {
     config.validate()?;
     check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
-    let update = crate::oracle::decode(&ctx.accounts.oracle.to_account_info())?;
+    let update = crate::runtime::oracle_account::decode(&ctx.accounts.oracle.to_account_info())?;
     require!(
         update.price_message.feed_id == config.oracle_feed_id,
         BallastError::OracleFeedMismatch

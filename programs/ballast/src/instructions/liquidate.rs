@@ -14,11 +14,11 @@ use crate::engine::shares::{
 };
 use crate::errors::BallastError;
 use crate::events::Liquidated;
-use crate::health::HealthAccounts;
+use crate::runtime::health_accounts::HealthAccounts;
 use crate::state::*;
 
 /// Accounts of `liquidate`. Remaining accounts: the obligation's health
-/// accounts (see `crate::health`), which include both reserves.
+/// accounts (see `crate::runtime::health_accounts`), which include both reserves.
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     /// The liquidator: pays the debt, receives the collateral.
@@ -95,8 +95,9 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let remaining = {
         let mut c = ctx.accounts.collateral_reserve.load_mut()?;
         c.accrue_interest(now)?;
-        let (health, strategy) = crate::treasury::split_strategy(ctx.remaining_accounts, &c);
-        crate::treasury::mark_readonly(&mut c, strategy, now)?;
+        let (health, strategy) =
+            crate::runtime::treasury_cpi::split_strategy(ctx.remaining_accounts, &c);
+        crate::runtime::treasury_cpi::mark_readonly(&mut c, strategy, now)?;
         health
     };
 
@@ -258,7 +259,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     }
 
     let a = &ctx.accounts;
-    crate::token::transfer_in(
+    crate::runtime::token::transfer_in(
         &a.debt_token_program,
         &a.liquidator_debt_account,
         &a.debt_mint,
@@ -269,7 +270,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let authority = a.market_authority.to_account_info();
     let to_liquidator = seize - protocol_cut;
     if to_liquidator > 0 {
-        crate::token::transfer_out(
+        crate::runtime::token::transfer_out(
             &a.collateral_token_program,
             &a.collateral_vault,
             &a.collateral_mint,
@@ -281,7 +282,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         )?;
     }
     if protocol_cut > 0 {
-        crate::token::transfer_out(
+        crate::runtime::token::transfer_out(
             &a.collateral_token_program,
             &a.collateral_vault,
             &a.collateral_mint,

@@ -11,16 +11,17 @@
 //!
 //! Both reserves are accrued and the deployed shares marked at the
 //! strategy's exchange rate first, so the decision and the balance sheet see
-//! current values. See `crate::treasury` for the CPI and the accounting.
+//! current values. See `crate::runtime::treasury_cpi` for the CPI and the accounting.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenInterface;
 
 use crate::engine::fx::*;
+use crate::engine::treasury::{self, Move};
 use crate::errors::BallastError;
 use crate::events::Rebalanced;
+use crate::runtime::treasury_cpi::{self, StrategyAccounts};
 use crate::state::*;
-use crate::treasury::{self, Move, StrategyAccounts};
 
 /// Accounts of `rebalance`.
 #[derive(Accounts)]
@@ -99,7 +100,7 @@ pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
         accounts.validate(&r)?;
         r.accrue_interest(now)?;
         let mut s = accounts.strategy_mut()?;
-        let marked = treasury::mark(&mut r, &mut s, now)?;
+        let marked = treasury::mark(&mut *r, &mut *s, now)?;
         let deposits = r.supply()?.to_floor_u64()?;
         let strategy_room = fx_u64(s.config.deposit_cap)
             .sub_(s.supply()?)?
@@ -111,17 +112,17 @@ pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
             deposits,
             r.treasury.deployed_amount,
             strategy_room,
-            treasury::recallable(&r, &s, now),
+            treasury::recallable(&*r, &*s, now),
         )?;
         (step, marked)
     };
     let (deployed, amount, shares) = match step {
         Move::Deploy(x) => {
             require!(!paused, BallastError::MarketPaused);
-            (true, x, treasury::deploy(&a.reserve, &accounts, x)?)
+            (true, x, treasury_cpi::deploy(&a.reserve, &accounts, x)?)
         }
         Move::Recall(x) => {
-            let (tokens, shares, _) = treasury::recall(&a.reserve, &accounts, x, now)?;
+            let (tokens, shares, _) = treasury_cpi::recall(&a.reserve, &accounts, x, now)?;
             (false, tokens, shares)
         }
     };

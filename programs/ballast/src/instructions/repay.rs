@@ -76,7 +76,7 @@ pub fn handler(ctx: Context<Repay>, amount: u64) -> Result<()> {
         (paid, removed, debt_for_shares(left, index)?.to_ceil_u64()?)
     };
     let a = &ctx.accounts;
-    crate::token::transfer_in(
+    crate::runtime::token::transfer_in(
         &a.token_program,
         &a.user_token_account,
         &a.mint,

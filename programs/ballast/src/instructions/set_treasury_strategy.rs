@@ -12,7 +12,6 @@ use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 use crate::errors::BallastError;
 use crate::events::TreasuryStrategySet;
 use crate::state::*;
-use crate::treasury::TREASURY_OBLIGATION_INDEX;
 
 /// Accounts of `set_treasury_strategy`.
 #[derive(Accounts)]
@@ -94,7 +93,7 @@ pub fn handler<'info>(ctx: Context<'info, SetTreasuryStrategy<'info>>) -> Result
                 r.treasury.strategy_reserve,
                 BallastError::TreasuryAccountsMismatch
             );
-            crate::treasury::mark_readonly(&mut r, Some(old), now)?;
+            crate::runtime::treasury_cpi::mark_readonly(&mut r, Some(old), now)?;
             require!(
                 r.treasury.deployed_amount == 0,
                 BallastError::InvalidTreasuryStrategy

@@ -81,7 +81,7 @@ pub fn handler(ctx: Context<SocializeBadDebt>) -> Result<()> {
     if covered > 0 {
         let a = &ctx.accounts;
         let bump = a.market.load()?.authority_bump;
-        crate::token::transfer_out(
+        crate::runtime::token::transfer_out(
             &a.token_program,
             &a.insurance_vault,
             &a.mint,

@@ -7,13 +7,14 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::engine::fx::*;
 use crate::engine::shares::{shares_for_withdraw_ceil, tokens_for_shares_floor};
+use crate::engine::treasury;
 use crate::errors::BallastError;
 use crate::events::{Rebalanced, Withdrawn};
+use crate::runtime::treasury_cpi::{self, StrategyAccounts, RECALL_ACCOUNTS};
 use crate::state::*;
-use crate::treasury::{self, StrategyAccounts, RECALL_ACCOUNTS};
 
 /// Accounts of `withdraw`. Remaining accounts: the obligation's health
-/// accounts (see `crate::health`), empty when it has no debt, then
+/// accounts (see `crate::runtime::health_accounts`), empty when it has no debt, then
 /// optionally the six recall accounts of a reserve with a treasury strategy
 /// (strategy market, its authority PDA, strategy reserve, its liquidity
 /// vault, the treasury obligation, this program): when the vault holds less
@@ -90,7 +91,7 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
                 (&r[..k], Some(&r[k..]), None)
             }
             _ => {
-                let (rest, strategy) = treasury::split_strategy(r, &reserve);
+                let (rest, strategy) = treasury_cpi::split_strategy(r, &reserve);
                 (rest, None, strategy)
             }
         }
@@ -115,12 +116,12 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         st.validate(&reserve)?;
         reserve.accrue_interest(now)?;
         let mut s = st.strategy_mut()?;
-        treasury::mark(&mut reserve, &mut s, now)?;
-        recallable = treasury::recallable(&reserve, &s, now);
+        treasury::mark(&mut *reserve, &mut *s, now)?;
+        recallable = treasury::recallable(&*reserve, &*s, now);
     } else {
         let mut reserve = a.reserve.load_mut()?;
         reserve.accrue_interest(now)?;
-        treasury::mark_readonly(&mut reserve, mark_account, now)?;
+        treasury_cpi::mark_readonly(&mut reserve, mark_account, now)?;
     }
     // Size the withdrawal; recall the shortfall from the treasury strategy
     // when the vault is short and the recall accounts were passed.
@@ -160,7 +161,7 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         (tokens, shares, i, shortfall)
     };
     if let (Some(st), true) = (&strategy, shortfall > 0) {
-        let (moved, burned, _) = treasury::recall(&a.reserve, st, shortfall, now)?;
+        let (moved, burned, _) = treasury_cpi::recall(&a.reserve, st, shortfall, now)?;
         let r = a.reserve.load()?;
         emit!(Rebalanced {
             reserve: reserve_key,
@@ -194,11 +195,16 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         // zero), so clients pass the obligation's reserves as they were
         // before the instruction; it is freed right after.
         let mut obligation = ctx.accounts.obligation.load_mut()?;
-        crate::health::require_initial(&obligation, &market_key, health_accounts, now)?;
+        crate::runtime::health_accounts::require_initial(
+            &obligation,
+            &market_key,
+            health_accounts,
+            now,
+        )?;
         obligation.close_if_empty(slot);
     }
     if tokens > 0 {
-        crate::token::transfer_out(
+        crate::runtime::token::transfer_out(
             &a.token_program,
             &a.liquidity_vault,
             &a.mint,

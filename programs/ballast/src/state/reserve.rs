@@ -4,12 +4,15 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use crate::engine::book::ReserveBook;
 use crate::engine::bounds;
 use crate::engine::fx::*;
 use crate::engine::health::ReserveView;
 use crate::engine::liquidity::{LiquidityConfig, OutflowState};
 use crate::engine::rates::{compound_growth, utilization, RateCurve};
+pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
+pub use crate::engine::treasury::TreasuryState;
 use crate::errors::BallastError;
 
 /// Seed of a reserve PDA: `[RESERVE_SEED, market, mint]` (one reserve per mint).
@@ -167,66 +170,6 @@ pub struct Reserve {
     pub _reserved: [u8; 736],
 }
 
-/// A reserve's treasury: the strategy its excess liquidity is deployed to
-/// (another Ballast reserve of the same mint, in another market) and the
-/// receipt shares held there by this market's authority PDA.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
-)]
-#[repr(C)]
-pub struct TreasuryState {
-    /// The strategy reserve; `Pubkey::default()` when none is set.
-    pub strategy_reserve: Pubkey,
-    /// The obligation in the strategy's market, owned by this market's
-    /// authority PDA, that holds the receipt shares (PDA
-    /// `[OBLIGATION_SEED, strategy market, market authority, 0]`).
-    pub strategy_obligation: Pubkey,
-    /// Deposit shares of the strategy reserve held for this reserve.
-    pub deployed_shares: u64,
-    /// Book value of `deployed_shares`, token base units, rounded down:
-    /// their value at the strategy's exchange rate (its interest projected)
-    /// when last marked. Counted in [`Reserve::supply`]. Every instruction
-    /// that prices this reserve's deposit shares (deposit, withdraw,
-    /// liquidation seizing it, rebalance) marks it first from the strategy
-    /// reserve's account, required while shares are deployed; health checks
-    /// that read this reserve as another obligation's collateral use the
-    /// book value, which `accrue_interest` (given the strategy reserve)
-    /// refreshes.
-    pub deployed_amount: u64,
-    /// Unix time of the last mark, seconds.
-    pub last_mark_ts: i64,
-    /// How many reserves use this one as their treasury strategy. A reserve
-    /// in use as a strategy cannot have a strategy of its own (no chains, no
-    /// cycles), so a deposit or withdrawal by CPI never needs a third
-    /// reserve's account.
-    pub strategy_users: u32,
-    /// Padding; zero.
-    pub _padding: [u8; 4],
-}
-
-impl TreasuryState {
-    /// Whether a strategy is configured.
-    pub fn has_strategy(&self) -> bool {
-        self.strategy_reserve != Pubkey::default()
-    }
-}
-
-/// The dynamic-collateral state of a reserve, written by `update_volatility`.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
-)]
-#[repr(C)]
-pub struct RiskState {
-    /// Last pushed volatility, annualised (`Fx`, 1.0 = 100%).
-    pub sigma: WrappedFx,
-    /// `sqrt(horizon / year)` of the current configuration, rounded up.
-    pub sqrt_horizon: WrappedFx,
-    /// Unix time of the last push, seconds; 0 before the first.
-    pub last_push_ts: i64,
-    /// LTV, liquidation threshold and borrow factor set by the last push.
-    pub params: RiskParams,
-}
-
 impl Reserve {
     /// Size of the account data after the discriminator, in bytes.
     pub const SIZE: usize = 6 * 32
@@ -372,6 +315,46 @@ impl Reserve {
             liquidation_threshold_bps: risk.liquidation_threshold_bps,
             borrow_factor_bps: risk.borrow_factor_bps,
         })
+    }
+}
+
+/// The books the engine's treasury and balance-sheet functions read and
+/// move ([`crate::engine::treasury`], [`crate::engine::balance_sheet`]).
+impl ReserveBook for Reserve {
+    fn liquid(&self) -> u64 {
+        self.available_amount
+    }
+    fn deposit_shares(&self) -> u64 {
+        self.deposit_shares
+    }
+    fn claims(&self) -> Result<Fx> {
+        self.supply()
+    }
+    fn debt_at(&self, now: i64) -> Result<Fx> {
+        self.borrow_shares
+            .get()
+            .mul_ceil(self.projected_borrow_index(now)?)
+    }
+    fn protocol_fees(&self) -> Fx {
+        self.protocol_fees.get()
+    }
+    fn deposit_cap(&self) -> u64 {
+        self.config.deposit_cap
+    }
+    fn liquidity(&self) -> &LiquidityConfig {
+        &self.config.liquidity
+    }
+    fn outflow_remaining(&self, now: i64) -> u64 {
+        self.outflow.remaining(&self.config.liquidity, now)
+    }
+    fn treasury(&self) -> &TreasuryState {
+        &self.treasury
+    }
+    fn treasury_mut(&mut self) -> &mut TreasuryState {
+        &mut self.treasury
+    }
+    fn accrue(&mut self, now: i64) -> Result<()> {
+        self.accrue_interest(now).map(|_| ())
     }
 }
 
