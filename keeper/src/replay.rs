@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
+use ballast::engine::balance_sheet::BalanceSheet;
 use ballast::events::BalanceSheetReported;
-use ballast::instructions::BalanceSheet;
 use ballast::state::{Market, Obligation, PositionKind, Reserve};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

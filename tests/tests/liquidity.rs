@@ -1,10 +1,10 @@
 //! Outflow limiter and the balance-sheet view on the real .so.
 
 use anchor_lang::AnchorDeserialize;
+use ballast::engine::balance_sheet::BalanceSheet;
 use ballast::engine::liquidity::LiquidityConfig;
 use ballast::errors::BallastError;
 use ballast::events::BalanceSheetReported;
-use ballast::instructions::BalanceSheet;
 use ballast_tests::*;
 
 fn sheet(ctx: &mut TestContext, r: &TestReserve) -> (BalanceSheet, u64) {

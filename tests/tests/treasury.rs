@@ -17,11 +17,11 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::AnchorDeserialize;
+use ballast::engine::balance_sheet::BalanceSheet;
 use ballast::engine::liquidity::liquidity_coverage_bps;
 use ballast::engine::treasury::{bps_of_ceil, bps_of_floor, shares_value};
 use ballast::errors::BallastError;
 use ballast::events::{Rebalanced, TreasuryStrategySet, Withdrawn};
-use ballast::instructions::BalanceSheet;
 use ballast_tests::*;
 use solana_instruction::{AccountMeta, Instruction};
 

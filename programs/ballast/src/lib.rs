@@ -15,6 +15,27 @@
 //! tested without a runtime, and reused off-chain by the keeper
 //! (`features = ["no-entrypoint"]`).
 //!
+//! ## Module map, by layer (each uses only the layers below it)
+//!
+//! * [`instructions`]: one file per instruction, its `#[derive(Accounts)]`
+//!   struct and `handler`: load accounts, validate, call the engine, write
+//!   the result back, transfer, emit.
+//! * [`runtime`]: the `AccountInfo`-level helpers the handlers share: health
+//!   remaining accounts ([`runtime::health_accounts`]), oracle account
+//!   checks ([`runtime::oracle_account`]), token transfers
+//!   ([`runtime::token`]), the treasury strategy's CPIs
+//!   ([`runtime::treasury_cpi`]).
+//! * [`state`]: the zero-copy account layouts (market, reserve, obligation),
+//!   pinned by size assertions, and their methods (interest accrual, the
+//!   engine's views of a reserve).
+//! * [`engine`]: the economics as plain functions: fixed-point and checked
+//!   integer math, health, the liquidation plan, the treasury plan, the
+//!   volatility push rule, the balance sheet, the configuration bounds. It
+//!   imports nothing from the layers above, so the keeper calls exactly the
+//!   functions the handlers call.
+//! * [`errors`] and [`events`]: every error code (`6000 + position`) and
+//!   every event, shared by all layers.
+//!
 //! See `../shared/SPEC.md` of the project for the design.
 #![allow(unexpected_cfgs)]
 
@@ -125,10 +146,10 @@ pub mod ballast {
     }
 
     /// Returns (as return data) and emits one reserve's balance sheet; writes
-    /// nothing. See `instructions::balance_sheet` for the layout.
+    /// nothing. See [`engine::balance_sheet`] for the layout.
     pub fn balance_sheet<'info>(
         ctx: Context<'info, BalanceSheetView<'info>>,
-    ) -> Result<BalanceSheet> {
+    ) -> Result<engine::balance_sheet::BalanceSheet> {
         balance_sheet::handler(ctx)
     }
 

@@ -8,8 +8,19 @@
 //! its plain data types ([`position::Position`], [`risk::RiskState`],
 //! [`treasury::TreasuryState`], the configurations), and `state::Reserve`
 //! implements [`book::ReserveBook`], the view of a reserve's books that the
-//! treasury functions take.
+//! treasury and balance-sheet functions take.
+//!
+//! * Arithmetic: [`fx`] (the fixed-point type and its named roundings),
+//!   [`safe_math`] (checked integers that name the overflowing line).
+//! * Margin: [`position`], [`oracle`] (prices and their checks), [`health`].
+//! * Decisions, each the one function a handler and the keeper both call:
+//!   [`liquidation::plan_liquidation`], [`treasury::plan_rebalance`],
+//!   [`risk::accept_push`], [`balance_sheet::balance_sheet`].
+//! * Accounting: [`shares`], [`rates`] (interest), [`liquidity`] (outflow
+//!   limiter, coverage), [`book`].
+//! * Configuration ranges: [`bounds`].
 
+pub mod balance_sheet;
 pub mod book;
 pub mod bounds;
 pub mod fx;

@@ -6,9 +6,11 @@
 //! (its interest accrued to now, rounded down) at every move; between moves
 //! the reserve counts them at that book value ([`TreasuryState`]).
 //!
-//! The functions take any [`ReserveBook`] (the handlers pass the accounts,
-//! the keeper decoded copies). The CPIs that carry a move out, and the
-//! accounting that follows what actually moved, are in
+//! [`plan_rebalance`] is the whole decision of `rebalance` (accrue both
+//! reserves, mark, size the move within the band, the cap, the strategy's
+//! room and what it can return), over any [`ReserveBook`]: the handler runs
+//! it on the accounts, the keeper on decoded copies. The CPIs that carry a
+//! move out, and the accounting that follows what actually moved, are in
 //! `crate::runtime::treasury_cpi`.
 //!
 //! Units: token base units; bps of deposits for the band and the cap.
@@ -238,6 +240,50 @@ pub fn decide(
     choose(cfg, liquid, deposits, deployed, strategy_room, recallable).map_err(Idle::into_error)
 }
 
+/// The outcome of [`plan_rebalance`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RebalancePlan {
+    /// The move, or why there is none.
+    pub step: core::result::Result<Move, Idle>,
+    /// Change of the deployed shares' book value by marking them at `now`,
+    /// base units (the `mark_to_market` of the `Rebalanced` event).
+    pub mark_to_market: i64,
+}
+
+/// What `rebalance` decides at unix time `now` for `reserve` against its
+/// treasury `strategy`: accrues both to `now` (written to them), marks the
+/// deployed shares at the strategy's exchange rate ([`mark`]), then
+/// [`choose`]s with the deposits (the reserve's claims, rounded down), the
+/// strategy's room under its deposit cap (rounded down) and what it can
+/// return ([`recallable`]). The caller checks that `strategy` is the
+/// reserve's configured one. Errors: [`BallastError::MathOverflow`] only;
+/// a refusal is an [`Idle`] in [`RebalancePlan::step`].
+pub fn plan_rebalance(
+    reserve: &mut impl ReserveBook,
+    strategy: &mut impl ReserveBook,
+    now: i64,
+) -> Result<RebalancePlan> {
+    reserve.accrue(now)?;
+    let mark_to_market = mark(reserve, strategy, now)?;
+    let deposits = reserve.claims()?.to_floor_u64()?;
+    let strategy_room = fx_u64(strategy.deposit_cap())
+        .sub_(strategy.claims()?)?
+        .max(FX_ZERO)
+        .to_floor_u64()?;
+    let step = choose(
+        reserve.liquidity(),
+        reserve.liquid(),
+        deposits,
+        reserve.treasury().deployed_amount,
+        strategy_room,
+        recallable(reserve, strategy, now),
+    );
+    Ok(RebalancePlan {
+        step,
+        mark_to_market,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +352,102 @@ mod tests {
         }
         assert!(decide(&c, 301, 1_000, 0, u64::MAX, 0).is_ok());
         assert!(decide(&c, 99, 1_000, 10, 0, 10).is_ok());
+    }
+
+    /// A reserve's books as plain numbers (claims = liquid + deployed).
+    #[derive(Default)]
+    struct Book {
+        liquid: u64,
+        shares: u64,
+        cap: u64,
+        liquidity: LiquidityConfig,
+        treasury: TreasuryState,
+        accrued_to: i64,
+    }
+
+    impl ReserveBook for Book {
+        fn liquid(&self) -> u64 {
+            self.liquid
+        }
+        fn deposit_shares(&self) -> u64 {
+            self.shares
+        }
+        fn claims(&self) -> Result<Fx> {
+            Ok(fx_u64(self.liquid + self.treasury.deployed_amount))
+        }
+        fn debt_at(&self, _: i64) -> Result<Fx> {
+            Ok(FX_ZERO)
+        }
+        fn protocol_fees(&self) -> Fx {
+            FX_ZERO
+        }
+        fn deposit_cap(&self) -> u64 {
+            self.cap
+        }
+        fn liquidity(&self) -> &LiquidityConfig {
+            &self.liquidity
+        }
+        fn outflow_remaining(&self, _: i64) -> u64 {
+            u64::MAX
+        }
+        fn treasury(&self) -> &TreasuryState {
+            &self.treasury
+        }
+        fn treasury_mut(&mut self) -> &mut TreasuryState {
+            &mut self.treasury
+        }
+        fn accrue(&mut self, now: i64) -> Result<()> {
+            self.accrued_to = now;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_plan_accrues_marks_and_decides() {
+        // 400 liquid + 100 deployed (200 strategy shares at a rate now 0.6):
+        // marked at 120, deposits 520, target 20% = 104: 296 in excess,
+        // deployed as far as the 50% cap allows (260 - 120 = 140) within the
+        // strategy's room (1,100 - 600).
+        let mut reserve = Book {
+            liquid: 400,
+            liquidity: band(1_000, 2_000, 3_000, 5_000),
+            treasury: TreasuryState {
+                deployed_shares: 200,
+                deployed_amount: 100,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut strategy = Book {
+            liquid: 600,
+            shares: 1_000,
+            cap: 1_100,
+            ..Default::default()
+        };
+        let plan = plan_rebalance(&mut reserve, &mut strategy, 77).unwrap();
+        assert_eq!((reserve.accrued_to, strategy.accrued_to), (77, 77));
+        assert_eq!(reserve.treasury.deployed_amount, 120);
+        assert_eq!(reserve.treasury.last_mark_ts, 77);
+        assert_eq!(plan.mark_to_market, 20);
+        assert_eq!(plan.step, Ok(Move::Deploy(140)));
+        // The strategy's room binds next; then nothing fits.
+        strategy.cap = 650;
+        let plan = plan_rebalance(&mut reserve, &mut strategy, 78).unwrap();
+        assert_eq!(plan.step, Ok(Move::Deploy(50)));
+        strategy.cap = 0;
+        let plan = plan_rebalance(&mut reserve, &mut strategy, 79).unwrap();
+        assert_eq!(
+            plan.step,
+            Err(Idle::RehypothecationCapReached {
+                deployed: 120,
+                cap: 260,
+                strategy_room: 0
+            })
+        );
+        assert_eq!(
+            plan.step.unwrap_err().error_code() as u32,
+            BallastError::RehypothecationCapReached as u32
+        );
     }
 
     #[test]

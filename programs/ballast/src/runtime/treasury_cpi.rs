@@ -21,6 +21,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::program::invoke_signed;
 use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 
+use crate::engine::safe_math::{SafeCast, SafeMath};
 use crate::engine::treasury::{mark, shares_value};
 use crate::errors::BallastError;
 use crate::state::*;
@@ -228,7 +229,7 @@ pub fn mark_readonly(reserve: &mut Reserve, info: Option<&AccountInfo>, now: i64
     let after = with_projected_strategy(reserve, info, now, |s| shares_value(s, shares))?;
     reserve.treasury.deployed_amount = after;
     reserve.treasury.last_mark_ts = now;
-    Ok(after as i64 - before as i64)
+    (after as i128 - before as i128).cast()
 }
 
 /// `remaining` without its last account when that account is `reserve`'s
@@ -246,6 +247,49 @@ pub fn split_strategy<'a, 'info>(
             (rest, Some(last))
         }
         _ => (remaining, None),
+    }
+}
+
+/// `withdraw`'s remaining accounts, split by [`split_recall`].
+pub struct WithdrawTail<'a, 'info> {
+    /// The obligation's health accounts.
+    pub health: &'a [AccountInfo<'info>],
+    /// The six recall accounts ([`RECALL_ACCOUNTS`], in the order of
+    /// [`StrategyAccounts`]: strategy market, its authority, strategy
+    /// reserve, its vault, treasury obligation, this program), if passed.
+    pub recall: Option<&'a [AccountInfo<'info>]>,
+    /// Otherwise, a trailing strategy reserve that only marks the treasury.
+    pub mark: Option<&'a AccountInfo<'info>>,
+}
+
+/// Splits `withdraw`'s remaining accounts for `reserve`. Trailing recall
+/// accounts are recognised by the strategy reserve in their third place: a
+/// reserve of another market, which can never be a health account of this
+/// one. Otherwise a single trailing strategy reserve marks the treasury
+/// ([`split_strategy`]).
+pub fn split_recall<'a, 'info>(
+    remaining: &'a [AccountInfo<'info>],
+    reserve: &Reserve,
+) -> WithdrawTail<'a, 'info> {
+    match remaining.len().checked_sub(RECALL_ACCOUNTS) {
+        Some(k)
+            if reserve.treasury.has_strategy()
+                && *remaining[k + 2].key == reserve.treasury.strategy_reserve =>
+        {
+            WithdrawTail {
+                health: &remaining[..k],
+                recall: Some(&remaining[k..]),
+                mark: None,
+            }
+        }
+        _ => {
+            let (health, mark) = split_strategy(remaining, reserve);
+            WithdrawTail {
+                health,
+                recall: None,
+                mark,
+            }
+        }
     }
 }
 
@@ -269,18 +313,11 @@ pub fn recall(
     };
     accounts.cpi_withdraw(amount)?;
     let s = accounts.strategy()?;
-    let tokens = before.0 - s.available_amount;
-    let shares = before.1 - s.deposit_shares;
+    let tokens = before.0.safe_sub(s.available_amount)?;
+    let shares = before.1.safe_sub(s.deposit_shares)?;
     let mut r = reserve.load_mut()?;
-    r.available_amount = r
-        .available_amount
-        .checked_add(tokens)
-        .ok_or(error!(BallastError::MathOverflow))?;
-    r.treasury.deployed_shares = r
-        .treasury
-        .deployed_shares
-        .checked_sub(shares)
-        .ok_or(error!(BallastError::MathOverflow))?;
+    r.available_amount = r.available_amount.safe_add(tokens)?;
+    r.treasury.deployed_shares = r.treasury.deployed_shares.safe_sub(shares)?;
     r.treasury.deployed_amount = shares_value(&*s, r.treasury.deployed_shares)?;
     Ok((tokens, shares, marked))
 }
@@ -296,17 +333,13 @@ pub fn deploy(
     let before = accounts.strategy()?.deposit_shares;
     accounts.cpi_deposit(amount)?;
     let s = accounts.strategy()?;
-    let shares = s.deposit_shares - before;
+    let shares = s.deposit_shares.safe_sub(before)?;
     let mut r = reserve.load_mut()?;
     r.available_amount = r
         .available_amount
         .checked_sub(amount)
         .ok_or(error!(BallastError::InsufficientLiquidity))?;
-    r.treasury.deployed_shares = r
-        .treasury
-        .deployed_shares
-        .checked_add(shares)
-        .ok_or(error!(BallastError::MathOverflow))?;
+    r.treasury.deployed_shares = r.treasury.deployed_shares.safe_add(shares)?;
     r.treasury.deployed_amount = shares_value(&*s, r.treasury.deployed_shares)?;
     Ok(shares)
 }
