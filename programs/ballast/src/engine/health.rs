@@ -27,6 +27,7 @@ use anchor_lang::prelude::*;
 use super::fx::*;
 use super::oracle::OraclePrice;
 use super::position::{Position, PositionKind};
+use super::safe_math::{checked, SafeCast};
 use super::shares::{debt_for_shares, tokens_for_shares_floor};
 use crate::errors::BallastError;
 
@@ -62,13 +63,13 @@ impl UnitPrice {
     /// for a negative mantissa, [`BallastError::MathOverflow`].
     pub fn new(mantissa: i128, weight_bps: u64, decimals: u8, exponent: i32) -> Result<Self> {
         require!(mantissa >= 0, BallastError::OracleInvalidPrice);
-        let overflow = || error!(BallastError::MathOverflow);
-        let num = mul_i128(mantissa, weight_bps as i128).ok_or_else(overflow)?;
+        let num = checked(mul_i128(mantissa, weight_bps as i128))?;
         // 10^(decimals + 4 - exponent - 6); for Pyth exponents (-12..=0) and
-        // SPL decimals (0..=9) it lies in -2..=19.
-        let scale = decimals as i32 + 4 - exponent - VALUE_DECIMALS;
+        // SPL decimals (0..=9) it lies in -2..=19 (an `i32` can't overflow
+        // here: `exponent` would have to be beyond +-2^31 - 30).
+        let scale = checked((decimals as i32 + 4 - VALUE_DECIMALS).checked_sub(exponent))?;
         if scale < 0 {
-            let num = mul_i128(num, pow10(scale.unsigned_abs())?).ok_or_else(overflow)?;
+            let num = checked(mul_i128(num, pow10(scale.unsigned_abs())?))?;
             return Ok(Self { num, den: 1 });
         }
         Ok(Self {
@@ -107,11 +108,10 @@ impl UnitPrice {
             Some(p) if self.num >= 0 && self.den > 0 => {
                 let q = p / den;
                 let q = if ceil && q * den != p { q + 1 } else { q };
-                let bits = i128::try_from(q)
-                    .ok()
-                    .and_then(|q| q.checked_mul(1i128 << Fx::FRAC_NBITS))
-                    .ok_or(error!(BallastError::MathOverflow))?;
-                Ok(Fx::from_bits(bits))
+                let q: i128 = q.cast()?;
+                Ok(Fx::from_bits(checked(
+                    q.checked_mul(1i128 << Fx::FRAC_NBITS),
+                )?))
             }
             _ => {
                 let exact = if ceil {
@@ -119,26 +119,9 @@ impl UnitPrice {
                 } else {
                     self.value_floor(fx_u64(tokens))?.checked_floor()
                 };
-                exact.ok_or(error!(BallastError::MathOverflow))
+                checked(exact)
             }
         }
-    }
-}
-
-/// USD value of one token base unit weighted by `weight_bps`, rounded up when
-/// `ceil`, down otherwise (for display and tests; health uses [`UnitPrice`]).
-pub fn unit_value(
-    mantissa: i128,
-    weight_bps: u64,
-    decimals: u8,
-    exponent: i32,
-    ceil: bool,
-) -> Result<Fx> {
-    let p = UnitPrice::new(mantissa, weight_bps, decimals, exponent)?;
-    if ceil {
-        p.value_ceil(FX_ONE)
-    } else {
-        p.value_floor(FX_ONE)
     }
 }
 
@@ -322,6 +305,23 @@ pub fn spot_values<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// USD value of one token base unit weighted by `weight_bps`, rounded up
+    /// when `ceil`, down otherwise.
+    fn unit_value(
+        mantissa: i128,
+        weight_bps: u64,
+        decimals: u8,
+        exponent: i32,
+        ceil: bool,
+    ) -> Result<Fx> {
+        let p = UnitPrice::new(mantissa, weight_bps, decimals, exponent)?;
+        if ceil {
+            p.value_ceil(FX_ONE)
+        } else {
+            p.value_floor(FX_ONE)
+        }
+    }
 
     fn sol_price(usd: f64, conf: f64, ema: f64) -> OraclePrice {
         OraclePrice {

@@ -39,11 +39,6 @@ pub struct Position {
 }
 
 impl Position {
-    /// An empty slot.
-    pub fn zeroed_position() -> Self {
-        Self::zeroed()
-    }
-
     /// The slot's kind (unknown values read as empty).
     pub fn kind(&self) -> PositionKind {
         match self.kind {

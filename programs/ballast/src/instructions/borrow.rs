@@ -7,6 +7,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::engine::fx::*;
 use crate::engine::rates::utilization;
+use crate::engine::safe_math::SafeMath;
 use crate::engine::shares::debt_shares_for_borrow;
 use crate::errors::BallastError;
 use crate::events::Borrowed;
@@ -91,7 +92,7 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
         let debt_shares = debt_shares_for_borrow(amount, index)?;
         let total = reserve.borrow_shares.get().add_(debt_shares)?;
         reserve.borrow_shares.set(total);
-        reserve.available_amount -= amount;
+        reserve.available_amount = reserve.available_amount.safe_sub(amount)?;
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
         let i = obligation.find_or_open(&reserve_key, PositionKind::Debt)?;

@@ -6,6 +6,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::engine::fx::*;
+use crate::engine::safe_math::SafeMath;
 use crate::engine::shares::shares_for_deposit;
 use crate::errors::BallastError;
 use crate::events::Deposited;
@@ -72,22 +73,13 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         );
         let shares = shares_for_deposit(amount, supply, reserve.deposit_shares)?;
         require!(shares > 0, BallastError::DepositTooSmall);
-        reserve.available_amount = reserve
-            .available_amount
-            .checked_add(amount)
-            .ok_or(error!(BallastError::MathOverflow))?;
-        reserve.deposit_shares = reserve
-            .deposit_shares
-            .checked_add(shares)
-            .ok_or(error!(BallastError::MathOverflow))?;
+        reserve.available_amount = reserve.available_amount.safe_add(amount)?;
+        reserve.deposit_shares = reserve.deposit_shares.safe_add(shares)?;
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
         let i = obligation.find_or_open(&ctx.accounts.reserve.key(), PositionKind::Collateral)?;
         let p = &mut obligation.positions[i];
-        p.deposit_shares = p
-            .deposit_shares
-            .checked_add(shares)
-            .ok_or(error!(BallastError::MathOverflow))?;
+        p.deposit_shares = p.deposit_shares.safe_add(shares)?;
         shares
     };
     let a = &ctx.accounts;

@@ -3,6 +3,7 @@
 
 use anchor_lang::prelude::*;
 use bytemuck::Zeroable;
+use core::mem::size_of;
 
 use crate::engine::fx::*;
 pub use crate::engine::position::{Position, PositionKind};
@@ -39,14 +40,17 @@ pub struct Obligation {
 }
 
 impl Obligation {
-    /// Size of the account data after the discriminator, in bytes.
-    pub const SIZE: usize = 32 + 32 + 8 + MAX_POSITIONS * 80 + 256;
+    /// Size of the account data after the discriminator, in bytes: the
+    /// sum of the fields' sizes (pinned below).
+    pub const SIZE: usize = 2 * size_of::<Pubkey>()
+        + 2 * size_of::<u8>()
+        + 6
+        + MAX_POSITIONS * size_of::<Position>()
+        + 256;
 
     /// Index of the `kind` position in `reserve`, if any.
     pub fn find(&self, reserve: &Pubkey, kind: PositionKind) -> Option<usize> {
-        self.positions
-            .iter()
-            .position(|p| p.kind() == kind && p.reserve == *reserve)
+        crate::engine::position::find_position(&self.positions, reserve, kind)
     }
 
     /// Index of the `kind` position in `reserve`, opening one in a free slot
@@ -121,4 +125,6 @@ impl Obligation {
     }
 }
 
-const _: () = assert!(core::mem::size_of::<Obligation>() == Obligation::SIZE);
+const _: () = assert!(size_of::<Obligation>() == Obligation::SIZE);
+// The layout is pinned: new fields come out of `_reserved`.
+const _: () = assert!(Obligation::SIZE == 968);

@@ -14,6 +14,7 @@ pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
 pub use crate::engine::treasury::TreasuryState;
 use crate::errors::BallastError;
+use core::mem::size_of;
 
 /// Seed of a reserve PDA: `[RESERVE_SEED, market, mint]` (one reserve per mint).
 pub const RESERVE_SEED: &[u8] = b"reserve";
@@ -171,19 +172,19 @@ pub struct Reserve {
 }
 
 impl Reserve {
-    /// Size of the account data after the discriminator, in bytes.
-    pub const SIZE: usize = 6 * 32
-        + 8
-        + 8
-        + 3 * 16
-        + 8
+    /// Size of the account data after the discriminator, in bytes: the
+    /// sum of the fields' sizes, in declaration order (pinned below).
+    pub const SIZE: usize = 6 * size_of::<Pubkey>()
+        + 2 * size_of::<u64>()
+        + 3 * size_of::<WrappedFx>()
+        + size_of::<i64>()
+        + 4 * size_of::<u8>()
         + 4
-        + 4
-        + core::mem::size_of::<ReserveConfig>()
-        + 48
-        + 24
-        + 88
-        + 744;
+        + size_of::<ReserveConfig>()
+        + size_of::<RiskState>()
+        + size_of::<OutflowState>()
+        + size_of::<TreasuryState>()
+        + 736;
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -358,7 +359,7 @@ impl ReserveBook for Reserve {
     }
 }
 
-const _: () = assert!(core::mem::size_of::<Reserve>() == Reserve::SIZE);
+const _: () = assert!(size_of::<Reserve>() == Reserve::SIZE);
 const _: () = assert!(
     core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96 + 92 + 4 + 24
 );
