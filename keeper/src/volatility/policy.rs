@@ -18,10 +18,11 @@
 //!    value the bounds accept and the target), and says that it stepped.
 //!
 //! Every derived value comes from the program crate's own functions
-//! (`RiskConfig::derive`, `RiskConfig::step`, `Reserve::risk_params`).
+//! (`RiskConfig::derive`, `accept_push`, `Reserve::risk_params`).
 
 use ballast::engine::fx::Fx;
-use ballast::engine::risk::{RiskParams, RiskPolicy};
+use ballast::engine::risk::{accept_push, RiskParams, RiskPolicy};
+use ballast::errors::BallastError;
 use ballast::state::Reserve;
 
 /// When the keeper pushes.
@@ -83,11 +84,18 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
         return Decision::Skip(Skip::StaticPolicy);
     }
     let last = reserve.risk.last_push_ts;
-    if last != 0 && now - last < cfg.min_update_interval_secs as i64 {
-        return Decision::Skip(Skip::TooSoon);
-    }
     let (lo, hi) = (cfg.sigma_min.get(), cfg.sigma_max.get());
     let target = to_fx(target_sigma).clamp(lo, hi);
+    // The program's own rule says when a push is too soon.
+    if let Err(anchor_lang::error::Error::AnchorError(e)) =
+        accept_push(cfg, &reserve.risk, target, now)
+    {
+        if e.error_code_number
+            == anchor_lang::error::ERROR_CODE_OFFSET + BallastError::VolatilityUpdateTooSoon as u32
+        {
+            return Decision::Skip(Skip::TooSoon);
+        }
+    }
     let sqrt_h = reserve.risk.sqrt_horizon.get();
     let current = reserve.risk_params(now);
     let derive = |s: Fx| cfg.derive(s, sqrt_h).ok();
@@ -104,7 +112,7 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
     if !ageing && change <= policy.lt_threshold_bps as u32 {
         return Decision::Skip(Skip::Unchanged);
     }
-    let feasible = |s: Fx| accepted(reserve, s);
+    let feasible = |s: Fx| accepted(reserve, s, now);
     if let Some(params) = feasible(target) {
         return Decision::Push {
             sigma: target,
@@ -152,21 +160,11 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
 }
 
 /// The values the program would leave in force if `sigma` (annualised) were
-/// pushed for `reserve` now, or `None` if it would refuse the push: the
-/// values derived from `sigma`, within the step bounds of the last pushed
-/// values (the first push is free).
-///
-/// The keeper's copy of the program's push-acceptance rule, in one place: an
-/// engine-side acceptance function can replace its body.
-pub fn accepted(reserve: &Reserve, sigma: Fx) -> Option<RiskParams> {
-    let cfg = &reserve.config.risk;
-    let target = cfg.derive(sigma, reserve.risk.sqrt_horizon.get()).ok()?;
-    // The program measures steps from the last pushed values; the first push
-    // is free.
-    if reserve.risk.last_push_ts == 0 {
-        return Some(target);
-    }
-    cfg.step(reserve.risk.params, target).ok()
+/// pushed for `reserve` at unix time `now`, or `None` if it would refuse the
+/// push: the program's own acceptance rule,
+/// [`ballast::engine::risk::accept_push`] (sigma bounds, interval, steps).
+pub fn accepted(reserve: &Reserve, sigma: Fx, now: i64) -> Option<RiskParams> {
+    accept_push(&reserve.config.risk, &reserve.risk, sigma, now).ok()
 }
 
 /// `v` as `Fx` (saturating; NaN reads as 0).
