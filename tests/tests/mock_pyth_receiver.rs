@@ -70,7 +70,7 @@ fn mock_receiver_accounts_pass_ballast_oracle_checks_and_foreign_writes_are_refu
         &[&auth],
     );
     let data = ctx.chain.svm.get_account(&oracle).unwrap().data;
-    let update = ballast::oracle::decode_bytes(&data).expect("a PriceUpdateV2");
+    let update = ballast::runtime::oracle_account::decode_bytes(&data).expect("a PriceUpdateV2");
     assert_eq!(update.write_authority, auth.pubkey());
     assert_eq!(update.price_message.price, 2_000_000_000);
     assert_eq!(
