@@ -31,6 +31,7 @@
 //!   --metrics-addr`.
 //! * `replay` (feature `embedded`): historical prices through the embedded
 //!   chain with a seeded population (`docs/REPLAY.md`), and its chart.
+//! * [`status`]: `ballast-keeper status`, a market at a glance.
 //! * [`cli`]: the command line (arguments, one module per subcommand).
 //!
 //! ## Cargo features
@@ -129,5 +130,6 @@ pub mod metrics;
 #[cfg(feature = "embedded")]
 pub mod replay;
 pub mod scan;
+pub mod status;
 pub mod tasks;
 pub mod volatility;

@@ -70,6 +70,34 @@ pub enum Command {
     /// from and receiving into its associated token accounts). Every tick
     /// reads the chain afresh, so a restart resumes from chain state.
     Run(RunArgs),
+    /// Shows a market at a glance: each reserve's LTV / liquidation
+    /// threshold / borrow factor in force, last pushed volatility and its
+    /// age, utilisation, liquidity coverage, liquid and deployed treasury
+    /// tokens, and the distribution of the obligations' health. On
+    /// `--url embedded` (fresh at each run) `--market` is a market
+    /// definition, applied first.
+    Status(StatusArgs),
+}
+
+/// `--output`, as the Solana CLI spells it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A table for people.
+    Text,
+    /// JSON for programs.
+    Json,
+}
+
+/// Arguments of `ballast-keeper status`.
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// The market's address (a market definition file on `--url
+    /// embedded`).
+    #[arg(long, value_name = "ADDRESS")]
+    pub market: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
 }
 
 /// `--log-format`.

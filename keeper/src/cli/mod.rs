@@ -17,8 +17,8 @@ mod args;
 mod commands;
 
 pub use args::{
-    Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, OutputFormat, PolicyArg, ReplayArgs,
-    RunArgs, VolArgs, VolMethod,
+    Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, Output, OutputFormat, PolicyArg,
+    ReplayArgs, RunArgs, StatusArgs, VolArgs, VolMethod,
 };
 #[cfg(feature = "rpc")]
 pub use commands::live::{run_live, LiveOptions};
@@ -51,7 +51,7 @@ pub fn init_logging(format: LogFormat) {
 
 /// The error of a subcommand whose backend this build leaves out.
 #[cfg(not(all(feature = "embedded", feature = "rpc")))]
-fn feature_off(what: &str, feature: &str) -> anyhow::Error {
+pub(crate) fn feature_off(what: &str, feature: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "{what} needs the `{feature}` cargo feature, which this build of ballast-keeper \
          leaves out (rebuild with `--features {feature}`, or with the default features)"

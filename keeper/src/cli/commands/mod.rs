@@ -5,6 +5,8 @@ use anyhow::Result;
 
 use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs};
 
+mod status;
+
 #[cfg(feature = "embedded")]
 mod demo;
 #[cfg(feature = "rpc")]
@@ -25,6 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => market_apply(&cli, args),
         Command::Replay(ref args) => replay(&cli, args),
         Command::Run(ref args) => run_live(&cli, args),
+        Command::Status(ref args) => status::run(&cli, args),
     }
 }
 

@@ -1,0 +1,84 @@
+//! `ballast-keeper status --market <ADDR>`: the operator's table (or JSON
+//! with `--output json`) of [`crate::status::status`], over a cluster, or on
+//! the embedded chain, which is fresh at each run: there `--market` names a
+//! market definition (`migrations/*.toml`) applied first.
+
+use anyhow::{Context, Result};
+
+use crate::cli::args::{Cli, Output, StatusArgs};
+use crate::status::{status, table, Status};
+
+/// Prints the status.
+pub(super) fn run(cli: &Cli, args: &StatusArgs) -> Result<()> {
+    let s = if cli.url == "embedded" {
+        embedded(cli, args)?
+    } else {
+        rpc(cli, args)?
+    };
+    match args.output {
+        Output::Text => print!("{}", table(&s)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+    }
+    Ok(())
+}
+
+#[cfg(feature = "rpc")]
+fn rpc(cli: &Cli, args: &StatusArgs) -> Result<Status> {
+    let market = args
+        .market
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--market {}: not an address ({e})", args.market))?;
+    // Reading needs no signer: a throwaway payer.
+    let chain = crate::chain::rpc::RpcChain::new(&cli.url, solana_keypair::Keypair::new());
+    status(&chain, &market).with_context(|| format!("status of market {market} on {}", cli.url))
+}
+
+#[cfg(not(feature = "rpc"))]
+fn rpc(_: &Cli, _: &StatusArgs) -> Result<Status> {
+    Err(crate::cli::feature_off("`status` on a cluster", "rpc"))
+}
+
+#[cfg(feature = "embedded")]
+fn embedded(cli: &Cli, args: &StatusArgs) -> Result<Status> {
+    use solana_keypair::Keypair;
+    use solana_signer::Signer;
+
+    use crate::chain::embedded::EmbeddedChain;
+    use crate::market::{apply, provision_embedded, MarketDef, PolicyChoice};
+
+    let path = std::path::Path::new(&args.market);
+    if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+        anyhow::bail!(
+            "the embedded chain is fresh at each run: give --market a market definition \
+             (e.g. migrations/replay-sol-usdc.toml), or --url a cluster"
+        );
+    }
+    let def = MarketDef::load(path)?;
+    let so = super::program_so(cli);
+    let mut chain = EmbeddedChain::new(&so)
+        .with_context(|| format!("starting the embedded chain with {}", so.display()))?;
+    let admin = chain.payer.insecure_clone();
+    let market_kp = Keypair::new();
+    let market = match &def.market.address {
+        Some(a) => a.parse().context("market.address")?,
+        None => market_kp.pubkey(),
+    };
+    let dep = provision_embedded(&mut chain, &def, market)?;
+    apply(
+        &mut chain,
+        &admin,
+        Some(&market_kp),
+        &def,
+        &dep,
+        PolicyChoice::AsWritten,
+    )?;
+    status(&chain, &dep.market)
+}
+
+#[cfg(not(feature = "embedded"))]
+fn embedded(_: &Cli, _: &StatusArgs) -> Result<Status> {
+    Err(crate::cli::feature_off(
+        "`status --url embedded`",
+        "embedded",
+    ))
+}
