@@ -32,6 +32,8 @@
 //! * `replay` (feature `embedded`): historical prices through the embedded
 //!   chain with a seeded population (`docs/REPLAY.md`), and its chart.
 //! * [`status`]: `ballast-keeper status`, a market at a glance.
+//! * [`user`]: what the `ballast` binary (depositors and borrowers) does:
+//!   obligations valued with the engine, operations previewed by simulation.
 //! * [`cli`]: the command line (arguments, one module per subcommand).
 //!
 //! ## Cargo features
@@ -132,4 +134,5 @@ pub mod replay;
 pub mod scan;
 pub mod status;
 pub mod tasks;
+pub mod user;
 pub mod volatility;

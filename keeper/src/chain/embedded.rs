@@ -364,6 +364,39 @@ impl Chain for EmbeddedChain {
             }),
         }
     }
+
+    fn simulate(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        accounts: &[Address],
+    ) -> Result<crate::chain::Simulated, ChainError> {
+        let payer = solana_signer::Signer::pubkey(&self.payer);
+        let mut keys: Vec<&Keypair> = vec![&self.payer];
+        keys.extend(signers.iter().copied());
+        let msg = Message::new(ixs, Some(&payer));
+        let tx = Transaction::new(&keys, msg, self.svm.latest_blockhash());
+        match self.svm.simulate_transaction(tx) {
+            Ok(info) => Ok(crate::chain::Simulated {
+                compute_units: info.meta.compute_units_consumed,
+                logs: info.meta.logs,
+                accounts: accounts
+                    .iter()
+                    .map(|a| {
+                        info.post_accounts
+                            .iter()
+                            .find(|(k, _)| k == a)
+                            .map(|(_, acc)| solana_account::ReadableAccount::data(acc).to_vec())
+                            .or_else(|| self.svm.get_account(a).map(|x| x.data))
+                    })
+                    .collect(),
+            }),
+            Err(e) => Err(ChainError::Transaction {
+                err: e.err,
+                logs: e.meta.logs,
+            }),
+        }
+    }
 }
 
 fn litesvm_account(lamports: u64, data: Vec<u8>, owner: Address) -> solana_account::Account {

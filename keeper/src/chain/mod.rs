@@ -46,6 +46,18 @@ pub struct Sent {
     pub logs: Vec<String>,
 }
 
+/// A simulated transaction: what it would do, nothing written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Simulated {
+    /// Compute units it would consume.
+    pub compute_units: u64,
+    /// The program logs.
+    pub logs: Vec<String>,
+    /// The data of each account asked for, after the transaction (`None`
+    /// when it would not exist).
+    pub accounts: Vec<Option<Vec<u8>>>,
+}
+
 /// The chain operations the keeper uses.
 pub trait Chain {
     /// The fee payer of [`Chain::send`].
@@ -63,4 +75,16 @@ pub trait Chain {
     ) -> Result<Vec<(Address, Vec<u8>)>, ChainError>;
     /// Sends `ixs` in one transaction signed by the payer and `signers`.
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, ChainError>;
+    /// Simulates `ixs` as [`Chain::send`] would send them and returns the
+    /// data of `accounts` afterwards (the user CLI's previews); a refusal is
+    /// [`ChainError::Transaction`] with the logs. The default: this chain
+    /// cannot simulate.
+    fn simulate(
+        &self,
+        _ixs: &[Instruction],
+        _signers: &[&Keypair],
+        _accounts: &[Address],
+    ) -> Result<Simulated, ChainError> {
+        Err(ChainError::Backend("this chain cannot simulate".into()))
+    }
 }

@@ -59,7 +59,7 @@ use solana_rpc_client_api::request::RpcError;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
-use crate::chain::{Chain, ChainError, Sent};
+use crate::chain::{Chain, ChainError, Sent, Simulated};
 
 /// How the RPC backend prices compute units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -621,6 +621,54 @@ impl Chain for RpcChain {
                     .ok_or_else(|| ChainError::Backend(format!("undecodable data of {k}")))
             })
             .collect()
+    }
+
+    fn simulate(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        accounts: &[Address],
+    ) -> Result<Simulated, ChainError> {
+        let (blockhash, _) = self.blockhash()?;
+        let probe = self.sign(ixs, signers, 1_400_000, 0, blockhash)?;
+        let sim = self
+            .call("simulateTransaction", |c| {
+                c.simulate_transaction_with_config(
+                    &probe,
+                    RpcSimulateTransactionConfig {
+                        sig_verify: false,
+                        replace_recent_blockhash: true,
+                        commitment: Some(self.commitment),
+                        accounts: Some(
+                            solana_rpc_client_api::config::RpcSimulateTransactionAccountsConfig {
+                                encoding: Some(UiAccountEncoding::Base64),
+                                addresses: accounts.iter().map(|a| a.to_string()).collect(),
+                            },
+                        ),
+                        ..Default::default()
+                    },
+                )
+            })
+            .map_err(backend)?
+            .value;
+        let logs = sim.logs.unwrap_or_default();
+        if let Some(err) = sim.err {
+            return Err(ChainError::Transaction {
+                err: err.into(),
+                logs,
+            });
+        }
+        let datas = sim
+            .accounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| a.and_then(|a| a.data.decode()))
+            .collect();
+        Ok(Simulated {
+            compute_units: sim.units_consumed.unwrap_or(0),
+            logs,
+            accounts: datas,
+        })
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, ChainError> {

@@ -15,6 +15,8 @@ use solana_keypair::Keypair;
 
 mod args;
 mod commands;
+#[cfg(feature = "rpc")]
+pub mod user;
 
 pub use args::{
     Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, Output, OutputFormat, PolicyArg,
