@@ -35,7 +35,7 @@ mock-pyth:
 ## the test-only Pyth receiver; one validator per test, tests one at a time
 ## (each validator takes most of a core). Figures -> target/e2e/measurements.jsonl
 e2e: build mock-pyth
-	$(CARGO) build -q -p ballast-keeper --bin ballast-keeper
+	$(CARGO) build -q -p ballast-keeper --bins
 	@rm -f target/e2e/measurements.jsonl
 	validator=$$(bash scripts/install-validator.sh) && \
 		BALLAST_TEST_VALIDATOR=$$validator $(CARGO) test -p ballast-e2e -- --test-threads=1 --show-output

@@ -342,7 +342,12 @@ pub fn preview(
     owner: &Keypair,
 ) -> Result<Preview> {
     let before = show(chain, market, obligation)?;
-    match chain.simulate(ixs, &[owner], &[*obligation]) {
+    // The obligation and every reserve after the transaction: a deposit
+    // changes the reserve's shares too, so both are valued as they would be.
+    let reserves = load_reserves(chain, market)?;
+    let mut wanted = vec![*obligation];
+    wanted.extend(reserves.iter().map(|(k, _)| *k));
+    match chain.simulate(ixs, &[owner], &wanted) {
         Ok(sim) => {
             let data = sim
                 .accounts
@@ -351,7 +356,19 @@ pub fn preview(
                 .flatten()
                 .ok_or_else(|| anyhow!("the simulation returned no obligation"))?;
             let ob = decode_obligation(&data).context("the simulated obligation")?;
-            let snapshot = MarketSnapshot::load(chain, market, chain.unix_time()?)?;
+            let after_reserves: Vec<(Address, Reserve)> = reserves
+                .iter()
+                .zip(sim.accounts.iter().skip(1))
+                .map(|((k, r), d)| {
+                    let post = d.as_deref().and_then(crate::accounts::decode_reserve);
+                    (*k, post.unwrap_or(*r))
+                })
+                .collect();
+            let now = chain.unix_time()?;
+            let market_state = crate::accounts::load_market(chain, market)?;
+            let oracles = crate::accounts::load_oracles(chain, &after_reserves)?;
+            let snapshot =
+                MarketSnapshot::new(*market, &market_state, &after_reserves, &oracles, now);
             Ok(Preview {
                 operation: op,
                 amount,

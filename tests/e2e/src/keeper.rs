@@ -36,22 +36,31 @@ pub fn keeper_binary() -> Result<PathBuf> {
     if let Ok(p) = std::env::var("BALLAST_KEEPER_BIN") {
         return Ok(PathBuf::from(p));
     }
+    built_binary("ballast-keeper")
+}
+
+/// The users' `ballast` binary, checked as [`keeper_binary`] is.
+pub fn user_binary() -> Result<PathBuf> {
+    built_binary("ballast")
+}
+
+fn built_binary(name: &str) -> Result<PathBuf> {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo_root().join("target"));
-    let bin = target.join("debug/ballast-keeper");
+    let bin = target.join("debug").join(name);
     let built = std::fs::metadata(&bin)
         .and_then(|m| m.modified())
         .with_context(|| {
             format!(
-                "{} is missing: run `make e2e`, or `cargo build -p ballast-keeper` first",
+                "{} is missing: run `make e2e`, or `cargo build -p ballast-keeper --bins` first",
                 bin.display()
             )
         })?;
     for src in ["keeper/src", "programs/ballast/src"] {
         if newest_mtime(&repo_root().join(src)).is_some_and(|t| t > built) {
             bail!(
-                "{} is older than {src}: run `make e2e`, or `cargo build -p ballast-keeper` first",
+                "{} is older than {src}: run `make e2e`, or `cargo build -p ballast-keeper --bins` first",
                 bin.display()
             );
         }
@@ -77,6 +86,27 @@ pub fn keeper_cli(url: &str, keypair: &Path, args: &[&str]) -> Result<Output> {
         .output()
         .context("running ballast-keeper")?;
     Ok(out)
+}
+
+/// Runs the users' `ballast` binary with `args` after `--url <url>
+/// --keypair <keypair>`; fails with its output unless it succeeds.
+pub fn user_cli(url: &str, keypair: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(user_binary()?)
+        .args(["--url", url, "--keypair"])
+        .arg(keypair)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("running ballast")?;
+    if !out.status.success() {
+        bail!(
+            "ballast {}: {}\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
 }
 
 /// A running `ballast-keeper` (e.g. `run`), its stderr in a log file.

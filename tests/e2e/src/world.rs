@@ -236,6 +236,9 @@ pub fn free_port() -> Result<u16> {
 pub struct Borrower {
     /// Owner of the obligation.
     pub keypair: Keypair,
+    /// Its keypair file (written when the population is built with the
+    /// command line).
+    pub path: Option<PathBuf>,
     /// Its obligation (index 0).
     pub obligation: Address,
     /// USDC borrowed, base units.
@@ -259,6 +262,10 @@ pub struct WorldOptions {
     pub sol_risk: SolRisk,
     /// Liquidator keypairs besides the admin (the admin liquidates too).
     pub extra_operators: usize,
+    /// Build the population with the users' `ballast` command line (one
+    /// process per operation, as users would), instead of batched
+    /// transactions.
+    pub population_via_cli: bool,
 }
 
 impl Default for WorldOptions {
@@ -267,6 +274,7 @@ impl Default for WorldOptions {
             borrowers: 24,
             sol_risk: SolRisk::Static,
             extra_operators: 0,
+            population_via_cli: false,
         }
     }
 }
@@ -552,47 +560,118 @@ impl World {
                 let keypair = Keypair::new();
                 Borrower {
                     obligation: ix::obligation_address(&market, &keypair.pubkey(), 0),
+                    path: None,
                     keypair,
                     borrowed: (power_usd * f * 1e6).floor() as u64,
                 }
             })
             .collect();
-        let health = vec![
-            AccountMeta::new_readonly(sol.reserve, false),
-            AccountMeta::new_readonly(sol_oracle, false),
-            AccountMeta::new_readonly(usdc.reserve, false),
-            AccountMeta::new_readonly(usdc_oracle, false),
-        ];
-        let mut batch: Vec<Batch> = vec![];
-        for b in &borrowers {
-            let owner = b.keypair.pubkey();
-            let mut ixs =
-                cluster.ata_with_tokens_ixs(&owner, &sol_mint, COLLATERAL_SOL * 1_000_000_000)?;
-            ixs.extend(cluster.ata_with_tokens_ixs(&owner, &usdc_mint, 0)?);
-            ixs.push(ix::init_obligation(
-                &cluster.payer.pubkey(),
-                &owner,
-                &market,
-                0,
-            ));
-            ixs.push(ix::deposit(
-                &owner,
-                &sol,
-                &b.obligation,
-                &Cluster::ata(&owner, &sol_mint),
-                COLLATERAL_SOL * 1_000_000_000,
-            ));
-            ixs.push(ix::borrow(
-                &owner,
-                &usdc,
-                &b.obligation,
-                &Cluster::ata(&owner, &usdc_mint),
-                b.borrowed,
-                health.clone(),
-            ));
-            batch.push((ixs, vec![&b.keypair]));
+        let mut borrowers = borrowers;
+        if opts.population_via_cli {
+            // Each borrower: SOL for fees and 100 SOL tokens from the test,
+            // then `ballast obligation create`, `ballast deposit`, `ballast
+            // borrow`, in four threads.
+            let mut batch: Vec<Batch> = vec![];
+            for (i, b) in borrowers.iter_mut().enumerate() {
+                let path = dir.join(format!("borrower-{i}.json"));
+                write_keypair(&path, &b.keypair)?;
+                b.path = Some(path);
+                let owner = b.keypair.pubkey();
+                let mut ixs = vec![cluster.transfer_ix(&owner, 1)];
+                ixs.extend(cluster.ata_with_tokens_ixs(
+                    &owner,
+                    &sol_mint,
+                    COLLATERAL_SOL * 1_000_000_000,
+                )?);
+                batch.push((ixs, vec![]));
+            }
+            cluster.send_batch(&batch)?;
+            let market_s = market.to_string();
+            let (sol_s, usdc_s) = (sol_mint.to_string(), usdc_mint.to_string());
+            let jobs: Vec<(PathBuf, String)> = borrowers
+                .iter()
+                .map(|b| {
+                    let amount =
+                        format!("{}.{:06}", b.borrowed / 1_000_000, b.borrowed % 1_000_000);
+                    (b.path.clone().expect("written"), amount)
+                })
+                .collect();
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            std::thread::scope(|scope| -> Result<()> {
+                let workers: Vec<_> = (0..4)
+                    .map(|_| {
+                        scope.spawn(|| -> Result<()> {
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some((kp, amount)) = jobs.get(i) else {
+                                    return Ok(());
+                                };
+                                let m = ["--market", market_s.as_str()];
+                                crate::keeper::user_cli(
+                                    &url,
+                                    kp,
+                                    &[&["obligation", "create"][..], &m].concat(),
+                                )?;
+                                crate::keeper::user_cli(
+                                    &url,
+                                    kp,
+                                    &[&["deposit"][..], &m, &["--mint", &sol_s, "100"]].concat(),
+                                )?;
+                                crate::keeper::user_cli(
+                                    &url,
+                                    kp,
+                                    &[&["borrow"][..], &m, &["--mint", &usdc_s, amount]].concat(),
+                                )?;
+                            }
+                        })
+                    })
+                    .collect();
+                for w in workers {
+                    w.join().expect("worker")?;
+                }
+                Ok(())
+            })?;
+        } else {
+            let health = vec![
+                AccountMeta::new_readonly(sol.reserve, false),
+                AccountMeta::new_readonly(sol_oracle, false),
+                AccountMeta::new_readonly(usdc.reserve, false),
+                AccountMeta::new_readonly(usdc_oracle, false),
+            ];
+            let mut batch: Vec<Batch> = vec![];
+            for b in &borrowers {
+                let owner = b.keypair.pubkey();
+                let mut ixs = cluster.ata_with_tokens_ixs(
+                    &owner,
+                    &sol_mint,
+                    COLLATERAL_SOL * 1_000_000_000,
+                )?;
+                ixs.extend(cluster.ata_with_tokens_ixs(&owner, &usdc_mint, 0)?);
+                ixs.push(ix::init_obligation(
+                    &cluster.payer.pubkey(),
+                    &owner,
+                    &market,
+                    0,
+                ));
+                ixs.push(ix::deposit(
+                    &owner,
+                    &sol,
+                    &b.obligation,
+                    &Cluster::ata(&owner, &sol_mint),
+                    COLLATERAL_SOL * 1_000_000_000,
+                ));
+                ixs.push(ix::borrow(
+                    &owner,
+                    &usdc,
+                    &b.obligation,
+                    &Cluster::ata(&owner, &usdc_mint),
+                    b.borrowed,
+                    health.clone(),
+                ));
+                batch.push((ixs, vec![&b.keypair]));
+            }
+            cluster.send_batch(&batch)?;
         }
-        cluster.send_batch(&batch)?;
 
         eprintln!(
             "[e2e] setup: population at {:.1} s",

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ballast::state::Reserve;
 use ballast_e2e::books::reconcile;
-use ballast_e2e::keeper::KeeperProcess;
+use ballast_e2e::keeper::{user_cli, KeeperProcess};
 use ballast_e2e::report::measure;
 use ballast_e2e::world::{
     free_port, metric_sum, scrape, SolRisk, World, WorldOptions, COLLATERAL_SOL,
@@ -23,6 +23,100 @@ const CRASH_PRICE: f64 = 14.0;
 /// Liquidations per tick.
 const CAPACITY: usize = 4;
 
+/// The population was built with `ballast` (obligation create, deposit,
+/// borrow); here its read and preview sides: `obligation show` agrees with
+/// the keeper's scan, a borrow beyond the LTV is refused before signing, a
+/// dry-run repay shows a better health and changes nothing.
+fn users_cli_previews_and_refusals(w: &World) {
+    let b = w.borrowers.last().expect("a borrower");
+    let kp = b.path.as_ref().expect("a keypair file");
+    let market = w.market.to_string();
+    let usdc = w.usdc.mint.to_string();
+    let show: serde_json::Value = serde_json::from_str(
+        &user_cli(
+            &w.url(),
+            kp,
+            &[
+                "--output",
+                "json",
+                "obligation",
+                "show",
+                "--market",
+                &market,
+            ],
+        )
+        .expect("show"),
+    )
+    .expect("json");
+    let scan = w.scan().expect("scan");
+    let (_, h) = scan
+        .healths
+        .iter()
+        .find(|(o, _)| *o == b.obligation)
+        .expect("scanned");
+    let shown = show["maintenance_health"]
+        .as_f64()
+        .expect("maintenance health");
+    assert!(
+        (shown - h.to_num::<f64>()).abs() < 1e-4,
+        "{shown} vs the scan's {h}"
+    );
+    let initial = show["initial_health"].as_f64().unwrap();
+    assert!(
+        (1.0..1.03).contains(&initial),
+        "98% of the borrowing power: {initial}"
+    );
+    assert!(show["borrowing_power_usd"].as_f64().unwrap() >= 0.0);
+    let liq_price = show["liquidation_price_usd"]
+        .as_f64()
+        .expect("one collateral");
+    assert!((15.0..19.0).contains(&liq_price), "{liq_price}");
+
+    let before = w.cluster.data(&b.obligation).unwrap();
+    let refused = user_cli(
+        &w.url(),
+        kp,
+        &["borrow", "--market", &market, "--mint", &usdc, "100"],
+    )
+    .expect_err("beyond the LTV");
+    assert!(
+        refused.to_string().contains("InitialRequirementNotMet"),
+        "{refused:#}"
+    );
+    let dry: serde_json::Value = serde_json::from_str(
+        &user_cli(
+            &w.url(),
+            kp,
+            &[
+                "--output",
+                "json",
+                "repay",
+                "--market",
+                &market,
+                "--mint",
+                &usdc,
+                "100",
+                "--dry-run",
+            ],
+        )
+        .expect("dry run"),
+    )
+    .unwrap();
+    assert_eq!(dry["sent"], false);
+    let after = dry["preview"]["after"]["maintenance_health"]
+        .as_f64()
+        .unwrap();
+    let now = dry["preview"]["before"]["maintenance_health"]
+        .as_f64()
+        .unwrap();
+    assert!(after > now, "repaying improves health: {now} -> {after}");
+    assert_eq!(
+        w.cluster.data(&b.obligation).unwrap(),
+        before,
+        "nothing sent"
+    );
+}
+
 #[test]
 fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     let t0 = Instant::now();
@@ -31,9 +125,11 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
             max_age_secs: 3_600,
             min_interval_secs: 5,
         },
+        population_via_cli: true,
         ..Default::default()
     })
     .expect("world");
+    users_cli_previews_and_refusals(&w);
     // `run --ticks 1 --history ...` pushed SOL's volatility before the
     // population borrowed: an 80% estimate gives LTV 75.2%, LT 81.1%.
     let sol: Reserve = w.cluster.ballast(&w.sol.reserve).unwrap();
@@ -265,6 +361,8 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
             "liquidations": liqs.len(),
             "crash_to_settled_secs": settle_secs,
             "liquidations_per_sec": liqs.len() as f64 / settle_secs,
+            "liquidations_per_sec_within_the_task": metric_sum(&m, "ballast_keeper_liquidations_total", &[])
+                / metric_sum(&m, "ballast_keeper_task_duration_seconds_sum", &["task=\"liquidation\""]),
             "bad_debt_positions": socialized.len(),
             "bad_debt_covered_usdc": covered as f64 / 1e6,
             "bad_debt_written_off_usdc": written_off as f64 / 1e6,
