@@ -37,6 +37,19 @@ pub enum ChainError {
     Backend(String),
 }
 
+/// The log line the RPC backend appends to a transaction that passed its
+/// simulation and then failed on chain: the state it read changed in
+/// between (another keeper acted first, in the same block or just before).
+pub const LOST_RACE_LOG: &str =
+    "ballast-keeper: passed simulation, failed on chain: the state changed in between";
+
+/// Whether `e` is a transaction that passed simulation and failed on chain
+/// (see [`LOST_RACE_LOG`]): a race lost, not a refusal of the keeper's
+/// request as such.
+pub fn lost_race(e: &ChainError) -> bool {
+    matches!(e, ChainError::Transaction { logs, .. } if logs.iter().any(|l| l == LOST_RACE_LOG))
+}
+
 /// A successful transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sent {

@@ -491,10 +491,10 @@ impl RpcChain {
                     Some(st) if st.err.is_some() => {
                         self.outcome("failed");
                         let err = st.err.expect("checked");
-                        return Err(ChainError::Transaction {
-                            err,
-                            logs: self.logs(&sig).unwrap_or_default(),
-                        });
+                        let mut logs = self.logs(&sig).unwrap_or_default();
+                        // It passed its simulation moments ago.
+                        logs.push(crate::chain::LOST_RACE_LOG.to_string());
+                        return Err(ChainError::Transaction { err, logs });
                     }
                     Some(st) if st.satisfies_commitment(self.commitment) => {
                         self.outcome("confirmed");
@@ -1077,5 +1077,30 @@ mod tests {
         // One signing for the simulation, one for the transaction: every
         // broadcast carried the same signature.
         assert_eq!(rec.count("getLatestBlockhash:ok"), 2);
+    }
+
+    #[test]
+    fn a_transaction_that_fails_on_chain_after_its_simulation_is_a_lost_race() {
+        // The mock's statuses say the transaction ran and failed.
+        let (mut chain, rec) = mock_chain("instruction_error", HashMap::new());
+        let ix = crate::ix::accrue_interest(&Address::new_unique());
+        let e = chain.send(&[ix], &[]).unwrap_err();
+        assert!(crate::chain::lost_race(&e), "{e:?}");
+        assert_eq!(rec.count("tx:failed"), 1);
+        // A refusal in simulation is not.
+        let mut mocks = HashMap::new();
+        mocks.insert(
+            RpcRequest::SimulateTransaction,
+            serde_json::json!({
+                "context": { "slot": 1 },
+                "value": { "err": { "InstructionError": [2, { "Custom": 6042 }] }, "logs": [],
+                           "accounts": null, "unitsConsumed": 1, "returnData": null }
+            }),
+        );
+        let (mut chain, _) = mock_chain("succeeds", mocks);
+        let ix = crate::ix::accrue_interest(&Address::new_unique());
+        assert!(!crate::chain::lost_race(
+            &chain.send(&[ix], &[]).unwrap_err()
+        ));
     }
 }

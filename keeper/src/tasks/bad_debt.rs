@@ -63,6 +63,19 @@ pub struct BadDebtRun {
     pub socialized: Vec<Socialized>,
     /// Positions whose transaction failed: (obligation, reserve, message).
     pub failed: Vec<(Address, Address, String)>,
+    /// Positions someone else socialised or swept first (the program found
+    /// nothing left to do, or the transaction lost a race): (obligation,
+    /// reserve).
+    pub skipped: Vec<(Address, Address)>,
+}
+
+/// Whether `e` says another keeper did it first: a race lost, or
+/// `NothingToRepay` (the debt was socialised already).
+fn done_by_someone_else(e: &crate::chain::ChainError) -> bool {
+    use ballast::errors::BallastError;
+    crate::chain::lost_race(e)
+        || matches!(e, crate::chain::ChainError::Transaction { err, .. }
+            if crate::tasks::liquidation::is_ballast(err, BallastError::NothingToRepay))
 }
 
 /// Whether `ob` owes debt and holds no collateral.
@@ -186,6 +199,10 @@ fn sweep_dust(
         );
         match chain.send(&[sweep], &[&liq.keypair]) {
             Ok(_) => out.swept.push((*key, coll)),
+            Err(e) if done_by_someone_else(&e) => {
+                tracing::info!(obligation = %key, "dust sweep skipped: done by someone else first");
+                out.skipped.push((*key, coll))
+            }
             Err(e) => out.failed.push((*key, coll, format!("dust sweep: {e}"))),
         }
     }
@@ -239,6 +256,10 @@ fn socialize(
                     "no BadDebtSocialized event in the logs".to_string(),
                 )),
             },
+            Err(e) if done_by_someone_else(&e) => {
+                tracing::info!(obligation = %key, "socialize_bad_debt skipped: done by someone else first");
+                out.skipped.push((*key, p.reserve))
+            }
             Err(e) => out.failed.push((*key, p.reserve, e.to_string())),
         }
     }

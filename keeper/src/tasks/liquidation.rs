@@ -136,11 +136,17 @@ pub fn run(
                 out.liquidated.push((c.obligation, repaid, cu))
             }
             Err(LiquidateError::AlreadyHealthy) => skip(&mut out, c, "healthy by now"),
-            Err(LiquidateError::Refused(m)) => {
+            Err(LiquidateError::Refused(m, raced)) => {
                 let scanned = obligations.iter().find(|(k, _)| *k == c.obligation);
                 let now = chain.account_data(&c.obligation).ok().flatten();
                 if scanned.map(|(_, d)| Some(d)) != Some(now.as_ref()) {
                     skip(&mut out, c, "changed since the scan");
+                } else if raced {
+                    skip(
+                        &mut out,
+                        c,
+                        "the market changed between simulation and execution",
+                    );
                 } else {
                     out.failed.push((c.obligation, m));
                 }
@@ -171,8 +177,9 @@ fn skip(out: &mut LiquidationRun, c: &Candidate, why: &str) {
 
 enum LiquidateError {
     AlreadyHealthy,
-    /// The program refused the transaction.
-    Refused(String),
+    /// The program refused the transaction; `true` when it passed its
+    /// simulation and failed on chain (a race lost).
+    Refused(String, bool),
     Other(String),
 }
 
@@ -238,7 +245,10 @@ fn liquidate_one(
         {
             Err(LiquidateError::AlreadyHealthy)
         }
-        Err(e @ ChainError::Transaction { .. }) => Err(LiquidateError::Refused(e.to_string())),
+        Err(e @ ChainError::Transaction { .. }) => Err(LiquidateError::Refused(
+            e.to_string(),
+            crate::chain::lost_race(&e),
+        )),
         Err(e) => Err(LiquidateError::Other(e.to_string())),
     }
 }

@@ -98,6 +98,12 @@ fn two_keepers_race_without_double_liquidation() {
         !b_log.contains("liquidation failed"),
         "a lost race is a skip:\n{b_log}"
     );
+    for log in [a.log_text(), b_log.clone()] {
+        assert!(
+            !log.contains("socialize_bad_debt failed") && !log.contains("dust sweep failed"),
+            "a bad debt socialised by the other keeper is a skip:\n{log}"
+        );
+    }
     assert!(
         skips_a + skips_b > 0,
         "no race was lost? A liquidated {by_a}, B {by_b}\nA:\n{}\nB:\n{}",
