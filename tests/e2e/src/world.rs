@@ -748,6 +748,29 @@ impl World {
         Ok(snapshot.scan_report(obligations.iter().map(|(k, d)| (*k, d.as_slice()))))
     }
 
+    /// The liquidation scan of the market now as if SOL's oracle said `usd`
+    /// (its account rewritten in memory with the test receiver's own
+    /// writer): what the keeper will see once the price is written, free
+    /// of the race with a keeper already acting on it.
+    pub fn scan_with_sol_price(&self, usd: f64) -> Result<ScanReport> {
+        use ballast_keeper::accounts::{load_market, load_oracles, load_reserves};
+        let chain = ballast_keeper::chain::rpc::RpcChain::new(&self.url(), Keypair::new());
+        let now = chain.unix_time()?;
+        let market = load_market(&chain, &self.market)?;
+        let reserves = load_reserves(&chain, &self.market)?;
+        let mut oracles = load_oracles(&chain, &reserves)?;
+        let data = oracles
+            .get_mut(&self.sol.oracle)
+            .ok_or_else(|| anyhow::anyhow!("no SOL oracle"))?;
+        let mut input = oracle::usd(SOL_FEED, usd);
+        input.publish_time = now;
+        mock_pyth_receiver::write_price(data, &self.cluster.payer.pubkey(), &input, now, 0)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let snapshot = MarketSnapshot::new(self.market, &market, &reserves, &oracles, now);
+        let obligations = chain.ballast_accounts::<Obligation>(&self.market)?;
+        Ok(snapshot.scan_report(obligations.iter().map(|(k, d)| (*k, d.as_slice()))))
+    }
+
     /// Every obligation of the market (address, decoded).
     pub fn obligations(&self, market: &Address) -> Result<Vec<(Address, Obligation)>> {
         let chain = ballast_keeper::chain::rpc::RpcChain::new(&self.url(), Keypair::new());

@@ -186,10 +186,12 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     );
 
     // The crash.
+    // The ranking the keeper will see, computed before the price is written
+    // (afterwards a keeper may already be acting on it).
+    let at_crash = w.scan_with_sol_price(CRASH_PRICE).expect("scan");
+    let ranking: Vec<Address> = at_crash.candidates.iter().map(|c| c.obligation).collect();
     w.set_sol_price(CRASH_PRICE).expect("crash");
     let crash = Instant::now();
-    let at_crash = w.scan().expect("scan");
-    let ranking: Vec<Address> = at_crash.candidates.iter().map(|c| c.obligation).collect();
     // LT 81.1%: debts above $1,135 of $1,400 of SOL are unhealthy.
     assert_eq!(ranking.len(), 9, "unhealthy after the crash: {ranking:?}");
     let settle_secs = w

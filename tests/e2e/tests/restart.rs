@@ -44,14 +44,16 @@ fn kill_minus_nine_mid_run_then_restart_loses_and_doubles_nothing() {
     let mut keeper =
         KeeperProcess::spawn("keeper", &w.url(), &w.admin.path, &args, &log).expect("keeper");
 
-    w.set_sol_price(CRASH_PRICE).expect("crash");
+    // The ranking the keeper will see, computed before the price is written
+    // (afterwards a keeper may already be acting on it).
     let ranking: Vec<Address> = w
-        .scan()
+        .scan_with_sol_price(CRASH_PRICE)
         .unwrap()
         .candidates
         .iter()
         .map(|c| c.obligation)
         .collect();
+    w.set_sol_price(CRASH_PRICE).expect("crash");
     assert_eq!(ranking.len(), 9);
 
     // Kill it as soon as the first liquidation is on chain: it is then

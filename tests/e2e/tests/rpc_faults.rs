@@ -56,14 +56,16 @@ fn keeper_completes_its_work_through_rpc_faults() {
             > 0)
     })
     .unwrap_or_else(|e| panic!("{e:#}\n{}", keeper.log_text()));
-    w.set_sol_price(CRASH_PRICE).expect("crash");
+    // The ranking the keeper will see, computed before the price is written
+    // (afterwards a keeper may already be acting on it).
     let ranking: Vec<Address> = w
-        .scan()
+        .scan_with_sol_price(CRASH_PRICE)
         .unwrap()
         .candidates
         .iter()
         .map(|c| c.obligation)
         .collect();
+    w.set_sol_price(CRASH_PRICE).expect("crash");
     let settle = w
         .wait_for(
             "settled through the faults",

@@ -56,14 +56,16 @@ fn two_keepers_race_without_double_liquidation() {
     // Both have run a tick.
     std::thread::sleep(Duration::from_secs(3));
 
-    w.set_sol_price(CRASH_PRICE).expect("crash");
+    // The ranking the keeper will see, computed before the price is written
+    // (afterwards a keeper may already be acting on it).
     let ranking: Vec<Address> = w
-        .scan()
+        .scan_with_sol_price(CRASH_PRICE)
         .unwrap()
         .candidates
         .iter()
         .map(|c| c.obligation)
         .collect();
+    w.set_sol_price(CRASH_PRICE).expect("crash");
     let settle = w
         .wait_for("settled", Duration::from_secs(180), |w| w.settled())
         .unwrap_or_else(|e| panic!("{e:#}\nA:\n{}\nB:\n{}", a.log_text(), b.log_text()));
