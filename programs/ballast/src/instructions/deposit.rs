@@ -75,6 +75,10 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         require!(shares > 0, BallastError::DepositTooSmall);
         reserve.available_amount = reserve.available_amount.safe_add(amount)?;
         reserve.deposit_shares = reserve.deposit_shares.safe_add(shares)?;
+        // Inflows credit the outflow window (never limited), so a flash
+        // deposit -> withdraw round trip leaves others' capacity as it was.
+        let limits = reserve.config.liquidity;
+        reserve.outflow.record_inflow(&limits, now, amount);
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
         let i = obligation.find_or_open(&ctx.accounts.reserve.key(), PositionKind::Collateral)?;
