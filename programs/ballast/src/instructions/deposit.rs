@@ -66,7 +66,16 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
             ctx.remaining_accounts.first(),
             now,
         )?;
-        let supply = reserve.supply()?;
+        let mut supply = reserve.supply()?;
+        if reserve.deposit_shares == 0 && supply > FX_ZERO {
+            // Every share is burned yet value is left (fees >= borrowed after
+            // everyone exits, a late repayment): it belongs to nobody, so it
+            // goes to the protocol's fees rather than to whoever deposits
+            // next at 1:1.
+            let fees = reserve.protocol_fees.get().add_(supply)?;
+            reserve.protocol_fees.set(fees);
+            supply = FX_ZERO;
+        }
         require!(
             supply.add_(fx_u64(amount))? <= fx_u64(reserve.config.deposit_cap),
             BallastError::DepositCapExceeded
