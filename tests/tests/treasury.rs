@@ -961,6 +961,31 @@ fn a_recall_with_nothing_recallable_is_refused_until_the_strategy_can_pay() {
     assert_eq!(e.liquid_after, bps_of_ceil(deposits, 2_000));
 }
 
+/// Issue 13: `rebalance` checked only its own market, so anyone could push
+/// liquidity into a paused strategy market, where `withdraw` (and so every
+/// recall) is refused.
+#[test]
+fn a_deploy_into_a_paused_strategy_market_is_refused() {
+    let mut ctx = context();
+    let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
+    let u = |x: f64| t.a_usdc.units(x);
+    ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
+    ctx.set_paused(&t.b, true);
+    let watch = t.accounts();
+    refused(
+        &mut ctx,
+        "deploy into a paused strategy market",
+        &[t.rebalance_ix()],
+        &[],
+        Expect::Ballast(BallastError::StrategyMarketPaused),
+        &watch,
+    );
+    assert_eq!(ctx.reserve(&t.a_usdc).treasury.deployed_amount, 0);
+    ctx.set_paused(&t.b, false);
+    let e = rebalance_ok(&mut ctx, "deploy once unpaused", &t);
+    assert!(e.deployed);
+}
+
 #[test]
 fn deploy_is_refused_while_paused_but_recall_is_not() {
     let mut ctx = context();

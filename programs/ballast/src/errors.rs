@@ -165,4 +165,8 @@ pub enum BallastError {
     /// Below the buffer band with nothing the strategy can return now.
     #[msg("nothing recallable from the treasury strategy")]
     NothingRecallable,
+    /// The treasury strategy's market is paused: a deploy there could not be
+    /// recalled until it is unpaused.
+    #[msg("the treasury strategy's market is paused")]
+    StrategyMarketPaused,
 }
