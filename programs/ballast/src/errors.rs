@@ -169,4 +169,12 @@ pub enum BallastError {
     /// recalled until it is unpaused.
     #[msg("the treasury strategy's market is paused")]
     StrategyMarketPaused,
+    /// `update_market` no longer changes the admin: use `propose_admin`
+    /// then `accept_admin`, signed by the new admin.
+    #[msg("admin transfer is two-step: propose_admin, then accept_admin")]
+    AdminTransferIsTwoStep,
+    /// The signer of `accept_admin` is not the market's pending admin (or
+    /// no transfer is pending).
+    #[msg("signer is not the market's pending admin")]
+    NotPendingAdmin,
 }
