@@ -185,18 +185,19 @@ impl<'a, 'info> StrategyAccounts<'a, 'info> {
 
 /// Whether the strategy market of `accounts` is paused (a deploy into it
 /// would be stuck: its `withdraw`, and so a recall, is refused while paused).
-/// The account must be a Ballast `Market` and the strategy reserve's own.
-/// Errors: [`BallastError::TreasuryAccountsMismatch`].
+/// An account that is not the strategy reserve's own Ballast `Market` reads
+/// as not paused here: the strategy's `deposit` CPI then refuses it with its
+/// own error (`WrongMarket`, owner or discriminator), as before.
 pub fn strategy_market_paused(accounts: &StrategyAccounts) -> Result<bool> {
     let strategy_market = accounts.strategy().map(|s| s.market)?;
     let info = accounts.strategy_market;
-    require!(
-        *info.key == strategy_market
-            && *info.owner == crate::ID
-            && info.data_len() >= 8 + Market::SIZE
-            && info.try_borrow_data()?[..8] == *Market::DISCRIMINATOR,
-        BallastError::TreasuryAccountsMismatch
-    );
+    if !(*info.key == strategy_market
+        && *info.owner == crate::ID
+        && info.data_len() >= 8 + Market::SIZE
+        && info.try_borrow_data()?[..8] == *Market::DISCRIMINATOR)
+    {
+        return Ok(false);
+    }
     let data = info.try_borrow_data()?;
     let m: &Market = bytemuck::from_bytes(&data[8..8 + Market::SIZE]);
     Ok(m.is_paused())
