@@ -165,4 +165,9 @@ pub enum BallastError {
     /// Below the buffer band with nothing the strategy can return now.
     #[msg("nothing recallable from the treasury strategy")]
     NothingRecallable,
+    /// Borrowing from a reserve the obligation holds as collateral, or
+    /// depositing into one it owes (a same-reserve loop, which no
+    /// liquidation could resolve): repay or withdraw first.
+    #[msg("same-reserve loop: collateral and debt in one reserve")]
+    SameReserveLoop,
 }
