@@ -82,6 +82,14 @@ pub struct RunSummary {
     pub pushes: usize,
     /// Liquidations the liquidator could send per candle.
     pub liquidator_capacity_per_candle: usize,
+    /// Obligations whose liquidation or socialisation the program refused
+    /// at least once (the run went on).
+    pub unrecoverable_obligations: usize,
+    /// Their debt at their last refusal, USD: debt the market could not
+    /// recover by liquidation.
+    pub unrecoverable_debt_usd: f64,
+    /// For each, `obligation: step: last refusal`.
+    pub unrecoverable: Vec<String>,
     /// Wall-clock time of the run (setup included), seconds.
     pub wall_seconds: f64,
 }

@@ -97,6 +97,9 @@ struct Accumulator {
     written_off_units: u128,
     pushes: usize,
     max_debt_at_risk: f64,
+    /// Obligations whose liquidation or socialisation the program refused,
+    /// with their debt (base units) at the last refusal and its message.
+    unrecoverable: std::collections::BTreeMap<Address, (f64, String)>,
 }
 
 impl Replay {
@@ -364,9 +367,12 @@ impl Replay {
 
     /// Walks the next step: sets the clock, writes the oracles, runs the
     /// keeper's tick and records the state. `Ok(None)` when the window is
-    /// done. A failure the keeper reports (a liquidation or socialisation
-    /// that did not go through, an obligation it could not assess) is an
-    /// error: the replay never silently continues past one.
+    /// done. A liquidation or socialisation that did not go through (or an
+    /// obligation the keeper could not assess) does not stop the run: the
+    /// obligation's debt is counted as unrecoverable
+    /// ([`RunSummary::unrecoverable_debt_usd`], the last refusal's message in
+    /// [`RunSummary::unrecoverable`]) and the replay goes on, as a market
+    /// would. Any other keeper failure (a rebalance) is an error.
     pub fn step(&mut self) -> Result<Option<StepOutcome>> {
         if self.done() {
             return Ok(None);
@@ -386,9 +392,24 @@ impl Replay {
             .keeper
             .tick(&mut self.chain, self.capacity_left)
             .with_context(at)?;
-        let failures = tick.failures();
-        if !failures.is_empty() {
-            bail!("{}: {}", at(), failures.join("; "));
+        let mut refused: Vec<(Address, String)> = vec![];
+        if let Some(l) = &tick.liquidation {
+            refused.extend(l.failed.iter().chain(&l.blocked).cloned());
+        }
+        refused.extend(tick.bad_debt.failed.iter().map(|(o, _, m)| (*o, m.clone())));
+        for (o, m) in refused {
+            let debt = self.debt_units(&o).with_context(at)?;
+            self.acc
+                .unrecoverable
+                .insert(o, (debt, format!("{}: {m}", at())));
+        }
+        let fatal: Vec<String> = tick
+            .failures()
+            .into_iter()
+            .filter(|f| f.starts_with("rebalance"))
+            .collect();
+        if !fatal.is_empty() {
+            bail!("{}: {}", at(), fatal.join("; "));
         }
         if let Some(l) = &tick.liquidation {
             self.capacity_left = self.capacity_left.saturating_sub(l.liquidated.len());
@@ -491,6 +512,24 @@ impl Replay {
         Ok(out)
     }
 
+    /// The debt obligation `o` owes the debt reserve now, base units.
+    fn debt_units(&self, o: &Address) -> Result<f64> {
+        let now = self.chain.clock().unix_timestamp;
+        let index = self
+            .reserve_state(&self.debt)?
+            .projected_borrow_index(now)
+            .map_err(|e| anyhow!("{e}"))?;
+        let Some(ob) = self.chain.zero_copy::<Obligation>(o).ok() else {
+            return Ok(0.0);
+        };
+        Ok(ob
+            .positions
+            .iter()
+            .filter(|p| p.kind() == PositionKind::Debt && p.reserve == self.debt.keys.reserve)
+            .map(|p| (p.borrow_shares.get() * index).to_num::<f64>())
+            .sum())
+    }
+
     /// The debt reserve's balance sheet at the chain's clock, computed by the
     /// program's own [`ballast::engine::balance_sheet::balance_sheet`] from
     /// the reserve, its strategy reserve (accrued to now on a copy) and its
@@ -563,6 +602,18 @@ impl Replay {
             max_debt_at_risk_usd: self.acc.max_debt_at_risk,
             pushes: self.acc.pushes,
             liquidator_capacity_per_candle: self.opts.capacity_per_candle,
+            unrecoverable_obligations: self.acc.unrecoverable.len(),
+            unrecoverable_debt_usd: self
+                .acc
+                .unrecoverable
+                .values()
+                .fold(0.0, |a, (d, _)| a + d * usd),
+            unrecoverable: self
+                .acc
+                .unrecoverable
+                .iter()
+                .map(|(o, (_, m))| format!("{o}: {m}"))
+                .collect(),
             wall_seconds: self.started.elapsed().as_secs_f64(),
         };
         RunResult {

@@ -177,4 +177,9 @@ pub enum BallastError {
     /// no transfer is pending).
     #[msg("signer is not the market's pending admin")]
     NotPendingAdmin,
+    /// Borrowing from a reserve the obligation holds as collateral, or
+    /// depositing into one it owes (a same-reserve loop, which no
+    /// liquidation could resolve): repay or withdraw first.
+    #[msg("same-reserve loop: collateral and debt in one reserve")]
+    SameReserveLoop,
 }

@@ -54,7 +54,8 @@ pub struct Deposit<'info> {
 /// Deposits `amount` base units. Errors: [`BallastError::ZeroAmount`],
 /// [`BallastError::DepositCapExceeded`], [`BallastError::DepositTooSmall`],
 /// [`BallastError::ReserveInsolvent`], [`BallastError::ObligationFull`],
-/// [`BallastError::TreasuryAccountsMismatch`].
+/// [`BallastError::TreasuryAccountsMismatch`], [`BallastError::SameReserveLoop`]
+/// (the obligation owes this reserve).
 pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
@@ -90,6 +91,13 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         reserve.outflow.record_inflow(&limits, now, amount);
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
+        // No collateral where the obligation owes (see `borrow`): repay it.
+        require!(
+            obligation
+                .find(&ctx.accounts.reserve.key(), PositionKind::Debt)
+                .is_none(),
+            BallastError::SameReserveLoop
+        );
         let i = obligation.find_or_open(&ctx.accounts.reserve.key(), PositionKind::Collateral)?;
         let p = &mut obligation.positions[i];
         p.deposit_shares = p.deposit_shares.safe_add(shares)?;

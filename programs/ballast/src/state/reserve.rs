@@ -9,7 +9,7 @@ use crate::engine::bounds;
 use crate::engine::fx::*;
 use crate::engine::health::ReserveView;
 use crate::engine::liquidity::{LiquidityConfig, OutflowState};
-use crate::engine::rates::{compound_growth, utilization, RateCurve};
+use crate::engine::rates::{grown_index, utilization, RateCurve};
 pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
 pub use crate::engine::treasury::TreasuryState;
@@ -223,14 +223,15 @@ impl Reserve {
         self.config.rate_curve.borrow_rate(self.utilization()?)
     }
 
-    /// The borrow index projected to `now` without writing it.
+    /// The borrow index projected to `now` without writing it
+    /// ([`grown_index`]: saturates instead of overflowing).
     pub fn projected_borrow_index(&self, now: i64) -> Result<Fx> {
         let dt = now.saturating_sub(self.last_update_ts).max(0) as u64;
         let index = self.borrow_index.get();
         if dt == 0 || self.borrow_shares.get() == FX_ZERO {
             return Ok(index);
         }
-        index.mul_ceil(compound_growth(self.borrow_rate()?, dt)?)
+        grown_index(index, self.borrow_rate()?, dt, self.borrow_shares.get())
     }
 
     /// Accrues interest up to `now` (unix seconds): grows the borrow index,
