@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use ballast::engine::balance_sheet::BalanceSheet;
-use ballast::events::BalanceSheetReported;
 use ballast::state::{Obligation, PositionKind, Reserve};
 use solana_address::Address;
 use solana_keypair::Keypair;
@@ -492,15 +491,39 @@ impl Replay {
         Ok(out)
     }
 
-    /// The debt reserve's balance sheet, as the program's `balance_sheet`
-    /// instruction reports it.
-    pub fn balance_sheet(&mut self) -> Result<BalanceSheet> {
-        let sent = Chain::send(&mut self.chain, &[ix::balance_sheet(&self.debt.keys)], &[])
-            .context("balance_sheet")?;
-        crate::events::events::<BalanceSheetReported>(&sent.logs)
-            .pop()
-            .map(|e| e.sheet)
-            .ok_or_else(|| anyhow!("balance_sheet emitted no BalanceSheetReported event"))
+    /// The debt reserve's balance sheet at the chain's clock, computed by the
+    /// program's own [`ballast::engine::balance_sheet::balance_sheet`] from
+    /// the reserve, its strategy reserve (accrued to now on a copy) and its
+    /// insurance vault, read from the chain: what the `balance_sheet`
+    /// instruction returns, without a transaction per step.
+    pub fn balance_sheet(&self) -> Result<BalanceSheet> {
+        let now = self.chain.clock().unix_timestamp;
+        let keys = self.debt.keys;
+        let reserve = self.reserve_state(&self.debt)?;
+        let strategy = if reserve.treasury.has_strategy() {
+            let mut s = self
+                .chain
+                .zero_copy::<Reserve>(&reserve.treasury.strategy_reserve)
+                .context("reading the strategy reserve")?;
+            s.accrue_interest(now)?;
+            Some(s)
+        } else {
+            None
+        };
+        let insurance = self.chain.token_balance(&keys.insurance_vault)?;
+        let paused = self
+            .chain
+            .zero_copy::<ballast::state::Market>(&keys.market)
+            .context("reading the market")?
+            .paused;
+        Ok(ballast::engine::balance_sheet::balance_sheet(
+            keys.reserve,
+            &reserve,
+            strategy.as_ref(),
+            insurance,
+            paused,
+            now,
+        )?)
     }
 
     /// The summary and series so far.

@@ -24,6 +24,7 @@
 
 use ballast::engine::fx::Fx;
 use ballast::engine::risk::{accept_push, RiskParams, RiskPolicy};
+use ballast::errors::BallastError;
 use ballast::state::Reserve;
 
 /// When the keeper pushes.
@@ -85,11 +86,18 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
         return Decision::Skip(Skip::StaticPolicy);
     }
     let last = reserve.risk.last_push_ts;
-    if last != 0 && now - last < cfg.min_update_interval_secs as i64 {
-        return Decision::Skip(Skip::TooSoon);
-    }
     let (lo, hi) = (cfg.sigma_min.get(), cfg.sigma_max.get());
     let target = to_fx(target_sigma).clamp(lo, hi);
+    // The program's own rule says when a push is too soon.
+    if let Err(anchor_lang::error::Error::AnchorError(e)) =
+        accept_push(cfg, &reserve.risk, target, now)
+    {
+        if e.error_code_number
+            == anchor_lang::error::ERROR_CODE_OFFSET + BallastError::VolatilityUpdateTooSoon as u32
+        {
+            return Decision::Skip(Skip::TooSoon);
+        }
+    }
     let sqrt_h = reserve.risk.sqrt_horizon.get();
     let current = reserve.risk_params(now);
     let derive = |s: Fx| cfg.derive(s, sqrt_h).ok();
@@ -155,7 +163,8 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
 
 /// The values the program would leave in force if `sigma` (annualised) were
 /// pushed for `reserve` at unix time `now`, or `None` if it would refuse the
-/// push: the program's own rule, `ballast::engine::risk::accept_push` (steps
+/// push: the program's own acceptance rule,
+/// [`ballast::engine::risk::accept_push`] (sigma bounds, interval, steps
 /// measured from the values in force, decayed by staleness; the first push
 /// is free).
 pub fn accepted(reserve: &Reserve, sigma: Fx, now: i64) -> Option<RiskParams> {
