@@ -41,6 +41,12 @@ pub struct ReplayOptions {
     pub keeper: KeeperConfig,
     /// The program's sBPF build.
     pub so_path: PathBuf,
+    /// A keeper outage: unix times `[start, end)` during which the keeper
+    /// pushes no volatility (its other tasks and the liquidator go on).
+    /// Liquidations from `start` until the first push after the outage are
+    /// checked against the last pushed values (see
+    /// [`RunSummary::outage_healthy_liquidated`]).
+    pub outage: Option<(i64, i64)>,
 }
 
 /// One step's outcome, for callers that check invariants as it goes.
@@ -100,6 +106,9 @@ struct Accumulator {
     /// Obligations whose liquidation or socialisation the program refused,
     /// with their debt (base units) at the last refusal and its message.
     unrecoverable: std::collections::BTreeMap<Address, (f64, String)>,
+    outage_liquidations: usize,
+    outage_healthy_liquidated: usize,
+    outage_over: bool,
 }
 
 impl Replay {
@@ -388,6 +397,16 @@ impl Replay {
         let at = || format!("step {n} ({}, price {})", format_ts(ts), point.price);
         self.chain.set_time(ts);
         self.write_prices(ts, point.price).with_context(at)?;
+        let in_outage = self.opts.outage.is_some_and(|(a, b)| ts >= a && ts < b);
+        self.keeper.pushes_paused = in_outage;
+        // From the outage's start until the first push after it: the
+        // obligations healthy under the last pushed values.
+        let watched = match self.opts.outage {
+            Some((a, _)) if ts >= a && !self.acc.outage_over => {
+                Some(self.healthy_under_last_push(ts).with_context(at)?)
+            }
+            _ => None,
+        };
         let tick = self
             .keeper
             .tick(&mut self.chain, self.capacity_left)
@@ -420,12 +439,57 @@ impl Replay {
             self.acc.bad_debt_units += s.debt as u128;
             self.acc.written_off_units += s.written_off as u128;
         }
+        if let Some(healthy) = &watched {
+            if let Some(l) = &tick.liquidation {
+                self.acc.outage_liquidations += l.liquidated.len();
+                self.acc.outage_healthy_liquidated += l
+                    .liquidated
+                    .iter()
+                    .filter(|x| healthy.contains(&x.0))
+                    .count();
+            }
+            if !in_outage && !tick.pushes.is_empty() {
+                self.acc.outage_over = true;
+            }
+        }
         self.acc.pushes += tick.pushes.len();
         let record = self.record(ts, point.price).with_context(at)?;
         self.acc.max_debt_at_risk = self.acc.max_debt_at_risk.max(record.debt_at_risk_usd);
         self.series.push(record);
         self.next += 1;
         Ok(Some(StepOutcome { record, tick }))
+    }
+
+    /// The obligations that are not liquidatable at `ts` when the values
+    /// the collateral reserve's last push set are in force (its
+    /// `last_push_ts` moved to `ts`, so neither staleness nor decay applies).
+    fn healthy_under_last_push(&self, ts: i64) -> Result<std::collections::HashSet<Address>> {
+        use crate::accounts::{load_market, load_oracles, load_reserves};
+        let market = &self.deployment.market;
+        let market_state = load_market(&self.chain, market)?;
+        let mut reserves = load_reserves(&self.chain, market)?;
+        let oracles = load_oracles(&self.chain, &reserves)?;
+        for (k, r) in &mut reserves {
+            if *k == self.collateral.keys.reserve && r.risk.last_push_ts != 0 {
+                r.risk.last_push_ts = ts;
+            }
+        }
+        let snap = MarketSnapshot::new(*market, &market_state, &reserves, &oracles, ts);
+        let mut healthy = std::collections::HashSet::new();
+        for o in &self.obligations {
+            let Some(ob) = self
+                .chain
+                .account_data(o)?
+                .as_deref()
+                .and_then(decode_obligation)
+            else {
+                continue;
+            };
+            if snap.score(o, &ob).is_none() {
+                healthy.insert(*o);
+            }
+        }
+        Ok(healthy)
     }
 
     fn record(&mut self, ts: i64, price: f64) -> Result<StepRecord> {
@@ -584,6 +648,8 @@ impl Replay {
             steps: s.len(),
             borrowers: self.population_size,
             liquidations: self.acc.liquidations,
+            outage_liquidations: self.opts.outage.map(|_| self.acc.outage_liquidations),
+            outage_healthy_liquidated: self.opts.outage.map(|_| self.acc.outage_healthy_liquidated),
             liquidated_debt_usd: self.acc.liquidated_units as f64 * usd,
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd,
             written_off_usd: self.acc.written_off_units as f64 * usd,
