@@ -328,6 +328,9 @@ pub struct Keeper {
     pub liquidator: Option<Liquidator>,
     /// Settings.
     pub config: KeeperConfig,
+    /// When set, the volatility task does not run (no pushes): a keeper or
+    /// risk-authority outage, as the replay's `--outage` injects it.
+    pub pushes_paused: bool,
     estimators: Estimators,
 }
 
@@ -344,6 +347,7 @@ impl Keeper {
             risk_authority,
             liquidator,
             config,
+            pushes_paused: false,
             estimators: Estimators::default(),
         }
     }
@@ -427,28 +431,38 @@ impl Keeper {
         };
 
         let t = Instant::now();
-        let vol = tasks::volatility::run(
-            chain,
-            &self.market,
-            &self.risk_authority,
-            &mut self.estimators,
-            &self.config,
-            now,
-        )
-        .context("volatility task");
-        finish(
-            Task::Volatility,
-            t,
-            vol.map(|run| {
-                let outcome = match &run.pushes_off {
-                    Some(why) => TaskOutcome::Skipped(why.clone()),
-                    None => TaskOutcome::Done,
-                };
-                report.pushes = run.pushes.clone();
-                report.volatility = run;
-                outcome
-            }),
-        );
+        if self.pushes_paused {
+            finish(
+                Task::Volatility,
+                t,
+                Ok(TaskOutcome::Skipped(
+                    "paused by the caller (an injected outage)".into(),
+                )),
+            );
+        } else {
+            let vol = tasks::volatility::run(
+                chain,
+                &self.market,
+                &self.risk_authority,
+                &mut self.estimators,
+                &self.config,
+                now,
+            )
+            .context("volatility task");
+            finish(
+                Task::Volatility,
+                t,
+                vol.map(|run| {
+                    let outcome = match &run.pushes_off {
+                        Some(why) => TaskOutcome::Skipped(why.clone()),
+                        None => TaskOutcome::Done,
+                    };
+                    report.pushes = run.pushes.clone();
+                    report.volatility = run;
+                    outcome
+                }),
+            );
+        }
 
         let t = Instant::now();
         let accrued =

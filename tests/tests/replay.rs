@@ -28,6 +28,7 @@ fn options(policy: PolicyName, capacity: usize) -> ReplayOptions {
         oracle: OracleModel::default(),
         keeper: KeeperConfig::default(),
         so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
+        outage: None,
     }
 }
 
