@@ -123,7 +123,7 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     let w = World::new(WorldOptions {
         sol_risk: SolRisk::Dynamic {
             max_age_secs: 3_600,
-            min_interval_secs: 5,
+            min_interval_secs: 60,
         },
         population_via_cli: true,
         ..Default::default()

@@ -22,7 +22,7 @@ fn keeper_completes_its_work_through_rpc_faults() {
     let w = World::new(WorldOptions {
         sol_risk: SolRisk::Dynamic {
             max_age_secs: 3_600,
-            min_interval_secs: 5,
+            min_interval_secs: 60,
         },
         ..Default::default()
     })

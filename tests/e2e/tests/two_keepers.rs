@@ -31,7 +31,7 @@ fn two_keepers_race_without_double_liquidation() {
         extra_operators: 1,
         sol_risk: SolRisk::Dynamic {
             max_age_secs: 3_600,
-            min_interval_secs: 5,
+            min_interval_secs: 60,
         },
         ..Default::default()
     })
