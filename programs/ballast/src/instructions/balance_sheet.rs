@@ -4,7 +4,7 @@
 //!
 //! ## Return-data layout
 //!
-//! The borsh encoding of [`BalanceSheet`], 107 bytes, little endian, in field
+//! The borsh encoding of [`BalanceSheet`], 113 bytes, little endian, in field
 //! order: `reserve` (32), `timestamp` (i64), `liquid`, `deployed`,
 //! `borrowed`, `assets`, `liabilities`, `protocol_fees`, `insurance` (u64
 //! each), `utilization_bps`, `liquid_share_bps` (u16 each),
