@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Ballast program to sBPF and writes target/deploy/ballast.so.
+# Builds the workspace's programs to sBPF: target/deploy/ballast.so and
+# target/deploy/ballast_vault_example.so (the CPI example), or only the
+# packages named as arguments (`scripts/build-sbf.sh ballast`).
 #
 # 1. `cargo build-sbf` (Solana platform-tools) when it is on PATH, unless
 #    BALLAST_SBF_ROUTE=nightly forces the route below.
@@ -15,9 +17,16 @@ NIGHTLY=nightly-2026-10-26
 LINKER_VERSION=0.2.6
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT_DIR=$ROOT/target/deploy
-# BALLAST_SBF_FEATURES (e.g. cu-trace) builds a variant; BALLAST_SO_OUT moves it.
+# BALLAST_SBF_FEATURES (e.g. cu-trace) builds a variant of ballast alone;
+# BALLAST_SO_OUT moves it (one package only).
 FEATURES=${BALLAST_SBF_FEATURES:-}
-SO=$(realpath -m "${BALLAST_SO_OUT:-$OUT_DIR/ballast.so}")
+if [ $# -gt 0 ]; then
+  PACKAGES=("$@")
+elif [ -n "$FEATURES" ]; then
+  PACKAGES=(ballast)
+else
+  PACKAGES=(ballast ballast-vault-example)
+fi
 mkdir -p "$OUT_DIR"
 
 say() { printf '[build-sbf] %s\n' "$*" >&2; }
@@ -34,8 +43,10 @@ MSG
 
 if [ "${BALLAST_SBF_ROUTE:-auto}" != nightly ] && command -v cargo-build-sbf >/dev/null 2>&1; then
   say "using cargo build-sbf (platform-tools)"
-  cargo build-sbf --manifest-path "$ROOT/programs/ballast/Cargo.toml" --sbf-out-dir "$OUT_DIR" \
-    ${BALLAST_SBF_FEATURES:+--features "$BALLAST_SBF_FEATURES"}
+  for pkg in "${PACKAGES[@]}"; do
+    cargo build-sbf --manifest-path "$ROOT/programs/$pkg/Cargo.toml" --sbf-out-dir "$OUT_DIR" \
+      ${BALLAST_SBF_FEATURES:+--features "$BALLAST_SBF_FEATURES"}
+  done
   exit 0
 fi
 
@@ -87,21 +98,37 @@ TARGET_JSON=$CACHE/sbpf-solana-solana.json
 sed "s#SBPF_LINKER_PATH#$LINKER#" "$ROOT/scripts/sbpf-solana-solana.json" > "$TARGET_JSON.tmp"
 cmp -s "$TARGET_JSON.tmp" "$TARGET_JSON" 2>/dev/null && rm "$TARGET_JSON.tmp" || mv "$TARGET_JSON.tmp" "$TARGET_JSON"
 
-say "compiling programs/ballast for sBPF ($NIGHTLY, build-std)"
-cd "$ROOT/programs/ballast"
-RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
-CARGO_PROFILE_RELEASE_LTO=fat \
-CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-CARGO_PROFILE_RELEASE_PANIC=abort \
-  "$TC_DIR/bin/cargo" build -Z build-std=std,panic_abort -Z json-target-spec \
-    --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf${FEATURES:+-$FEATURES}" -p ballast \
-    ${FEATURES:+--features "$FEATURES"} >&2 \
-  || { say "FAILED: compiling the program for sBPF (see errors above)"; exit 1; }
+# One cargo invocation per program: built together, cargo would unify the
+# `ballast` crate's features and the example's `cpi` (no-entrypoint) would
+# strip ballast.so's entrypoint. Each keeps its own artifacts in target/sbpf.
+build_one() {
+  local pkg=$1 lib=${1//-/_}
+  local so
+  so=$(realpath -m "${BALLAST_SO_OUT:-$OUT_DIR/$lib.so}")
+  say "compiling programs/$pkg for sBPF ($NIGHTLY, build-std)"
+  (cd "$ROOT/programs/$pkg" && RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
+    CARGO_PROFILE_RELEASE_LTO=fat \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    CARGO_PROFILE_RELEASE_PANIC=abort \
+    "$TC_DIR/bin/cargo" build -Z build-std=std,panic_abort -Z json-target-spec \
+      --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf${FEATURES:+-$FEATURES}" -p "$pkg" \
+      ${FEATURES:+--features "$FEATURES"} >&2) \
+    || { say "FAILED: compiling $pkg for sBPF (see errors above)"; exit 1; }
 
-BUILT=$ROOT/target/sbpf${FEATURES:+-$FEATURES}/sbpf-solana-solana/release/libballast.so
-[ -f "$BUILT" ] || { say "FAILED: $BUILT was not produced"; exit 1; }
-if ! cmp -s "$BUILT" "$SO"; then cp "$BUILT" "$SO"; fi
-# ELF e_machine at offset 18: 0xF7 = EM_BPF (eBPF/SBF).
-machine=$(od -An -tx1 -j18 -N1 "$SO" | tr -d ' ')
-[ "$machine" = f7 ] || { say "FAILED: $SO is not an eBPF/SBF ELF (e_machine=0x$machine)"; exit 1; }
-say "wrote $SO ($(stat -c %s "$SO") bytes, sBPF ELF)"
+  local built=$ROOT/target/sbpf${FEATURES:+-$FEATURES}/sbpf-solana-solana/release/lib$lib.so
+  [ -f "$built" ] || { say "FAILED: $built was not produced"; exit 1; }
+  if ! cmp -s "$built" "$so"; then cp "$built" "$so"; fi
+  # ELF e_machine at offset 18: 0xF7 = EM_BPF (eBPF/SBF).
+  local machine
+  machine=$(od -An -tx1 -j18 -N1 "$so" | tr -d ' ')
+  [ "$machine" = f7 ] || { say "FAILED: $so is not an eBPF/SBF ELF (e_machine=0x$machine)"; exit 1; }
+  say "wrote $so ($(stat -c %s "$so") bytes, sBPF ELF)"
+}
+
+if [ -n "${BALLAST_SO_OUT:-}" ] && [ ${#PACKAGES[@]} -ne 1 ]; then
+  say "FAILED: BALLAST_SO_OUT needs exactly one package"; exit 1
+fi
+for pkg in "${PACKAGES[@]}"; do
+  [ -f "$ROOT/programs/$pkg/Cargo.toml" ] || { say "FAILED: no programs/$pkg/Cargo.toml"; exit 1; }
+  build_one "$pkg"
+done
