@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test unit integration bench bench-peers demo msrv lint fmt clean-sbf
+.PHONY: all build program idl test js-setup js-test unit integration bench bench-peers demo msrv lint fmt clean-sbf
 
 all: build
 
@@ -18,10 +18,23 @@ idl:
 
 build: program idl
 
-## every test: host unit tests and LiteSVM integration tests on the real .so
+## every test: host unit tests and LiteSVM integration tests on the real .so,
+## then the TypeScript client's tests (node --test, litesvm npm package)
 test: build
 	$(CARGO) test --workspace --exclude ballast-tests
 	$(CARGO) test -p ballast-tests -- --show-output
+	$(MAKE) --no-print-directory js-test
+
+## clients/js's npm dependencies, as pinned by its package-lock.json (npm ci)
+js-setup:
+	bash scripts/js-setup.sh
+
+## the TypeScript client: generated from target/idl/ballast.json with Codama,
+## compiled, and tested on target/deploy/ballast.so; CU -> target/bench/js-cu.json
+js-test: js-setup
+	@test -f target/idl/ballast.json || $(MAKE) --no-print-directory idl
+	@test -f target/deploy/ballast.so || $(MAKE) --no-print-directory program
+	cd clients/js && npm test
 
 ## compute units per instruction -> target/bench/cu.json, and beside the
 ## peers (bench-peers) -> target/bench/peers.json; the keeper's
