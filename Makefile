@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test js-setup js-test unit integration bench bench-peers demo msrv lint fmt clean-sbf
+.PHONY: all build program idl test js-setup js-test unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only
 
 all: build
 
@@ -67,6 +67,15 @@ msrv:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p ballast-keeper --no-default-features --features rpc --all-targets -- -D warnings
+
+## the keeper for a cluster only (feature `rpc`, no `embedded`): builds, and
+## links no LiteSVM
+keeper-run-only:
+	$(CARGO) build -p ballast-keeper --no-default-features --features rpc
+	@n=$$($(CARGO) tree -p ballast-keeper --no-default-features --features rpc -e normal | grep -c litesvm); \
+	if [ "$$n" != 0 ]; then echo "litesvm is linked into the rpc-only keeper ($$n lines)"; exit 1; fi; \
+	echo "rpc-only keeper: no litesvm"
 
 fmt:
 	$(CARGO) fmt --all

@@ -17,11 +17,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use ballast_keeper::keeper_loop::KeeperConfig;
-use ballast_keeper::market_def::{MarketDef, PolicyName, REPLAY_SOL_USDC};
-use ballast_keeper::prices::parse_time_bound;
+use ballast_keeper::market::{MarketDef, PolicyName, REPLAY_SOL_USDC};
 use ballast_keeper::replay::{
     default_capacity, draw_population, load_window, run_policy, OracleModel, ReplayOptions,
 };
+use ballast_keeper::volatility::candles::parse_time_bound;
 
 const BORROWERS: usize = 1_000;
 const TARGET_SECONDS: f64 = 60.0;
@@ -64,7 +64,7 @@ fn main() -> anyhow::Result<()> {
                 capacity_per_candle: default_capacity(BORROWERS),
                 oracle: OracleModel::default(),
                 keeper: KeeperConfig::default(),
-                so_path: ballast_keeper::embedded::EmbeddedChain::default_so_path(),
+                so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
             };
             let r = run_policy(&def, &window, &population, opts, |_, _| Ok(()))?;
             per[i].push(r.summary.wall_seconds);

@@ -31,8 +31,8 @@ use ballast::fixtures;
 use ballast::state::{
     Market, Obligation, Position, PositionKind, Reserve, ReserveConfig, MAX_POSITIONS,
 };
-use ballast_keeper::embedded::PythPrice;
-use ballast_keeper::scan::{encode_account, MarketSnapshot};
+use ballast_keeper::accounts::{encode_account, PythPrice};
+use ballast_keeper::scan::MarketSnapshot;
 use bytemuck::Zeroable;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

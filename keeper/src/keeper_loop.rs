@@ -1,13 +1,13 @@
-//! The keeper loop: one [`Keeper::tick`] runs every task once, in order,
-//! over the [`Chain`] trait only, so that a live keeper (RPC backend) and
-//! `replay` (embedded backend) run exactly the same code:
+//! The keeper loop: one [`Keeper::tick`] runs every task of [`crate::tasks`]
+//! once, in order, over the [`Chain`] trait only, so that a live keeper (RPC
+//! backend) and `replay` (embedded backend) run exactly the same code:
 //!
-//! 1. **volatility**: sample each reserve's oracle price (at most once per
-//!    `sample_period_secs`), update the EWMA estimate ([`crate::vol::ewma`]
-//!    over the samples kept), and for a dynamic reserve push what
-//!    [`policy::decide`] says, signed by the risk authority;
-//! 2. **interest**: `accrue_interest` on each reserve whose last accrual is
-//!    older than `accrue_interval_secs`;
+//! 1. **volatility**: [`tasks::volatility::run`] samples each reserve's
+//!    oracle price (at most once per `sample_period_secs`), updates the EWMA
+//!    estimate over the samples kept, and for a dynamic reserve pushes what
+//!    the push policy says, signed by the risk authority;
+//! 2. **interest**: [`tasks::interest::run`] accrues each reserve whose last
+//!    accrual is older than `accrue_interval_secs`;
 //! 3. **liquidation**: [`tasks::liquidation::run`], worst first, up to the
 //!    capacity the caller gives this tick;
 //! 4. **bad debt**: [`tasks::bad_debt::run`] (sweeping dust collateral with
@@ -17,25 +17,18 @@
 //!    left its buffer band.
 //!
 //! What is not the keeper's (writing oracle prices, moving the clock) stays
-//! in the caller: the replay driver ([`crate::replay`]) or the cluster.
-
-use std::collections::HashMap;
+//! in the caller: the replay driver (`crate::replay`) or the cluster.
 
 use anyhow::{Context, Result};
-use ballast::engine::fx::Fx;
-use ballast::engine::risk::RiskPolicy;
-use ballast::state::Reserve;
 use solana_address::Address;
 use solana_keypair::Keypair;
-use solana_signer::Signer;
 
 use crate::chain::Chain;
-use crate::policy::{self, Decision, PushPolicy};
-use crate::prices::Candle;
-use crate::scan::decode_reserve;
-use crate::tasks::{
-    self, bad_debt::BadDebtRun, liquidation::LiquidationRun, liquidation::Liquidator,
-};
+use crate::tasks::bad_debt::BadDebtRun;
+use crate::tasks::liquidation::{LiquidationRun, Liquidator};
+use crate::tasks::volatility::{Estimators, Push};
+use crate::tasks::{self, rebalance};
+use crate::volatility::policy::PushPolicy;
 
 /// The keeper's settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -61,28 +54,12 @@ impl Default for KeeperConfig {
     fn default() -> Self {
         Self {
             push: PushPolicy::default(),
-            lambda: crate::vol::DEFAULT_LAMBDA,
+            lambda: crate::volatility::estimators::DEFAULT_LAMBDA,
             sample_period_secs: 3_600,
             history_len: 1_000,
             accrue_interval_secs: 3_600,
         }
     }
-}
-
-/// One push the volatility task sent.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Push {
-    /// The reserve.
-    pub reserve: Address,
-    /// The pushed volatility, annualised fraction.
-    pub sigma: f64,
-    /// LTV the push left in force, bps.
-    pub ltv_bps: u16,
-    /// Liquidation threshold the push left in force, bps.
-    pub liquidation_threshold_bps: u16,
-    /// Whether the push reached the estimator's (clamped) target, or was a
-    /// step toward it.
-    pub reached_target: bool,
 }
 
 /// What one tick did.
@@ -99,7 +76,7 @@ pub struct TickReport {
     /// The bad-debt task's run.
     pub bad_debt: BadDebtRun,
     /// The rebalance task's outcome per reserve with a treasury strategy.
-    pub rebalance: Vec<(Address, tasks::rebalance::Outcome)>,
+    pub rebalance: Vec<(Address, rebalance::Outcome)>,
 }
 
 impl TickReport {
@@ -127,18 +104,11 @@ impl TickReport {
                 .map(|(o, r, m)| format!("socialize_bad_debt of {o} in {r} failed: {m}")),
         );
         out.extend(self.rebalance.iter().filter_map(|(r, o)| match o {
-            tasks::rebalance::Outcome::Failed(m) => Some(format!("rebalance of {r} failed: {m}")),
+            rebalance::Outcome::Failed(m) => Some(format!("rebalance of {r} failed: {m}")),
             _ => None,
         }));
         out
     }
-}
-
-/// Price samples and the latest estimate for one reserve.
-#[derive(Clone, Debug, Default)]
-struct Estimator {
-    samples: Vec<Candle>,
-    sigma_annual: Option<f64>,
 }
 
 /// A keeper for one market.
@@ -152,7 +122,7 @@ pub struct Keeper {
     pub liquidator: Option<Liquidator>,
     /// Settings.
     pub config: KeeperConfig,
-    estimators: HashMap<Address, Estimator>,
+    estimators: Estimators,
 }
 
 impl Keeper {
@@ -168,7 +138,7 @@ impl Keeper {
             risk_authority,
             liquidator,
             config,
-            estimators: HashMap::new(),
+            estimators: Estimators::default(),
         }
     }
 
@@ -177,58 +147,23 @@ impl Keeper {
     /// started), as if the keeper had sampled them.
     pub fn seed_history(&mut self, reserve: &Address, samples: &[(i64, f64)]) -> Result<()> {
         for &(ts, price) in samples {
-            self.record(reserve, ts, price, false);
+            self.estimators
+                .record(reserve, ts, price, 1, self.config.history_len);
         }
-        self.estimate(reserve)
+        self.estimators
+            .estimate(reserve, self.config.sample_period_secs, self.config.lambda)
     }
 
     /// The latest annualised volatility estimate of `reserve` (fraction per
     /// year), if it has at least two samples.
     pub fn sigma(&self, reserve: &Address) -> Option<f64> {
-        self.estimators.get(reserve).and_then(|e| e.sigma_annual)
+        self.estimators.sigma(reserve)
     }
 
-    /// Records a sample if `ts` is at least a period after the last one;
-    /// returns whether it was kept.
-    fn record(&mut self, reserve: &Address, ts: i64, price: f64, force_period: bool) -> bool {
-        let period = self.config.sample_period_secs;
-        let e = self.estimators.entry(*reserve).or_default();
-        if let Some(last) = e.samples.last() {
-            if ts - last.ts < if force_period { period } else { 1 } {
-                return false;
-            }
-        }
-        e.samples.push(Candle {
-            ts,
-            open: price,
-            high: price,
-            low: price,
-            close: price,
-            volume: 0.0,
-        });
-        let excess = e.samples.len().saturating_sub(self.config.history_len);
-        e.samples.drain(..excess);
-        true
-    }
-
-    fn estimate(&mut self, reserve: &Address) -> Result<()> {
-        let (lambda, period) = (self.config.lambda, self.config.sample_period_secs);
-        let e = self.estimators.entry(*reserve).or_default();
-        e.sigma_annual = if e.samples.len() >= 2 {
-            crate::vol::ewma(&e.samples, period, lambda)
-                .with_context(|| format!("volatility estimate of reserve {reserve}"))?
-                .last()
-                .and_then(|r| r.sigma_annual)
-        } else {
-            None
-        };
-        Ok(())
-    }
-
-    /// Runs every task once; `liquidation_capacity` caps the liquidations
-    /// sent this tick. A chain error of a task is returned with the task's
-    /// name as context; per-obligation failures are in the report (see
-    /// [`TickReport::failures`]).
+    /// Runs every task once, in order; `liquidation_capacity` caps the
+    /// liquidations sent this tick. A chain error of a task is returned with
+    /// the task's name as context; per-obligation failures are in the report
+    /// (see [`TickReport::failures`]).
     pub fn tick(
         &mut self,
         chain: &mut impl Chain,
@@ -239,10 +174,18 @@ impl Keeper {
             now,
             ..Default::default()
         };
-        report.pushes = self
-            .volatility_task(chain, now)
-            .context("volatility task")?;
-        report.accrued = self.interest_task(chain, now).context("interest task")?;
+        report.pushes = tasks::volatility::run(
+            chain,
+            &self.market,
+            &self.risk_authority,
+            &mut self.estimators,
+            &self.config,
+            now,
+        )
+        .context("volatility task")?;
+        report.accrued =
+            tasks::interest::run(chain, &self.market, now, self.config.accrue_interval_secs)
+                .context("interest task")?;
         if let Some(liquidator) = &self.liquidator {
             report.liquidation = Some(
                 tasks::liquidation::run(chain, &self.market, liquidator, liquidation_capacity)
@@ -251,85 +194,8 @@ impl Keeper {
         }
         report.bad_debt = tasks::bad_debt::run(chain, &self.market, self.liquidator.as_ref())
             .context("bad-debt task")?;
-        report.rebalance = tasks::rebalance::run(chain, &self.market).context("rebalance task")?;
+        report.rebalance = rebalance::run(chain, &self.market).context("rebalance task")?;
         Ok(report)
-    }
-
-    fn reserves(&self, chain: &impl Chain) -> Result<Vec<(Address, Reserve)>> {
-        Ok(chain
-            .ballast_accounts::<Reserve>(&self.market)?
-            .into_iter()
-            .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
-            .collect())
-    }
-
-    fn volatility_task(&mut self, chain: &mut impl Chain, now: i64) -> Result<Vec<Push>> {
-        let mut pushes = vec![];
-        for (key, reserve) in self.reserves(chain)? {
-            let Some(data) = chain.account_data(&reserve.oracle)? else {
-                continue;
-            };
-            let Ok(update) = ballast::oracle::decode_bytes(&data) else {
-                continue;
-            };
-            let m = update.price_message;
-            let price = m.price as f64 * 10f64.powi(m.exponent);
-            if price > 0.0 && self.record(&key, now, price, true) {
-                self.estimate(&key)?;
-            }
-            if reserve.config.risk.policy() != RiskPolicy::Dynamic {
-                continue;
-            }
-            let Some(target) = self.sigma(&key) else {
-                continue;
-            };
-            if let Decision::Push {
-                sigma,
-                params,
-                reached_target,
-            } = policy::decide(&reserve, target, now, &self.config.push)
-            {
-                let ix = crate::ix::update_volatility(
-                    &self.risk_authority.pubkey(),
-                    &self.market,
-                    &key,
-                    sigma,
-                );
-                chain
-                    .send(&[ix], &[&self.risk_authority])
-                    .with_context(|| format!("update_volatility of reserve {key}"))?;
-                pushes.push(Push {
-                    reserve: key,
-                    sigma: Fx::to_num::<f64>(sigma),
-                    ltv_bps: params.ltv_bps,
-                    liquidation_threshold_bps: params.liquidation_threshold_bps,
-                    reached_target,
-                });
-            }
-        }
-        Ok(pushes)
-    }
-
-    fn interest_task(&mut self, chain: &mut impl Chain, now: i64) -> Result<Vec<Address>> {
-        let mut accrued = vec![];
-        for (key, reserve) in self.reserves(chain)? {
-            if now - reserve.last_update_ts >= self.config.accrue_interval_secs {
-                // With a treasury strategy, the strategy reserve rides along
-                // so the deployed shares are marked at its rate too.
-                let strategy = reserve.treasury.has_strategy().then(|| {
-                    solana_instruction::AccountMeta::new_readonly(
-                        reserve.treasury.strategy_reserve,
-                        false,
-                    )
-                });
-                let ix = crate::ix::with_accounts(crate::ix::accrue_interest(&key), strategy);
-                chain
-                    .send(&[ix], &[])
-                    .with_context(|| format!("accrue_interest of reserve {key}"))?;
-                accrued.push(key);
-            }
-        }
-        Ok(accrued)
     }
 }
 
@@ -337,57 +203,19 @@ impl Keeper {
 mod tests {
     use super::*;
 
-    fn keeper() -> Keeper {
-        Keeper::new(
+    #[test]
+    fn history_is_bounded() {
+        let mut k = Keeper::new(
             Address::default(),
             Keypair::new(),
             None,
             KeeperConfig::default(),
-        )
-    }
-
-    #[test]
-    fn samples_at_most_once_per_period_and_matches_the_batch_ewma() {
-        let mut k = keeper();
-        let r = Address::new_from_array([1; 32]);
-        let closes = [100.0, 101.0, 99.5, 102.0, 98.0, 97.0];
-        // Every 15 minutes: only the hourly ones are kept.
-        for (i, p) in closes.iter().enumerate() {
-            for q in 0..4 {
-                let ts = 1_000_000 + i as i64 * 3_600 + q * 900;
-                let price = if q == 0 { *p } else { p * 1.5 };
-                if k.record(&r, ts, price, true) {
-                    k.estimate(&r).unwrap();
-                }
-            }
-        }
-        let kept: Vec<f64> = k.estimators[&r].samples.iter().map(|c| c.close).collect();
-        assert_eq!(kept, closes);
-        let batch: Vec<Candle> = closes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Candle {
-                ts: i as i64 * 3_600,
-                open: *c,
-                high: *c,
-                low: *c,
-                close: *c,
-                volume: 0.0,
-            })
-            .collect();
-        let want = crate::vol::ewma(&batch, 3_600, 0.94).unwrap()[5].sigma_annual;
-        assert_eq!(k.sigma(&r), want);
-        assert!(want.unwrap() > 0.0);
-    }
-
-    #[test]
-    fn history_is_bounded() {
-        let mut k = keeper();
+        );
         k.config.history_len = 3;
         let r = Address::new_from_array([2; 32]);
         let s: Vec<(i64, f64)> = (0..10).map(|i| (i * 3_600, 100.0 + i as f64)).collect();
         k.seed_history(&r, &s).unwrap();
-        let kept: Vec<i64> = k.estimators[&r].samples.iter().map(|c| c.ts).collect();
+        let kept: Vec<i64> = k.estimators.samples(&r).iter().map(|c| c.ts).collect();
         assert_eq!(kept, vec![7 * 3_600, 8 * 3_600, 9 * 3_600]);
     }
 }

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ballast_keeper::prices::{parse_time_bound, read_prices, ReadOptions};
-use ballast_keeper::vol::{annualisation_factor, estimate, GarchParams, Method};
+use ballast_keeper::volatility::candles::{parse_time_bound, read_prices, ReadOptions};
+use ballast_keeper::volatility::estimators::{annualisation_factor, estimate, GarchParams, Method};
 
 const TOLERANCE: f64 = 1e-10;
 

@@ -156,7 +156,7 @@ impl TestContext {
         self.chain
             .set_raw_account(
                 &r.keys.oracle,
-                ballast_keeper::embedded::PYTH_RECEIVER_ID,
+                ballast_keeper::accounts::PYTH_RECEIVER_ID,
                 data,
             )
             .expect("write oracle");

@@ -3,7 +3,7 @@
 
 use std::ops::{Deref, DerefMut};
 
-use ballast_keeper::embedded::{EmbeddedChain, TransactionResult};
+use ballast_keeper::chain::embedded::{EmbeddedChain, TransactionResult};
 use solana_instruction::Instruction;
 use solana_transaction_error::TransactionError;
 

@@ -4,7 +4,7 @@
 //!
 //! The chain utilities (mints under both token programs, Pyth `PriceUpdateV2`
 //! accounts, clock warps) come from the keeper's embedded backend
-//! ([`ballast_keeper::embedded`]), so that tests and `replay` stand on the same
+//! ([`ballast_keeper::chain::embedded`]), so that tests and `replay` stand on the same
 //! code; instructions come from [`ballast_keeper::ix`], built from the
 //! program crate's `accounts::` and `instruction::` types. The example
 //! configurations are the program crate's [`ballast::fixtures`].
@@ -79,7 +79,7 @@ pub use volatility::*;
 
 /// Kamino Lend and Solend beside Ballast, for the peer CU benchmark.
 pub mod peers;
-pub use ballast_keeper::embedded::{PythPrice, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+pub use ballast_keeper::accounts::{PythPrice, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 pub use ballast_keeper::ix;
 pub use ballast_keeper::ix::ReserveKeys;
 pub use solana_address::Address;

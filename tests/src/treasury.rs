@@ -4,7 +4,7 @@
 use ballast::events::{Liquidated, Rebalanced};
 use ballast::fixtures;
 use ballast::state::{Reserve, ReserveConfig};
-use ballast_keeper::embedded::TransactionResult;
+use ballast_keeper::chain::embedded::TransactionResult;
 use solana_instruction::{AccountMeta, Instruction};
 use solana_transaction_error::TransactionError;
 

@@ -520,7 +520,7 @@ fn init_reserve_with_a_token_account_as_mint_fails() {
     assert_not_created(&ctx, &r);
 }
 
-const PYTH_RECEIVER: Address = ballast_keeper::embedded::PYTH_RECEIVER_ID;
+const PYTH_RECEIVER: Address = ballast_keeper::accounts::PYTH_RECEIVER_ID;
 
 // ---------------------------------------------------------------------------
 // update_reserve_config

@@ -8,7 +8,7 @@
 //! Every failure leaves every account involved byte-for-byte unchanged.
 
 use ballast::errors::BallastError;
-use ballast_keeper::embedded::PYTH_RECEIVER_ID;
+use ballast_keeper::accounts::PYTH_RECEIVER_ID;
 use ballast_tests::*;
 use solana_instruction::{AccountMeta, Instruction};
 use solana_transaction_error::TransactionError;

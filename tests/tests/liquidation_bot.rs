@@ -100,7 +100,7 @@ fn liquidates_the_unhealthy_worst_first() {
 
 /// A chain on which a competitor's transaction lands just before ours.
 struct Racing<'a> {
-    inner: &'a mut ballast_keeper::embedded::EmbeddedChain,
+    inner: &'a mut ballast_keeper::chain::embedded::EmbeddedChain,
     front_run: Option<(Instruction, Keypair)>,
 }
 

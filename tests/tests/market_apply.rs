@@ -3,10 +3,8 @@
 
 use ballast::engine::risk::RiskPolicy;
 use ballast::state::{Market, Reserve};
-use ballast_keeper::embedded::EmbeddedChain;
-use ballast_keeper::market_def::{
-    apply, provision_embedded, MarketDef, PolicyChoice, REPLAY_SOL_USDC,
-};
+use ballast_keeper::chain::embedded::EmbeddedChain;
+use ballast_keeper::market::{apply, provision_embedded, MarketDef, PolicyChoice, REPLAY_SOL_USDC};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 

@@ -9,13 +9,13 @@ use ballast::engine::fx::{fx_u64, Fx, FxExt, FX_ZERO};
 use ballast::state::{Obligation, PositionKind, Reserve};
 use ballast_keeper::chain::Chain;
 use ballast_keeper::keeper_loop::KeeperConfig;
-use ballast_keeper::market_def::{MarketDef, PolicyName, REPLAY_SOL_USDC};
-use ballast_keeper::prices::parse_time_bound;
+use ballast_keeper::market::{MarketDef, PolicyName, REPLAY_SOL_USDC};
 use ballast_keeper::replay::{
     default_capacity, draw_population, load_window, run_policy, OracleModel, Replay, ReplayOptions,
     RunResult, StepOutcome, Window,
 };
 use ballast_keeper::tasks::bad_debt::is_bad_debt;
+use ballast_keeper::volatility::candles::parse_time_bound;
 
 fn sol_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/SOLUSDT_1h.csv")
@@ -27,7 +27,7 @@ fn options(policy: PolicyName, capacity: usize) -> ReplayOptions {
         capacity_per_candle: capacity,
         oracle: OracleModel::default(),
         keeper: KeeperConfig::default(),
-        so_path: ballast_keeper::embedded::EmbeddedChain::default_so_path(),
+        so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
     }
 }
 
@@ -58,7 +58,7 @@ fn check_step(replay: &Replay, out: &StepOutcome, ledger: &mut Ledger, usd_per_u
         .ballast_accounts::<Obligation>(&market)
         .unwrap()
         .into_iter()
-        .map(|(k, d)| (k, ballast_keeper::scan::decode_obligation(&d).unwrap()))
+        .map(|(k, d)| (k, ballast_keeper::accounts::decode_obligation(&d).unwrap()))
         .collect();
     assert_eq!(
         obligations.len(),
@@ -231,7 +231,7 @@ fn a_gap_leaves_bad_debt_that_is_socialised_and_accounted() {
         };
         csv.push_str(&format!(
             "{},{o},{hi},{lo},{c},1\n",
-            ballast_keeper::prices::format_ts(t0 + h * 3_600)
+            ballast_keeper::volatility::candles::format_ts(t0 + h * 3_600)
         ));
     }
     std::fs::write(&path, csv).unwrap();

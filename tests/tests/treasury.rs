@@ -785,7 +785,9 @@ fn deploy_and_recall_round_trip_reconciles_across_both_markets() {
 }
 
 /// Unwraps a transaction result into its metadata.
-fn expect_meta(res: ballast_keeper::embedded::TransactionResult) -> ballast_keeper::embedded::TxOk {
+fn expect_meta(
+    res: ballast_keeper::chain::embedded::TransactionResult,
+) -> ballast_keeper::chain::embedded::TxOk {
     match res {
         Ok(m) => m,
         Err(e) => panic!("{:?}\n{}", e.err, e.meta.logs.join("\n")),

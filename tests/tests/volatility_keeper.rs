@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use ballast_keeper::policy::{decide, Decision, PushPolicy};
-use ballast_keeper::prices::{parse_time_bound, read_prices, ReadOptions};
-use ballast_keeper::vol::ewma;
+use ballast_keeper::volatility::candles::{parse_time_bound, read_prices, ReadOptions};
+use ballast_keeper::volatility::estimators::ewma;
+use ballast_keeper::volatility::policy::{decide, Decision, PushPolicy};
 use ballast_tests::*;
 
 #[test]
@@ -63,7 +63,10 @@ fn keeper_pushes_follow_ftx_volatility_and_are_never_refused() {
         let lt = ctx.reserve(&sol).risk_params(now).liquidation_threshold_bps;
         lowest_lt = lowest_lt.min(lt);
         if (candle.ts % 86_400) == 0 {
-            lt_by_day.push((ballast_keeper::prices::format_ts(candle.ts), lt));
+            lt_by_day.push((
+                ballast_keeper::volatility::candles::format_ts(candle.ts),
+                lt,
+            ));
         }
     }
     println!(

@@ -23,14 +23,16 @@ use std::collections::HashMap;
 
 use ballast::engine::fx::FxExt;
 use ballast::events::BadDebtSocialized;
-use ballast::state::{Market, Obligation, PositionKind, Reserve};
+use ballast::state::{Obligation, PositionKind, Reserve};
 use solana_address::Address;
 use solana_signer::Signer;
 
+use super::liquidation::Liquidator;
+use super::TaskError;
+use crate::accounts::{decode_obligation, load_reserves};
 use crate::chain::Chain;
 use crate::ix::{self, ReserveKeys};
-use crate::scan::{decode_market, decode_obligation, decode_reserve, Assessment, MarketSnapshot};
-use crate::tasks::liquidation::{Liquidator, TaskError};
+use crate::scan::{Assessment, MarketSnapshot};
 
 /// One socialised debt position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,125 +94,152 @@ pub fn run(
     if obligations.is_empty() {
         return Ok(out);
     }
-    let reserves: Vec<(Address, Reserve)> = chain
-        .ballast_accounts::<Reserve>(market)?
-        .into_iter()
-        .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
-        .collect();
+    // The sweep scores obligations, so it needs the whole snapshot (market
+    // and oracles too); socialising needs the reserves only.
+    let snapshot = match sweeper {
+        Some(_) => Some(MarketSnapshot::load(chain, market, now)?),
+        None => None,
+    };
+    let loaded;
+    let reserves: &[(Address, Reserve)] = match &snapshot {
+        Some(s) => s.reserves(),
+        None => {
+            loaded = load_reserves(chain, market)?;
+            &loaded
+        }
+    };
     let by_key: HashMap<Address, &Reserve> = reserves.iter().map(|(k, r)| (*k, r)).collect();
     let keys_of = |r: &Reserve| ReserveKeys::derive(market, &r.mint, &r.token_program, &r.oracle);
 
-    if let Some(liq) = sweeper {
-        let market_data = chain
-            .account_data(market)?
-            .ok_or(TaskError::Market(*market))?;
-        let market_state: Market = decode_market(&market_data).ok_or(TaskError::Market(*market))?;
-        let mut oracles: HashMap<Address, Vec<u8>> = HashMap::new();
-        for (_, r) in &reserves {
-            if let Some(d) = chain.account_data(&r.oracle)? {
-                oracles.insert(r.oracle, d);
-            }
-        }
-        let snapshot = MarketSnapshot::new(*market, &market_state, &reserves, &oracles, now);
+    if let (Some(liq), Some(snapshot)) = (sweeper, &snapshot) {
         for (key, ob) in obligations.iter_mut() {
             if is_bad_debt(ob)
                 || !matches!(snapshot.assess(key, ob), Assessment::NothingToSeize { .. })
             {
                 continue;
             }
-            let Some(debt) = ob
-                .positions
-                .iter()
-                .find(|p| p.kind() == PositionKind::Debt)
-                .and_then(|p| by_key.get(&p.reserve))
-            else {
-                continue;
-            };
-            let debt_keys = keys_of(debt);
-            let colls: Vec<Address> = ob
-                .positions
-                .iter()
-                .filter(|p| p.kind() == PositionKind::Collateral)
-                .map(|p| p.reserve)
-                .collect();
-            for coll in colls {
-                let Some(c) = by_key.get(&coll) else {
-                    continue;
-                };
-                let coll_keys = keys_of(c);
-                let (Some(pay), Some(receive)) = (
-                    liq.token_accounts.get(&debt_keys.mint),
-                    liq.token_accounts.get(&coll_keys.mint),
-                ) else {
-                    continue;
-                };
-                let health = ix::health_accounts(ob, None, |r| {
-                    by_key.get(r).map(|x| x.oracle).unwrap_or_default()
-                });
-                // As the liquidation task does: a collateral reserve with
-                // funds deployed to its strategy names the strategy too.
-                let sweep = ix::with_accounts(
-                    ix::liquidate(
-                        &liq.keypair.pubkey(),
-                        key,
-                        &debt_keys,
-                        &coll_keys,
-                        pay,
-                        receive,
-                        u64::MAX,
-                        health,
-                    ),
-                    ix::strategy_account(c),
-                );
-                match chain.send(&[sweep], &[&liq.keypair]) {
-                    Ok(_) => out.swept.push((*key, coll)),
-                    Err(e) => out.failed.push((*key, coll, format!("dust sweep: {e}"))),
-                }
-            }
-            if let Some(d) = chain.account_data(key)? {
-                if let Some(fresh) = decode_obligation(&d) {
-                    *ob = fresh;
-                }
-            }
+            sweep_dust(chain, liq, key, ob, &by_key, &keys_of, &mut out)?;
         }
     }
-
     for (key, ob) in obligations.iter().filter(|(_, o)| is_bad_debt(o)) {
         out.found += 1;
-        for p in ob
-            .positions
-            .iter()
-            .filter(|p| p.kind() == PositionKind::Debt)
-        {
-            let Some(r) = by_key.get(&p.reserve) else {
-                out.failed
-                    .push((*key, p.reserve, "unknown reserve".to_string()));
-                continue;
-            };
-            let expected_debt = r
-                .projected_borrow_index(now)
-                .and_then(|i| ballast::engine::shares::debt_for_shares(p.borrow_shares.get(), i))
-                .and_then(|d| d.to_ceil_u64())
-                .unwrap_or(u64::MAX);
-            match chain.send(&[ix::socialize_bad_debt(key, &keys_of(r))], &[]) {
-                Ok(sent) => match crate::events::events::<BadDebtSocialized>(&sent.logs).pop() {
-                    Some(e) => out.socialized.push(Socialized {
-                        obligation: *key,
-                        reserve: p.reserve,
-                        expected_debt,
-                        debt: e.debt,
-                        covered_by_insurance: e.covered_by_insurance,
-                        written_off: e.written_off,
-                    }),
-                    None => out.failed.push((
-                        *key,
-                        p.reserve,
-                        "no BadDebtSocialized event in the logs".to_string(),
-                    )),
-                },
-                Err(e) => out.failed.push((*key, p.reserve, e.to_string())),
-            }
-        }
+        socialize(chain, key, ob, &by_key, &keys_of, now, &mut out);
     }
     Ok(out)
+}
+
+/// Takes every collateral position of `ob` (account `key`), left with
+/// nothing to seize, with a `liquidate` of `max_repay = u64::MAX` signed by
+/// `liq` (module docs), then re-reads the obligation into `ob`.
+fn sweep_dust(
+    chain: &mut impl Chain,
+    liq: &Liquidator,
+    key: &Address,
+    ob: &mut Obligation,
+    by_key: &HashMap<Address, &Reserve>,
+    keys_of: &impl Fn(&Reserve) -> ReserveKeys,
+    out: &mut BadDebtRun,
+) -> Result<(), TaskError> {
+    let Some(debt) = ob
+        .positions
+        .iter()
+        .find(|p| p.kind() == PositionKind::Debt)
+        .and_then(|p| by_key.get(&p.reserve))
+    else {
+        return Ok(());
+    };
+    let debt_keys = keys_of(debt);
+    let colls: Vec<Address> = ob
+        .positions
+        .iter()
+        .filter(|p| p.kind() == PositionKind::Collateral)
+        .map(|p| p.reserve)
+        .collect();
+    for coll in colls {
+        let Some(c) = by_key.get(&coll) else {
+            continue;
+        };
+        let coll_keys = keys_of(c);
+        let (Some(pay), Some(receive)) = (
+            liq.token_accounts.get(&debt_keys.mint),
+            liq.token_accounts.get(&coll_keys.mint),
+        ) else {
+            continue;
+        };
+        let health = ix::health_accounts(ob, None, |r| {
+            by_key.get(r).map(|x| x.oracle).unwrap_or_default()
+        });
+        // As the liquidation task does: a collateral reserve with funds
+        // deployed to its strategy names the strategy too.
+        let sweep = ix::with_accounts(
+            ix::liquidate(
+                &liq.keypair.pubkey(),
+                key,
+                &debt_keys,
+                &coll_keys,
+                pay,
+                receive,
+                u64::MAX,
+                health,
+            ),
+            ix::strategy_account(c),
+        );
+        match chain.send(&[sweep], &[&liq.keypair]) {
+            Ok(_) => out.swept.push((*key, coll)),
+            Err(e) => out.failed.push((*key, coll, format!("dust sweep: {e}"))),
+        }
+    }
+    if let Some(d) = chain.account_data(key)? {
+        if let Some(fresh) = decode_obligation(&d) {
+            *ob = fresh;
+        }
+    }
+    Ok(())
+}
+
+/// Sends `socialize_bad_debt` for every debt position of `ob` (account
+/// `key`), recording the debt computed beforehand beside the program's event.
+fn socialize(
+    chain: &mut impl Chain,
+    key: &Address,
+    ob: &Obligation,
+    by_key: &HashMap<Address, &Reserve>,
+    keys_of: &impl Fn(&Reserve) -> ReserveKeys,
+    now: i64,
+    out: &mut BadDebtRun,
+) {
+    for p in ob
+        .positions
+        .iter()
+        .filter(|p| p.kind() == PositionKind::Debt)
+    {
+        let Some(r) = by_key.get(&p.reserve) else {
+            out.failed
+                .push((*key, p.reserve, "unknown reserve".to_string()));
+            continue;
+        };
+        let expected_debt = r
+            .projected_borrow_index(now)
+            .and_then(|i| ballast::engine::shares::debt_for_shares(p.borrow_shares.get(), i))
+            .and_then(|d| d.to_ceil_u64())
+            .unwrap_or(u64::MAX);
+        match chain.send(&[ix::socialize_bad_debt(key, &keys_of(r))], &[]) {
+            Ok(sent) => match crate::events::events::<BadDebtSocialized>(&sent.logs).pop() {
+                Some(e) => out.socialized.push(Socialized {
+                    obligation: *key,
+                    reserve: p.reserve,
+                    expected_debt,
+                    debt: e.debt,
+                    covered_by_insurance: e.covered_by_insurance,
+                    written_off: e.written_off,
+                }),
+                None => out.failed.push((
+                    *key,
+                    p.reserve,
+                    "no BadDebtSocialized event in the logs".to_string(),
+                )),
+            },
+            Err(e) => out.failed.push((*key, p.reserve, e.to_string())),
+        }
+    }
 }

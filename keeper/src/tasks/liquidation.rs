@@ -1,6 +1,7 @@
 //! The liquidation task: load every obligation of a market, score them with
 //! the program's engine ([`crate::scan`]) and liquidate the unhealthy ones
-//! worst first, up to a capacity per run.
+//! worst first, up to a capacity per run. Also the [`Liquidator`] that signs
+//! and funds them.
 //!
 //! An obligation someone else liquidated (or that recovered) since the scan
 //! fails with `ObligationHealthy`: it is counted as skipped and not retried,
@@ -9,14 +10,16 @@
 use std::collections::HashMap;
 
 use ballast::errors::BallastError;
-use ballast::state::{Market, Obligation, Reserve};
+use ballast::state::{Obligation, Reserve};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::chain::{Chain, ChainError};
+use super::TaskError;
+use crate::accounts::{decode_obligation, load_reserves};
+use crate::chain::{Chain, ChainError, TransactionError};
 use crate::ix::{self, ReserveKeys};
-use crate::scan::{decode_market, decode_reserve, Candidate, MarketSnapshot};
+use crate::scan::{Candidate, MarketSnapshot};
 
 /// A liquidator: its signer and a token account per mint it pays or receives.
 pub struct Liquidator {
@@ -43,15 +46,41 @@ pub struct LiquidationRun {
     pub blocked: Vec<(Address, String)>,
 }
 
-/// Errors that stop a run (not a single liquidation's failure).
-#[derive(Debug, thiserror::Error)]
-pub enum TaskError {
-    /// A chain call failed.
-    #[error(transparent)]
-    Chain(#[from] ChainError),
-    /// The market account is missing or not a market.
-    #[error("market {0} not found or not a Ballast market")]
-    Market(Address),
+/// The associated token account of `owner` for `mint` under `token_program`
+/// (spl-associated-token-account's derivation).
+pub fn associated_token_address(
+    owner: &Address,
+    mint: &Address,
+    token_program: &Address,
+) -> Address {
+    spl_associated_token_account_interface::address::get_associated_token_address_with_program_id(
+        owner,
+        mint,
+        token_program,
+    )
+}
+
+/// A liquidator paying from and receiving into `keypair`'s associated token
+/// accounts for every reserve mint of `market`.
+pub fn liquidator_with_atas(
+    chain: &impl Chain,
+    market: &Address,
+    keypair: Keypair,
+) -> Result<Liquidator, ChainError> {
+    let owner = keypair.pubkey();
+    let token_accounts: HashMap<Address, Address> = load_reserves(chain, market)?
+        .into_iter()
+        .map(|(_, r)| {
+            (
+                r.mint,
+                associated_token_address(&owner, &r.mint, &r.token_program),
+            )
+        })
+        .collect();
+    Ok(Liquidator {
+        keypair,
+        token_accounts,
+    })
 }
 
 /// One pass: scan `market` and liquidate up to `capacity` candidates, worst
@@ -63,25 +92,11 @@ pub fn run(
     capacity: usize,
 ) -> Result<LiquidationRun, TaskError> {
     let now = chain.unix_time()?;
-    let market_data = chain
-        .account_data(market)?
-        .ok_or(TaskError::Market(*market))?;
-    let market_state: Market = decode_market(&market_data).ok_or(TaskError::Market(*market))?;
-    let reserves: Vec<(Address, Reserve)> = chain
-        .ballast_accounts::<Reserve>(market)?
-        .into_iter()
-        .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
-        .collect();
-    let mut oracles: HashMap<Address, Vec<u8>> = HashMap::new();
-    for (_, r) in &reserves {
-        if let Some(d) = chain.account_data(&r.oracle)? {
-            oracles.insert(r.oracle, d);
-        }
-    }
-    let snapshot = MarketSnapshot::new(*market, &market_state, &reserves, &oracles, now);
+    let snapshot = MarketSnapshot::load(chain, market, now)?;
     let obligations = chain.ballast_accounts::<Obligation>(market)?;
     let report = snapshot.scan_report(obligations.iter().map(|(k, d)| (*k, d.as_slice())));
-    let by_key: HashMap<Address, &Reserve> = reserves.iter().map(|(k, r)| (*k, r)).collect();
+    let by_key: HashMap<Address, &Reserve> =
+        snapshot.reserves().iter().map(|(k, r)| (*k, r)).collect();
     let keys_of = |reserve: &Address| -> Option<ReserveKeys> {
         let r = by_key.get(reserve)?;
         Some(ReserveKeys::derive(
@@ -144,7 +159,7 @@ fn liquidate_one(
         .find(|(k, _)| *k == c.obligation)
         .ok_or_else(|| other("obligation vanished"))?
         .1;
-    let ob = crate::scan::decode_obligation(data).ok_or_else(|| other("not an obligation"))?;
+    let ob = decode_obligation(data).ok_or_else(|| other("not an obligation"))?;
     let health = ix::health_accounts(&ob, None, |r| {
         reserves.get(r).map(|x| x.oracle).unwrap_or_default()
     });
@@ -183,11 +198,11 @@ fn liquidate_one(
 }
 
 /// Whether `err` is the Ballast error `e`.
-pub fn is_ballast(err: &crate::embedded::TransactionError, e: BallastError) -> bool {
+pub fn is_ballast(err: &TransactionError, e: BallastError) -> bool {
     use solana_instruction::error::InstructionError;
     matches!(
         err,
-        crate::embedded::TransactionError::InstructionError(_, InstructionError::Custom(c))
+        TransactionError::InstructionError(_, InstructionError::Custom(c))
             if *c == anchor_lang::error::ERROR_CODE_OFFSET + e as u32
     )
 }

@@ -14,9 +14,9 @@ use ballast::state::Reserve;
 use ballast::treasury::{self, Move};
 use solana_address::Address;
 
+use crate::accounts::{decode_reserve, load_reserves};
 use crate::chain::{Chain, ChainError};
 use crate::ix::{self, ReserveKeys};
-use crate::scan::decode_reserve;
 
 /// What happened to one reserve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,10 +42,8 @@ pub fn run(
     market: &Address,
 ) -> Result<Vec<(Address, Outcome)>, ChainError> {
     let now = chain.unix_time()?;
-    let reserves: Vec<(Address, Reserve)> = chain
-        .ballast_accounts::<Reserve>(market)?
+    let reserves: Vec<(Address, Reserve)> = load_reserves(chain, market)?
         .into_iter()
-        .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
         .filter(|(_, r)| r.treasury.has_strategy())
         .collect();
     let mut out = Vec::with_capacity(reserves.len());
@@ -93,6 +91,9 @@ pub fn run(
 /// functions: accrual, marking, the strategy's room under its deposit cap,
 /// what it can return, and [`treasury::decide`]. `Err` carries the program's
 /// reason for refusing (e.g. "liquid share inside the buffer band").
+///
+/// The task's only decision: the place to call an engine-side treasury
+/// plan instead, should the program provide one.
 pub fn plan(mut reserve: Reserve, mut strategy: Reserve, now: i64) -> Result<Move, String> {
     let reason = |e: anchor_lang::error::Error| match e {
         anchor_lang::error::Error::AnchorError(a) => a.error_msg,

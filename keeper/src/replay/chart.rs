@@ -14,8 +14,8 @@ use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::market_def::PolicyName;
-use crate::replay::{RunResult, StepRecord};
+use super::report::{RunResult, StepRecord};
+use crate::market::PolicyName;
 
 const WIDTH: u32 = 1_400;
 const PANEL_HEIGHT: u32 = 300;

@@ -2,16 +2,24 @@
 //! task code runs against the embedded LiteSVM backend (replay, tests) and a
 //! Solana RPC cluster.
 //!
-//! Implemented here for [`EmbeddedChain`], and for a cluster by
-//! [`crate::rpc::RpcChain`] (`solana-rpc-client` 4.2, the last release that
-//! builds on this workspace's rustc 1.95).
+//! This module is chain-neutral: the trait, its error and result types. The
+//! backends are `embedded::EmbeddedChain` (cargo feature `embedded`) and
+//! `rpc::RpcChain` (cargo feature `rpc`, `solana-rpc-client` 4.2, the last
+//! release that builds on this workspace's rustc 1.95).
 
 use anchor_lang::Discriminator;
 use solana_address::Address;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 
-use crate::embedded::{EmbeddedChain, TransactionError};
+/// The runtime's transaction error, as both backends report it (LiteSVM
+/// re-exports this same type; the RPC client decodes into it).
+pub use solana_transaction_error::TransactionError;
+
+#[cfg(feature = "embedded")]
+pub mod embedded;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 
 /// Why a chain call failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,48 +63,4 @@ pub trait Chain {
     ) -> Result<Vec<(Address, Vec<u8>)>, ChainError>;
     /// Sends `ixs` in one transaction signed by the payer and `signers`.
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, ChainError>;
-}
-
-impl Chain for EmbeddedChain {
-    fn payer(&self) -> Address {
-        solana_signer::Signer::pubkey(&self.payer)
-    }
-
-    fn unix_time(&self) -> Result<i64, ChainError> {
-        Ok(self.clock().unix_timestamp)
-    }
-
-    fn account_data(&self, address: &Address) -> Result<Option<Vec<u8>>, ChainError> {
-        Ok(self.svm.get_account(address).map(|a| a.data))
-    }
-
-    fn ballast_accounts<T: Discriminator>(
-        &self,
-        market: &Address,
-    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
-        Ok(self
-            .svm
-            .get_program_accounts(&ballast::ID)
-            .into_iter()
-            .filter(|(_, a)| {
-                a.data.len() >= 40
-                    && a.data[..8] == *T::DISCRIMINATOR
-                    && a.data[8..40] == market.to_bytes()
-            })
-            .map(|(k, a)| (k, a.data))
-            .collect())
-    }
-
-    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, ChainError> {
-        match EmbeddedChain::send(self, ixs, signers) {
-            Ok(m) => Ok(Sent {
-                compute_units: m.compute_units_consumed,
-                logs: m.logs,
-            }),
-            Err(e) => Err(ChainError::Transaction {
-                err: e.err,
-                logs: e.meta.logs,
-            }),
-        }
-    }
 }

@@ -1,17 +1,18 @@
 //! The embedded chain: LiteSVM running the real `ballast.so`, with the SPL
 //! Token and Token-2022 programs that LiteSVM bundles, a writer for Pyth
-//! pull-oracle `PriceUpdateV2` accounts and clock control.
+//! pull-oracle `PriceUpdateV2` accounts ([`PythPrice`]) and clock control;
+//! and its [`Chain`] implementation.
 //!
 //! This is the backend that `replay` drives and that the integration tests
-//! stand on, so both exercise exactly the `.so` that would be deployed.
+//! stand on, so both exercise exactly the `.so` that would be deployed. It
+//! is the only module that links LiteSVM (cargo feature `embedded`).
 
 use std::path::{Path, PathBuf};
 
-use anchor_lang::{AccountDeserialize, AccountSerialize, Discriminator};
+use anchor_lang::{AccountDeserialize, Discriminator};
 use anchor_spl::token_2022::spl_token_2022;
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use litesvm::LiteSVM;
-use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
 use solana_address::Address;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -19,16 +20,11 @@ use solana_message::Message;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
+use super::{Chain, ChainError, Sent, TransactionError};
+use crate::accounts::{PythPrice, PYTH_RECEIVER_ID};
+
 pub use anchor_lang::prelude::Clock;
 pub use litesvm::types::TransactionResult;
-pub use solana_transaction_error::TransactionError;
-
-/// The Pyth receiver program, owner of every `PriceUpdateV2` account.
-pub const PYTH_RECEIVER_ID: Address = pyth_solana_receiver_sdk::ID;
-/// The SPL Token program.
-pub const TOKEN_PROGRAM_ID: Address = anchor_spl::token::ID;
-/// The Token-2022 program.
-pub const TOKEN_2022_PROGRAM_ID: Address = anchor_spl::token_2022::ID;
 
 /// Size of an SPL mint account without extensions, in bytes.
 const MINT_LEN: usize = 82;
@@ -57,70 +53,6 @@ pub enum EmbeddedError {
     /// An account is missing or does not decode as expected.
     #[error("account {0}: {1}")]
     Account(Address, String),
-}
-
-/// A Pyth price as written into a `PriceUpdateV2` account. Prices are integers
-/// scaled by `10^exponent` (Pyth's convention, e.g. exponent -8).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PythPrice {
-    /// The feed id the account carries.
-    pub feed_id: [u8; 32],
-    /// Spot price, in units of `10^exponent` USD.
-    pub price: i64,
-    /// Confidence interval (one standard deviation), same units as `price`.
-    pub conf: u64,
-    /// Decimal exponent of `price`, `conf` and `ema_price`.
-    pub exponent: i32,
-    /// Exponential moving average of the price, same units.
-    pub ema_price: i64,
-    /// Confidence of the EMA price, same units.
-    pub ema_conf: u64,
-    /// When the price was published, unix seconds.
-    pub publish_time: i64,
-    /// The verification level the receiver program recorded.
-    pub verification: VerificationLevel,
-}
-
-impl PythPrice {
-    /// A fully verified price with `conf` and EMA equal to the spot, exponent -8.
-    pub fn usd(feed_id: [u8; 32], price_usd: f64, publish_time: i64) -> Self {
-        let price = (price_usd * 1e8).round() as i64;
-        Self {
-            feed_id,
-            price,
-            conf: 0,
-            exponent: -8,
-            ema_price: price,
-            ema_conf: 0,
-            publish_time,
-            verification: VerificationLevel::Full,
-        }
-    }
-
-    /// Serializes into the bytes of a `PriceUpdateV2` account (Anchor
-    /// discriminator first), exactly as the Pyth receiver program writes them.
-    pub fn to_account_data(&self) -> Vec<u8> {
-        let update = PriceUpdateV2 {
-            write_authority: Address::default(),
-            verification_level: self.verification,
-            price_message: PriceFeedMessage {
-                feed_id: self.feed_id,
-                price: self.price,
-                conf: self.conf,
-                exponent: self.exponent,
-                publish_time: self.publish_time,
-                prev_publish_time: self.publish_time.saturating_sub(1),
-                ema_price: self.ema_price,
-                ema_conf: self.ema_conf,
-            },
-            posted_slot: 0,
-        };
-        let mut data = Vec::with_capacity(PriceUpdateV2::LEN);
-        update
-            .try_serialize(&mut data)
-            .expect("PriceUpdateV2 serializes into a Vec");
-        data
-    }
 }
 
 /// A successful transaction: compute units and logs.
@@ -387,6 +319,50 @@ impl EmbeddedChain {
         Ok(bytemuck::pod_read_unaligned(
             &acc.data[8..8 + std::mem::size_of::<T>()],
         ))
+    }
+}
+
+impl Chain for EmbeddedChain {
+    fn payer(&self) -> Address {
+        solana_signer::Signer::pubkey(&self.payer)
+    }
+
+    fn unix_time(&self) -> Result<i64, ChainError> {
+        Ok(self.clock().unix_timestamp)
+    }
+
+    fn account_data(&self, address: &Address) -> Result<Option<Vec<u8>>, ChainError> {
+        Ok(self.svm.get_account(address).map(|a| a.data))
+    }
+
+    fn ballast_accounts<T: Discriminator>(
+        &self,
+        market: &Address,
+    ) -> Result<Vec<(Address, Vec<u8>)>, ChainError> {
+        Ok(self
+            .svm
+            .get_program_accounts(&ballast::ID)
+            .into_iter()
+            .filter(|(_, a)| {
+                a.data.len() >= 40
+                    && a.data[..8] == *T::DISCRIMINATOR
+                    && a.data[8..40] == market.to_bytes()
+            })
+            .map(|(k, a)| (k, a.data))
+            .collect())
+    }
+
+    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, ChainError> {
+        match EmbeddedChain::send(self, ixs, signers) {
+            Ok(m) => Ok(Sent {
+                compute_units: m.compute_units_consumed,
+                logs: m.logs,
+            }),
+            Err(e) => Err(ChainError::Transaction {
+                err: e.err,
+                logs: e.meta.logs,
+            }),
+        }
     }
 }
 

@@ -1,244 +1,33 @@
-//! `ballast-keeper replay`: historical prices through the real program on
-//! the embedded chain, with a seeded borrower population, under the dynamic
-//! and the static collateral policy. The model and its assumptions are in
-//! `docs/REPLAY.md`; in short:
-//!
-//! * **Market**: a definition file ([`crate::market_def`], by default
-//!   `migrations/replay-sol-usdc.toml`) applied with the policy of the run.
-//! * **Population** ([`draw_population`]): `N` borrowers who deposit the
-//!   collateral asset (log-uniform $1,000..$100,000 at the first price) and
-//!   borrow the stablecoin at a drawn share (uniform 30%..95%) of their
-//!   borrowing power under the LTV in force; [`SUPPLIERS`] suppliers deposit
-//!   the stablecoin so that the initial utilisation is
-//!   [`TARGET_UTILIZATION`]. Drawn once from the seed, shared by every policy.
-//! * **Path** ([`candle_path`]): each candle is four steps, a quarter period
-//!   apart: open, the extreme nearer the open, the other extreme, close.
-//! * **Oracle** ([`OracleModel`]): at each step the Pyth `PriceUpdateV2`
-//!   account gets the price, a confidence of `conf_bps` of it (at most half
-//!   the reserve's `oracle_max_conf_bps`) and an EMA of the path with a
-//!   half-life of `ema_half_life_secs`, published at the step's time.
-//! * **Keeper** ([`Keeper::tick`]): the same loop a live keeper runs, with
-//!   its EWMA backfilled with the closes of the warm-up before `--from`.
-//! * **Liquidators**: one liquidator able to send `capacity` liquidations
-//!   per candle (default [`default_capacity`]: 2% of the borrowers), funded
-//!   to repay twice the initial debt.
+//! One replay run: deploys the program into a fresh embedded chain, applies
+//! the market under one policy, creates the population, then walks the
+//! window step by step, running the keeper's tick at each.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use ballast::events::BalanceSheetReported;
 use ballast::instructions::BalanceSheet;
-use ballast::state::{Market, Obligation, PositionKind, Reserve};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use ballast::state::{Obligation, PositionKind, Reserve};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+use super::model::{
+    candle_path, ema_step, OracleModel, Population, Window, STEPS_PER_CANDLE, TARGET_UTILIZATION,
+};
+use super::report::{RunResult, RunSummary, StepRecord};
+use crate::accounts::{decode_obligation, PythPrice};
+use crate::chain::embedded::EmbeddedChain;
 use crate::chain::Chain;
-use crate::embedded::{EmbeddedChain, PythPrice};
 use crate::ix;
 use crate::keeper_loop::{Keeper, KeeperConfig, TickReport};
-use crate::market_def::{
+use crate::market::{
     apply, provision_embedded, DeployedReserve, Deployment, MarketDef, PolicyChoice, PolicyName,
 };
-use crate::prices::{format_ts, read_prices, Candle, ReadOptions};
-use crate::scan::{decode_market, decode_obligation, decode_reserve, Assessment, MarketSnapshot};
+use crate::scan::{Assessment, MarketSnapshot};
 use crate::tasks::liquidation::Liquidator;
-
-/// Stablecoin suppliers in the population.
-pub const SUPPLIERS: usize = 10;
-/// Utilisation of the stablecoin reserve right after the population borrowed
-/// (suppliers deposit the planned debt divided by this).
-pub const TARGET_UTILIZATION: f64 = 0.75;
-/// Least collateral a borrower deposits, USD at the first price.
-pub const MIN_COLLATERAL_USD: f64 = 1_000.0;
-/// Most collateral a borrower deposits, USD at the first price.
-pub const MAX_COLLATERAL_USD: f64 = 100_000.0;
-/// Least share of its borrowing power a borrower borrows.
-pub const MIN_BORROW_SHARE: f64 = 0.30;
-/// Most share of its borrowing power a borrower borrows.
-pub const MAX_BORROW_SHARE: f64 = 0.95;
-/// Steps per candle (open, nearer extreme, other extreme, close).
-pub const STEPS_PER_CANDLE: usize = 4;
-
-/// The default liquidator capacity: 2% of the borrowers (at least 1)
-/// liquidations per candle, e.g. 20 for 1,000 borrowers.
-pub fn default_capacity(borrowers: usize) -> usize {
-    (borrowers / 50).max(1)
-}
-
-/// One borrower of the population.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BorrowerSpec {
-    /// Seed of the borrower's keypair.
-    pub key_seed: [u8; 32],
-    /// Collateral deposited, USD at the first price.
-    pub collateral_usd: f64,
-    /// Share of the borrowing power borrowed, in [MIN_BORROW_SHARE,
-    /// MAX_BORROW_SHARE].
-    pub borrow_share: f64,
-}
-
-/// The seeded population: borrowers plus the seeds of the other actors.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Population {
-    /// The borrowers.
-    pub borrowers: Vec<BorrowerSpec>,
-    /// Keypair seeds of the suppliers.
-    pub supplier_seeds: Vec<[u8; 32]>,
-    /// Keypair seed of the liquidator.
-    pub liquidator_seed: [u8; 32],
-    /// Keypair seed of the market account.
-    pub market_seed: [u8; 32],
-}
-
-/// Draws `n` borrowers from `seed` (ChaCha8): collateral log-uniform in
-/// [MIN_COLLATERAL_USD, MAX_COLLATERAL_USD], borrow share uniform in
-/// [MIN_BORROW_SHARE, MAX_BORROW_SHARE]. The same seed gives the same
-/// population.
-pub fn draw_population(seed: u64, n: usize) -> Population {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let (lo, hi) = (MIN_COLLATERAL_USD.ln(), MAX_COLLATERAL_USD.ln());
-    let borrowers = (0..n)
-        .map(|_| BorrowerSpec {
-            key_seed: rng.gen(),
-            collateral_usd: rng.gen_range(lo..hi).exp(),
-            borrow_share: rng.gen_range(MIN_BORROW_SHARE..MAX_BORROW_SHARE),
-        })
-        .collect();
-    Population {
-        borrowers,
-        supplier_seeds: (0..SUPPLIERS).map(|_| rng.gen()).collect(),
-        liquidator_seed: rng.gen(),
-        market_seed: rng.gen(),
-    }
-}
-
-/// One step of a candle's path.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PathPoint {
-    /// Seconds after the candle's open time.
-    pub offset_secs: i64,
-    /// Price, quote currency per unit of base.
-    pub price: f64,
-}
-
-/// The four steps of candle `c` of a series with period `period_secs`:
-/// open at +0, the extreme nearer the open at +period/4, the other extreme
-/// at +period/2, the close at +3·period/4. When both extremes are as near,
-/// the low comes first (the adverse order for collateral).
-pub fn candle_path(c: &Candle, period_secs: i64) -> [PathPoint; STEPS_PER_CANDLE] {
-    let (first, second) = if c.high - c.open < c.open - c.low {
-        (c.high, c.low)
-    } else {
-        (c.low, c.high)
-    };
-    let q = period_secs / STEPS_PER_CANDLE as i64;
-    [
-        PathPoint {
-            offset_secs: 0,
-            price: c.open,
-        },
-        PathPoint {
-            offset_secs: q,
-            price: first,
-        },
-        PathPoint {
-            offset_secs: 2 * q,
-            price: second,
-        },
-        PathPoint {
-            offset_secs: 3 * q,
-            price: c.close,
-        },
-    ]
-}
-
-/// How the replay writes oracle prices.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct OracleModel {
-    /// Confidence interval, bps of the price (bounded to half the reserve's
-    /// `oracle_max_conf_bps`).
-    pub conf_bps: f64,
-    /// Half-life of the EMA price, seconds.
-    pub ema_half_life_secs: f64,
-}
-
-impl Default for OracleModel {
-    /// 10 bps confidence (Pyth's SOL/USD interval is usually a few bps to
-    /// 0.1%), EMA half-life one hour.
-    fn default() -> Self {
-        Self {
-            conf_bps: 10.0,
-            ema_half_life_secs: 3_600.0,
-        }
-    }
-}
-
-/// The EMA after `dt` seconds at `price`, from `prev`.
-pub fn ema_step(prev: f64, price: f64, dt: f64, half_life: f64) -> f64 {
-    let keep = 0.5f64.powf(dt.max(0.0) / half_life);
-    keep * prev + (1.0 - keep) * price
-}
-
-/// A window of a price file: the warm-up before `from` and the candles
-/// replayed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Window {
-    /// The file read.
-    pub path: PathBuf,
-    /// Candles before `from` (at most `warmup_secs` earlier): the keeper's
-    /// price history at the start.
-    pub warmup: Vec<Candle>,
-    /// The candles replayed, `from <= ts <= to`.
-    pub candles: Vec<Candle>,
-    /// The series' nominal period, seconds.
-    pub period_secs: i64,
-}
-
-/// Reads `path` and keeps the candles in [`from`, `to`] (unix seconds,
-/// inclusive) plus up to `warmup_secs` before. Errors name the problem: the
-/// reader's (line-numbered: malformed row, non-monotone timestamp, ...), or
-/// an empty window.
-pub fn load_window(
-    path: &Path,
-    from: i64,
-    to: i64,
-    warmup_secs: i64,
-    symbol: Option<String>,
-) -> Result<Window> {
-    if from > to {
-        bail!("--from {} is after --to {}", format_ts(from), format_ts(to));
-    }
-    let series = read_prices(
-        path,
-        &ReadOptions {
-            symbol,
-            from: Some(from - warmup_secs.max(0)),
-            to: Some(to),
-        },
-    )
-    .with_context(|| format!("reading prices from {}", path.display()))?;
-    let (warmup, candles): (Vec<Candle>, Vec<Candle>) =
-        series.candles.into_iter().partition(|c| c.ts < from);
-    if candles.is_empty() {
-        bail!(
-            "empty window: {} has no candle between {} and {}",
-            path.display(),
-            format_ts(from),
-            format_ts(to)
-        );
-    }
-    Ok(Window {
-        path: path.to_path_buf(),
-        warmup,
-        candles,
-        period_secs: series.period_seconds,
-    })
-}
+use crate::volatility::candles::format_ts;
 
 /// Settings of one run.
 #[derive(Clone, Debug)]
@@ -253,95 +42,6 @@ pub struct ReplayOptions {
     pub keeper: KeeperConfig,
     /// The program's sBPF build.
     pub so_path: PathBuf,
-}
-
-/// One step's state after the keeper's tick.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct StepRecord {
-    /// Unix seconds.
-    pub ts: i64,
-    /// Collateral price, USD.
-    pub price: f64,
-    /// The keeper's volatility estimate, annualised fraction.
-    pub sigma: Option<f64>,
-    /// LTV of the collateral reserve in force, bps.
-    pub ltv_bps: u16,
-    /// Liquidation threshold of the collateral reserve in force, bps.
-    pub lt_bps: u16,
-    /// Debt of the obligations below the Maintenance requirement after the
-    /// tick (left by the liquidators' capacity), USD.
-    pub debt_at_risk_usd: f64,
-    /// Debt outstanding, USD.
-    pub total_debt_usd: f64,
-    /// Debt not covered by collateral at the spot price, summed over the
-    /// obligations still holding collateral (bad debt not yet recognised),
-    /// USD.
-    pub shortfall_usd: f64,
-    /// Bad debt socialised so far, USD.
-    pub bad_debt_usd: f64,
-    /// Utilisation of the stablecoin reserve, bps (its balance sheet).
-    pub utilization_bps: u16,
-    /// Liquidity coverage of the stablecoin reserve (its balance sheet);
-    /// `None` when no outflow is stressed.
-    pub liquidity_coverage: Option<f64>,
-}
-
-/// The summary of one run (one object of the `--json` file's `runs`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RunSummary {
-    /// `dynamic` or `static`.
-    pub policy: PolicyName,
-    /// Steps walked (4 per candle).
-    pub steps: usize,
-    /// Borrowers in the population.
-    pub borrowers: usize,
-    /// Liquidation transactions that went through.
-    pub liquidations: usize,
-    /// Debt repaid by liquidators, USD.
-    pub liquidated_debt_usd: f64,
-    /// Debt socialised (left without collateral), USD, insurance cover
-    /// included.
-    pub bad_debt_usd: f64,
-    /// Part of `bad_debt_usd` written down against depositors, USD.
-    pub written_off_usd: f64,
-    /// Debt not covered by collateral at the last step's spot price, over
-    /// the obligations that still hold collateral (a loss not yet
-    /// recognised as bad debt when the window ends), USD.
-    pub final_shortfall_usd: f64,
-    /// Largest such shortfall over the run, USD.
-    pub max_shortfall_usd: f64,
-    /// Debt right after the population borrowed, USD.
-    pub initial_debt_usd: f64,
-    /// Time average of the collateral reserve's LTV, bps.
-    pub mean_ltv_bps: f64,
-    /// Lowest LTV of the collateral reserve, bps.
-    pub min_ltv_bps: u16,
-    /// Time average of the collateral reserve's liquidation threshold, bps.
-    pub mean_lt_bps: f64,
-    /// Lowest liquidation threshold, bps.
-    pub min_lt_bps: u16,
-    /// Highest utilisation of the stablecoin reserve, bps.
-    pub max_utilization_bps: u16,
-    /// Lowest liquidity coverage of the stablecoin reserve (1.0 = liquid
-    /// assets cover the stressed outflow); `None` when none is stressed.
-    pub min_liquidity_coverage: Option<f64>,
-    /// Largest debt at risk after a tick, USD.
-    pub max_debt_at_risk_usd: f64,
-    /// Volatility pushes sent.
-    pub pushes: usize,
-    /// Liquidations the liquidator could send per candle.
-    pub liquidator_capacity_per_candle: usize,
-    /// Wall-clock time of the run (setup included), seconds.
-    pub wall_seconds: f64,
-}
-
-/// A finished run: its summary and its step series.
-#[derive(Clone, Debug)]
-pub struct RunResult {
-    /// The summary.
-    pub summary: RunSummary,
-    /// One record per step.
-    pub series: Vec<StepRecord>,
 }
 
 /// One step's outcome, for callers that check invariants as it goes.
@@ -379,6 +79,14 @@ pub struct Replay {
     started: Instant,
     acc: Accumulator,
     series: Vec<StepRecord>,
+}
+
+/// Debt of the population at one step, USD (see [`Replay::exposure`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct Exposure {
+    at_risk: f64,
+    total: f64,
+    shortfall: f64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -701,44 +409,58 @@ impl Replay {
     }
 
     fn record(&mut self, ts: i64, price: f64) -> Result<StepRecord> {
-        let chain = &self.chain;
-        let market = self.deployment.market;
-        let market_state: Market = chain
-            .account_data(&market)?
-            .as_deref()
-            .and_then(decode_market)
-            .ok_or_else(|| anyhow!("market {market} missing"))?;
-        let reserves: Vec<(Address, Reserve)> = chain
-            .ballast_accounts::<Reserve>(&market)?
-            .into_iter()
-            .filter_map(|(k, d)| decode_reserve(&d).map(|r| (k, r)))
-            .collect();
-        let mut oracles = std::collections::HashMap::new();
-        for (_, r) in &reserves {
-            if let Some(d) = Chain::account_data(chain, &r.oracle)? {
-                oracles.insert(r.oracle, d);
-            }
-        }
-        let snapshot = MarketSnapshot::new(market, &market_state, &reserves, &oracles, ts);
+        let snapshot = MarketSnapshot::load(&self.chain, &self.deployment.market, ts)?;
         let usd_per_debt_unit = self.usd_per_unit(self.debt.decimals, self.debt_price);
-        let debt_reserve = reserves
-            .iter()
-            .find(|(k, _)| *k == self.debt.keys.reserve)
-            .map(|(_, r)| *r)
+        let exposure = self.exposure(&snapshot, price, usd_per_debt_unit)?;
+        let coll = snapshot
+            .reserve(&self.collateral.keys.reserve)
+            .map(|r| r.risk_params(ts))
+            .ok_or_else(|| anyhow!("collateral reserve missing"))?;
+        let sheet = self.balance_sheet()?;
+        let coverage = (sheet.liquidity_coverage_bps != u32::MAX)
+            .then_some(sheet.liquidity_coverage_bps as f64 / 1e4);
+        Ok(StepRecord {
+            ts,
+            price,
+            sigma: self.keeper.sigma(&self.collateral.keys.reserve),
+            ltv_bps: coll.ltv_bps,
+            lt_bps: coll.liquidation_threshold_bps,
+            debt_at_risk_usd: exposure.at_risk,
+            total_debt_usd: exposure.total,
+            shortfall_usd: exposure.shortfall,
+            bad_debt_usd: self.acc.bad_debt_units as f64 * usd_per_debt_unit,
+            utilization_bps: sheet.utilization_bps,
+            liquidity_coverage: coverage,
+        })
+    }
+
+    /// The population's debt, USD, at the snapshot's time and the collateral
+    /// `price`: in total, below the Maintenance requirement, and not covered
+    /// by collateral.
+    fn exposure(
+        &self,
+        snapshot: &MarketSnapshot,
+        price: f64,
+        usd_per_debt_unit: f64,
+    ) -> Result<Exposure> {
+        let ts = snapshot.now();
+        let debt_reserve = snapshot
+            .reserve(&self.debt.keys.reserve)
             .ok_or_else(|| anyhow!("debt reserve missing"))?;
         let index = debt_reserve
             .projected_borrow_index(ts)
             .map_err(|e| anyhow!("{e}"))?;
-        let coll_view = reserves
-            .iter()
-            .find(|(k, _)| *k == self.collateral.keys.reserve)
+        let coll_view = snapshot
+            .reserve(&self.collateral.keys.reserve)
             .ok_or_else(|| anyhow!("collateral reserve missing"))
-            .and_then(|(_, r)| r.view(ts).map_err(|e| anyhow!("{e}")))?;
+            .and_then(|r| r.view(ts).map_err(|e| anyhow!("{e}")))?;
         let usd_per_coll_unit = self.usd_per_unit(self.collateral.decimals, price);
-        let (mut at_risk, mut total, mut shortfall) = (0.0, 0.0, 0.0);
+        let mut out = Exposure::default();
         // Sorted, so that the float sums do not depend on the backend's
         // account order.
-        let mut obligations = chain.ballast_accounts::<Obligation>(&market)?;
+        let mut obligations = self
+            .chain
+            .ballast_accounts::<Obligation>(&self.deployment.market)?;
         obligations.sort_unstable_by_key(|(k, _)| *k);
         for (key, data) in obligations {
             let Some(ob) = decode_obligation(&data) else {
@@ -758,36 +480,16 @@ impl Replay {
                 }
             }
             let usd = debt_units * usd_per_debt_unit;
-            total += usd;
-            shortfall += (usd - coll_units * usd_per_coll_unit).max(0.0);
+            out.total += usd;
+            out.shortfall += (usd - coll_units * usd_per_coll_unit).max(0.0);
             if matches!(
                 snapshot.assess(&key, &ob),
                 Assessment::Liquidatable(_) | Assessment::NothingToSeize { .. }
             ) {
-                at_risk += usd;
+                out.at_risk += usd;
             }
         }
-        let coll = reserves
-            .iter()
-            .find(|(k, _)| *k == self.collateral.keys.reserve)
-            .map(|(_, r)| r.risk_params(ts))
-            .ok_or_else(|| anyhow!("collateral reserve missing"))?;
-        let sheet = self.balance_sheet()?;
-        let coverage = (sheet.liquidity_coverage_bps != u32::MAX)
-            .then_some(sheet.liquidity_coverage_bps as f64 / 1e4);
-        Ok(StepRecord {
-            ts,
-            price,
-            sigma: self.keeper.sigma(&self.collateral.keys.reserve),
-            ltv_bps: coll.ltv_bps,
-            lt_bps: coll.liquidation_threshold_bps,
-            debt_at_risk_usd: at_risk,
-            total_debt_usd: total,
-            shortfall_usd: shortfall,
-            bad_debt_usd: self.acc.bad_debt_units as f64 * usd_per_debt_unit,
-            utilization_bps: sheet.utilization_bps,
-            liquidity_coverage: coverage,
-        })
+        Ok(out)
     }
 
     /// The debt reserve's balance sheet, as the program's `balance_sheet`
@@ -863,140 +565,4 @@ pub fn run_policy(
         on_step(&replay, &outcome)?;
     }
     Ok(replay.finish())
-}
-
-/// The `--json` document.
-#[derive(Clone, Debug, Serialize)]
-pub struct ReplayReport {
-    /// The price file.
-    pub prices: String,
-    /// First candle replayed, `YYYY-MM-DD HH:MM:SS` UTC.
-    pub from: String,
-    /// Last candle replayed, `YYYY-MM-DD HH:MM:SS` UTC.
-    pub to: String,
-    /// Candles replayed.
-    pub candles: usize,
-    /// Candles of warm-up history given to the keeper.
-    pub warmup_candles: usize,
-    /// The population's seed.
-    pub seed: u64,
-    /// The oracle model.
-    pub oracle: OracleModel,
-    /// One summary per policy.
-    pub runs: Vec<RunSummary>,
-}
-
-/// The summary table, one row per run.
-pub fn summary_table(runs: &[RunSummary]) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "{:<8} {:>6} {:>6} {:>14} {:>14} {:>12} {:>12} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
-        "policy",
-        "steps",
-        "liqs",
-        "liquidated $",
-        "initial debt $",
-        "bad debt $",
-        "shortfall $",
-        "mean LTV",
-        "min LTV",
-        "mean LT",
-        "max util",
-        "min cover",
-        "wall s"
-    ));
-    for r in runs {
-        out.push_str(&format!(
-            "{:<8} {:>6} {:>6} {:>14.0} {:>14.0} {:>12.2} {:>12.2} {:>8.2}% {:>7.2}% {:>7.2}% {:>7.2}% {:>9} {:>8.1}\n",
-            r.policy.to_string(),
-            r.steps,
-            r.liquidations,
-            r.liquidated_debt_usd,
-            r.initial_debt_usd,
-            r.bad_debt_usd,
-            r.final_shortfall_usd,
-            r.mean_ltv_bps / 100.0,
-            r.min_ltv_bps as f64 / 100.0,
-            r.mean_lt_bps / 100.0,
-            r.max_utilization_bps as f64 / 100.0,
-            r.min_liquidity_coverage
-                .map(|c| format!("{c:.2}"))
-                .unwrap_or_else(|| "-".into()),
-            r.wall_seconds
-        ));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn candle(open: f64, high: f64, low: f64, close: f64) -> Candle {
-        Candle {
-            ts: 7_200,
-            open,
-            high,
-            low,
-            close,
-            volume: 1.0,
-        }
-    }
-
-    #[test]
-    fn path_visits_open_nearer_extreme_other_extreme_close() {
-        let prices = |c: &Candle| candle_path(c, 3_600).map(|p| p.price);
-        // The high is nearer the open: high first.
-        assert_eq!(
-            prices(&candle(10.0, 11.0, 5.0, 6.0)),
-            [10.0, 11.0, 5.0, 6.0]
-        );
-        // The low is nearer: low first.
-        assert_eq!(
-            prices(&candle(10.0, 15.0, 9.5, 14.0)),
-            [10.0, 9.5, 15.0, 14.0]
-        );
-        // A tie visits the low first.
-        assert_eq!(
-            prices(&candle(10.0, 12.0, 8.0, 11.0)),
-            [10.0, 8.0, 12.0, 11.0]
-        );
-        let offsets = candle_path(&candle(1.0, 1.0, 1.0, 1.0), 3_600).map(|p| p.offset_secs);
-        assert_eq!(offsets, [0, 900, 1_800, 2_700]);
-        // Every step lies inside the candle's period.
-        assert!(offsets.iter().all(|o| (0..3_600).contains(o)));
-    }
-
-    #[test]
-    fn population_is_determined_by_its_seed() {
-        let a = draw_population(7, 200);
-        assert_eq!(a, draw_population(7, 200));
-        let b = draw_population(8, 200);
-        assert_ne!(a.borrowers, b.borrowers);
-        // A larger population starts with the same borrowers... no: the
-        // other actors' seeds are drawn after the borrowers, so only the
-        // borrowers' prefix is shared.
-        let c = draw_population(7, 300);
-        assert_eq!(a.borrowers[..], c.borrowers[..200]);
-        for bo in &a.borrowers {
-            assert!((MIN_COLLATERAL_USD..MAX_COLLATERAL_USD).contains(&bo.collateral_usd));
-            assert!((MIN_BORROW_SHARE..MAX_BORROW_SHARE).contains(&bo.borrow_share));
-        }
-        // Distinct keys.
-        let keys: std::collections::HashSet<_> = a.borrowers.iter().map(|b| b.key_seed).collect();
-        assert_eq!(keys.len(), a.borrowers.len());
-    }
-
-    #[test]
-    fn ema_halves_the_gap_every_half_life() {
-        let e = ema_step(100.0, 50.0, 3_600.0, 3_600.0);
-        assert!((e - 75.0).abs() < 1e-12);
-        assert_eq!(ema_step(100.0, 50.0, 0.0, 3_600.0), 100.0);
-    }
-
-    #[test]
-    fn capacity_default_is_two_percent_at_least_one() {
-        assert_eq!(default_capacity(1_000), 20);
-        assert_eq!(default_capacity(10), 1);
-    }
 }

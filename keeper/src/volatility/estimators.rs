@@ -28,7 +28,7 @@
 
 use serde::Serialize;
 
-use crate::prices::Candle;
+use super::candles::Candle;
 
 /// Seconds in a 365-day year, the year used for annualisation.
 pub const SECONDS_PER_YEAR: f64 = 365.0 * 24.0 * 3600.0;
@@ -386,8 +386,8 @@ pub fn estimate(
 }
 
 /// The current annualised sigma of a series: [`VolRow::sigma_annual`] of the
-/// last row of [`estimate`] (fraction per year), the value a push policy
-/// compares with what is on chain. `Ok(None)` when the last row has no
+/// last row of [`estimate`] (fraction per year), the value the keeper's
+/// volatility task pushes (`crate::tasks::volatility`). `Ok(None)` when the last row has no
 /// estimate (fewer than two candles, or fewer returns than the window).
 pub fn latest_sigma(
     candles: &[Candle],
@@ -404,7 +404,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::prices::{parse_time_bound, read_prices, ReadOptions};
+    use crate::volatility::candles::{parse_time_bound, read_prices, ReadOptions};
 
     fn candle(ts: i64, close: f64) -> Candle {
         Candle {

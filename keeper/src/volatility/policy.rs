@@ -104,16 +104,7 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
     if !ageing && change <= policy.lt_threshold_bps as u32 {
         return Decision::Skip(Skip::Unchanged);
     }
-    // The program measures steps from the last pushed values; the first push
-    // is free.
-    let base = (last != 0).then_some(reserve.risk.params);
-    let feasible = |s: Fx| {
-        let t = derive(s)?;
-        match base {
-            None => Some(t),
-            Some(b) => cfg.step(b, t).ok(),
-        }
-    };
+    let feasible = |s: Fx| accepted(reserve, s);
     if let Some(params) = feasible(target) {
         return Decision::Push {
             sigma: target,
@@ -158,6 +149,24 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
         },
         None => Decision::Skip(Skip::NoFeasibleStep),
     }
+}
+
+/// The values the program would leave in force if `sigma` (annualised) were
+/// pushed for `reserve` now, or `None` if it would refuse the push: the
+/// values derived from `sigma`, within the step bounds of the last pushed
+/// values (the first push is free).
+///
+/// The keeper's copy of the program's push-acceptance rule, in one place: an
+/// engine-side acceptance function can replace its body.
+pub fn accepted(reserve: &Reserve, sigma: Fx) -> Option<RiskParams> {
+    let cfg = &reserve.config.risk;
+    let target = cfg.derive(sigma, reserve.risk.sqrt_horizon.get()).ok()?;
+    // The program measures steps from the last pushed values; the first push
+    // is free.
+    if reserve.risk.last_push_ts == 0 {
+        return Some(target);
+    }
+    cfg.step(reserve.risk.params, target).ok()
 }
 
 /// `v` as `Fx` (saturating; NaN reads as 0).

@@ -1,0 +1,313 @@
+//! The command line's grammar (clap): global options, subcommands and their
+//! arguments.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::volatility::candles::{parse_time_bound, Candle};
+use crate::volatility::estimators::{self as vol, GarchParams, Method};
+
+/// Ballast keeper: pushes volatility, liquidates, rebalances and accrues
+/// interest for a Ballast lending market; replays historical crashes on an
+/// embedded chain.
+#[derive(Parser, Debug)]
+#[command(name = "ballast-keeper", version, about)]
+pub struct Cli {
+    /// RPC URL of the cluster, or `embedded` for an in-process LiteSVM chain
+    /// running target/deploy/ballast.so.
+    #[arg(
+        short = 'u',
+        long,
+        global = true,
+        default_value = "embedded",
+        env = "BALLAST_URL"
+    )]
+    pub url: String,
+    /// Keypair file of the keeper (fee payer, signer).
+    #[arg(short = 'k', long, global = true, env = "BALLAST_KEYPAIR")]
+    pub keypair: Option<PathBuf>,
+    /// Path of the program's sBPF build for the embedded chain.
+    #[arg(long, global = true, env = "BALLAST_SO")]
+    pub program_so: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Deploys the program into an embedded chain, creates a market and
+    /// prints what it cost (a smoke run of the embedded backend).
+    Demo,
+    /// Estimates volatility over a price file and prints, for every row in
+    /// [--from, --to], the timestamp, close, per-period sigma and annualised
+    /// sigma. The estimator starts at the first row kept (EWMA and GARCH are
+    /// seeded there); the first row has no return, so its sigmas are empty
+    /// (csv) or null (json).
+    Vol(VolArgs),
+    /// Market definitions (`migrations/*.toml`).
+    Market {
+        /// What to do with the definition.
+        #[command(subcommand)]
+        command: MarketCommand,
+    },
+    /// Replays a price file through the real program on an embedded chain:
+    /// deploys it, applies the market, creates a seeded borrower population
+    /// and walks the candles (open, nearer extreme, other extreme, close),
+    /// running the keeper loop at each step; reports liquidations, bad debt
+    /// and capital efficiency per policy. See docs/REPLAY.md.
+    Replay(ReplayArgs),
+    /// Runs the keeper loop (volatility push, interest accrual, liquidation,
+    /// bad debt, treasury rebalance) against `--url`, a Solana RPC cluster,
+    /// with `--keypair` as fee payer, risk authority and liquidator (paying
+    /// from and receiving into its associated token accounts). Every tick
+    /// reads the chain afresh, so a restart resumes from chain state.
+    Run(RunArgs),
+}
+
+/// Arguments of `ballast-keeper run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The market's address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub market: String,
+    /// Seconds between ticks.
+    #[arg(long, default_value_t = 30)]
+    pub interval: u64,
+    /// Most liquidations sent per tick.
+    #[arg(long, default_value_t = 10)]
+    pub capacity: usize,
+    /// Do not liquidate (push, accrue, socialize and rebalance only).
+    #[arg(long)]
+    pub no_liquidate: bool,
+    /// Stop after this many ticks [default: run until killed].
+    #[arg(long, value_name = "N")]
+    pub ticks: Option<u64>,
+}
+
+/// `ballast-keeper market ...`.
+#[derive(Subcommand, Debug)]
+pub enum MarketCommand {
+    /// Creates the market, mints, oracles and reserves of a definition, or
+    /// updates the reserve configurations that differ from it; sends nothing
+    /// when the chain already matches. On the embedded chain (state lives
+    /// for the process) it applies twice and shows that the second apply
+    /// sends nothing.
+    Apply(MarketApplyArgs),
+}
+
+/// Arguments of `ballast-keeper market apply`.
+#[derive(clap::Args, Debug)]
+pub struct MarketApplyArgs {
+    /// The market definition (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub market: PathBuf,
+    /// Override every reserve's `risk.policy` [default: as written].
+    #[arg(long, value_enum)]
+    pub policy: Option<crate::market::PolicyName>,
+    /// On a cluster: keypair of a market to create (its address becomes the
+    /// market's); not needed when `[market] address` exists already.
+    #[arg(long, value_name = "FILE")]
+    pub market_keypair: Option<PathBuf>,
+}
+
+/// Which policies `replay` runs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyArg {
+    /// The dynamic policy, then the static baseline, on separate chains.
+    Both,
+    /// Volatility-driven LTV and liquidation threshold.
+    Dynamic,
+    /// The fixed LTV and liquidation threshold of the definition.
+    Static,
+}
+
+/// Arguments of `ballast-keeper replay`.
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// Price file: the `shared/data` CSV form or a Binance kline dump (see
+    /// `vol --help`).
+    #[arg(long, value_name = "FILE")]
+    pub prices: PathBuf,
+    /// First candle replayed (inclusive): `YYYY-MM-DD` or `YYYY-MM-DD
+    /// HH:MM[:SS]`, UTC.
+    #[arg(long, value_name = "T", value_parser = parse_bound)]
+    pub from: i64,
+    /// Last candle replayed (inclusive, an instant: a bare date is its 00:00).
+    #[arg(long, value_name = "T", value_parser = parse_bound)]
+    pub to: i64,
+    /// Policies to run.
+    #[arg(long, value_enum, default_value_t = PolicyArg::Both)]
+    pub policy: PolicyArg,
+    /// Borrowers in the population.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    pub borrowers: usize,
+    /// Seed of the population.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// Liquidations the liquidators can send per candle [default: 2% of
+    /// --borrowers, at least 1].
+    #[arg(long, value_name = "N")]
+    pub liquidator_capacity: Option<usize>,
+    /// Hours of price history before --from given to the keeper's
+    /// volatility estimator.
+    #[arg(long, value_name = "H", default_value_t = 168)]
+    pub warmup_hours: i64,
+    /// Oracle confidence interval, bps of price (capped at half the
+    /// reserve's max confidence).
+    #[arg(long, value_name = "BPS", default_value_t = 10.0)]
+    pub conf_bps: f64,
+    /// Half-life of the oracle's EMA price, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3_600.0)]
+    pub ema_half_life: f64,
+    /// Market definition [default: migrations/replay-sol-usdc.toml, compiled
+    /// in].
+    #[arg(long, value_name = "FILE")]
+    pub market: Option<PathBuf>,
+    /// Symbol to keep, for price files with a `symbol` column.
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Writes the summaries as JSON (`{"runs": [...]}`).
+    #[arg(long, value_name = "OUT")]
+    pub json: Option<PathBuf>,
+    /// Writes a PNG chart: price, sigma, LTV and LT, debt at risk and
+    /// cumulative bad debt over time.
+    #[arg(long, value_name = "OUT.png")]
+    pub chart: Option<PathBuf>,
+}
+
+/// Arguments of `ballast-keeper vol`.
+#[derive(clap::Args, Debug)]
+pub struct VolArgs {
+    /// Price file: CSV with a header (timestamp,open,high,low,close,volume,
+    /// optionally symbol; timestamp `YYYY-MM-DD HH:MM:SS` UTC) or a Binance
+    /// kline dump without header (open time in ms or µs first).
+    #[arg(long, value_name = "FILE")]
+    pub prices: PathBuf,
+    /// First row kept, inclusive: `YYYY-MM-DD` (00:00) or `YYYY-MM-DD
+    /// HH:MM[:SS]`, UTC. Unix seconds once parsed.
+    #[arg(long, value_name = "T", value_parser = parse_bound)]
+    pub from: Option<i64>,
+    /// Last row kept, inclusive (an instant: a bare date means its 00:00).
+    /// Unix seconds once parsed.
+    #[arg(long, value_name = "T", value_parser = parse_bound)]
+    pub to: Option<i64>,
+    /// Estimator.
+    #[arg(long, value_enum, default_value_t = VolMethod::Ewma)]
+    pub method: VolMethod,
+    /// EWMA decay, in [0, 1) [default: 0.94]. Only with `--method ewma`.
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// Rolling window, in returns [default: 24]. Only with `--method
+    /// realized`.
+    #[arg(long, value_name = "N")]
+    pub window: Option<usize>,
+    /// GARCH omega, variance per period [default: variance targeting,
+    /// (1 - alpha - beta) * mean(r^2/k) over the rows kept]. Only with
+    /// `--method garch`.
+    #[arg(long)]
+    pub omega: Option<f64>,
+    /// GARCH alpha [default: 0.06]. Only with `--method garch`.
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// GARCH beta [default: 0.92]. Only with `--method garch`.
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// Symbol to keep, for files with a `symbol` column (required when the
+    /// file holds several).
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Output format: csv with a header line, or a json array of objects.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+    pub format: OutputFormat,
+}
+
+/// Volatility estimators of `ballast-keeper vol` (see
+/// [`crate::volatility::estimators`]).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VolMethod {
+    /// RiskMetrics EWMA (`--lambda`).
+    Ewma,
+    /// Rolling realised volatility (`--window`).
+    #[value(alias = "realised")]
+    Realized,
+    /// GARCH(1,1) filter (`--omega`, `--alpha`, `--beta`).
+    Garch,
+}
+
+/// Output formats of `ballast-keeper vol`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `timestamp,close,sigma,sigma_annual` with a header line.
+    Csv,
+    /// An array of `{"timestamp", "close", "sigma", "sigma_annual"}` objects.
+    Json,
+}
+
+fn parse_bound(s: &str) -> std::result::Result<i64, String> {
+    parse_time_bound(s).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// The keypair path: `--keypair`, else `~/.config/solana/id.json`.
+    pub fn keypair_path(&self) -> PathBuf {
+        self.keypair.clone().unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".config/solana/id.json")
+        })
+    }
+}
+
+impl VolArgs {
+    /// The estimator and its parameters, given the candles kept (GARCH's
+    /// default omega is variance-targeted on them). Refuses a parameter of
+    /// another method.
+    pub fn method(&self, candles: &[Candle], period_seconds: i64) -> Result<Method> {
+        let misplaced = |flag: &str, given: bool, method: &str| -> Result<()> {
+            if given {
+                anyhow::bail!("{flag} applies to --method {method} only");
+            }
+            Ok(())
+        };
+        let is = |m: VolMethod| self.method == m;
+        misplaced(
+            "--lambda",
+            self.lambda.is_some() && !is(VolMethod::Ewma),
+            "ewma",
+        )?;
+        misplaced(
+            "--window",
+            self.window.is_some() && !is(VolMethod::Realized),
+            "realized",
+        )?;
+        for (flag, v) in [
+            ("--omega", self.omega),
+            ("--alpha", self.alpha),
+            ("--beta", self.beta),
+        ] {
+            misplaced(flag, v.is_some() && !is(VolMethod::Garch), "garch")?;
+        }
+        Ok(match self.method {
+            VolMethod::Ewma => Method::Ewma {
+                lambda: self.lambda.unwrap_or(vol::DEFAULT_LAMBDA),
+            },
+            VolMethod::Realized => Method::Realized {
+                window: self.window.unwrap_or(vol::DEFAULT_WINDOW),
+            },
+            VolMethod::Garch => {
+                let alpha = self.alpha.unwrap_or(vol::DEFAULT_GARCH_ALPHA);
+                let beta = self.beta.unwrap_or(vol::DEFAULT_GARCH_BETA);
+                Method::Garch(match self.omega {
+                    Some(omega) => GarchParams { omega, alpha, beta },
+                    None => GarchParams::targeting_series(candles, period_seconds, alpha, beta)
+                        .context("variance targeting for the default GARCH omega")?,
+                })
+            }
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! The subcommands, one module each, and the dispatch. A subcommand whose
+//! backend this build leaves out fails with [`super::feature_off`]'s error.
+
+use anyhow::Result;
+
+use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs};
+
+#[cfg(feature = "embedded")]
+mod demo;
+#[cfg(feature = "rpc")]
+pub(super) mod live;
+#[cfg(any(feature = "embedded", feature = "rpc"))]
+mod market;
+#[cfg(feature = "embedded")]
+mod replay;
+mod vol;
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo => demo(&cli),
+        Command::Vol(ref args) => vol::vol(args),
+        Command::Market {
+            command: MarketCommand::Apply(ref args),
+        } => market_apply(&cli, args),
+        Command::Replay(ref args) => replay(&cli, args),
+        Command::Run(ref args) => run_live(&cli, args),
+    }
+}
+
+#[cfg(feature = "embedded")]
+fn demo(cli: &Cli) -> Result<()> {
+    demo::demo(cli)
+}
+
+#[cfg(not(feature = "embedded"))]
+fn demo(_: &Cli) -> Result<()> {
+    Err(super::feature_off("`demo`", "embedded"))
+}
+
+#[cfg(feature = "embedded")]
+fn replay(cli: &Cli, args: &ReplayArgs) -> Result<()> {
+    replay::replay(cli, args)
+}
+
+#[cfg(not(feature = "embedded"))]
+fn replay(_: &Cli, _: &ReplayArgs) -> Result<()> {
+    Err(super::feature_off("`replay`", "embedded"))
+}
+
+fn market_apply(cli: &Cli, args: &MarketApplyArgs) -> Result<()> {
+    if cli.url == "embedded" {
+        market_apply_embedded(cli, args)
+    } else {
+        market_apply_rpc(cli, args)
+    }
+}
+
+#[cfg(feature = "embedded")]
+fn market_apply_embedded(cli: &Cli, args: &MarketApplyArgs) -> Result<()> {
+    market::apply_embedded(cli, args)
+}
+
+#[cfg(not(feature = "embedded"))]
+fn market_apply_embedded(_: &Cli, _: &MarketApplyArgs) -> Result<()> {
+    Err(super::feature_off(
+        "`market apply --url embedded`",
+        "embedded",
+    ))
+}
+
+#[cfg(feature = "rpc")]
+fn market_apply_rpc(cli: &Cli, args: &MarketApplyArgs) -> Result<()> {
+    market::apply_rpc(cli, args)
+}
+
+#[cfg(not(feature = "rpc"))]
+fn market_apply_rpc(_: &Cli, _: &MarketApplyArgs) -> Result<()> {
+    Err(super::feature_off("`market apply` on a cluster", "rpc"))
+}
+
+#[cfg(feature = "rpc")]
+fn run_live(cli: &Cli, args: &RunArgs) -> Result<()> {
+    live::run(cli, args)
+}
+
+#[cfg(not(feature = "rpc"))]
+fn run_live(_: &Cli, _: &RunArgs) -> Result<()> {
+    Err(super::feature_off("`run`", "rpc"))
+}
+
+/// The program's sBPF build for the embedded chain: `--program-so`, else
+/// [`crate::chain::embedded::EmbeddedChain::default_so_path`].
+#[cfg(feature = "embedded")]
+fn program_so(cli: &Cli) -> std::path::PathBuf {
+    cli.program_so
+        .clone()
+        .unwrap_or_else(crate::chain::embedded::EmbeddedChain::default_so_path)
+}

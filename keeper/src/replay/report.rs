@@ -1,0 +1,159 @@
+//! What a replay run records (one [`StepRecord`] per step, a
+//! [`RunSummary`] per run), the `--json` document and the summary table.
+
+use serde::Serialize;
+
+use super::model::OracleModel;
+use crate::market::PolicyName;
+
+/// One step's state after the keeper's tick.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StepRecord {
+    /// Unix seconds.
+    pub ts: i64,
+    /// Collateral price, USD.
+    pub price: f64,
+    /// The keeper's volatility estimate, annualised fraction.
+    pub sigma: Option<f64>,
+    /// LTV of the collateral reserve in force, bps.
+    pub ltv_bps: u16,
+    /// Liquidation threshold of the collateral reserve in force, bps.
+    pub lt_bps: u16,
+    /// Debt of the obligations below the Maintenance requirement after the
+    /// tick (left by the liquidators' capacity), USD.
+    pub debt_at_risk_usd: f64,
+    /// Debt outstanding, USD.
+    pub total_debt_usd: f64,
+    /// Debt not covered by collateral at the spot price, summed over the
+    /// obligations still holding collateral (bad debt not yet recognised),
+    /// USD.
+    pub shortfall_usd: f64,
+    /// Bad debt socialised so far, USD.
+    pub bad_debt_usd: f64,
+    /// Utilisation of the stablecoin reserve, bps (its balance sheet).
+    pub utilization_bps: u16,
+    /// Liquidity coverage of the stablecoin reserve (its balance sheet);
+    /// `None` when no outflow is stressed.
+    pub liquidity_coverage: Option<f64>,
+}
+
+/// The summary of one run (one object of the `--json` file's `runs`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// `dynamic` or `static`.
+    pub policy: PolicyName,
+    /// Steps walked (4 per candle).
+    pub steps: usize,
+    /// Borrowers in the population.
+    pub borrowers: usize,
+    /// Liquidation transactions that went through.
+    pub liquidations: usize,
+    /// Debt repaid by liquidators, USD.
+    pub liquidated_debt_usd: f64,
+    /// Debt socialised (left without collateral), USD, insurance cover
+    /// included.
+    pub bad_debt_usd: f64,
+    /// Part of `bad_debt_usd` written down against depositors, USD.
+    pub written_off_usd: f64,
+    /// Debt not covered by collateral at the last step's spot price, over
+    /// the obligations that still hold collateral (a loss not yet
+    /// recognised as bad debt when the window ends), USD.
+    pub final_shortfall_usd: f64,
+    /// Largest such shortfall over the run, USD.
+    pub max_shortfall_usd: f64,
+    /// Debt right after the population borrowed, USD.
+    pub initial_debt_usd: f64,
+    /// Time average of the collateral reserve's LTV, bps.
+    pub mean_ltv_bps: f64,
+    /// Lowest LTV of the collateral reserve, bps.
+    pub min_ltv_bps: u16,
+    /// Time average of the collateral reserve's liquidation threshold, bps.
+    pub mean_lt_bps: f64,
+    /// Lowest liquidation threshold, bps.
+    pub min_lt_bps: u16,
+    /// Highest utilisation of the stablecoin reserve, bps.
+    pub max_utilization_bps: u16,
+    /// Lowest liquidity coverage of the stablecoin reserve (1.0 = liquid
+    /// assets cover the stressed outflow); `None` when none is stressed.
+    pub min_liquidity_coverage: Option<f64>,
+    /// Largest debt at risk after a tick, USD.
+    pub max_debt_at_risk_usd: f64,
+    /// Volatility pushes sent.
+    pub pushes: usize,
+    /// Liquidations the liquidator could send per candle.
+    pub liquidator_capacity_per_candle: usize,
+    /// Wall-clock time of the run (setup included), seconds.
+    pub wall_seconds: f64,
+}
+
+/// A finished run: its summary and its step series.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The summary.
+    pub summary: RunSummary,
+    /// One record per step.
+    pub series: Vec<StepRecord>,
+}
+
+/// The `--json` document.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplayReport {
+    /// The price file.
+    pub prices: String,
+    /// First candle replayed, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub from: String,
+    /// Last candle replayed, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub to: String,
+    /// Candles replayed.
+    pub candles: usize,
+    /// Candles of warm-up history given to the keeper.
+    pub warmup_candles: usize,
+    /// The population's seed.
+    pub seed: u64,
+    /// The oracle model.
+    pub oracle: OracleModel,
+    /// One summary per policy.
+    pub runs: Vec<RunSummary>,
+}
+
+/// The summary table, one row per run.
+pub fn summary_table(runs: &[RunSummary]) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<8} {:>6} {:>6} {:>14} {:>14} {:>12} {:>12} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
+        "policy",
+        "steps",
+        "liqs",
+        "liquidated $",
+        "initial debt $",
+        "bad debt $",
+        "shortfall $",
+        "mean LTV",
+        "min LTV",
+        "mean LT",
+        "max util",
+        "min cover",
+        "wall s"
+    ));
+    for r in runs {
+        out.push_str(&format!(
+            "{:<8} {:>6} {:>6} {:>14.0} {:>14.0} {:>12.2} {:>12.2} {:>8.2}% {:>7.2}% {:>7.2}% {:>7.2}% {:>9} {:>8.1}\n",
+            r.policy.to_string(),
+            r.steps,
+            r.liquidations,
+            r.liquidated_debt_usd,
+            r.initial_debt_usd,
+            r.bad_debt_usd,
+            r.final_shortfall_usd,
+            r.mean_ltv_bps / 100.0,
+            r.min_ltv_bps as f64 / 100.0,
+            r.mean_lt_bps / 100.0,
+            r.max_utilization_bps as f64 / 100.0,
+            r.min_liquidity_coverage
+                .map(|c| format!("{c:.2}"))
+                .unwrap_or_else(|| "-".into()),
+            r.wall_seconds
+        ));
+    }
+    out
+}
