@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test js-setup js-test unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only
+.PHONY: all build program idl test js-setup js-test js-example unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only
 
 all: build
 
@@ -35,6 +35,11 @@ js-test: js-setup
 	@test -f target/idl/ballast.json || $(MAKE) --no-print-directory idl
 	@test -f target/deploy/ballast.so || $(MAKE) --no-print-directory program
 	cd clients/js && npm test
+
+## docs/INTEGRATING.md's example, end to end on target/deploy/ballast.so:
+## a market listed, an obligation opened, a deposit, a borrow, a refusal
+js-example: build js-setup
+	cd clients/js && npm run example
 
 ## compute units per instruction -> target/bench/cu.json, and beside the
 ## peers (bench-peers) -> target/bench/peers.json; the keeper's
