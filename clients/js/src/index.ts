@@ -18,3 +18,4 @@ export * from './health';
 export * from './market';
 export * from './oracle';
 export * from './pda';
+export * from './engine';

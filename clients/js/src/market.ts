@@ -86,10 +86,19 @@ export function matchesFilter(data: ReadonlyUint8Array, f: MemcmpFilter): boolea
     return true;
 }
 
-/** A reserve with its decoded account and its oracle's price (null if missing or undecodable). */
-export type LoadedReserve = { address: Address; account: Reserve; price: PythPrice | null };
-/** A decoded obligation. */
-export type LoadedObligation = { address: Address; account: Obligation };
+/**
+ * A reserve with its decoded account and its oracle's price (null if missing
+ * or undecodable), plus both accounts' raw data (what the WASM engine reads).
+ */
+export type LoadedReserve = {
+    address: Address;
+    account: Reserve;
+    price: PythPrice | null;
+    data: ReadonlyUint8Array;
+    oracleData: ReadonlyUint8Array | null;
+};
+/** A decoded obligation, with its raw data. */
+export type LoadedObligation = { address: Address; account: Obligation; data: ReadonlyUint8Array };
 
 /** A market, its reserves by address, and the strategy reserves its treasuries use. */
 export type MarketSnapshot = {
@@ -118,7 +127,7 @@ async function loadReserveAt(source: AccountSource, acc: RawAccount): Promise<Lo
     } catch {
         price = null;
     }
-    return { address: acc.address, account, price };
+    return { address: acc.address, account, price, data: acc.data, oracleData: oracle?.data ?? null };
 }
 
 /**
@@ -161,7 +170,7 @@ export async function loadObligation(source: AccountSource, address: Address): P
     if (!matchesFilter(raw.data, { offset: 0, bytes: OBLIGATION_DISCRIMINATOR })) {
         throw new Error(`${address} is not an obligation`);
     }
-    return { address, account: getObligationDecoder().decode(raw.data) };
+    return { address, account: getObligationDecoder().decode(raw.data), data: raw.data };
 }
 
 /**
@@ -179,7 +188,7 @@ export async function loadObligations(
     ];
     if (owner) filters.push({ offset: 40, bytes: addressBytes(owner) });
     const raws = await source.getProgramAccounts(BALLAST_PROGRAM_ADDRESS, filters);
-    return raws.map((r) => ({ address: r.address, account: getObligationDecoder().decode(r.data) }));
+    return raws.map((r) => ({ address: r.address, account: getObligationDecoder().decode(r.data), data: r.data }));
 }
 
 /** The loaded reserve at `address`, or an error naming it. */

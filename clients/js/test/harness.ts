@@ -204,6 +204,21 @@ export class Chain {
         this.write(oracle, PYTH_RECEIVER_PROGRAM_ADDRESS, data, data.length);
     }
 
+    /** Writes a fully verified price given in the oracle's integer units (exponent -8), spot = EMA. */
+    setPriceRaw(oracle: Address, feedId: Uint8Array, price: bigint, conf = 0n) {
+        const data = encodePriceUpdateV2({
+            feedId,
+            price,
+            conf,
+            exponent: -8,
+            publishTime: this.now(),
+            emaPrice: price,
+            emaConf: conf,
+            verification: 'full',
+        });
+        this.write(oracle, PYTH_RECEIVER_PROGRAM_ADDRESS, data, data.length);
+    }
+
     write(address: Address, owner: Address, data: ArrayLike<number>, space: number) {
         this.svm.setAccount({
             address,
