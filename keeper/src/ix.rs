@@ -423,7 +423,7 @@ pub fn treasury_obligation(strategy_market: &Address, market: &Address) -> Addre
     obligation_address(
         strategy_market,
         &market_authority(market).0,
-        ballast::treasury::TREASURY_OBLIGATION_INDEX,
+        ballast::state::TREASURY_OBLIGATION_INDEX,
     )
 }
 

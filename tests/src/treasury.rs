@@ -160,7 +160,7 @@ impl TestContext {
     /// as stored (not projected), base units rounded down.
     pub fn treasury_value(&self, t: &Treasury) -> u64 {
         let shares = self.reserve(&t.a_usdc).treasury.deployed_shares;
-        ballast::treasury::shares_value(&self.reserve(&t.b_usdc), shares).unwrap()
+        ballast::engine::treasury::shares_value(&self.reserve(&t.b_usdc), shares).unwrap()
     }
 
     /// Asserts the treasury's books across both markets, to the base unit:
@@ -197,7 +197,8 @@ impl TestContext {
             let mut at_mark = b;
             at_mark.accrue_interest(a.treasury.last_mark_ts).unwrap();
             let marked =
-                ballast::treasury::shares_value(&at_mark, a.treasury.deployed_shares).unwrap();
+                ballast::engine::treasury::shares_value(&at_mark, a.treasury.deployed_shares)
+                    .unwrap();
             assert_eq!(
                 a.treasury.deployed_amount, marked,
                 "[{label}] book value vs the shares at B's exchange rate at the mark"
@@ -258,7 +259,7 @@ impl TestContext {
         let mut b = self.reserve(&t.b_usdc);
         b.accrue_interest(self.clock().unix_timestamp).unwrap();
         let shares = self.reserve(&t.a_usdc).treasury.deployed_shares;
-        ballast::treasury::shares_value(&b, shares).unwrap()
+        ballast::engine::treasury::shares_value(&b, shares).unwrap()
     }
 
     /// [`TestContext::liquidate_ok`] (which passes the collateral reserve's

@@ -68,10 +68,10 @@ impl TestContext {
         {
             let reserve: Reserve = self.chain.zero_copy(&p.reserve).unwrap();
             let acc = self.svm.get_account(&reserve.oracle).unwrap();
-            let update = ballast::oracle::decode_bytes(&acc.data).unwrap();
+            let update = ballast::runtime::oracle_account::decode_bytes(&acc.data).unwrap();
             let price = ballast::engine::oracle::validate_price(
                 &update,
-                &ballast::oracle::limits(&reserve),
+                &ballast::runtime::oracle_account::limits(&reserve),
                 now,
             )
             .unwrap();

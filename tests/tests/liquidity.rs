@@ -1,10 +1,10 @@
 //! Outflow limiter and the balance-sheet view on the real .so.
 
 use anchor_lang::AnchorDeserialize;
+use ballast::engine::balance_sheet::BalanceSheet;
 use ballast::engine::liquidity::LiquidityConfig;
 use ballast::errors::BallastError;
 use ballast::events::BalanceSheetReported;
-use ballast::instructions::BalanceSheet;
 use ballast_tests::*;
 
 fn sheet(ctx: &mut TestContext, r: &TestReserve) -> (BalanceSheet, u64) {
@@ -230,4 +230,22 @@ fn balance_sheet_reads_while_paused_and_reports_it() {
     assert_eq!(s.paused, 1);
     assert_eq!((s.liquid, s.assets, s.liabilities), (0, 0, 0));
     assert_eq!(s.liquid_share_bps, 10_000, "no liabilities: fully liquid");
+}
+
+#[test]
+fn balance_sheet_return_data_has_the_documented_length() {
+    let mut ctx = TestContext::new();
+    let m = ctx.setup_market();
+    let usdc = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+    // Unpaused and empty: the encoding ends in zero bytes, which must not be
+    // trimmed from the return data.
+    let meta = ctx
+        .chain
+        .send(&[ix::balance_sheet(&usdc.keys)], &[])
+        .expect("balance_sheet");
+    assert_eq!(
+        meta.return_data.data.len(),
+        ballast::engine::balance_sheet::BALANCE_SHEET_LEN
+    );
+    assert_eq!(meta.return_data.data.last(), Some(&0), "paused = 0 last");
 }

@@ -3,7 +3,7 @@
 //! it, with the move the program then makes, and stays idle (nothing sent)
 //! inside the band or at the cap; and the keeper loop runs it.
 
-use ballast::treasury::{bps_of_ceil, Move};
+use ballast::engine::treasury::{bps_of_ceil, Move};
 use ballast_keeper::chain::Chain;
 use ballast_keeper::keeper_loop::{Keeper, KeeperConfig};
 use ballast_keeper::tasks::rebalance::{self, Outcome};

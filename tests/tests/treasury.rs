@@ -17,11 +17,11 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::AnchorDeserialize;
+use ballast::engine::balance_sheet::BalanceSheet;
 use ballast::engine::liquidity::liquidity_coverage_bps;
+use ballast::engine::treasury::{bps_of_ceil, bps_of_floor, shares_value};
 use ballast::errors::BallastError;
 use ballast::events::{Rebalanced, TreasuryStrategySet, Withdrawn};
-use ballast::instructions::BalanceSheet;
-use ballast::treasury::{bps_of_ceil, bps_of_floor, shares_value};
 use ballast_tests::*;
 use solana_instruction::{AccountMeta, Instruction};
 
@@ -207,7 +207,7 @@ fn set_treasury_strategy_opens_the_treasury_obligation_of_the_market_authority()
     let o = ctx.obligation(&ob);
     assert_eq!(o.owner, authority);
     assert_eq!(o.market, b.market);
-    assert_eq!(o.index, ballast::treasury::TREASURY_OBLIGATION_INDEX);
+    assert_eq!(o.index, ballast::state::TREASURY_OBLIGATION_INDEX);
     assert!(o
         .positions
         .iter()
@@ -1917,8 +1917,9 @@ fn a_loss_in_the_strategy_is_marked_and_paid_at_the_lower_rate() {
     while ctx.has_collateral(&bo) {
         ctx.liquidate_ok(&liq, &bo, &t.b_usdc, &t.b_sol, &l_usdc, &l_sol, u64::MAX);
     }
-    let b_rate =
-        |r: &ballast::state::Reserve| ballast::treasury::shares_value(r, 1_000_000_000).unwrap();
+    let b_rate = |r: &ballast::state::Reserve| {
+        ballast::engine::treasury::shares_value(r, 1_000_000_000).unwrap()
+    };
     let rate_before = b_rate(&ctx.reserve(&t.b_usdc));
     ctx.ok(
         "socialize_bad_debt in B",

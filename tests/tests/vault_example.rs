@@ -6,7 +6,7 @@
 
 use anchor_lang::AnchorDeserialize;
 use ballast::errors::BallastError;
-use ballast::instructions::BalanceSheet;
+use ballast::engine::balance_sheet::BalanceSheet;
 use ballast::state::PositionKind;
 use ballast_tests::*;
 use ballast_vault_example::errors::VaultError;

@@ -17,7 +17,9 @@
 //! * the liquidation price of a collateral ([`MarketState::liquidation_price`]):
 //!   the lowest oracle price (in the oracle's own integer units) at which the
 //!   obligation meets its Maintenance requirement, by bisection over the
-//!   program's health.
+//!   program's health;
+//! * a liquidation preview ([`MarketState::liquidation_preview`]): the
+//!   program's own `plan_liquidation`, which `liquidate` books as it is.
 //!
 //! Limits: withdrawals are simulated without the treasury (a reserve with
 //! shares deployed to its strategy is marked on chain first; the recall of
@@ -27,10 +29,12 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
 use ballast::engine::fx::*;
-use ballast::engine::health::{obligation_health, Health, OraclePrice, Requirement, ReserveView};
+use ballast::engine::health::{obligation_health, Health, Requirement, ReserveView};
+use ballast::engine::liquidation::plan_liquidation;
+use ballast::engine::oracle::OraclePrice;
 use ballast::engine::rates::utilization;
 use ballast::engine::shares::{debt_shares_for_borrow, shares_for_withdraw_ceil};
-use ballast::state::{Obligation, PositionKind, Reserve};
+use ballast::state::{Market, Obligation, PositionKind, Reserve};
 use wasm_bindgen::prelude::*;
 
 /// Decodes a zero-copy account's data (8-byte discriminator first).
@@ -78,10 +82,30 @@ impl From<Health> for HealthReport {
     }
 }
 
-/// The reserves and oracle accounts of a market at one unix time.
+/// What a liquidation would move (the program's `LiquidationPlan`): token
+/// amounts in base units, the bonus in bps, the health before as I80F48 bits.
+#[wasm_bindgen(getter_with_clone)]
+pub struct LiquidationPreview {
+    /// Debt tokens the liquidator pays.
+    pub repay: u64,
+    /// Collateral tokens taken from the position (the liquidator's and the
+    /// insurance's).
+    pub seize: u64,
+    /// Collateral tokens to the liquidator (`seize - protocol_cut`).
+    pub to_liquidator: u64,
+    /// The protocol's share of the bonus, to the insurance vault.
+    pub protocol_cut: u64,
+    /// The bonus, bps of the repaid value.
+    pub bonus_bps: u16,
+    /// Maintenance health before, I80F48 bits.
+    pub health_before: String,
+}
+
+/// The market, reserves and oracle accounts at one unix time.
 #[wasm_bindgen]
 pub struct MarketState {
     now: i64,
+    market: Option<Market>,
     reserves: Vec<(Pubkey, Reserve)>,
     oracles: Vec<(Pubkey, Vec<u8>)>,
 }
@@ -91,7 +115,53 @@ impl MarketState {
     /// An empty state at unix time `now` (seconds: the chain's clock).
     #[wasm_bindgen(constructor)]
     pub fn new(now: i64) -> MarketState {
-        MarketState { now, reserves: Vec::new(), oracles: Vec::new() }
+        MarketState {
+            now,
+            market: None,
+            reserves: Vec::new(),
+            oracles: Vec::new(),
+        }
+    }
+
+    /// Sets the market (its account data: the liquidation parameters).
+    #[wasm_bindgen(js_name = setMarket)]
+    pub fn set_market(&mut self, data: &[u8]) -> Result<(), JsError> {
+        self.market = Some(decode(data, "market")?);
+        Ok(())
+    }
+
+    /// What `liquidate` would do now with `max_repay` (base units;
+    /// `u64::MAX`: as much as allowed) of the debt in `debt_reserve`,
+    /// seizing from `collateral_reserve`: the program's `plan_liquidation`.
+    /// Errors as the instruction's (`ObligationHealthy`, ...).
+    #[wasm_bindgen(js_name = liquidationPreview)]
+    pub fn liquidation_preview(
+        &self,
+        obligation: &[u8],
+        debt_reserve: &[u8],
+        collateral_reserve: &[u8],
+        max_repay: u64,
+    ) -> Result<LiquidationPreview, JsError> {
+        let o: Obligation = decode(obligation, "obligation")?;
+        let m = self.market.as_ref().ok_or_else(|| JsError::new("setMarket first"))?;
+        let loaded = self.loaded(&o, None).map_err(js)?;
+        let plan = plan_liquidation(
+            &m.liquidation,
+            &o.positions,
+            &key(debt_reserve)?,
+            &key(collateral_reserve)?,
+            |k| loaded.iter().find(|(a, _, _)| a == k).map(|(_, v, p)| (v, p)),
+            max_repay,
+        )
+        .map_err(js)?;
+        Ok(LiquidationPreview {
+            repay: plan.repay,
+            seize: plan.seize,
+            to_liquidator: plan.to_liquidator().map_err(js)?,
+            protocol_cut: plan.protocol_cut,
+            bonus_bps: plan.bonus_bps,
+            health_before: plan.health_before.to_bits().to_string(),
+        })
     }
 
     /// Adds a reserve: its address and account data.
@@ -236,13 +306,28 @@ impl MarketState {
             .find(|(a, _)| *a == r.oracle)
             .map(|(_, d)| d)
             .ok_or_else(|| anchor_lang::error!(ballast::errors::BallastError::OracleAccountMismatch))?;
-        let update = ballast::oracle::read_price_fields(data)?;
-        ballast::engine::oracle::validate_price(&update, &ballast::oracle::limits(r), self.now)
+        let update = ballast::runtime::oracle_account::read_price_fields(data)?;
+        ballast::engine::oracle::validate_price(
+            &update,
+            &ballast::runtime::oracle_account::limits(r),
+            self.now,
+        )
     }
 
     /// The program's health computation over this state, with one reserve
     /// (and/or its price) replaced.
     fn health(&self, o: &Obligation, req: Requirement, ov: Option<Override>) -> anchor_lang::Result<Health> {
+        let loaded = self.loaded(o, ov)?;
+        obligation_health(
+            &o.positions,
+            |k| loaded.iter().find(|(a, _, _)| a == k).map(|(_, v, p)| (v, p)),
+            req,
+        )
+    }
+
+    /// The (view, price) of every reserve of the obligation, as the health
+    /// accounts give them on chain.
+    fn loaded(&self, o: &Obligation, ov: Option<Override>) -> anchor_lang::Result<Vec<(Pubkey, ReserveView, OraclePrice)>> {
         let (keys, kinds, n) = o.health_reserves_with_kinds();
         let mut loaded: Vec<(Pubkey, ReserveView, OraclePrice)> = Vec::with_capacity(n);
         for i in 0..n {
@@ -264,11 +349,7 @@ impl MarketState {
             let view = r.view_for(self.now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;
             loaded.push((k, view, price));
         }
-        obligation_health(
-            &o.positions,
-            |k| loaded.iter().find(|(a, _, _)| a == k).map(|(_, v, p)| (v, p)),
-            req,
-        )
+        Ok(loaded)
     }
 
     /// `borrow`'s handler steps on copies (instructions/borrow.rs).

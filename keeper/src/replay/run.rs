@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
+use ballast::engine::balance_sheet::BalanceSheet;
 use ballast::events::BalanceSheetReported;
-use ballast::instructions::BalanceSheet;
 use ballast::state::{Obligation, PositionKind, Reserve};
 use solana_address::Address;
 use solana_keypair::Keypair;

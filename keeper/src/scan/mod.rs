@@ -51,9 +51,10 @@ use std::fmt;
 use anchor_lang::prelude::Pubkey;
 use ballast::engine::fx::{Fx, BPS, FX_ONE, FX_ZERO};
 use ballast::engine::health::{
-    obligation_health, spot_values, OraclePrice, Requirement, ReserveView, UnitPrice,
+    obligation_health, spot_values, Requirement, ReserveView, UnitPrice,
 };
 use ballast::engine::liquidation::LiquidationConfig;
+use ballast::engine::oracle::OraclePrice;
 use ballast::errors::BallastError;
 use ballast::state::{Market, Obligation, PositionKind, Reserve, MAX_POSITIONS};
 
@@ -192,7 +193,7 @@ impl MarketSnapshot {
             None => {
                 problem.get_or_insert(Reason::OracleMissing { oracle });
             }
-            Some(data) => match ballast::oracle::decode_bytes(data.as_ref()) {
+            Some(data) => match ballast::runtime::oracle_account::decode_bytes(data.as_ref()) {
                 Err(e) => {
                     problem.get_or_insert(Reason::Oracle {
                         oracle,
@@ -200,7 +201,7 @@ impl MarketSnapshot {
                     });
                 }
                 Ok(update) => {
-                    let limits = ballast::oracle::limits(reserve);
+                    let limits = ballast::runtime::oracle_account::limits(reserve);
                     match ballast::engine::oracle::validate_price(&update, &limits, now) {
                         Ok(p) => price = Some(p),
                         Err(e) => {

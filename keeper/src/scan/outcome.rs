@@ -56,7 +56,7 @@ pub enum Reason {
         oracle: Pubkey,
     },
     /// The program would refuse the reserve's oracle now
-    /// (`ballast::oracle::decode_bytes` or `validate_price` failed: stale,
+    /// (`ballast::runtime::oracle_account::decode_bytes` or `validate_price` failed: stale,
     /// confidence too wide, wrong feed, not fully verified, undecodable...).
     Oracle {
         /// The reserve's configured oracle account.

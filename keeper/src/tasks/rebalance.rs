@@ -1,6 +1,6 @@
 //! The rebalance task: for every reserve of a market that has a treasury
 //! strategy, replay the program's own decision
-//! ([`ballast::treasury::decide`]) on the chain's current state, with both
+//! ([`ballast::engine::treasury::decide`]) on the chain's current state, with both
 //! reserves accrued and the deployed shares marked exactly as `rebalance`
 //! does, and send `rebalance` when the liquid share has left its buffer band
 //! and a move is possible.
@@ -10,8 +10,8 @@
 //! so the task never spends fees on a transaction the program would refuse.
 
 use ballast::engine::fx::{fx_u64, FxExt};
+use ballast::engine::treasury::{self, Move};
 use ballast::state::Reserve;
-use ballast::treasury::{self, Move};
 use solana_address::Address;
 
 use crate::accounts::{decode_reserve, load_reserves};

@@ -128,7 +128,7 @@ pub fn run(
         let Some(data) = chain.account_data(&reserve.oracle)? else {
             continue;
         };
-        let Ok(update) = ballast::oracle::decode_bytes(&data) else {
+        let Ok(update) = ballast::runtime::oracle_account::decode_bytes(&data) else {
             continue;
         };
         let m = update.price_message;

@@ -3,13 +3,13 @@
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program::get_return_data;
-use ballast::instructions::balance_sheet::BalanceSheet;
+use ballast::engine::balance_sheet::BalanceSheet;
 
 use crate::errors::VaultError;
 
 /// Calls Ballast's `balance_sheet` on `reserve` and decodes its return data
 /// (the borsh encoding of [`BalanceSheet`], 113 bytes, documented in
-/// `ballast::instructions::balance_sheet`). `remaining` is passed on: the
+/// `ballast::engine::balance_sheet`). `remaining` is passed on: the
 /// strategy reserve when the reserve has a treasury strategy.
 ///
 /// Errors: Ballast's own (wrong market, substituted insurance vault, missing

@@ -208,7 +208,7 @@ pub struct BadDebtSocialized {
 #[event]
 pub struct BalanceSheetReported {
     /// The figures returned.
-    pub sheet: crate::instructions::BalanceSheet,
+    pub sheet: crate::engine::balance_sheet::BalanceSheet,
 }
 
 /// A reserve's treasury strategy was set (`set_treasury_strategy`).

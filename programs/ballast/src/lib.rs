@@ -15,6 +15,27 @@
 //! tested without a runtime, and reused off-chain by the keeper
 //! (`features = ["no-entrypoint"]`).
 //!
+//! ## Module map, by layer (each uses only the layers below it)
+//!
+//! * [`instructions`]: one file per instruction, its `#[derive(Accounts)]`
+//!   struct and `handler`: load accounts, validate, call the engine, write
+//!   the result back, transfer, emit.
+//! * [`runtime`]: the `AccountInfo`-level helpers the handlers share: health
+//!   remaining accounts ([`runtime::health_accounts`]), oracle account
+//!   checks ([`runtime::oracle_account`]), token transfers
+//!   ([`runtime::token`]), the treasury strategy's CPIs
+//!   ([`runtime::treasury_cpi`]).
+//! * [`state`]: the zero-copy account layouts (market, reserve, obligation),
+//!   pinned by size assertions, and their methods (interest accrual, the
+//!   engine's views of a reserve).
+//! * [`engine`]: the economics as plain functions: fixed-point and checked
+//!   integer math, health, the liquidation plan, the treasury plan, the
+//!   volatility push rule, the balance sheet, the configuration bounds. It
+//!   imports nothing from the layers above, so the keeper calls exactly the
+//!   functions the handlers call.
+//! * [`errors`] and [`events`]: every error code (`6000 + position`) and
+//!   every event, shared by all layers.
+//!
 //! See `../shared/SPEC.md` of the project for the design.
 #![allow(unexpected_cfgs)]
 
@@ -55,20 +76,14 @@ pub mod events;
 #[cfg(any(test, feature = "test-fixtures"))]
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod fixtures;
-#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod health;
 // (`idl-build` adds undocumented helpers, hence the `cfg_attr`.)
 // Anchor's `derive(Accounts)` emits undocumented client structs, so
 // `missing_docs` is enforced on the modules we write by hand only.
 pub mod instructions;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod oracle;
+pub mod runtime;
 #[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
 pub mod state;
-#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod token;
-#[cfg_attr(not(feature = "idl-build"), deny(missing_docs))]
-pub mod treasury;
 
 use instructions::*;
 
@@ -136,10 +151,10 @@ pub mod ballast {
     }
 
     /// Returns (as return data) and emits one reserve's balance sheet; writes
-    /// nothing. See `instructions::balance_sheet` for the layout.
+    /// nothing. See [`engine::balance_sheet`] for the layout.
     pub fn balance_sheet<'info>(
         ctx: Context<'info, BalanceSheetView<'info>>,
-    ) -> Result<BalanceSheet> {
+    ) -> Result<engine::balance_sheet::BalanceSheet> {
         balance_sheet::handler(ctx)
     }
 

@@ -4,8 +4,12 @@
 //! `fixed`'s `*` rounds toward negative infinity; because `Fx` is signed,
 //! [`FxExt::mul_ceil`] follows exactly from `ceil(x) = -floor(-x)`. `fixed`'s
 //! `/` truncates toward zero, so division rounds on magnitudes and adds one
-//! ulp (`2^-48`) when a remainder was dropped in the direction asked for. Every operation is checked and fails with
-//! [`BallastError::MathOverflow`] (never wraps, never panics).
+//! ulp (`2^-48`) when a remainder was dropped in the direction asked for.
+//! Every operation is checked and fails with
+//! [`crate::errors::BallastError::MathOverflow`] (never wraps, never panics).
+//! Every fallible helper is `#[track_caller]`: the failure logs, and carries
+//! as its error origin, the `file:line` of the expression that called it
+//! (see [`super::safe_math`]), not a line of this module.
 //!
 //! Precision: 48 fractional bits (2^-48, about 3.6e-15); range about ±6.0e23.
 //! Token amounts (u64, up to 1.8e19) fit.
@@ -18,7 +22,7 @@ use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 pub use fixed::types::I80F48 as Fx;
 
-use crate::errors::BallastError;
+use super::safe_math::{checked, overflow, SafeCast};
 
 /// `Fx` zero.
 pub const FX_ZERO: Fx = Fx::ZERO;
@@ -103,37 +107,38 @@ pub trait FxExt: Sized {
     fn to_ceil_u64(self) -> Result<u64>;
 }
 
-#[inline]
-fn overflow() -> Error {
-    error!(BallastError::MathOverflow)
-}
-
 impl FxExt for Fx {
+    #[track_caller]
     #[inline]
     fn add_(self, rhs: Fx) -> Result<Fx> {
-        self.checked_add(rhs).ok_or_else(overflow)
+        checked(self.checked_add(rhs))
     }
+    #[track_caller]
     #[inline]
     fn sub_(self, rhs: Fx) -> Result<Fx> {
-        self.checked_sub(rhs).ok_or_else(overflow)
+        checked(self.checked_sub(rhs))
     }
+    #[track_caller]
     #[inline]
     fn mul_floor(self, rhs: Fx) -> Result<Fx> {
         if let Some(p) = mul_nonneg_fast(self, rhs, false) {
             return Ok(p);
         }
-        self.checked_mul(rhs).ok_or_else(overflow)
+        checked(self.checked_mul(rhs))
     }
+    #[track_caller]
     #[inline]
     fn mul_ceil(self, rhs: Fx) -> Result<Fx> {
         if let Some(p) = mul_nonneg_fast(self, rhs, true) {
             return Ok(p);
         }
-        let neg = self.checked_neg().ok_or_else(overflow)?;
-        neg.checked_mul(rhs)
-            .and_then(|p| p.checked_neg())
-            .ok_or_else(overflow)
+        checked(
+            self.checked_neg()
+                .and_then(|neg| neg.checked_mul(rhs))
+                .and_then(|p| p.checked_neg()),
+        )
     }
+    #[track_caller]
     #[inline]
     fn div_floor(self, rhs: Fx) -> Result<Fx> {
         let (q, exact, negative) = div_magnitude(self, rhs)?;
@@ -141,13 +146,14 @@ impl FxExt for Fx {
             let q = if exact {
                 q
             } else {
-                q.checked_add(Fx::DELTA).ok_or_else(overflow)?
+                checked(q.checked_add(Fx::DELTA))?
             };
             Ok(-q)
         } else {
             Ok(q)
         }
     }
+    #[track_caller]
     #[inline]
     fn div_ceil(self, rhs: Fx) -> Result<Fx> {
         let (q, exact, negative) = div_magnitude(self, rhs)?;
@@ -156,42 +162,43 @@ impl FxExt for Fx {
         } else if exact {
             Ok(q)
         } else {
-            q.checked_add(Fx::DELTA).ok_or_else(overflow)
+            checked(q.checked_add(Fx::DELTA))
         }
     }
+    #[track_caller]
     #[inline]
     fn mul_int(self, m: i128) -> Result<Fx> {
-        mul_i128(self.to_bits(), m)
-            .map(Fx::from_bits)
-            .ok_or_else(overflow)
+        checked(mul_i128(self.to_bits(), m)).map(Fx::from_bits)
     }
+    #[track_caller]
     #[inline]
     fn div_int_floor(self, d: i128) -> Result<Fx> {
         div_bits(self.to_bits(), d, false).map(Fx::from_bits)
     }
+    #[track_caller]
     #[inline]
     fn div_int_ceil(self, d: i128) -> Result<Fx> {
         div_bits(self.to_bits(), d, true).map(Fx::from_bits)
     }
+    #[track_caller]
     #[inline]
     fn mul_div_int_floor(self, m: i128, d: i128) -> Result<Fx> {
         mul_div_i128(self.to_bits(), m, d, false).map(Fx::from_bits)
     }
+    #[track_caller]
     #[inline]
     fn mul_div_int_ceil(self, m: i128, d: i128) -> Result<Fx> {
         mul_div_i128(self.to_bits(), m, d, true).map(Fx::from_bits)
     }
+    #[track_caller]
     #[inline]
     fn to_floor_u64(self) -> Result<u64> {
-        self.checked_floor()
-            .and_then(|v| v.checked_to_num::<u64>())
-            .ok_or_else(overflow)
+        checked(self.checked_floor().and_then(|v| v.checked_to_num::<u64>()))
     }
+    #[track_caller]
     #[inline]
     fn to_ceil_u64(self) -> Result<u64> {
-        self.checked_ceil()
-            .and_then(|v| v.checked_to_num::<u64>())
-            .ok_or_else(overflow)
+        checked(self.checked_ceil().and_then(|v| v.checked_to_num::<u64>()))
     }
 }
 
@@ -234,14 +241,12 @@ fn mul_nonneg_fast(a: Fx, b: Fx, ceil: bool) -> Option<Fx> {
 /// floor for magnitudes), whether it was exact, and whether the true quotient
 /// is negative. Exactness: for `q = floor(|a|/|b|)`, `q * |b| <= |a|` with
 /// equality exactly when no remainder was dropped.
+#[track_caller]
 #[inline]
 fn div_magnitude(a: Fx, b: Fx) -> Result<(Fx, bool, bool)> {
-    let (ma, mb) = (
-        a.checked_abs().ok_or_else(overflow)?,
-        b.checked_abs().ok_or_else(overflow)?,
-    );
-    let q = ma.checked_div(mb).ok_or_else(overflow)?;
-    let exact = q.checked_mul(mb).ok_or_else(overflow)? == ma;
+    let (ma, mb) = (checked(a.checked_abs())?, checked(b.checked_abs())?);
+    let q = checked(ma.checked_div(mb))?;
+    let exact = checked(q.checked_mul(mb))? == ma;
     let negative = a != FX_ZERO && (a < FX_ZERO) != (b < FX_ZERO);
     Ok((q, exact, negative))
 }
@@ -352,24 +357,24 @@ fn mul_div_u128_u64(a: u128, b: u64, d: u64, ceil: bool) -> Option<u128> {
 }
 
 /// `n * m / d` on signed integers with floor or ceil rounding, exact.
+#[track_caller]
 #[inline]
 fn mul_div_i128(n: i128, m: i128, d: i128, ceil: bool) -> Result<i128> {
     let negative = n != 0 && m != 0 && ((n < 0) != (m < 0)) != (d < 0);
     // The magnitude rounds up for ceil of a positive or floor of a negative.
-    let q = mul_div_u128(
+    let q = checked(mul_div_u128(
         n.unsigned_abs(),
         m.unsigned_abs(),
         d.unsigned_abs(),
         ceil != negative,
-    )
-    .ok_or_else(overflow)?;
+    ))?;
     if negative {
         if q > i128::MIN.unsigned_abs() {
             return Err(overflow());
         }
         Ok((q as i128).wrapping_neg())
     } else {
-        i128::try_from(q).map_err(|_| overflow())
+        q.cast()
     }
 }
 
@@ -379,6 +384,7 @@ fn mul_div_i128(n: i128, m: i128, d: i128, ceil: bool) -> Result<i128> {
 /// fast `__udivti3` (and `__multi3`), while signed `i128` division falls back
 /// to a generic shift-and-subtract routine costing about 20 CU per quotient
 /// bit. The remainder comes from one wrapping multiplication.
+#[track_caller]
 #[inline]
 fn div_bits(n: i128, d: i128, ceil: bool) -> Result<i128> {
     if d == 0 {
@@ -396,7 +402,7 @@ fn div_bits(n: i128, d: i128, ceil: bool) -> Result<i128> {
     } else {
         qa
     };
-    let q = i128::try_from(qa).map_err(|_| overflow())?;
+    let q: i128 = qa.cast()?;
     Ok(if negative { -q } else { q })
 }
 
@@ -408,12 +414,14 @@ pub fn fx_u64(v: u64) -> Fx {
     Fx::from_bits((v as i128) << Fx::FRAC_NBITS)
 }
 /// `bps / 10,000` rounded down, e.g. 7,500 bps -> 0.75.
+#[track_caller]
 #[inline]
 pub fn fx_bps_floor(bps: u64) -> Result<Fx> {
     fx_u64(bps).div_int_floor(BPS as i128)
 }
 
 /// `bps / 10,000` rounded up.
+#[track_caller]
 #[inline]
 pub fn fx_bps_ceil(bps: u64) -> Result<Fx> {
     fx_u64(bps).div_int_ceil(BPS as i128)
@@ -431,9 +439,10 @@ static POW10: [i128; 39] = {
 };
 
 /// `10^exp` as an integer for `exp` in `0..=38` (a table lookup); fails above.
+#[track_caller]
 #[inline]
 pub fn pow10(exp: u32) -> Result<i128> {
-    POW10.get(exp as usize).copied().ok_or_else(overflow)
+    checked(POW10.get(exp as usize).copied())
 }
 
 #[cfg(test)]
@@ -642,6 +651,30 @@ mod tests {
         assert!(FX_ONE.div_ceil(FX_ZERO).is_err());
         assert!(pow10(39).is_err());
         assert_eq!(pow10(19).unwrap(), 10_000_000_000_000_000_000);
+    }
+
+    #[test]
+    fn failures_name_the_calling_line() {
+        let line_of = |e: Error| match e {
+            Error::AnchorError(a) => match a.error_origin {
+                Some(anchor_lang::error::ErrorOrigin::Source(s)) => (s.filename, s.line),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        let (e1, l1) = (Fx::MAX.mul_ceil(fx(2.0)).unwrap_err(), line!());
+        let (e2, l2) = (FX_ONE.div_int_floor(0).unwrap_err(), line!());
+        let (e3, l3) = (fx(-1.0).to_ceil_u64().unwrap_err(), line!());
+        let (e4, l4) = (FX_ONE.mul_div_int_ceil(1, 0).unwrap_err(), line!());
+        for (e, l) in [
+            (e1, l1),
+            (e2, l2),
+            (e3, l3),
+            (e4, l4),
+            (pow10(99).unwrap_err(), line!()),
+        ] {
+            assert_eq!(line_of(e), (file!(), l));
+        }
     }
 
     #[test]

@@ -25,6 +25,9 @@
 use anchor_lang::prelude::*;
 
 use super::fx::*;
+use super::oracle::OraclePrice;
+use super::position::{Position, PositionKind};
+use super::safe_math::{checked, SafeCast};
 use super::shares::{debt_for_shares, tokens_for_shares_floor};
 use crate::errors::BallastError;
 
@@ -35,48 +38,6 @@ pub enum Requirement {
     Initial,
     /// Liquidation threshold with spot prices: gates liquidation.
     Maintenance,
-}
-
-/// A validated oracle reading in Pyth's integer form: `value = mantissa *
-/// 10^exponent` USD per whole token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OraclePrice {
-    /// Spot price mantissa (> 0).
-    pub price: i64,
-    /// Spot confidence, same units.
-    pub conf: u64,
-    /// EMA price mantissa (> 0).
-    pub ema_price: i64,
-    /// EMA confidence, same units.
-    pub ema_conf: u64,
-    /// Decimal exponent of all four.
-    pub exponent: i32,
-}
-
-impl OraclePrice {
-    /// Price mantissa used for assets (low side), never negative.
-    pub fn asset_mantissa(&self, req: Requirement) -> i128 {
-        match req {
-            Requirement::Initial => {
-                let spot = self.price as i128 - self.conf as i128;
-                let ema = self.ema_price as i128 - self.ema_conf as i128;
-                spot.min(ema).max(0)
-            }
-            Requirement::Maintenance => self.price as i128,
-        }
-    }
-
-    /// Price mantissa used for liabilities (high side).
-    pub fn liability_mantissa(&self, req: Requirement) -> i128 {
-        match req {
-            Requirement::Initial => {
-                let spot = self.price as i128 + self.conf as i128;
-                let ema = self.ema_price as i128 + self.ema_conf as i128;
-                spot.max(ema)
-            }
-            Requirement::Maintenance => self.price as i128,
-        }
-    }
 }
 
 /// Values are in units of `10^-VALUE_DECIMALS` USD (micro-USD). The unit
@@ -102,13 +63,13 @@ impl UnitPrice {
     /// for a negative mantissa, [`BallastError::MathOverflow`].
     pub fn new(mantissa: i128, weight_bps: u64, decimals: u8, exponent: i32) -> Result<Self> {
         require!(mantissa >= 0, BallastError::OracleInvalidPrice);
-        let overflow = || error!(BallastError::MathOverflow);
-        let num = mul_i128(mantissa, weight_bps as i128).ok_or_else(overflow)?;
+        let num = checked(mul_i128(mantissa, weight_bps as i128))?;
         // 10^(decimals + 4 - exponent - 6); for Pyth exponents (-12..=0) and
-        // SPL decimals (0..=9) it lies in -2..=19.
-        let scale = decimals as i32 + 4 - exponent - VALUE_DECIMALS;
+        // SPL decimals (0..=9) it lies in -2..=19 (an `i32` can't overflow
+        // here: `exponent` would have to be beyond +-2^31 - 30).
+        let scale = checked((decimals as i32 + 4 - VALUE_DECIMALS).checked_sub(exponent))?;
         if scale < 0 {
-            let num = mul_i128(num, pow10(scale.unsigned_abs())?).ok_or_else(overflow)?;
+            let num = checked(mul_i128(num, pow10(scale.unsigned_abs())?))?;
             return Ok(Self { num, den: 1 });
         }
         Ok(Self {
@@ -147,11 +108,10 @@ impl UnitPrice {
             Some(p) if self.num >= 0 && self.den > 0 => {
                 let q = p / den;
                 let q = if ceil && q * den != p { q + 1 } else { q };
-                let bits = i128::try_from(q)
-                    .ok()
-                    .and_then(|q| q.checked_mul(1i128 << Fx::FRAC_NBITS))
-                    .ok_or(error!(BallastError::MathOverflow))?;
-                Ok(Fx::from_bits(bits))
+                let q: i128 = q.cast()?;
+                Ok(Fx::from_bits(checked(
+                    q.checked_mul(1i128 << Fx::FRAC_NBITS),
+                )?))
             }
             _ => {
                 let exact = if ceil {
@@ -159,26 +119,9 @@ impl UnitPrice {
                 } else {
                     self.value_floor(fx_u64(tokens))?.checked_floor()
                 };
-                exact.ok_or(error!(BallastError::MathOverflow))
+                checked(exact)
             }
         }
-    }
-}
-
-/// USD value of one token base unit weighted by `weight_bps`, rounded up when
-/// `ceil`, down otherwise (for display and tests; health uses [`UnitPrice`]).
-pub fn unit_value(
-    mantissa: i128,
-    weight_bps: u64,
-    decimals: u8,
-    exponent: i32,
-    ceil: bool,
-) -> Result<Fx> {
-    let p = UnitPrice::new(mantissa, weight_bps, decimals, exponent)?;
-    if ceil {
-        p.value_ceil(FX_ONE)
-    } else {
-        p.value_floor(FX_ONE)
     }
 }
 
@@ -305,11 +248,10 @@ impl Health {
 /// [`BallastError::HealthAccountsMismatch`] when `lookup` has no entry for a
 /// position's reserve, and the valuation errors.
 pub fn obligation_health<'a>(
-    positions: &[crate::state::Position],
+    positions: &[Position],
     lookup: impl Fn(&Pubkey) -> Option<(&'a ReserveView, &'a OraclePrice)>,
     req: Requirement,
 ) -> Result<Health> {
-    use crate::state::PositionKind;
     let mut health = Health::default();
     for p in positions {
         let kind = p.kind();
@@ -335,10 +277,9 @@ pub fn obligation_health<'a>(
 /// (collateral rounded down, debt up): solvent, in the liquidation sense,
 /// when the first is at least the second.
 pub fn spot_values<'a>(
-    positions: &[crate::state::Position],
+    positions: &[Position],
     lookup: impl Fn(&Pubkey) -> Option<(&'a ReserveView, &'a OraclePrice)>,
 ) -> Result<(Fx, Fx)> {
-    use crate::state::PositionKind;
     let (mut coll, mut debt) = (FX_ZERO, FX_ZERO);
     for p in positions {
         let kind = p.kind();
@@ -364,6 +305,23 @@ pub fn spot_values<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// USD value of one token base unit weighted by `weight_bps`, rounded up
+    /// when `ceil`, down otherwise.
+    fn unit_value(
+        mantissa: i128,
+        weight_bps: u64,
+        decimals: u8,
+        exponent: i32,
+        ceil: bool,
+    ) -> Result<Fx> {
+        let p = UnitPrice::new(mantissa, weight_bps, decimals, exponent)?;
+        if ceil {
+            p.value_ceil(FX_ONE)
+        } else {
+            p.value_floor(FX_ONE)
+        }
+    }
 
     fn sol_price(usd: f64, conf: f64, ema: f64) -> OraclePrice {
         OraclePrice {

@@ -24,6 +24,11 @@
 //!   collateral reserve's insurance vault (Aave takes 10% of the bonus,
 //!   marginfi 2.5 of 5 points).
 //!
+//! [`plan_liquidation`] puts these together into everything one liquidation
+//! moves ([`LiquidationPlan`]), from an obligation's positions and each
+//! reserve's view and price: `liquidate` books and pays exactly that plan,
+//! and the keeper calls it on decoded accounts to know the seize in advance.
+//!
 //! Units: bps for shares and health thresholds, micro-USD for values, token
 //! base units for amounts. Rounding: the repay cap rounds down, the
 //! collateral seized rounds down, the protocol's cut rounds down (the
@@ -32,8 +37,15 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use super::bounds;
 use super::fx::*;
-use super::health::UnitPrice;
+use super::health::{obligation_health, spot_values, Requirement, ReserveView, UnitPrice};
+use super::oracle::OraclePrice;
+use super::position::{find_position, Position, PositionKind};
+use super::safe_math::{SafeCast, SafeMath};
+use super::shares::{
+    debt_for_shares, debt_shares_for_repay, shares_for_withdraw_ceil, tokens_for_shares_floor,
+};
 use crate::errors::BallastError;
 
 /// The market's liquidation parameters (set by the admin).
@@ -73,16 +85,16 @@ impl LiquidationConfig {
         _padding: [0; 6],
     };
 
-    /// Checks ranges. Errors: [`BallastError::InvalidLiquidationConfig`].
+    /// Checks ranges (the constants of [`super::bounds`]) and
+    /// `bonus_min_bps <= bonus_max_bps`. Errors:
+    /// [`BallastError::InvalidLiquidationConfig`].
     pub fn validate(&self) -> Result<()> {
-        let bps = BPS as u16;
         require!(
-            self.close_factor_bps >= 1
-                && self.close_factor_bps <= bps
-                && self.full_liquidation_health_bps <= bps
+            bounds::CLOSE_FACTOR_BPS.contains(&self.close_factor_bps)
+                && bounds::FULL_LIQUIDATION_HEALTH_BPS.contains(&self.full_liquidation_health_bps)
                 && self.bonus_min_bps <= self.bonus_max_bps
-                && self.bonus_max_bps <= 5_000
-                && self.protocol_bonus_share_bps <= bps
+                && bounds::LIQUIDATION_BONUS_BPS.contains(&self.bonus_max_bps)
+                && bounds::PROTOCOL_BONUS_SHARE_BPS.contains(&self.protocol_bonus_share_bps)
                 && self._padding == [0; 6],
             BallastError::InvalidLiquidationConfig
         );
@@ -108,7 +120,7 @@ impl LiquidationConfig {
         let bonus = (self.bonus_min_bps as u64 + shortfall)
             .clamp(self.bonus_min_bps as u64, self.bonus_max_bps as u64);
         if !solvent || lt_c_bps == 0 {
-            return Ok(bonus as u16);
+            return bonus.cast();
         }
         // (1 + b) * LT_c <= h * BF_d  <=>  b <= h * BF_d / LT_c - 1.
         let cap = health
@@ -116,7 +128,7 @@ impl LiquidationConfig {
             .sub_(fx_u64(BPS))?
             .max(FX_ZERO)
             .to_floor_u64()?;
-        Ok(bonus.min(cap) as u16)
+        bonus.min(cap).cast()
     }
 
     /// The most debt (base units) a liquidator may repay on a position owing
@@ -155,6 +167,178 @@ pub fn seize_for_repay(
     let seized = to_tokens(with_bonus)?;
     let bonus_part = seized.sub_(to_tokens(value)?)?.max(FX_ZERO);
     Ok((seized, bonus_part))
+}
+
+/// What one liquidation moves: the output of [`plan_liquidation`], which
+/// `liquidate` books and transfers as it is. Token amounts in base units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidationPlan {
+    /// Debt tokens the liquidator pays (at most the debt, rounded up).
+    pub repay: u64,
+    /// Collateral tokens taken out of the position: to the liquidator, and
+    /// [`LiquidationPlan::protocol_cut`] of them to the insurance vault.
+    pub seize: u64,
+    /// The protocol's share of the bonus, part of `seize`, rounded down.
+    pub protocol_cut: u64,
+    /// Deposit shares burned from the collateral position (the seized
+    /// tokens' worth rounded up, or the whole position).
+    pub shares_burned: u64,
+    /// Debt shares removed from the debt position (`repay / index` rounded
+    /// down, or the whole position when the whole debt is repaid).
+    pub debt_removed: Fx,
+    /// The bonus, bps of the repaid value ([`LiquidationConfig::bonus_bps`]).
+    pub bonus_bps: u16,
+    /// Maintenance health before the liquidation (collateral / debt,
+    /// weighted, rounded down).
+    pub health_before: Fx,
+}
+
+impl LiquidationPlan {
+    /// Collateral tokens paid to the liquidator: `seize - protocol_cut`.
+    pub fn to_liquidator(&self) -> Result<u64> {
+        self.seize.safe_sub(self.protocol_cut)
+    }
+}
+
+/// Plans the liquidation of an obligation with `positions` that repays up to
+/// `max_repay` base units (> 0; `u64::MAX`: as much as the close factor
+/// allows) of its debt in `debt_reserve` and seizes from its collateral in
+/// `collateral_reserve`, under the market's `cfg`. `lookup` gives the view
+/// (interest projected to now, supply for a reserve held as collateral) and
+/// validated price of every reserve of the positions, as for
+/// [`obligation_health`]: on-chain from the health accounts, off-chain
+/// (the keeper) from decoded reserves and oracles. Writes nothing.
+///
+/// The steps: Maintenance health must be below 1; the repay allowance is
+/// [`LiquidationConfig::max_repay`] capped at `max_repay` (the whole debt,
+/// rounded up, when the allowance covers it); the collateral seized is
+/// [`seize_for_repay`] at spot with [`LiquidationConfig::bonus_bps`] (the
+/// no-worsening cap applies while the obligation is solvent at spot). When
+/// that would exceed the collateral position, the repay is scaled down to
+/// what the position covers (rounded up, the borrower's favour, at least one
+/// base unit) and the whole position is seized. Otherwise the shares burned
+/// are the seized tokens' worth rounded up (the whole position, and what it
+/// redeems, when that reaches it).
+///
+/// Errors, in the order checked: [`BallastError::HealthAccountsMismatch`]
+/// (a reserve missing from `lookup`), valuation errors,
+/// [`BallastError::ObligationHealthy`], [`BallastError::PositionNotFound`]
+/// (no debt in `debt_reserve` or no collateral in `collateral_reserve`),
+/// [`BallastError::OracleInvalidPrice`], [`BallastError::ZeroAmount`] (the
+/// allowance rounds to nothing), [`BallastError::MathOverflow`].
+pub fn plan_liquidation<'a>(
+    cfg: &LiquidationConfig,
+    positions: &[Position],
+    debt_reserve: &Pubkey,
+    collateral_reserve: &Pubkey,
+    lookup: impl Fn(&Pubkey) -> Option<(&'a ReserveView, &'a OraclePrice)>,
+    max_repay: u64,
+) -> Result<LiquidationPlan> {
+    // Maintenance health at fresh prices.
+    let health = obligation_health(positions, &lookup, Requirement::Maintenance)?;
+    require!(!health.is_satisfied(), BallastError::ObligationHealthy);
+    let ratio = health.ratio().unwrap_or(FX_ZERO);
+    let (coll_value, debt_value_all) = spot_values(positions, &lookup)?;
+    let solvent = coll_value >= debt_value_all;
+
+    let i_d = find_position(positions, debt_reserve, PositionKind::Debt)
+        .ok_or(error!(BallastError::PositionNotFound))?;
+    let i_c = find_position(positions, collateral_reserve, PositionKind::Collateral)
+        .ok_or(error!(BallastError::PositionNotFound))?;
+    let (view_d, price_d) =
+        lookup(debt_reserve).ok_or(error!(BallastError::HealthAccountsMismatch))?;
+    let (view_c, price_c) =
+        lookup(collateral_reserve).ok_or(error!(BallastError::HealthAccountsMismatch))?;
+    let unit_d = UnitPrice::new(
+        price_d.price as i128,
+        BPS,
+        view_d.decimals,
+        price_d.exponent,
+    )?;
+    let unit_c = UnitPrice::new(
+        price_c.price as i128,
+        BPS,
+        view_c.decimals,
+        price_c.exponent,
+    )?;
+
+    let held_debt = positions[i_d].borrow_shares.get();
+    let debt_tokens = debt_for_shares(held_debt, view_d.borrow_index)?;
+    let debt_value = unit_d.value_ceil(debt_tokens)?;
+    let allowed = cfg
+        .max_repay(debt_tokens, debt_value, ratio)?
+        .min(fx_u64(max_repay));
+    let bonus_bps = cfg.bonus_bps(
+        ratio,
+        solvent,
+        view_c.liquidation_threshold_bps,
+        view_d.borrow_factor_bps,
+    )?;
+
+    // Never seize more than the collateral position holds: scale the
+    // repay down to what it can pay for.
+    let held_coll = positions[i_c].deposit_shares;
+    let coll_tokens = view_c.collateral_tokens(held_coll)?;
+    // The liquidator pays whole base units and is paid collateral for
+    // exactly what it pays: the allowance rounded down, or, when it is
+    // the whole debt, the debt rounded up (nothing fractional is left).
+    let debt_ceil = debt_tokens.to_ceil_u64()?;
+    let mut repay = if allowed >= debt_tokens {
+        debt_ceil.min(max_repay)
+    } else {
+        allowed.to_floor_u64()?
+    };
+    let (mut seize, mut bonus_part) = seize_for_repay(fx_u64(repay), &unit_d, &unit_c, bonus_bps)?;
+    let capped = seize >= coll_tokens;
+    if capped {
+        // The position cannot pay that much: repay what it covers, rounded
+        // up (the borrower's favour), for the whole position.
+        repay = coll_tokens
+            .mul_div_int_ceil(repay as i128, 1)?
+            .div_ceil(seize)?
+            .to_ceil_u64()?
+            .min(debt_ceil);
+        (seize, bonus_part) = seize_for_repay(fx_u64(repay), &unit_d, &unit_c, bonus_bps)?;
+    }
+    let (supply_c, total_c) = (view_c.supply, view_c.deposit_shares);
+    let (shares_burned, seize) = if capped {
+        repay = repay.max(1);
+        (
+            held_coll,
+            tokens_for_shares_floor(held_coll, supply_c, total_c)?.to_floor_u64()?,
+        )
+    } else {
+        require!(repay > 0, BallastError::ZeroAmount);
+        let seize = seize.to_floor_u64()?;
+        // Burn the shares the seized tokens are worth (rounded up).
+        let shares = shares_for_withdraw_ceil(seize, supply_c, total_c)?;
+        if shares >= held_coll {
+            (
+                held_coll,
+                tokens_for_shares_floor(held_coll, supply_c, total_c)?.to_floor_u64()?,
+            )
+        } else {
+            (shares, seize)
+        }
+    };
+    let protocol_cut = bonus_part
+        .min(fx_u64(seize))
+        .mul_div_int_floor(cfg.protocol_bonus_share_bps as i128, BPS as i128)?
+        .to_floor_u64()?;
+    let debt_removed = if repay >= debt_ceil {
+        held_debt
+    } else {
+        debt_shares_for_repay(repay, view_d.borrow_index)?.min(held_debt)
+    };
+    Ok(LiquidationPlan {
+        repay: repay.min(debt_ceil),
+        seize,
+        protocol_cut,
+        shares_burned,
+        debt_removed,
+        bonus_bps,
+        health_before: ratio,
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use super::bounds;
 use super::fx::*;
 use crate::errors::BallastError;
 
@@ -47,15 +48,17 @@ pub struct LiquidityConfig {
 }
 
 impl LiquidityConfig {
-    /// Checks ranges. Errors: [`BallastError::InvalidLiquidityConfig`].
+    /// Checks ranges ([`super::bounds::LIQUIDITY_BPS`]), the band's order
+    /// (`min <= target <= max`) and that an enabled limiter has a cap.
+    /// Errors: [`BallastError::InvalidLiquidityConfig`].
     pub fn validate(&self) -> Result<()> {
-        let bps = BPS as u16;
+        let bps = &bounds::LIQUIDITY_BPS;
         require!(
             self.buffer_min_bps <= self.buffer_target_bps
                 && self.buffer_target_bps <= self.buffer_max_bps
-                && self.buffer_max_bps <= bps
-                && self.rehypothecation_cap_bps <= bps
-                && self.stress_outflow_bps <= bps
+                && bps.contains(&self.buffer_max_bps)
+                && bps.contains(&self.rehypothecation_cap_bps)
+                && bps.contains(&self.stress_outflow_bps)
                 && self._padding == [0; 2]
                 && (self.outflow_window_secs == 0 || self.outflow_cap > 0),
             BallastError::InvalidLiquidityConfig

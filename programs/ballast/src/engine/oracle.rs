@@ -1,14 +1,58 @@
-//! Oracle checks on a decoded Pyth `PriceUpdateV2`, each failing with its own
-//! error. The account-level checks (owner is the Pyth receiver program, the
-//! account is the reserve's configured oracle, it decodes) live in
-//! `crate::oracle`; these are the checks on its contents.
+//! Oracle prices: [`OraclePrice`], the validated reading the engine values
+//! positions with, and the checks on a decoded Pyth `PriceUpdateV2`, each
+//! failing with its own error. The account-level checks (owner is the Pyth
+//! receiver program, the account is the reserve's configured oracle, it
+//! decodes) live in `crate::runtime::oracle_account`; these are the checks
+//! on its contents.
 
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 
 use super::fx::BPS;
-use super::health::OraclePrice;
+use super::health::Requirement;
 use crate::errors::BallastError;
+
+/// A validated oracle reading in Pyth's integer form: `value = mantissa *
+/// 10^exponent` USD per whole token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OraclePrice {
+    /// Spot price mantissa (> 0).
+    pub price: i64,
+    /// Spot confidence, same units.
+    pub conf: u64,
+    /// EMA price mantissa (> 0).
+    pub ema_price: i64,
+    /// EMA confidence, same units.
+    pub ema_conf: u64,
+    /// Decimal exponent of all four.
+    pub exponent: i32,
+}
+
+impl OraclePrice {
+    /// Price mantissa used for assets (low side), never negative.
+    pub fn asset_mantissa(&self, req: Requirement) -> i128 {
+        match req {
+            Requirement::Initial => {
+                let spot = self.price as i128 - self.conf as i128;
+                let ema = self.ema_price as i128 - self.ema_conf as i128;
+                spot.min(ema).max(0)
+            }
+            Requirement::Maintenance => self.price as i128,
+        }
+    }
+
+    /// Price mantissa used for liabilities (high side).
+    pub fn liability_mantissa(&self, req: Requirement) -> i128 {
+        match req {
+            Requirement::Initial => {
+                let spot = self.price as i128 + self.conf as i128;
+                let ema = self.ema_price as i128 + self.ema_conf as i128;
+                spot.max(ema)
+            }
+            Requirement::Maintenance => self.price as i128,
+        }
+    }
+}
 
 /// Acceptance limits for a reserve's oracle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -87,15 +87,15 @@ impl RateCurve {
         &self.points[..(self.num_points as usize).min(MAX_CURVE_POINTS)]
     }
 
-    /// Checks the shape. Errors: [`BallastError::InvalidRateCurve`] when there
-    /// are fewer than 2 or more than 11 points, the first is not at 0 or the
-    /// last not at 10,000 bps, utilisations do not strictly increase, rates
-    /// decrease, a rate exceeds [`MAX_BORROW_RATE_BPS`], or unused points or
-    /// padding are not zero.
+    /// Checks the shape (ranges in [`super::bounds`]). Errors:
+    /// [`BallastError::InvalidRateCurve`] when there are fewer than 2 or more
+    /// than 11 points, the first is not at 0 or the last not at 10,000 bps,
+    /// utilisations do not strictly increase, rates decrease, a rate exceeds
+    /// [`MAX_BORROW_RATE_BPS`], or unused points or padding are not zero.
     pub fn validate(&self) -> Result<()> {
         let n = self.num_points as usize;
         require!(
-            (2..=MAX_CURVE_POINTS).contains(&n),
+            super::bounds::RATE_CURVE_POINTS.contains(&n),
             BallastError::InvalidRateCurve
         );
         let pts = self.active();
@@ -116,7 +116,7 @@ impl RateCurve {
         }
         for p in pts {
             require!(
-                p.borrow_rate_bps <= MAX_BORROW_RATE_BPS,
+                super::bounds::CURVE_BORROW_RATE_BPS.contains(&p.borrow_rate_bps),
                 BallastError::InvalidRateCurve
             );
             require!(p._padding == [0; 2], BallastError::InvalidRateCurve);

@@ -34,7 +34,9 @@
 //!
 //! Steps are measured from the values the last push set (staleness overrides
 //! them only when read); the first push, from the conservative start, can
-//! only loosen and is bounded by `[sigma_min, sigma_max]` alone.
+//! only loosen and is bounded by `[sigma_min, sigma_max]` alone. The whole
+//! rule is [`accept_push`]: `update_volatility` applies it, and the keeper's
+//! push policy asks it which volatility a push may carry.
 //!
 //! A compromised or broken keeper can therefore move parameters only slowly
 //! and within the admin's bounds.
@@ -42,8 +44,10 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use super::bounds;
 use super::fx::*;
 use super::rates::SECONDS_PER_YEAR;
+use super::safe_math::{checked, SafeCast, SafeMath};
 use crate::errors::BallastError;
 
 /// Risk policy of a reserve.
@@ -140,7 +144,7 @@ impl RiskConfig {
         }
         // Collateral haircuts leave a positive weight.
         require!(
-            self.initial.max_bps < BPS as u16,
+            bounds::INITIAL_HAIRCUT_MAX_BPS.contains(&self.initial.max_bps),
             BallastError::InvalidRiskConfig
         );
         // Initial is stricter than Maintenance at every sigma.
@@ -153,7 +157,7 @@ impl RiskConfig {
             return Err(bad());
         }
         require!(
-            self.horizon_secs >= 1 && self.horizon_secs as u64 <= SECONDS_PER_YEAR,
+            bounds::RISK_HORIZON_SECS.contains(&self.horizon_secs),
             BallastError::InvalidRiskConfig
         );
         require!(
@@ -161,7 +165,8 @@ impl RiskConfig {
             BallastError::InvalidRiskConfig
         );
         require!(
-            self.max_lt_step_bps >= 1 && self.max_ltv_step_bps >= 1,
+            bounds::RISK_STEP_BPS.contains(&self.max_lt_step_bps)
+                && bounds::RISK_STEP_BPS.contains(&self.max_ltv_step_bps),
             BallastError::InvalidRiskConfig
         );
         Ok(())
@@ -185,10 +190,14 @@ impl RiskConfig {
     /// The values derived from `sigma` (annualised) with `sqrt_horizon` from
     /// [`RiskConfig::sqrt_horizon`], before any step limit.
     pub fn derive(&self, sigma: Fx, sqrt_horizon: Fx) -> Result<RiskParams> {
+        let one = BPS as u16;
         Ok(RiskParams {
-            ltv_bps: (BPS as u16) - haircut_bps(&self.initial, sigma, sqrt_horizon)?,
-            liquidation_threshold_bps: (BPS as u16)
-                - haircut_bps(&self.maintenance, sigma, sqrt_horizon)?,
+            ltv_bps: one.safe_sub(haircut_bps(&self.initial, sigma, sqrt_horizon)?)?,
+            liquidation_threshold_bps: one.safe_sub(haircut_bps(
+                &self.maintenance,
+                sigma,
+                sqrt_horizon,
+            )?)?,
             borrow_factor_bps: BPS as u32 + haircut_bps(&self.borrow, sigma, sqrt_horizon)? as u32,
         })
     }
@@ -224,6 +233,59 @@ impl RiskConfig {
     }
 }
 
+/// The dynamic-collateral state of a reserve, written by `update_volatility`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
+)]
+#[repr(C)]
+pub struct RiskState {
+    /// Last pushed volatility, annualised (`Fx`, 1.0 = 100%).
+    pub sigma: WrappedFx,
+    /// `sqrt(horizon / year)` of the current configuration, rounded up.
+    pub sqrt_horizon: WrappedFx,
+    /// Unix time of the last push, seconds; 0 before the first.
+    pub last_push_ts: i64,
+    /// LTV, liquidation threshold and borrow factor set by the last push.
+    pub params: RiskParams,
+}
+
+/// The acceptance rule of a volatility push (`update_volatility`): the
+/// values that pushing `sigma` (annualised) at unix time `now` leaves in
+/// force on a reserve with dynamic configuration `cfg` and state `state`, or
+/// the bound the push breaks. The step bounds are measured from the values
+/// the last push set (`state.params`; staleness only overrides them when
+/// they are read); the first push (`state.last_push_ts == 0`) is bounded by
+/// `[sigma_min, sigma_max]` alone. Writes nothing: the caller records the
+/// push ([`RiskState`]'s `sigma`, `params`, `last_push_ts`).
+///
+/// Errors, in the order checked: [`BallastError::VolatilityNotEnabled`]
+/// (static policy), [`BallastError::SigmaOutOfBounds`],
+/// [`BallastError::VolatilityUpdateTooSoon`] (less than
+/// `min_update_interval_secs` since the last push), then those of
+/// [`RiskConfig::step`] ([`BallastError::LiquidationThresholdStepTooLarge`],
+/// [`BallastError::LtvStepTooLarge`]) and [`BallastError::MathOverflow`].
+pub fn accept_push(cfg: &RiskConfig, state: &RiskState, sigma: Fx, now: i64) -> Result<RiskParams> {
+    require!(
+        cfg.policy() == RiskPolicy::Dynamic,
+        BallastError::VolatilityNotEnabled
+    );
+    require!(
+        sigma >= cfg.sigma_min.get() && sigma <= cfg.sigma_max.get(),
+        BallastError::SigmaOutOfBounds
+    );
+    let last = state.last_push_ts;
+    require!(
+        last == 0 || now.saturating_sub(last) >= cfg.min_update_interval_secs as i64,
+        BallastError::VolatilityUpdateTooSoon
+    );
+    let target = cfg.derive(sigma, state.sqrt_horizon.get())?;
+    if last == 0 {
+        Ok(target)
+    } else {
+        cfg.step(state.params, target)
+    }
+}
+
 /// LTV, liquidation threshold and borrow factor, bps.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
@@ -245,13 +307,13 @@ pub fn haircut_bps(c: &HaircutCurve, sigma: Fx, sqrt_horizon: Fx) -> Result<u16>
         .mul_ceil(sqrt_horizon)?
         .mul_div_int_ceil(c.z_milli as i128 * 10, 1)?;
     let raw = fx_u64(c.base_bps as u64).add_(var)?;
-    let capped = raw.min(fx_u64(c.max_bps as u64)).to_ceil_u64()? as u16;
+    let capped: u16 = raw.min(fx_u64(c.max_bps as u64)).to_ceil_u64()?.cast()?;
     Ok(capped.clamp(c.min_bps, c.max_bps))
 }
 
 /// `sqrt(x)` for `x >= 0`, rounded up.
 pub fn sqrt_ceil(x: Fx) -> Result<Fx> {
-    let s = x.checked_sqrt().ok_or(error!(BallastError::MathOverflow))?;
+    let s = checked(x.checked_sqrt())?;
     if s.mul_floor(s)? < x {
         s.add_(Fx::DELTA)
     } else {
@@ -428,6 +490,51 @@ mod tests {
                 }
             )
             .is_ok());
+    }
+
+    #[test]
+    fn push_acceptance_checks_in_order_and_frees_the_first_push() {
+        let c = sol();
+        let sh = c.sqrt_horizon().unwrap();
+        let code = |r: Result<RiskParams>| match r {
+            Err(Error::AnchorError(e)) => e.error_code_number,
+            other => panic!("{other:?}"),
+        };
+        let err = |e: BallastError| anchor_lang::error::ERROR_CODE_OFFSET + e as u32;
+        let fresh = RiskState {
+            sqrt_horizon: sh.into(),
+            ..Default::default()
+        };
+        // The first push may jump straight to any target within the bounds.
+        let first = accept_push(&c, &fresh, Fx::from_num(0.1), 1_000).unwrap();
+        assert_eq!(first, c.derive(Fx::from_num(0.1), sh).unwrap());
+        let pushed = RiskState {
+            last_push_ts: 1_000,
+            params: first,
+            ..fresh
+        };
+        assert_eq!(
+            code(accept_push(&c, &pushed, Fx::from_num(6), 1_000)),
+            err(BallastError::SigmaOutOfBounds),
+            "bounds before the interval"
+        );
+        assert_eq!(
+            code(accept_push(&c, &pushed, Fx::from_num(0.1), 1_599)),
+            err(BallastError::VolatilityUpdateTooSoon)
+        );
+        assert_eq!(
+            code(accept_push(&c, &pushed, Fx::from_num(5), 1_600)),
+            err(BallastError::LiquidationThresholdStepTooLarge),
+            "later pushes are stepped"
+        );
+        assert!(accept_push(&c, &pushed, Fx::from_num(0.1), 1_600).is_ok());
+        let mut static_cfg = c;
+        static_cfg.policy = RiskPolicy::Static as u8;
+        assert_eq!(
+            code(accept_push(&static_cfg, &pushed, Fx::from_num(6), 0)),
+            err(BallastError::VolatilityNotEnabled),
+            "the policy first"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 use anchor_lang::prelude::*;
 
 use super::fx::*;
+use super::safe_math::{checked, SafeCast};
 use crate::errors::BallastError;
 
 /// Shares minted for depositing `amount` into a reserve with `supply` and
@@ -49,13 +50,34 @@ pub fn shares_for_withdraw_ceil(amount: u64, supply: Fx, total_shares: u64) -> R
     shares_mul_div(amount, supply, total_shares, true)
 }
 
+/// What withdrawing `amount` base units of a collateral position of `held`
+/// deposit shares pays and burns, in a reserve with `supply` and
+/// `total_shares` outstanding: `(tokens, shares)`. `u64::MAX` withdraws the
+/// whole position, its tokens rounded down; any other amount burns its
+/// shares rounded up ([`shares_for_withdraw_ceil`]). Errors:
+/// [`BallastError::InsufficientCollateral`] (more shares than held),
+/// [`BallastError::ReserveInsolvent`], [`BallastError::MathOverflow`].
+pub fn withdrawal(amount: u64, held: u64, supply: Fx, total_shares: u64) -> Result<(u64, u64)> {
+    if amount == u64::MAX {
+        let tokens = tokens_for_shares_floor(held, supply, total_shares)?.to_floor_u64()?;
+        return Ok((tokens, held));
+    }
+    let shares = shares_for_withdraw_ceil(amount, supply, total_shares)?;
+    require!(shares <= held, BallastError::InsufficientCollateral);
+    Ok((amount, shares))
+}
+
 /// `amount * total / supply` as whole shares, exactly:
 /// `amount * total * 2^48 / supply.to_bits()`, rounded as asked.
 fn shares_mul_div(amount: u64, supply: Fx, total_shares: u64, ceil: bool) -> Result<u64> {
     let n = (amount as u128) * (total_shares as u128);
-    let q = mul_div_u128(n, 1u128 << Fx::FRAC_NBITS, supply.to_bits() as u128, ceil)
-        .ok_or(error!(BallastError::MathOverflow))?;
-    u64::try_from(q).map_err(|_| error!(BallastError::MathOverflow))
+    checked(mul_div_u128(
+        n,
+        1u128 << Fx::FRAC_NBITS,
+        supply.to_bits() as u128,
+        ceil,
+    ))?
+    .cast()
 }
 
 /// Debt shares added by borrowing `amount` at `index`, rounded up.
@@ -113,6 +135,17 @@ mod tests {
         let supply = fx_u64(u64::MAX / 2);
         let s = shares_for_deposit(u64::MAX / 4, supply, u64::MAX / 2).unwrap();
         assert!((u64::MAX / 4 - 1_000_000..=u64::MAX / 4).contains(&s));
+    }
+
+    #[test]
+    fn a_withdrawal_burns_shares_rounded_up_or_the_whole_position() {
+        let supply = Fx::from_num(1_000.5);
+        assert_eq!(withdrawal(3, 10, supply, 1_000).unwrap(), (3, 3));
+        assert_eq!(
+            withdrawal(u64::MAX, 999, supply, 1_000).unwrap(),
+            (999, 999)
+        );
+        assert!(withdrawal(11, 10, supply, 1_000).is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn handler(ctx: Context<AccrueInterest>) -> Result<()> {
     let mut reserve = ctx.accounts.reserve.load_mut()?;
     let interest = reserve.accrue_interest(now)?;
     if let Some(strategy) = ctx.remaining_accounts.first() {
-        crate::treasury::mark_readonly(&mut reserve, Some(strategy), now)?;
+        crate::runtime::treasury_cpi::mark_readonly(&mut reserve, Some(strategy), now)?;
     }
     emit!(InterestAccrued {
         reserve: ctx.accounts.reserve.key(),

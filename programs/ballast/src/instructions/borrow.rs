@@ -1,19 +1,20 @@
 //! `borrow`: tokens out of a reserve against the obligation's collateral.
 //! Refused while the market is paused; needs every reserve of the obligation
-//! and its fresh oracle as remaining accounts (see `crate::health`).
+//! and its fresh oracle as remaining accounts (see `crate::runtime::health_accounts`).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::engine::fx::*;
 use crate::engine::rates::utilization;
+use crate::engine::safe_math::SafeMath;
 use crate::engine::shares::debt_shares_for_borrow;
 use crate::errors::BallastError;
 use crate::events::Borrowed;
 use crate::state::*;
 
 /// Accounts of `borrow`. Remaining accounts: the obligation's health
-/// accounts, including the borrowed reserve (see `crate::health`).
+/// accounts, including the borrowed reserve (see `crate::runtime::health_accounts`).
 #[derive(Accounts)]
 pub struct Borrow<'info> {
     /// The obligation's owner.
@@ -91,7 +92,7 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
         let debt_shares = debt_shares_for_borrow(amount, index)?;
         let total = reserve.borrow_shares.get().add_(debt_shares)?;
         reserve.borrow_shares.set(total);
-        reserve.available_amount -= amount;
+        reserve.available_amount = reserve.available_amount.safe_sub(amount)?;
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
         let i = obligation.find_or_open(&reserve_key, PositionKind::Debt)?;
@@ -102,10 +103,15 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
     };
     {
         let obligation = ctx.accounts.obligation.load()?;
-        crate::health::require_initial(&obligation, &market_key, ctx.remaining_accounts, now)?;
+        crate::runtime::health_accounts::require_initial(
+            &obligation,
+            &market_key,
+            ctx.remaining_accounts,
+            now,
+        )?;
     }
     let a = &ctx.accounts;
-    crate::token::transfer_out(
+    crate::runtime::token::transfer_out(
         &a.token_program,
         &a.liquidity_vault,
         &a.mint,

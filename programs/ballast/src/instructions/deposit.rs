@@ -6,6 +6,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::engine::fx::*;
+use crate::engine::safe_math::SafeMath;
 use crate::engine::shares::shares_for_deposit;
 use crate::errors::BallastError;
 use crate::events::Deposited;
@@ -60,7 +61,11 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     let shares = {
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue_interest(now)?;
-        crate::treasury::mark_readonly(&mut reserve, ctx.remaining_accounts.first(), now)?;
+        crate::runtime::treasury_cpi::mark_readonly(
+            &mut reserve,
+            ctx.remaining_accounts.first(),
+            now,
+        )?;
         let supply = reserve.supply()?;
         require!(
             supply.add_(fx_u64(amount))? <= fx_u64(reserve.config.deposit_cap),
@@ -68,26 +73,17 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         );
         let shares = shares_for_deposit(amount, supply, reserve.deposit_shares)?;
         require!(shares > 0, BallastError::DepositTooSmall);
-        reserve.available_amount = reserve
-            .available_amount
-            .checked_add(amount)
-            .ok_or(error!(BallastError::MathOverflow))?;
-        reserve.deposit_shares = reserve
-            .deposit_shares
-            .checked_add(shares)
-            .ok_or(error!(BallastError::MathOverflow))?;
+        reserve.available_amount = reserve.available_amount.safe_add(amount)?;
+        reserve.deposit_shares = reserve.deposit_shares.safe_add(shares)?;
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
         let i = obligation.find_or_open(&ctx.accounts.reserve.key(), PositionKind::Collateral)?;
         let p = &mut obligation.positions[i];
-        p.deposit_shares = p
-            .deposit_shares
-            .checked_add(shares)
-            .ok_or(error!(BallastError::MathOverflow))?;
+        p.deposit_shares = p.deposit_shares.safe_add(shares)?;
         shares
     };
     let a = &ctx.accounts;
-    crate::token::transfer_in(
+    crate::runtime::token::transfer_in(
         &a.token_program,
         &a.user_token_account,
         &a.mint,

@@ -4,6 +4,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::engine::fx::WrappedFx;
+use crate::engine::safe_math::SafeMath;
 use crate::errors::BallastError;
 use crate::events::ReserveInitialized;
 use crate::state::*;
@@ -110,7 +111,7 @@ pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
 pub fn handler(ctx: Context<InitReserve>, config: ReserveConfig) -> Result<()> {
     config.validate()?;
     check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
-    let update = crate::oracle::decode(&ctx.accounts.oracle.to_account_info())?;
+    let update = crate::runtime::oracle_account::decode(&ctx.accounts.oracle.to_account_info())?;
     require!(
         update.price_message.feed_id == config.oracle_feed_id,
         BallastError::OracleFeedMismatch
@@ -135,10 +136,7 @@ pub fn handler(ctx: Context<InitReserve>, config: ReserveConfig) -> Result<()> {
     reserve.risk.sqrt_horizon = config.risk.sqrt_horizon()?.into();
     drop(reserve);
     let mut market = a.market.load_mut()?;
-    market.reserve_count = market
-        .reserve_count
-        .checked_add(1)
-        .ok_or(error!(BallastError::MathOverflow))?;
+    market.reserve_count = market.reserve_count.safe_add(1)?;
     emit!(ReserveInitialized {
         market: a.market.key(),
         reserve: a.reserve.key(),

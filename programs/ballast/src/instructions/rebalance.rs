@@ -11,16 +11,18 @@
 //!
 //! Both reserves are accrued and the deployed shares marked at the
 //! strategy's exchange rate first, so the decision and the balance sheet see
-//! current values. See `crate::treasury` for the CPI and the accounting.
+//! current values: the whole decision is
+//! [`crate::engine::treasury::plan_rebalance`]; see
+//! `crate::runtime::treasury_cpi` for the CPI and the accounting.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenInterface;
 
-use crate::engine::fx::*;
+use crate::engine::treasury::{plan_rebalance, Idle, Move};
 use crate::errors::BallastError;
 use crate::events::Rebalanced;
+use crate::runtime::treasury_cpi::{self, StrategyAccounts};
 use crate::state::*;
-use crate::treasury::{self, Move, StrategyAccounts};
 
 /// Accounts of `rebalance`.
 #[derive(Accounts)]
@@ -94,34 +96,21 @@ pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
         strategy_obligation: a.strategy_obligation.as_ref(),
         ballast_program: a.ballast_program.as_ref(),
     };
-    let (step, marked) = {
+    let plan = {
         let mut r = a.reserve.load_mut()?;
         accounts.validate(&r)?;
         r.accrue_interest(now)?;
         let mut s = accounts.strategy_mut()?;
-        let marked = treasury::mark(&mut r, &mut s, now)?;
-        let deposits = r.supply()?.to_floor_u64()?;
-        let strategy_room = fx_u64(s.config.deposit_cap)
-            .sub_(s.supply()?)?
-            .max(FX_ZERO)
-            .to_floor_u64()?;
-        let step = treasury::decide(
-            &r.config.liquidity,
-            r.available_amount,
-            deposits,
-            r.treasury.deployed_amount,
-            strategy_room,
-            treasury::recallable(&r, &s, now),
-        )?;
-        (step, marked)
+        plan_rebalance(&mut *r, &mut *s, now)?
     };
+    let step = plan.step.map_err(Idle::into_error)?;
     let (deployed, amount, shares) = match step {
         Move::Deploy(x) => {
             require!(!paused, BallastError::MarketPaused);
-            (true, x, treasury::deploy(&a.reserve, &accounts, x)?)
+            (true, x, treasury_cpi::deploy(&a.reserve, &accounts, x)?)
         }
         Move::Recall(x) => {
-            let (tokens, shares, _) = treasury::recall(&a.reserve, &accounts, x, now)?;
+            let (tokens, shares, _) = treasury_cpi::recall(&a.reserve, &accounts, x, now)?;
             (false, tokens, shares)
         }
     };
@@ -134,7 +123,7 @@ pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
         shares,
         liquid_after: r.available_amount,
         deployed_after: r.treasury.deployed_amount,
-        mark_to_market: marked,
+        mark_to_market: plan.mark_to_market,
     });
     Ok(())
 }

@@ -5,6 +5,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::engine::fx::*;
+use crate::engine::safe_math::SafeMath;
 use crate::engine::shares::{debt_for_shares, debt_shares_for_repay};
 use crate::errors::BallastError;
 use crate::events::Repaid;
@@ -69,14 +70,11 @@ pub fn handler(ctx: Context<Repay>, amount: u64) -> Result<()> {
         // Total shares are the exact sum of positions' shares; never below zero.
         let total = reserve.borrow_shares.get().sub_(removed)?.max(FX_ZERO);
         reserve.borrow_shares.set(total);
-        reserve.available_amount = reserve
-            .available_amount
-            .checked_add(paid)
-            .ok_or(error!(BallastError::MathOverflow))?;
+        reserve.available_amount = reserve.available_amount.safe_add(paid)?;
         (paid, removed, debt_for_shares(left, index)?.to_ceil_u64()?)
     };
     let a = &ctx.accounts;
-    crate::token::transfer_in(
+    crate::runtime::token::transfer_in(
         &a.token_program,
         &a.user_token_account,
         &a.mint,

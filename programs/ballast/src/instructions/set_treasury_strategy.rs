@@ -9,10 +9,11 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::program::invoke_signed;
 use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 
+use crate::engine::safe_math::SafeMath;
 use crate::errors::BallastError;
 use crate::events::TreasuryStrategySet;
+use crate::runtime::treasury_cpi;
 use crate::state::*;
-use crate::treasury::TREASURY_OBLIGATION_INDEX;
 
 /// Accounts of `set_treasury_strategy`.
 #[derive(Accounts)]
@@ -66,111 +67,19 @@ pub struct SetTreasuryStrategy<'info> {
 pub fn handler<'info>(ctx: Context<'info, SetTreasuryStrategy<'info>>) -> Result<()> {
     let a = &ctx.accounts;
     let market_key = a.market.key();
-    let reserve_key = a.reserve.key();
     let now = Clock::get()?.unix_timestamp;
-    let previous = {
-        let s = a.strategy_reserve.load()?;
-        let mut r = a.reserve.load_mut()?;
-        // No chains: the strategy has no strategy, and a reserve that is
-        // somebody's strategy takes none.
-        require!(
-            s.mint == r.mint
-                && s.market == a.strategy_market.key()
-                && s.market != market_key
-                && !s.treasury.has_strategy()
-                && r.treasury.strategy_users == 0,
-            BallastError::InvalidTreasuryStrategy
-        );
-        if r.treasury.has_strategy() {
-            // Changing (or resetting) the strategy: only once nothing of
-            // value is deployed there, marked from the current strategy
-            // reserve (the first remaining account), whose count goes down.
-            let old = ctx
-                .remaining_accounts
-                .first()
-                .ok_or(error!(BallastError::TreasuryAccountsMismatch))?;
-            require_keys_eq!(
-                *old.key,
-                r.treasury.strategy_reserve,
-                BallastError::TreasuryAccountsMismatch
-            );
-            crate::treasury::mark_readonly(&mut r, Some(old), now)?;
-            require!(
-                r.treasury.deployed_amount == 0,
-                BallastError::InvalidTreasuryStrategy
-            );
-            Some(old)
-        } else {
-            None
-        }
-    };
+    let previous = check_strategy(a, ctx.remaining_accounts, now)?;
     if let Some(old) = previous {
-        if *old.key != a.strategy_reserve.key() {
-            require!(old.is_writable, BallastError::TreasuryAccountsMismatch);
-            let mut data = old.try_borrow_mut_data()?;
-            let o: &mut Reserve = bytemuck::from_bytes_mut(&mut data[8..8 + Reserve::SIZE]);
-            o.treasury.strategy_users = o.treasury.strategy_users.saturating_sub(1);
-        } else {
-            let mut s = a.strategy_reserve.load_mut()?;
-            s.treasury.strategy_users = s.treasury.strategy_users.saturating_sub(1);
-        }
+        release_previous(a, old)?;
     }
     {
         let mut s = a.strategy_reserve.load_mut()?;
-        s.treasury.strategy_users = s
-            .treasury
-            .strategy_users
-            .checked_add(1)
-            .ok_or(error!(BallastError::MathOverflow))?;
+        s.treasury.strategy_users = s.treasury.strategy_users.safe_add(1)?;
     }
     if a.strategy_obligation.data_is_empty() {
-        let accounts = crate::accounts::InitObligation {
-            payer: a.admin.key(),
-            owner: a.market_authority.key(),
-            market: a.strategy_market.key(),
-            obligation: a.strategy_obligation.key(),
-            system_program: a.system_program.key(),
-        };
-        let ix = Instruction {
-            program_id: crate::ID,
-            accounts: accounts.to_account_metas(Some(true)),
-            data: crate::instruction::InitObligation {
-                index: TREASURY_OBLIGATION_INDEX,
-            }
-            .data(),
-        };
-        let bump = [a.market.load()?.authority_bump];
-        let seeds: &[&[u8]] = &[MARKET_AUTHORITY_SEED, market_key.as_ref(), &bump];
-        invoke_signed(
-            &ix,
-            &[
-                a.admin.to_account_info(),
-                a.market_authority.to_account_info(),
-                a.strategy_market.to_account_info(),
-                a.strategy_obligation.to_account_info(),
-                a.system_program.to_account_info(),
-            ],
-            &[seeds],
-        )?;
+        open_treasury_obligation(a, &market_key)?;
     } else {
-        // An existing account at the PDA can only be this program's
-        // obligation of the market authority (nobody else can sign for it).
-        let info = a.strategy_obligation.to_account_info();
-        require_keys_eq!(
-            *info.owner,
-            crate::ID,
-            BallastError::InvalidTreasuryStrategy
-        );
-        let data = info.try_borrow_data()?;
-        require!(
-            data.len() >= 8 + Obligation::SIZE && data[..8] == *Obligation::DISCRIMINATOR,
-            BallastError::InvalidTreasuryStrategy
-        );
-        let o: &Obligation = bytemuck::from_bytes(&data[8..8 + Obligation::SIZE]);
-        require!(
-            o.owner == a.market_authority.key() && o.market == a.strategy_market.key(),
-            BallastError::InvalidTreasuryStrategy
-        );
+        check_treasury_obligation(a)?;
     }
     let mut r = a.reserve.load_mut()?;
     r.treasury = TreasuryState {
@@ -183,9 +92,125 @@ pub fn handler<'info>(ctx: Context<'info, SetTreasuryStrategy<'info>>) -> Result
         _padding: [0; 4],
     };
     emit!(TreasuryStrategySet {
-        reserve: reserve_key,
+        reserve: a.reserve.key(),
         strategy_reserve: r.treasury.strategy_reserve,
         strategy_obligation: r.treasury.strategy_obligation,
     });
+    Ok(())
+}
+
+/// Checks the new strategy against the reserve (same mint, the strategy's
+/// market, another market, no chains: the strategy has no strategy, and a
+/// reserve that is somebody's strategy takes none). When a strategy is set
+/// already, it may only change (or be reset) once nothing of value is
+/// deployed there, marked from the current strategy reserve (the first
+/// remaining account), which is returned. Errors:
+/// [`BallastError::InvalidTreasuryStrategy`],
+/// [`BallastError::TreasuryAccountsMismatch`].
+fn check_strategy<'a, 'info>(
+    a: &SetTreasuryStrategy<'info>,
+    remaining: &'a [AccountInfo<'info>],
+    now: i64,
+) -> Result<Option<&'a AccountInfo<'info>>> {
+    let s = a.strategy_reserve.load()?;
+    let mut r = a.reserve.load_mut()?;
+    require!(
+        s.mint == r.mint
+            && s.market == a.strategy_market.key()
+            && s.market != a.market.key()
+            && !s.treasury.has_strategy()
+            && r.treasury.strategy_users == 0,
+        BallastError::InvalidTreasuryStrategy
+    );
+    if !r.treasury.has_strategy() {
+        return Ok(None);
+    }
+    let old = remaining
+        .first()
+        .ok_or(error!(BallastError::TreasuryAccountsMismatch))?;
+    require_keys_eq!(
+        *old.key,
+        r.treasury.strategy_reserve,
+        BallastError::TreasuryAccountsMismatch
+    );
+    treasury_cpi::mark_readonly(&mut r, Some(old), now)?;
+    require!(
+        r.treasury.deployed_amount == 0,
+        BallastError::InvalidTreasuryStrategy
+    );
+    Ok(Some(old))
+}
+
+/// Counts one user less on the previous strategy reserve `old` (already
+/// checked to be the reserve's configured one): through the account itself,
+/// which must then be writable, unless it is the new strategy too.
+fn release_previous(a: &SetTreasuryStrategy, old: &AccountInfo) -> Result<()> {
+    if *old.key == a.strategy_reserve.key() {
+        let mut s = a.strategy_reserve.load_mut()?;
+        s.treasury.strategy_users = s.treasury.strategy_users.saturating_sub(1);
+        return Ok(());
+    }
+    require!(old.is_writable, BallastError::TreasuryAccountsMismatch);
+    let mut data = old.try_borrow_mut_data()?;
+    let o: &mut Reserve = bytemuck::from_bytes_mut(&mut data[8..8 + Reserve::SIZE]);
+    o.treasury.strategy_users = o.treasury.strategy_users.saturating_sub(1);
+    Ok(())
+}
+
+/// Opens the treasury obligation by CPI into `init_obligation`, the admin
+/// paying and the market authority PDA signing as its owner.
+fn open_treasury_obligation(a: &SetTreasuryStrategy, market_key: &Pubkey) -> Result<()> {
+    let accounts = crate::accounts::InitObligation {
+        payer: a.admin.key(),
+        owner: a.market_authority.key(),
+        market: a.strategy_market.key(),
+        obligation: a.strategy_obligation.key(),
+        system_program: a.system_program.key(),
+    };
+    let ix = Instruction {
+        program_id: crate::ID,
+        accounts: accounts.to_account_metas(Some(true)),
+        data: crate::instruction::InitObligation {
+            index: TREASURY_OBLIGATION_INDEX,
+        }
+        .data(),
+    };
+    let bump = [a.market.load()?.authority_bump];
+    let seeds: &[&[u8]] = &[MARKET_AUTHORITY_SEED, market_key.as_ref(), &bump];
+    invoke_signed(
+        &ix,
+        &[
+            a.admin.to_account_info(),
+            a.market_authority.to_account_info(),
+            a.strategy_market.to_account_info(),
+            a.strategy_obligation.to_account_info(),
+            a.system_program.to_account_info(),
+        ],
+        &[seeds],
+    )?;
+    Ok(())
+}
+
+/// Checks an existing account at the treasury obligation's PDA: it can only
+/// be this program's obligation of the market authority in the strategy
+/// market (nobody else can sign for it). Errors:
+/// [`BallastError::InvalidTreasuryStrategy`].
+fn check_treasury_obligation(a: &SetTreasuryStrategy) -> Result<()> {
+    let info = a.strategy_obligation.to_account_info();
+    require_keys_eq!(
+        *info.owner,
+        crate::ID,
+        BallastError::InvalidTreasuryStrategy
+    );
+    let data = info.try_borrow_data()?;
+    require!(
+        data.len() >= 8 + Obligation::SIZE && data[..8] == *Obligation::DISCRIMINATOR,
+        BallastError::InvalidTreasuryStrategy
+    );
+    let o: &Obligation = bytemuck::from_bytes(&data[8..8 + Obligation::SIZE]);
+    require!(
+        o.owner == a.market_authority.key() && o.market == a.strategy_market.key(),
+        BallastError::InvalidTreasuryStrategy
+    );
     Ok(())
 }

@@ -6,8 +6,10 @@
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use bytemuck::Zeroable;
 
 use crate::engine::fx::*;
+use crate::engine::safe_math::SafeMath;
 use crate::engine::shares::debt_for_shares;
 use crate::errors::BallastError;
 use crate::events::BadDebtSocialized;
@@ -69,19 +71,16 @@ pub fn handler(ctx: Context<SocializeBadDebt>) -> Result<()> {
         let shares = o.positions[i].borrow_shares.get();
         let debt = debt_for_shares(shares, reserve.borrow_index.get())?.to_ceil_u64()?;
         let covered = debt.min(insurance_balance);
-        o.positions[i] = Position::zeroed_position();
+        o.positions[i] = Position::zeroed();
         let total = reserve.borrow_shares.get().sub_(shares)?.max(FX_ZERO);
         reserve.borrow_shares.set(total);
-        reserve.available_amount = reserve
-            .available_amount
-            .checked_add(covered)
-            .ok_or(error!(BallastError::MathOverflow))?;
-        (debt, covered, debt - covered)
+        reserve.available_amount = reserve.available_amount.safe_add(covered)?;
+        (debt, covered, debt.safe_sub(covered)?)
     };
     if covered > 0 {
         let a = &ctx.accounts;
         let bump = a.market.load()?.authority_bump;
-        crate::token::transfer_out(
+        crate::runtime::token::transfer_out(
             &a.token_program,
             &a.insurance_vault,
             &a.mint,

@@ -30,7 +30,7 @@ pub struct UpdateReserveConfig<'info> {
 /// [`BallastError::OracleFeedMismatch`].
 pub fn handler(ctx: Context<UpdateReserveConfig>, config: ReserveConfig) -> Result<()> {
     config.validate()?;
-    let update = crate::oracle::decode(&ctx.accounts.oracle.to_account_info())?;
+    let update = crate::runtime::oracle_account::decode(&ctx.accounts.oracle.to_account_info())?;
     require!(
         update.price_message.feed_id == config.oracle_feed_id,
         BallastError::OracleFeedMismatch

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 
 use crate::engine::fx::WrappedFx;
-use crate::engine::risk::RiskPolicy;
+use crate::engine::risk::accept_push;
 use crate::errors::BallastError;
 use crate::events::VolatilityUpdated;
 use crate::state::*;
@@ -24,13 +24,13 @@ pub struct UpdateVolatility<'info> {
     pub reserve: AccountLoader<'info, Reserve>,
 }
 
-/// Pushes `sigma` (annualised, `Fx`). The step bounds are measured from the
-/// values the last push set; staleness only overrides them with the most
-/// conservative values when they are read, so a keeper that comes back
-/// continues from where it was. The first push is bounded by
-/// `[sigma_min, sigma_max]` alone: from the conservative start it can only
-/// loosen, which liquidates no one. Emits [`VolatilityUpdated`] with the
-/// values in force before (conservative if stale) and after.
+/// Pushes `sigma` (annualised, `Fx`) if [`accept_push`] accepts it. The step
+/// bounds are measured from the values the last push set; staleness only
+/// overrides them with the most conservative values when they are read, so
+/// a keeper that comes back continues from where it was. The first push is
+/// bounded by `[sigma_min, sigma_max]` alone: from the conservative start it
+/// can only loosen, which liquidates no one. Emits [`VolatilityUpdated`]
+/// with the values in force before (conservative if stale) and after.
 ///
 /// Errors, in the order checked: [`BallastError::NotRiskAuthority`],
 /// [`BallastError::VolatilityNotEnabled`], [`BallastError::SigmaOutOfBounds`],
@@ -40,28 +40,8 @@ pub struct UpdateVolatility<'info> {
 pub fn handler(ctx: Context<UpdateVolatility>, sigma: WrappedFx) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut reserve = ctx.accounts.reserve.load_mut()?;
-    let cfg = reserve.config.risk;
-    require!(
-        cfg.policy() == RiskPolicy::Dynamic,
-        BallastError::VolatilityNotEnabled
-    );
-    let s = sigma.get();
-    require!(
-        s >= cfg.sigma_min.get() && s <= cfg.sigma_max.get(),
-        BallastError::SigmaOutOfBounds
-    );
-    let last = reserve.risk.last_push_ts;
-    require!(
-        last == 0 || now.saturating_sub(last) >= cfg.min_update_interval_secs as i64,
-        BallastError::VolatilityUpdateTooSoon
-    );
+    let new = accept_push(&reserve.config.risk, &reserve.risk, sigma.get(), now)?;
     let old = reserve.risk_params(now);
-    let target = cfg.derive(s, reserve.risk.sqrt_horizon.get())?;
-    let new = if last == 0 {
-        target
-    } else {
-        cfg.step(reserve.risk.params, target)?
-    };
     let old_sigma = reserve.risk.sigma;
     reserve.risk.sigma = sigma;
     reserve.risk.params = new;

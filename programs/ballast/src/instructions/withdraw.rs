@@ -1,23 +1,30 @@
 //! `withdraw`: redeem collateral shares for tokens. Refused while the market
-//! is paused. Needs fresh oracles (remaining accounts, see `crate::health`)
-//! only when the obligation has debt.
+//! is paused. Needs fresh oracles (remaining accounts, see
+//! `crate::runtime::health_accounts`) only when the obligation has debt.
+//! The sizing is [`crate::engine::shares::withdrawal`]; a shortfall of the
+//! vault is recalled from the treasury strategy
+//! ([`crate::runtime::treasury_cpi::recall`]) when the recall accounts are
+//! passed.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::engine::fx::*;
-use crate::engine::shares::{shares_for_withdraw_ceil, tokens_for_shares_floor};
+use crate::engine::safe_math::SafeMath;
+use crate::engine::shares::withdrawal;
+use crate::engine::treasury;
 use crate::errors::BallastError;
 use crate::events::{Rebalanced, Withdrawn};
+use crate::runtime::treasury_cpi::{self, StrategyAccounts};
+use crate::runtime::{health_accounts, token};
 use crate::state::*;
-use crate::treasury::{self, StrategyAccounts, RECALL_ACCOUNTS};
 
 /// Accounts of `withdraw`. Remaining accounts: the obligation's health
-/// accounts (see `crate::health`), empty when it has no debt, then
-/// optionally the six recall accounts of a reserve with a treasury strategy
-/// (strategy market, its authority PDA, strategy reserve, its liquidity
-/// vault, the treasury obligation, this program): when the vault holds less
-/// than the withdrawal, the shortfall is recalled from the strategy first.
+/// accounts (see `crate::runtime::health_accounts`), empty when it has no
+/// debt, then optionally the six recall accounts of a reserve with a
+/// treasury strategy (strategy market, its authority PDA, strategy reserve,
+/// its liquidity vault, the treasury obligation, this program): when the
+/// vault holds less than the withdrawal, the shortfall is recalled from the
+/// strategy first.
 /// While the reserve has shares deployed, either those six accounts or the
 /// strategy reserve alone (read-only) must follow, so that the withdrawal is
 /// priced at the current exchange rate.
@@ -74,28 +81,8 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
     let a = &ctx.accounts;
-    // Trailing recall accounts (see the module doc) are recognised by the
-    // strategy reserve in their third place: a reserve of another market,
-    // which can never be a health account of this one.
-    // Otherwise a single trailing strategy reserve marks the treasury; one
-    // or the other is required while shares are deployed.
-    let (health_accounts, recall_accounts, mark_account) = {
-        let r = ctx.remaining_accounts;
-        let reserve = a.reserve.load()?;
-        match r.len().checked_sub(RECALL_ACCOUNTS) {
-            Some(k)
-                if reserve.treasury.has_strategy()
-                    && *r[k + 2].key == reserve.treasury.strategy_reserve =>
-            {
-                (&r[..k], Some(&r[k..]), None)
-            }
-            _ => {
-                let (rest, strategy) = treasury::split_strategy(r, &reserve);
-                (rest, None, strategy)
-            }
-        }
-    };
-    let strategy = recall_accounts.map(|r| StrategyAccounts {
+    let tail = treasury_cpi::split_recall(ctx.remaining_accounts, &*a.reserve.load()?);
+    let strategy = tail.recall.map(|r| StrategyAccounts {
         market: market_key,
         authority_bump,
         market_authority: a.market_authority.as_ref(),
@@ -109,58 +96,12 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         strategy_obligation: &r[4],
         ballast_program: &r[5],
     });
-    let mut recallable = 0;
-    if let Some(st) = &strategy {
-        let mut reserve = a.reserve.load_mut()?;
-        st.validate(&reserve)?;
-        reserve.accrue_interest(now)?;
-        let mut s = st.strategy_mut()?;
-        treasury::mark(&mut reserve, &mut s, now)?;
-        recallable = treasury::recallable(&reserve, &s, now);
-    } else {
-        let mut reserve = a.reserve.load_mut()?;
-        reserve.accrue_interest(now)?;
-        treasury::mark_readonly(&mut reserve, mark_account, now)?;
-    }
+    let recallable = accrue_and_mark(&a.reserve, strategy.as_ref(), tail.mark, now)?;
     // Size the withdrawal; recall the shortfall from the treasury strategy
     // when the vault is short and the recall accounts were passed.
-    let (tokens, shares, slot, shortfall) = {
-        let mut reserve = a.reserve.load_mut()?;
-        reserve.accrue_interest(now)?;
-        let obligation = a.obligation.load()?;
-        let i = obligation
-            .find(&reserve_key, PositionKind::Collateral)
-            .ok_or(error!(BallastError::PositionNotFound))?;
-        let held = obligation.positions[i].deposit_shares;
-        let supply = reserve.supply()?;
-        let (tokens, shares) = if amount == u64::MAX {
-            (
-                tokens_for_shares_floor(held, supply, reserve.deposit_shares)?.to_floor_u64()?,
-                held,
-            )
-        } else {
-            let shares = shares_for_withdraw_ceil(amount, supply, reserve.deposit_shares)?;
-            require!(shares <= held, BallastError::InsufficientCollateral);
-            (amount, shares)
-        };
-        let shortfall = tokens.saturating_sub(reserve.available_amount);
-        if shortfall > recallable || (shortfall > 0 && strategy.is_none()) {
-            msg!(
-                "liquid now: {} base units; recallable from the treasury now: {}{}",
-                reserve.available_amount,
-                recallable,
-                if strategy.is_none() && reserve.treasury.deployed_amount > 0 {
-                    " (not counted: pass the recall accounts to recall)"
-                } else {
-                    ""
-                }
-            );
-            return err!(BallastError::InsufficientLiquidity);
-        }
-        (tokens, shares, i, shortfall)
-    };
+    let (tokens, shares, slot, shortfall) = size(a, amount, recallable, strategy.is_some(), now)?;
     if let (Some(st), true) = (&strategy, shortfall > 0) {
-        let (moved, burned, _) = treasury::recall(&a.reserve, st, shortfall, now)?;
+        let (moved, burned, _) = treasury_cpi::recall(&a.reserve, st, shortfall, now)?;
         let r = a.reserve.load()?;
         emit!(Rebalanced {
             reserve: reserve_key,
@@ -181,24 +122,22 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         );
         let limits = reserve.config.liquidity;
         reserve.outflow.record(&limits, now, tokens)?;
-        reserve.available_amount -= tokens;
-        reserve.deposit_shares = reserve
-            .deposit_shares
-            .checked_sub(shares)
-            .ok_or(error!(BallastError::MathOverflow))?;
+        reserve.available_amount = reserve.available_amount.safe_sub(tokens)?;
+        reserve.deposit_shares = reserve.deposit_shares.safe_sub(shares)?;
         let mut obligation = a.obligation.load_mut()?;
-        obligation.positions[slot].deposit_shares -= shares;
+        let p = &mut obligation.positions[slot];
+        p.deposit_shares = p.deposit_shares.safe_sub(shares)?;
     }
     {
         // The emptied slot stays open through the health check (it counts for
         // zero), so clients pass the obligation's reserves as they were
         // before the instruction; it is freed right after.
         let mut obligation = ctx.accounts.obligation.load_mut()?;
-        crate::health::require_initial(&obligation, &market_key, health_accounts, now)?;
+        health_accounts::require_initial(&obligation, &market_key, tail.health, now)?;
         obligation.close_if_empty(slot);
     }
     if tokens > 0 {
-        crate::token::transfer_out(
+        token::transfer_out(
             &a.token_program,
             &a.liquidity_vault,
             &a.mint,
@@ -216,4 +155,65 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         shares,
     });
     Ok(())
+}
+
+/// Accrues the reserve and marks its treasury: from the strategy reserve
+/// of the recall accounts (checked, and accrued in place) when they were
+/// passed, else read-only from the trailing strategy reserve, if any.
+/// Returns what the strategy could return now (0 without recall accounts).
+fn accrue_and_mark(
+    reserve: &AccountLoader<Reserve>,
+    strategy: Option<&StrategyAccounts>,
+    mark_account: Option<&AccountInfo>,
+    now: i64,
+) -> Result<u64> {
+    let mut reserve = reserve.load_mut()?;
+    let Some(st) = strategy else {
+        reserve.accrue_interest(now)?;
+        treasury_cpi::mark_readonly(&mut reserve, mark_account, now)?;
+        return Ok(0);
+    };
+    st.validate(&reserve)?;
+    reserve.accrue_interest(now)?;
+    let mut s = st.strategy_mut()?;
+    treasury::mark(&mut *reserve, &mut *s, now)?;
+    Ok(treasury::recallable(&*reserve, &*s, now))
+}
+
+/// Sizes the withdrawal of `amount` ([`withdrawal`]) from the obligation's
+/// collateral position: (tokens, shares burned, position slot, shortfall of
+/// the vault). Errors: [`BallastError::PositionNotFound`],
+/// [`BallastError::InsufficientCollateral`],
+/// [`BallastError::InsufficientLiquidity`] when the vault is short by more
+/// than the strategy can return now (or at all, without recall accounts).
+fn size(
+    a: &Withdraw,
+    amount: u64,
+    recallable: u64,
+    can_recall: bool,
+    now: i64,
+) -> Result<(u64, u64, usize, u64)> {
+    let mut reserve = a.reserve.load_mut()?;
+    reserve.accrue_interest(now)?;
+    let obligation = a.obligation.load()?;
+    let i = obligation
+        .find(&a.reserve.key(), PositionKind::Collateral)
+        .ok_or(error!(BallastError::PositionNotFound))?;
+    let held = obligation.positions[i].deposit_shares;
+    let (tokens, shares) = withdrawal(amount, held, reserve.supply()?, reserve.deposit_shares)?;
+    let shortfall = tokens.saturating_sub(reserve.available_amount);
+    if shortfall > recallable || (shortfall > 0 && !can_recall) {
+        msg!(
+            "liquid now: {} base units; recallable from the treasury now: {}{}",
+            reserve.available_amount,
+            recallable,
+            if !can_recall && reserve.treasury.deployed_amount > 0 {
+                " (not counted: pass the recall accounts to recall)"
+            } else {
+                ""
+            }
+        );
+        return err!(BallastError::InsufficientLiquidity);
+    }
+    Ok((tokens, shares, i, shortfall))
 }

@@ -2,6 +2,7 @@
 //! whether it is paused.
 
 use anchor_lang::prelude::*;
+use core::mem::size_of;
 
 use crate::engine::liquidation::LiquidationConfig;
 
@@ -32,8 +33,14 @@ pub struct Market {
 }
 
 impl Market {
-    /// Size of the account data after the discriminator, in bytes.
-    pub const SIZE: usize = 32 + 32 + 1 + 1 + 6 + 8 + 24 + 232;
+    /// Size of the account data after the discriminator, in bytes: the
+    /// sum of the fields' sizes (pinned below).
+    pub const SIZE: usize = 2 * size_of::<Pubkey>()
+        + 2 * size_of::<u8>()
+        + 6
+        + size_of::<u64>()
+        + size_of::<LiquidationConfig>()
+        + 232;
 
     /// Whether the market is paused.
     pub fn is_paused(&self) -> bool {
@@ -41,5 +48,5 @@ impl Market {
     }
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == Market::SIZE);
+const _: () = assert!(size_of::<Market>() == Market::SIZE);
 const _: () = assert!(Market::SIZE == 336);

@@ -2,9 +2,11 @@
 //! margined together.
 
 use anchor_lang::prelude::*;
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Zeroable;
+use core::mem::size_of;
 
 use crate::engine::fx::*;
+pub use crate::engine::position::{Position, PositionKind};
 use crate::errors::BallastError;
 
 /// Seed of an obligation PDA: `[OBLIGATION_SEED, market, owner, [index]]`, so
@@ -12,52 +14,10 @@ use crate::errors::BallastError;
 pub const OBLIGATION_SEED: &[u8] = b"obligation";
 /// Position slots per obligation, collateral and debt in any mix.
 pub const MAX_POSITIONS: usize = 8;
-
-/// What a position slot holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum PositionKind {
-    /// Free slot.
-    Empty = 0,
-    /// Deposit shares of a reserve, counted as collateral.
-    Collateral = 1,
-    /// Debt shares of a reserve.
-    Debt = 2,
-}
-
-/// One position. 80 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize)]
-#[repr(C)]
-pub struct Position {
-    /// The reserve; default when the slot is empty.
-    pub reserve: Pubkey,
-    /// [`PositionKind`] as `u8`.
-    pub kind: u8,
-    /// Padding; zero.
-    pub _padding: [u8; 7],
-    /// Collateral: deposit shares of the reserve.
-    pub deposit_shares: u64,
-    /// Debt: debt shares (`Fx`); debt = shares * the reserve's borrow index.
-    pub borrow_shares: WrappedFx,
-    /// Reserved; zero.
-    pub _reserved: [u8; 16],
-}
-
-impl Position {
-    /// An empty slot.
-    pub fn zeroed_position() -> Self {
-        Self::zeroed()
-    }
-
-    /// The slot's kind (unknown values read as empty).
-    pub fn kind(&self) -> PositionKind {
-        match self.kind {
-            1 => PositionKind::Collateral,
-            2 => PositionKind::Debt,
-            _ => PositionKind::Empty,
-        }
-    }
-}
+/// Index (the last seed) of the treasury obligation: the obligation that a
+/// market's authority PDA holds in a strategy market, `[OBLIGATION_SEED,
+/// strategy market, market authority, [TREASURY_OBLIGATION_INDEX]]`.
+pub const TREASURY_OBLIGATION_INDEX: u8 = 0;
 
 /// An obligation. Zero-copy; 8-byte discriminator + [`Obligation::SIZE`].
 #[account(zero_copy)]
@@ -80,14 +40,17 @@ pub struct Obligation {
 }
 
 impl Obligation {
-    /// Size of the account data after the discriminator, in bytes.
-    pub const SIZE: usize = 32 + 32 + 8 + MAX_POSITIONS * 80 + 256;
+    /// Size of the account data after the discriminator, in bytes: the
+    /// sum of the fields' sizes (pinned below).
+    pub const SIZE: usize = 2 * size_of::<Pubkey>()
+        + 2 * size_of::<u8>()
+        + 6
+        + MAX_POSITIONS * size_of::<Position>()
+        + 256;
 
     /// Index of the `kind` position in `reserve`, if any.
     pub fn find(&self, reserve: &Pubkey, kind: PositionKind) -> Option<usize> {
-        self.positions
-            .iter()
-            .position(|p| p.kind() == kind && p.reserve == *reserve)
+        crate::engine::position::find_position(&self.positions, reserve, kind)
     }
 
     /// Index of the `kind` position in `reserve`, opening one in a free slot
@@ -162,5 +125,6 @@ impl Obligation {
     }
 }
 
-const _: () = assert!(core::mem::size_of::<Position>() == 80);
-const _: () = assert!(core::mem::size_of::<Obligation>() == Obligation::SIZE);
+const _: () = assert!(size_of::<Obligation>() == Obligation::SIZE);
+// The layout is pinned: new fields come out of `_reserved`.
+const _: () = assert!(Obligation::SIZE == 968);

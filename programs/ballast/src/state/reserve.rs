@@ -4,12 +4,17 @@
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
+use crate::engine::book::ReserveBook;
+use crate::engine::bounds;
 use crate::engine::fx::*;
 use crate::engine::health::ReserveView;
 use crate::engine::liquidity::{LiquidityConfig, OutflowState};
 use crate::engine::rates::{compound_growth, utilization, RateCurve};
+pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
+pub use crate::engine::treasury::TreasuryState;
 use crate::errors::BallastError;
+use core::mem::size_of;
 
 /// Seed of a reserve PDA: `[RESERVE_SEED, market, mint]` (one reserve per mint).
 pub const RESERVE_SEED: &[u8] = b"reserve";
@@ -18,10 +23,7 @@ pub const LIQUIDITY_VAULT_SEED: &[u8] = b"liquidity";
 /// Seed of a reserve's insurance vault: `[INSURANCE_VAULT_SEED, reserve]`.
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance";
 
-/// Highest borrow factor: 50,000 bps (5x).
-pub const MAX_BORROW_FACTOR_BPS: u32 = 50_000;
-/// Longest acceptable oracle max age, seconds (one day).
-pub const MAX_ORACLE_AGE_SECS: u32 = 86_400;
+pub use crate::engine::bounds::{MAX_BORROW_FACTOR_BPS, MAX_ORACLE_AGE_SECS};
 
 /// The admin's configuration of a reserve. Also the argument of
 /// `init_reserve` and `update_reserve_config`.
@@ -65,34 +67,35 @@ pub struct ReserveConfig {
 }
 
 impl ReserveConfig {
-    /// Checks every field's range. Errors: [`BallastError::InvalidRateCurve`]
-    /// for the curve, [`BallastError::InvalidReserveConfig`] otherwise.
+    /// Checks every field's range (the constants of [`crate::engine::bounds`]).
+    /// Errors: [`BallastError::InvalidRateCurve`] for the curve,
+    /// [`BallastError::InvalidReserveConfig`] otherwise, then those of
+    /// [`LiquidityConfig::validate`] and [`RiskConfig::validate`].
     pub fn validate(&self) -> Result<()> {
         self.rate_curve.validate()?;
-        let bps = BPS as u16;
         require!(
-            self.oracle_max_age_secs >= 1 && self.oracle_max_age_secs <= MAX_ORACLE_AGE_SECS,
+            bounds::ORACLE_MAX_AGE_SECS.contains(&self.oracle_max_age_secs),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.oracle_max_conf_bps >= 1 && self.oracle_max_conf_bps <= bps,
+            bounds::ORACLE_MAX_CONF_BPS.contains(&self.oracle_max_conf_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
             self.loan_to_value_bps < self.liquidation_threshold_bps
-                && self.liquidation_threshold_bps < bps,
+                && bounds::LIQUIDATION_THRESHOLD_BPS.contains(&self.liquidation_threshold_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.borrow_factor_bps >= BPS as u32 && self.borrow_factor_bps <= MAX_BORROW_FACTOR_BPS,
+            bounds::BORROW_FACTOR_BPS.contains(&self.borrow_factor_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.reserve_factor_bps <= bps,
+            bounds::RESERVE_FACTOR_BPS.contains(&self.reserve_factor_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
-            self.max_utilization_bps >= 1 && self.max_utilization_bps <= bps,
+            bounds::MAX_UTILIZATION_BPS.contains(&self.max_utilization_bps),
             BallastError::InvalidReserveConfig
         );
         require!(
@@ -168,80 +171,20 @@ pub struct Reserve {
     pub _reserved: [u8; 736],
 }
 
-/// A reserve's treasury: the strategy its excess liquidity is deployed to
-/// (another Ballast reserve of the same mint, in another market) and the
-/// receipt shares held there by this market's authority PDA.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
-)]
-#[repr(C)]
-pub struct TreasuryState {
-    /// The strategy reserve; `Pubkey::default()` when none is set.
-    pub strategy_reserve: Pubkey,
-    /// The obligation in the strategy's market, owned by this market's
-    /// authority PDA, that holds the receipt shares (PDA
-    /// `[OBLIGATION_SEED, strategy market, market authority, 0]`).
-    pub strategy_obligation: Pubkey,
-    /// Deposit shares of the strategy reserve held for this reserve.
-    pub deployed_shares: u64,
-    /// Book value of `deployed_shares`, token base units, rounded down:
-    /// their value at the strategy's exchange rate (its interest projected)
-    /// when last marked. Counted in [`Reserve::supply`]. Every instruction
-    /// that prices this reserve's deposit shares (deposit, withdraw,
-    /// liquidation seizing it, rebalance) marks it first from the strategy
-    /// reserve's account, required while shares are deployed; health checks
-    /// that read this reserve as another obligation's collateral use the
-    /// book value, which `accrue_interest` (given the strategy reserve)
-    /// refreshes.
-    pub deployed_amount: u64,
-    /// Unix time of the last mark, seconds.
-    pub last_mark_ts: i64,
-    /// How many reserves use this one as their treasury strategy. A reserve
-    /// in use as a strategy cannot have a strategy of its own (no chains, no
-    /// cycles), so a deposit or withdrawal by CPI never needs a third
-    /// reserve's account.
-    pub strategy_users: u32,
-    /// Padding; zero.
-    pub _padding: [u8; 4],
-}
-
-impl TreasuryState {
-    /// Whether a strategy is configured.
-    pub fn has_strategy(&self) -> bool {
-        self.strategy_reserve != Pubkey::default()
-    }
-}
-
-/// The dynamic-collateral state of a reserve, written by `update_volatility`.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
-)]
-#[repr(C)]
-pub struct RiskState {
-    /// Last pushed volatility, annualised (`Fx`, 1.0 = 100%).
-    pub sigma: WrappedFx,
-    /// `sqrt(horizon / year)` of the current configuration, rounded up.
-    pub sqrt_horizon: WrappedFx,
-    /// Unix time of the last push, seconds; 0 before the first.
-    pub last_push_ts: i64,
-    /// LTV, liquidation threshold and borrow factor set by the last push.
-    pub params: RiskParams,
-}
-
 impl Reserve {
-    /// Size of the account data after the discriminator, in bytes.
-    pub const SIZE: usize = 6 * 32
-        + 8
-        + 8
-        + 3 * 16
-        + 8
+    /// Size of the account data after the discriminator, in bytes: the
+    /// sum of the fields' sizes, in declaration order (pinned below).
+    pub const SIZE: usize = 6 * size_of::<Pubkey>()
+        + 2 * size_of::<u64>()
+        + 3 * size_of::<WrappedFx>()
+        + size_of::<i64>()
+        + 4 * size_of::<u8>()
         + 4
-        + 4
-        + core::mem::size_of::<ReserveConfig>()
-        + 48
-        + 24
-        + 88
-        + 744;
+        + size_of::<ReserveConfig>()
+        + size_of::<RiskState>()
+        + size_of::<OutflowState>()
+        + size_of::<TreasuryState>()
+        + 736;
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -376,7 +319,47 @@ impl Reserve {
     }
 }
 
-const _: () = assert!(core::mem::size_of::<Reserve>() == Reserve::SIZE);
+/// The books the engine's treasury and balance-sheet functions read and
+/// move ([`crate::engine::treasury`], [`crate::engine::balance_sheet`]).
+impl ReserveBook for Reserve {
+    fn liquid(&self) -> u64 {
+        self.available_amount
+    }
+    fn deposit_shares(&self) -> u64 {
+        self.deposit_shares
+    }
+    fn claims(&self) -> Result<Fx> {
+        self.supply()
+    }
+    fn debt_at(&self, now: i64) -> Result<Fx> {
+        self.borrow_shares
+            .get()
+            .mul_ceil(self.projected_borrow_index(now)?)
+    }
+    fn protocol_fees(&self) -> Fx {
+        self.protocol_fees.get()
+    }
+    fn deposit_cap(&self) -> u64 {
+        self.config.deposit_cap
+    }
+    fn liquidity(&self) -> &LiquidityConfig {
+        &self.config.liquidity
+    }
+    fn outflow_remaining(&self, now: i64) -> u64 {
+        self.outflow.remaining(&self.config.liquidity, now)
+    }
+    fn treasury(&self) -> &TreasuryState {
+        &self.treasury
+    }
+    fn treasury_mut(&mut self) -> &mut TreasuryState {
+        &mut self.treasury
+    }
+    fn accrue(&mut self, now: i64) -> Result<()> {
+        self.accrue_interest(now).map(|_| ())
+    }
+}
+
+const _: () = assert!(size_of::<Reserve>() == Reserve::SIZE);
 const _: () = assert!(
     core::mem::size_of::<ReserveConfig>() == 32 + 8 + 8 + 4 + 4 + 5 * 2 + 6 + 96 + 92 + 4 + 24
 );

@@ -14,7 +14,8 @@
 
 use anchor_lang::prelude::*;
 
-use crate::engine::health::{Health, OraclePrice, Requirement, ReserveView};
+use crate::engine::health::{Health, Requirement, ReserveView};
+use crate::engine::oracle::OraclePrice;
 use crate::errors::BallastError;
 use crate::state::{Obligation, Reserve, MAX_POSITIONS};
 
@@ -65,7 +66,7 @@ impl HealthAccounts {
             let reserve = loader.load()?;
             require_keys_eq!(reserve.market, *market, BallastError::HealthReserveInvalid);
             crate::cu_trace!("health: reserve loaded");
-            let price = crate::oracle::load_price(&remaining[2 * i + 1], &reserve, now)?;
+            let price = super::oracle_account::load_price(&remaining[2 * i + 1], &reserve, now)?;
             crate::cu_trace!("health: price loaded", price);
             // Only what this obligation's positions in the reserve value.
             let view = reserve.view_for(now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;

@@ -1,6 +1,7 @@
-//! The treasury strategy: a reserve deploys liquidity above its buffer band
-//! into another Ballast reserve of the same mint (in another market) and
-//! recalls it when the buffer runs low.
+//! The treasury strategy's accounts and CPIs (its economics are in
+//! [`crate::engine::treasury`]): a reserve deploys liquidity above its
+//! buffer band into another Ballast reserve of the same mint (in another
+//! market) and recalls it when the buffer runs low.
 //!
 //! Moves are CPIs into this program's own `deposit` and `withdraw`, signed by
 //! the market authority PDA, which owns the treasury obligation
@@ -11,21 +12,19 @@
 //!
 //! Valuation: the shares held are marked at the strategy's exchange rate
 //! (its interest accrued to now, rounded down) at every move; between moves
-//! the reserve counts them at that book value ([`TreasuryState`]).
+//! the reserve counts them at that book value ([`TreasuryState`]). Here the
+//! strategy reserve is read from its account, checked (owner,
+//! discriminator, the key configured on the reserve) before any use.
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::program::invoke_signed;
 use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 
-use crate::engine::fx::*;
-use crate::engine::shares::tokens_for_shares_floor;
+use crate::engine::safe_math::{SafeCast, SafeMath};
+use crate::engine::treasury::{mark, shares_value};
 use crate::errors::BallastError;
 use crate::state::*;
-
-/// Index of the treasury obligation among the market authority's
-/// obligations in the strategy market.
-pub const TREASURY_OBLIGATION_INDEX: u8 = 0;
 
 /// Number of trailing remaining accounts of `withdraw` that enable a recall:
 /// see [`StrategyAccounts`] for their order.
@@ -184,27 +183,6 @@ impl<'a, 'info> StrategyAccounts<'a, 'info> {
     }
 }
 
-/// Value of `shares` of `strategy` at its exchange rate, base units, rounded
-/// down (the strategy's interest must be accrued first).
-pub fn shares_value(strategy: &Reserve, shares: u64) -> Result<u64> {
-    tokens_for_shares_floor(shares, strategy.supply()?, strategy.deposit_shares)?.to_floor_u64()
-}
-
-/// What the strategy could return now: the book value deployed, bounded by
-/// the strategy's liquid tokens and by what its outflow limiter still lets
-/// out at `now`; base units.
-pub fn recallable(reserve: &Reserve, strategy: &Reserve, now: i64) -> u64 {
-    recallable_of(reserve.treasury.deployed_amount, strategy, now)
-}
-
-/// What the strategy could return now of a deployment worth `value` base
-/// units: bounded by its liquid tokens and its outflow limiter at `now`.
-pub fn recallable_of(value: u64, strategy: &Reserve, now: i64) -> u64 {
-    value
-        .min(strategy.available_amount)
-        .min(strategy.outflow.remaining(&strategy.config.liquidity, now))
-}
-
 /// Calls `f` with the strategy reserve read from `info` (owner,
 /// discriminator and key checked against `reserve`'s configuration), its
 /// interest projected to `now` on a copy: nothing is written. (A callback
@@ -251,7 +229,7 @@ pub fn mark_readonly(reserve: &mut Reserve, info: Option<&AccountInfo>, now: i64
     let after = with_projected_strategy(reserve, info, now, |s| shares_value(s, shares))?;
     reserve.treasury.deployed_amount = after;
     reserve.treasury.last_mark_ts = now;
-    Ok(after as i64 - before as i64)
+    (after as i128 - before as i128).cast()
 }
 
 /// `remaining` without its last account when that account is `reserve`'s
@@ -272,15 +250,47 @@ pub fn split_strategy<'a, 'info>(
     }
 }
 
-/// Accrues the strategy's interest to `now` and marks `reserve`'s shares at
-/// its exchange rate. Returns the change in book value, base units.
-pub fn mark(reserve: &mut Reserve, strategy: &mut Reserve, now: i64) -> Result<i64> {
-    strategy.accrue_interest(now)?;
-    let before = reserve.treasury.deployed_amount;
-    let after = shares_value(strategy, reserve.treasury.deployed_shares)?;
-    reserve.treasury.deployed_amount = after;
-    reserve.treasury.last_mark_ts = now;
-    Ok(after as i64 - before as i64)
+/// `withdraw`'s remaining accounts, split by [`split_recall`].
+pub struct WithdrawTail<'a, 'info> {
+    /// The obligation's health accounts.
+    pub health: &'a [AccountInfo<'info>],
+    /// The six recall accounts ([`RECALL_ACCOUNTS`], in the order of
+    /// [`StrategyAccounts`]: strategy market, its authority, strategy
+    /// reserve, its vault, treasury obligation, this program), if passed.
+    pub recall: Option<&'a [AccountInfo<'info>]>,
+    /// Otherwise, a trailing strategy reserve that only marks the treasury.
+    pub mark: Option<&'a AccountInfo<'info>>,
+}
+
+/// Splits `withdraw`'s remaining accounts for `reserve`. Trailing recall
+/// accounts are recognised by the strategy reserve in their third place: a
+/// reserve of another market, which can never be a health account of this
+/// one. Otherwise a single trailing strategy reserve marks the treasury
+/// ([`split_strategy`]).
+pub fn split_recall<'a, 'info>(
+    remaining: &'a [AccountInfo<'info>],
+    reserve: &Reserve,
+) -> WithdrawTail<'a, 'info> {
+    match remaining.len().checked_sub(RECALL_ACCOUNTS) {
+        Some(k)
+            if reserve.treasury.has_strategy()
+                && *remaining[k + 2].key == reserve.treasury.strategy_reserve =>
+        {
+            WithdrawTail {
+                health: &remaining[..k],
+                recall: Some(&remaining[k..]),
+                mark: None,
+            }
+        }
+        _ => {
+            let (health, mark) = split_strategy(remaining, reserve);
+            WithdrawTail {
+                health,
+                recall: None,
+                mark,
+            }
+        }
+    }
 }
 
 /// Recalls `amount` base units (`u64::MAX`: everything) from the strategy
@@ -298,24 +308,17 @@ pub fn recall(
     let (marked, before) = {
         let mut r = reserve.load_mut()?;
         let mut s = accounts.strategy_mut()?;
-        let marked = mark(&mut r, &mut s, now)?;
+        let marked = mark(&mut *r, &mut *s, now)?;
         (marked, (s.available_amount, s.deposit_shares))
     };
     accounts.cpi_withdraw(amount)?;
     let s = accounts.strategy()?;
-    let tokens = before.0 - s.available_amount;
-    let shares = before.1 - s.deposit_shares;
+    let tokens = before.0.safe_sub(s.available_amount)?;
+    let shares = before.1.safe_sub(s.deposit_shares)?;
     let mut r = reserve.load_mut()?;
-    r.available_amount = r
-        .available_amount
-        .checked_add(tokens)
-        .ok_or(error!(BallastError::MathOverflow))?;
-    r.treasury.deployed_shares = r
-        .treasury
-        .deployed_shares
-        .checked_sub(shares)
-        .ok_or(error!(BallastError::MathOverflow))?;
-    r.treasury.deployed_amount = shares_value(&s, r.treasury.deployed_shares)?;
+    r.available_amount = r.available_amount.safe_add(tokens)?;
+    r.treasury.deployed_shares = r.treasury.deployed_shares.safe_sub(shares)?;
+    r.treasury.deployed_amount = shares_value(&*s, r.treasury.deployed_shares)?;
     Ok((tokens, shares, marked))
 }
 
@@ -330,167 +333,13 @@ pub fn deploy(
     let before = accounts.strategy()?.deposit_shares;
     accounts.cpi_deposit(amount)?;
     let s = accounts.strategy()?;
-    let shares = s.deposit_shares - before;
+    let shares = s.deposit_shares.safe_sub(before)?;
     let mut r = reserve.load_mut()?;
     r.available_amount = r
         .available_amount
         .checked_sub(amount)
         .ok_or(error!(BallastError::InsufficientLiquidity))?;
-    r.treasury.deployed_shares = r
-        .treasury
-        .deployed_shares
-        .checked_add(shares)
-        .ok_or(error!(BallastError::MathOverflow))?;
-    r.treasury.deployed_amount = shares_value(&s, r.treasury.deployed_shares)?;
+    r.treasury.deployed_shares = r.treasury.deployed_shares.safe_add(shares)?;
+    r.treasury.deployed_amount = shares_value(&*s, r.treasury.deployed_shares)?;
     Ok(shares)
-}
-
-/// `x * bps / 10,000` rounded up, for buffer targets.
-pub fn bps_of_ceil(x: u64, bps: u16) -> u64 {
-    ((x as u128 * bps as u128).div_ceil(BPS as u128)) as u64
-}
-
-/// `x * bps / 10,000` rounded down, for caps.
-pub fn bps_of_floor(x: u64, bps: u16) -> u64 {
-    ((x as u128 * bps as u128) / BPS as u128) as u64
-}
-
-/// What a rebalance does: deploy or recall this many base units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Move {
-    /// Vault to strategy.
-    Deploy(u64),
-    /// Strategy to vault.
-    Recall(u64),
-}
-
-/// The rebalance decision for a reserve with `liquid` tokens in its vault,
-/// `deposits` of depositors' claims, `deployed` at book value, when the
-/// strategy could take at most `strategy_room` more and return at most
-/// `recallable`, all base units:
-///
-/// * liquid share above `buffer_max`: deploy down to `buffer_target`, within
-///   `deployed + x <= rehypothecation_cap * deposits` and the strategy's room;
-/// * below `buffer_min`: recall up to `buffer_target`, as far as recallable;
-/// * otherwise refuse.
-///
-/// Targets round up (more stays liquid), the cap rounds down. Errors:
-/// [`BallastError::InsideBufferBand`], [`BallastError::RehypothecationCapReached`],
-/// [`BallastError::NothingRecallable`].
-pub fn decide(
-    cfg: &crate::engine::liquidity::LiquidityConfig,
-    liquid: u64,
-    deposits: u64,
-    deployed: u64,
-    strategy_room: u64,
-    recallable: u64,
-) -> Result<Move> {
-    let l = liquid as u128 * BPS as u128;
-    let d = deposits as u128;
-    let target = bps_of_ceil(deposits, cfg.buffer_target_bps);
-    if l > d * cfg.buffer_max_bps as u128 {
-        let excess = liquid.saturating_sub(target);
-        let room = bps_of_floor(deposits, cfg.rehypothecation_cap_bps).saturating_sub(deployed);
-        let x = excess.min(room).min(strategy_room);
-        if x == 0 {
-            msg!(
-                "deployed {} of a cap of {} (strategy room {})",
-                deployed,
-                bps_of_floor(deposits, cfg.rehypothecation_cap_bps),
-                strategy_room
-            );
-            return err!(BallastError::RehypothecationCapReached);
-        }
-        Ok(Move::Deploy(x))
-    } else if l < d * cfg.buffer_min_bps as u128 {
-        let x = target.saturating_sub(liquid).min(recallable);
-        require!(x > 0, BallastError::NothingRecallable);
-        Ok(Move::Recall(x))
-    } else {
-        err!(BallastError::InsideBufferBand)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::liquidity::LiquidityConfig;
-
-    fn band(min: u16, target: u16, max: u16, cap: u16) -> LiquidityConfig {
-        LiquidityConfig {
-            buffer_min_bps: min,
-            buffer_target_bps: target,
-            buffer_max_bps: max,
-            rehypothecation_cap_bps: cap,
-            ..Default::default()
-        }
-    }
-
-    fn code(e: anchor_lang::error::Error) -> u32 {
-        match e {
-            anchor_lang::error::Error::AnchorError(a) => a.error_code_number,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn deploys_down_to_target_within_the_cap() {
-        let c = band(1_000, 2_000, 3_000, 5_000);
-        // 50% liquid of 1,000: deploy 300 to reach the 20% target.
-        assert_eq!(
-            decide(&c, 500, 1_000, 0, u64::MAX, 0).unwrap(),
-            Move::Deploy(300)
-        );
-        // Cap 50% with 400 already out: only 100 more.
-        assert_eq!(
-            decide(&c, 500, 1_000, 400, u64::MAX, 0).unwrap(),
-            Move::Deploy(100)
-        );
-        // The strategy's deposit cap binds.
-        assert_eq!(decide(&c, 500, 1_000, 0, 7, 0).unwrap(), Move::Deploy(7));
-        let e = decide(&c, 500, 1_000, 500, u64::MAX, 0).unwrap_err();
-        assert_eq!(
-            code(e),
-            6000 + BallastError::RehypothecationCapReached as u32
-        );
-    }
-
-    #[test]
-    fn recalls_up_to_target_as_far_as_recallable() {
-        let c = band(1_000, 2_000, 3_000, 5_000);
-        assert_eq!(
-            decide(&c, 50, 1_000, 600, 0, 600).unwrap(),
-            Move::Recall(150)
-        );
-        assert_eq!(decide(&c, 50, 1_000, 600, 0, 40).unwrap(), Move::Recall(40));
-        let e = decide(&c, 50, 1_000, 600, 0, 0).unwrap_err();
-        assert_eq!(code(e), 6000 + BallastError::NothingRecallable as u32);
-    }
-
-    #[test]
-    fn inside_the_band_and_on_its_edges_is_refused() {
-        let c = band(1_000, 2_000, 3_000, 5_000);
-        for liquid in [100, 200, 300] {
-            let e = decide(&c, liquid, 1_000, 0, u64::MAX, u64::MAX).unwrap_err();
-            assert_eq!(
-                code(e),
-                6000 + BallastError::InsideBufferBand as u32,
-                "{liquid}"
-            );
-        }
-        assert!(decide(&c, 301, 1_000, 0, u64::MAX, 0).is_ok());
-        assert!(decide(&c, 99, 1_000, 10, 0, 10).is_ok());
-    }
-
-    #[test]
-    fn targets_round_toward_liquidity() {
-        let c = band(1_000, 2_000, 3_000, 10_000);
-        // target = ceil(0.2 * 1,001) = 201: deploy 400 - 201.
-        assert_eq!(
-            decide(&c, 400, 1_001, 0, u64::MAX, 0).unwrap(),
-            Move::Deploy(199)
-        );
-        assert_eq!(bps_of_ceil(1_001, 2_000), 201);
-        assert_eq!(bps_of_floor(1_001, 2_000), 200);
-    }
 }

@@ -5,8 +5,7 @@
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 
-use crate::engine::health::OraclePrice;
-use crate::engine::oracle::{validate_price, OracleLimits};
+use crate::engine::oracle::{validate_price, OracleLimits, OraclePrice};
 use crate::errors::BallastError;
 use crate::state::Reserve;
 
