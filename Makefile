@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test js-setup js-test js-example unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only
+.PHONY: all build program idl test wasm js-setup js-test js-example unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only
 
 all: build
 
@@ -29,16 +29,21 @@ test: build
 js-setup:
 	bash scripts/js-setup.sh
 
+## the program's margin engine in WebAssembly (clients/wasm) and its JS
+## bindings -> clients/js/wasm (wasm-bindgen-cli from crates.io, cached)
+wasm:
+	bash scripts/wasm-build.sh
+
 ## the TypeScript client: generated from target/idl/ballast.json with Codama,
 ## compiled, and tested on target/deploy/ballast.so; CU -> target/bench/js-cu.json
-js-test: js-setup
+js-test: js-setup wasm
 	@test -f target/idl/ballast.json || $(MAKE) --no-print-directory idl
 	@test -f target/deploy/ballast.so || $(MAKE) --no-print-directory program
 	cd clients/js && npm test
 
 ## docs/INTEGRATING.md's example, end to end on target/deploy/ballast.so:
 ## a market listed, an obligation opened, a deposit, a borrow, a refusal
-js-example: build js-setup
+js-example: build js-setup wasm
 	cd clients/js && npm run example
 
 ## compute units per instruction -> target/bench/cu.json, and beside the

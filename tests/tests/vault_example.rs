@@ -5,8 +5,8 @@
 //! `balance_sheet`) is below its threshold.
 
 use anchor_lang::AnchorDeserialize;
-use ballast::errors::BallastError;
 use ballast::engine::balance_sheet::BalanceSheet;
+use ballast::errors::BallastError;
 use ballast::state::PositionKind;
 use ballast_tests::*;
 use ballast_vault_example::errors::VaultError;

@@ -42,6 +42,22 @@ function health(r: Wasm.HealthReport): HealthValues {
     return out;
 }
 
+/** What `liquidate` would move (the program's `LiquidationPlan`); token base units. */
+export type LiquidationPreview = {
+    /** Debt tokens the liquidator pays. */
+    repay: bigint;
+    /** Collateral tokens taken from the position. */
+    seize: bigint;
+    /** Collateral tokens the liquidator receives (`seize - protocolCut`). */
+    toLiquidator: bigint;
+    /** The protocol's share of the bonus, to the collateral reserve's insurance vault. */
+    protocolCut: bigint;
+    /** The bonus, bps of the repaid value. */
+    bonusBps: number;
+    /** Maintenance health before. */
+    healthBefore: I80F48;
+};
+
 /** The margin engine over one market snapshot at unix time `now` (the chain's clock). */
 export class MarginEngine {
     private readonly state: Wasm.MarketState;
@@ -49,6 +65,7 @@ export class MarginEngine {
     constructor(snapshot: MarketSnapshot, now: bigint) {
         const w = wasm();
         this.state = new w.MarketState(now);
+        this.state.setMarket(new Uint8Array(snapshot.marketData));
         for (const r of [...snapshot.reserves.values(), ...snapshot.strategies.values()]) {
             this.state.addReserve(bytes(r.address), new Uint8Array(r.data));
             if (r.oracleData) this.state.addOracle(bytes(r.account.oracle), new Uint8Array(r.oracleData));
@@ -87,6 +104,26 @@ export class MarginEngine {
      */
     liquidationPrice(ob: LoadedObligation, collateral: Address): bigint {
         return this.state.liquidationPrice(new Uint8Array(ob.data), bytes(collateral));
+    }
+
+    /**
+     * What `liquidate` would do now, repaying up to `maxRepay` (`u64::MAX`:
+     * as much as allowed) of the debt in `debtReserve` and seizing from
+     * `collateralReserve`: the program's own `plan_liquidation`. Throws the
+     * instruction's error (e.g. `ObligationHealthy`).
+     */
+    liquidationPreview(ob: LoadedObligation, debtReserve: Address, collateralReserve: Address, maxRepay: bigint): LiquidationPreview {
+        const p = this.state.liquidationPreview(new Uint8Array(ob.data), bytes(debtReserve), bytes(collateralReserve), maxRepay);
+        const out = {
+            repay: p.repay,
+            seize: p.seize,
+            toLiquidator: p.to_liquidator,
+            protocolCut: p.protocol_cut,
+            bonusBps: p.bonus_bps,
+            healthBefore: fxFromBits(BigInt(p.health_before)),
+        };
+        p.free();
+        return out;
     }
 
     /** Frees the WASM memory. */

@@ -104,6 +104,8 @@ export type LoadedObligation = { address: Address; account: Obligation; data: Re
 export type MarketSnapshot = {
     address: Address;
     market: Market;
+    /** The market account's raw data. */
+    marketData: ReadonlyUint8Array;
     reserves: Map<Address, LoadedReserve>;
     /** Strategy reserves (in other markets) referenced by this market's treasuries. */
     strategies: Map<Address, LoadedReserve>;
@@ -154,7 +156,7 @@ export async function loadMarket(source: AccountSource, market: Address): Promis
         const raw = await source.getAccount(s);
         if (raw) strategies.set(s, await loadReserveAt(source, raw));
     }
-    return { address: market, market: decodedMarket, reserves, strategies };
+    return { address: market, market: decodedMarket, marketData: m.data, reserves, strategies };
 }
 
 /** Whether a reserve has a treasury strategy (a non-default strategy reserve). */

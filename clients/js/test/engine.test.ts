@@ -4,7 +4,8 @@
  * base unit more fails; withdrawing exactly the max withdraw succeeds and
  * one more fails; one price unit above the liquidation price the obligation
  * cannot be liquidated, one unit below it can, and the liquidation's own
- * `health_before` equals the engine's Maintenance ratio to the bit.
+ * event (repay, seize, insurance cut, bonus, health before) equals the
+ * engine's preview and Maintenance ratio to the base unit and the bit.
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
@@ -37,7 +38,7 @@ function rng(seed: bigint) {
     };
 }
 
-const TRIALS = Number(process.env.BALLAST_ENGINE_TRIALS ?? 8);
+const TRIALS = Number(process.env.BALLAST_ENGINE_TRIALS ?? 24);
 
 test(`max borrow, max withdraw and liquidation price equal what the chain does (${TRIALS} random states)`, async () => {
     const chain = await Chain.create();
@@ -61,6 +62,7 @@ test(`max borrow, max withdraw and liquidation price equal what the chain does (
         snap = await loadMarket(src, m.market);
         return new MarginEngine(snap, chain.now());
     };
+    const checked = { borrow: 0, withdraw: 0, liquidation: 0 };
     for (let trial = 0; trial < TRIALS; trial++) {
         // A random state: prices, an hour or more of interest, collateral in two reserves, a prior debt.
         sol.price = rand(500, 4_000) / 100;
@@ -82,26 +84,41 @@ test(`max borrow, max withdraw and liquidation price equal what the chain does (
         const ob = (): Promise<LoadedObligation> => loadObligation(src, o.obligation);
         const label = `trial ${trial}: ${solAmt} SOL-units at ${sol.price}, ${ethAmt} ETH-units at ${eth.price}`;
 
-        // Max borrow: exactly it passes, one more does not.
-        let e = await engine();
-        const maxB = e.maxBorrow(await ob(), usdc.reserve);
-        assert.ok(maxB > 0n, label);
         const borrow = async (amount: bigint) =>
             chain.send([await borrowAction({ snapshot: snap, owner: user, obligation: await ob(), reserve: usdc.reserve, userTokenAccount: uUsdc, amount })]);
+        const withdraw = async (amount: bigint) =>
+            chain.send([await withdrawAction({ snapshot: snap, owner: user, obligation: await ob(), reserve: sol.reserve, userTokenAccount: uSol, amount })]);
+
+        // A prior debt of 20-70% of the borrowing limit.
+        let e = await engine();
+        const limit = e.maxBorrow(await ob(), usdc.reserve);
+        assert.ok(limit > 0n, label);
+        assert.ok('cu' in (await borrow((limit * BigInt(rand(20, 70))) / 100n)), label);
+        e.free();
+
+        // Max withdraw of SOL with that debt: exactly it passes, one more does not.
+        e = await engine();
+        const maxW = e.maxWithdraw(await ob(), sol.reserve);
+        const overW = await withdraw(maxW + 1n);
+        assert.ok(!('cu' in overW), `${label}: max withdraw + 1 must fail`);
+        if (maxW > 0n) {
+            assert.ok('cu' in (await withdraw(maxW)), `${label}: max withdraw ${maxW} must pass`);
+            checked.withdraw++;
+            // Put it back, for the borrow and liquidation checks.
+            await chain.ok('deposit', [depositAction({ snapshot: snap, owner: user, obligation: o.obligation, reserve: sol.reserve, userTokenAccount: uSol, amount: maxW })]);
+        }
+        e.free();
+
+        // Max borrow: exactly it passes, one more does not.
+        e = await engine();
+        const maxB = e.maxBorrow(await ob(), usdc.reserve);
         const over = await borrow(maxB + 1n);
         assert.ok(!('cu' in over), `${label}: max borrow + 1 must fail`);
         assert.equal(over.error?.errorName, 'InitialRequirementNotMet', label);
-        assert.ok('cu' in (await borrow(maxB)), `${label}: max borrow ${maxB} must pass`);
-        e.free();
-
-        // Max withdraw of SOL, with that debt.
-        e = await engine();
-        const maxW = e.maxWithdraw(await ob(), sol.reserve);
-        const withdraw = async (amount: bigint) =>
-            chain.send([await withdrawAction({ snapshot: snap, owner: user, obligation: await ob(), reserve: sol.reserve, userTokenAccount: uSol, amount })]);
-        const overW = await withdraw(maxW + 1n);
-        assert.ok(!('cu' in overW), `${label}: max withdraw + 1 must fail`);
-        if (maxW > 0n) assert.ok('cu' in (await withdraw(maxW)), `${label}: max withdraw ${maxW} must pass`);
+        if (maxB > 0n) {
+            assert.ok('cu' in (await borrow(maxB)), `${label}: max borrow ${maxB} must pass`);
+            checked.borrow++;
+        }
         e.free();
 
         // Liquidation price of SOL (confidence 0 from here on, so that the
@@ -133,11 +150,20 @@ test(`max borrow, max withdraw and liquidation price equal what the chain does (
         chain.setPriceRaw(sol.oracle, sol.feedId, liqP - 1n);
         e = await engine();
         const hm = e.healthMaintenance(await ob());
+        const preview = e.liquidationPreview(await ob(), usdc.reserve, sol.reserve, units(usdc, 1));
         e.free();
         assert.equal(hm.satisfied, false, label);
         const below = await liquidate();
         assert.ok('cu' in below, `${label}: one unit below ${liqP} must be liquidatable: ${'cu' in below ? '' : below.error?.message}`);
         const ev = eventsOf(below.logs, 'liquidated')[0];
         assert.equal(fxFromWrapped(ev.healthBefore).raw, hm.ratio!.raw, `${label}: the program's health_before vs the engine's`);
+        assert.deepEqual(
+            [ev.repaid, ev.seized, ev.toInsurance, ev.bonusBps, fxFromWrapped(ev.healthBefore).raw],
+            [preview.repay, preview.seize, preview.protocolCut, preview.bonusBps, preview.healthBefore.raw],
+            `${label}: the liquidation preview vs the chain's`,
+        );
+        checked.liquidation++;
     }
+    console.log(`[engine] checked against the chain: ${JSON.stringify(checked)} of ${TRIALS} states`);
+    assert.ok(checked.borrow >= TRIALS / 2 && checked.withdraw >= TRIALS / 2 && checked.liquidation >= TRIALS / 2, JSON.stringify(checked));
 });

@@ -41,7 +41,10 @@ use wasm_bindgen::prelude::*;
 fn decode<T: bytemuck::Pod + Discriminator>(data: &[u8], what: &str) -> Result<T, JsError> {
     let size = core::mem::size_of::<T>();
     if data.len() < 8 + size || data[..8] != *T::DISCRIMINATOR {
-        return Err(JsError::new(&format!("not a Ballast {what} account ({} bytes)", data.len())));
+        return Err(JsError::new(&format!(
+            "not a Ballast {what} account ({} bytes)",
+            data.len()
+        )));
     }
     Ok(bytemuck::pod_read_unaligned(&data[8..8 + size]))
 }
@@ -76,7 +79,10 @@ impl From<Health> for HealthReport {
         Self {
             collateral: h.collateral.to_bits().to_string(),
             debt: h.debt.to_bits().to_string(),
-            ratio: h.ratio().map(|r| r.to_bits().to_string()).unwrap_or_default(),
+            ratio: h
+                .ratio()
+                .map(|r| r.to_bits().to_string())
+                .unwrap_or_default(),
             satisfied: h.is_satisfied(),
         }
     }
@@ -143,14 +149,22 @@ impl MarketState {
         max_repay: u64,
     ) -> Result<LiquidationPreview, JsError> {
         let o: Obligation = decode(obligation, "obligation")?;
-        let m = self.market.as_ref().ok_or_else(|| JsError::new("setMarket first"))?;
+        let m = self
+            .market
+            .as_ref()
+            .ok_or_else(|| JsError::new("setMarket first"))?;
         let loaded = self.loaded(&o, None).map_err(js)?;
         let plan = plan_liquidation(
             &m.liquidation,
             &o.positions,
             &key(debt_reserve)?,
             &key(collateral_reserve)?,
-            |k| loaded.iter().find(|(a, _, _)| a == k).map(|(_, v, p)| (v, p)),
+            |k| {
+                loaded
+                    .iter()
+                    .find(|(a, _, _)| a == k)
+                    .map(|(_, v, p)| (v, p))
+            },
             max_repay,
         )
         .map_err(js)?;
@@ -185,7 +199,10 @@ impl MarketState {
     #[wasm_bindgen(js_name = healthInitial)]
     pub fn health_initial(&self, obligation: &[u8]) -> Result<HealthReport, JsError> {
         let o: Obligation = decode(obligation, "obligation")?;
-        Ok(self.health(&o, Requirement::Initial, None).map_err(js)?.into())
+        Ok(self
+            .health(&o, Requirement::Initial, None)
+            .map_err(js)?
+            .into())
     }
 
     /// Health under the Maintenance requirement (liquidation threshold, spot
@@ -193,7 +210,10 @@ impl MarketState {
     #[wasm_bindgen(js_name = healthMaintenance)]
     pub fn health_maintenance(&self, obligation: &[u8]) -> Result<HealthReport, JsError> {
         let o: Obligation = decode(obligation, "obligation")?;
-        Ok(self.health(&o, Requirement::Maintenance, None).map_err(js)?.into())
+        Ok(self
+            .health(&o, Requirement::Maintenance, None)
+            .map_err(js)?
+            .into())
     }
 
     /// Borrowing power left: Initial weighted collateral minus weighted debt,
@@ -239,7 +259,11 @@ impl MarketState {
         let r = self.reserve(&k)?;
         let base = self.price(r).map_err(js)?;
         let healthy = |p: i64| -> bool {
-            let price = OraclePrice { price: p, ema_price: p, ..base };
+            let price = OraclePrice {
+                price: p,
+                ema_price: p,
+                ..base
+            };
             self.health(&o, Requirement::Maintenance, Some((&k, None, Some(price))))
                 .map(|h| h.is_satisfied())
                 .unwrap_or(false)
@@ -305,7 +329,9 @@ impl MarketState {
             .iter()
             .find(|(a, _)| *a == r.oracle)
             .map(|(_, d)| d)
-            .ok_or_else(|| anchor_lang::error!(ballast::errors::BallastError::OracleAccountMismatch))?;
+            .ok_or_else(|| {
+                anchor_lang::error!(ballast::errors::BallastError::OracleAccountMismatch)
+            })?;
         let update = ballast::runtime::oracle_account::read_price_fields(data)?;
         ballast::engine::oracle::validate_price(
             &update,
@@ -316,18 +342,32 @@ impl MarketState {
 
     /// The program's health computation over this state, with one reserve
     /// (and/or its price) replaced.
-    fn health(&self, o: &Obligation, req: Requirement, ov: Option<Override>) -> anchor_lang::Result<Health> {
+    fn health(
+        &self,
+        o: &Obligation,
+        req: Requirement,
+        ov: Option<Override>,
+    ) -> anchor_lang::Result<Health> {
         let loaded = self.loaded(o, ov)?;
         obligation_health(
             &o.positions,
-            |k| loaded.iter().find(|(a, _, _)| a == k).map(|(_, v, p)| (v, p)),
+            |k| {
+                loaded
+                    .iter()
+                    .find(|(a, _, _)| a == k)
+                    .map(|(_, v, p)| (v, p))
+            },
             req,
         )
     }
 
     /// The (view, price) of every reserve of the obligation, as the health
     /// accounts give them on chain.
-    fn loaded(&self, o: &Obligation, ov: Option<Override>) -> anchor_lang::Result<Vec<(Pubkey, ReserveView, OraclePrice)>> {
+    fn loaded(
+        &self,
+        o: &Obligation,
+        ov: Option<Override>,
+    ) -> anchor_lang::Result<Vec<(Pubkey, ReserveView, OraclePrice)>> {
         let (keys, kinds, n) = o.health_reserves_with_kinds();
         let mut loaded: Vec<(Pubkey, ReserveView, OraclePrice)> = Vec::with_capacity(n);
         for i in 0..n {
@@ -338,9 +378,9 @@ impl MarketState {
             };
             let r = match r_over {
                 Some(r) => r,
-                None => self
-                    .reserve(&k)
-                    .map_err(|_| anchor_lang::error!(ballast::errors::BallastError::HealthReserveInvalid))?,
+                None => self.reserve(&k).map_err(|_| {
+                    anchor_lang::error!(ballast::errors::BallastError::HealthReserveInvalid)
+                })?,
             };
             let price = match p_over {
                 Some(p) => p,
@@ -355,7 +395,9 @@ impl MarketState {
     /// `borrow`'s handler steps on copies (instructions/borrow.rs).
     fn borrow_ok(&self, o: &Obligation, k: &Pubkey, amount: u64) -> bool {
         let run = || -> anchor_lang::Result<bool> {
-            let mut r = *self.reserve(k).map_err(|_| anchor_lang::error!(ballast::errors::BallastError::HealthReserveInvalid))?;
+            let mut r = *self.reserve(k).map_err(|_| {
+                anchor_lang::error!(ballast::errors::BallastError::HealthReserveInvalid)
+            })?;
             r.accrue_interest(self.now)?;
             let borrowed_after = r.borrowed()?.add_(fx_u64(amount))?;
             if borrowed_after > fx_u64(r.config.borrow_cap) || amount > r.available_amount {
@@ -363,7 +405,9 @@ impl MarketState {
             }
             let limits = r.config.liquidity;
             r.outflow.record(&limits, self.now, amount)?;
-            if utilization(borrowed_after, r.supply()?)? > fx_bps_floor(r.config.max_utilization_bps as u64)? {
+            if utilization(borrowed_after, r.supply()?)?
+                > fx_bps_floor(r.config.max_utilization_bps as u64)?
+            {
                 return Ok(false);
             }
             let shares = debt_shares_for_borrow(amount, r.borrow_index.get())?;
@@ -373,7 +417,9 @@ impl MarketState {
             let i = o.find_or_open(k, PositionKind::Debt)?;
             let held = o.positions[i].borrow_shares.get().add_(shares)?;
             o.positions[i].borrow_shares.set(held);
-            Ok(self.health(&o, Requirement::Initial, Some((k, Some(&r), None)))?.is_satisfied())
+            Ok(self
+                .health(&o, Requirement::Initial, Some((k, Some(&r), None)))?
+                .is_satisfied())
         };
         amount > 0 && run().unwrap_or(false)
     }
@@ -382,7 +428,9 @@ impl MarketState {
     /// without the treasury.
     fn withdraw_ok(&self, o: &Obligation, k: &Pubkey, amount: u64) -> bool {
         let run = || -> anchor_lang::Result<bool> {
-            let mut r = *self.reserve(k).map_err(|_| anchor_lang::error!(ballast::errors::BallastError::HealthReserveInvalid))?;
+            let mut r = *self.reserve(k).map_err(|_| {
+                anchor_lang::error!(ballast::errors::BallastError::HealthReserveInvalid)
+            })?;
             r.accrue_interest(self.now)?;
             let Some(i) = o.find(k, PositionKind::Collateral) else {
                 return Ok(false);
@@ -401,7 +449,9 @@ impl MarketState {
             if !o.has_debt() {
                 return Ok(true);
             }
-            Ok(self.health(&o, Requirement::Initial, Some((k, Some(&r), None)))?.is_satisfied())
+            Ok(self
+                .health(&o, Requirement::Initial, Some((k, Some(&r), None)))?
+                .is_satisfied())
         };
         amount > 0 && run().unwrap_or(false)
     }
