@@ -20,6 +20,7 @@ import { AccountRole, type AccountMeta, type Address, type Instruction, type Tra
 import {
     BALLAST_PROGRAM_ADDRESS,
     findMarketAuthorityPda,
+    findObligationPda,
     getBorrowInstruction,
     getDepositInstruction,
     getInitObligationInstruction,
@@ -30,7 +31,7 @@ import {
 import { PositionKind } from './constants';
 import { healthAccounts } from './health';
 import { hasStrategy, reserveOf, type LoadedObligation, type LoadedReserve, type MarketSnapshot } from './market';
-import { findObligationPda, findTreasuryObligationPda } from './pda';
+import { findTreasuryObligationPda } from './pda';
 
 /** `ix` with `extra` appended to its accounts. */
 export function withRemainingAccounts<T extends Instruction>(ix: T, extra: AccountMeta[]): T {

@@ -9,7 +9,8 @@
  * a wrong oracle with `OracleAccountMismatch`.
  */
 import { AccountRole, type AccountMeta, type Address } from '@solana/kit';
-import { MAX_POSITIONS, PositionKind } from './constants';
+import { PositionKind } from './constants';
+import { MAX_OBLIGATION_POSITIONS } from './generated';
 import type { Obligation } from './generated';
 import { reserveOf, type MarketSnapshot } from './market';
 
@@ -21,7 +22,7 @@ export function healthReserves(obligation: Obligation, borrowing?: Address): Add
     const slots = obligation.positions.map((p) => ({ reserve: p.reserve, kind: p.kind }));
     if (borrowing && !slots.some((p) => p.kind === PositionKind.Debt && p.reserve === borrowing)) {
         const free = slots.findIndex((p) => p.kind !== PositionKind.Collateral && p.kind !== PositionKind.Debt);
-        if (free < 0) throw new Error(`obligation is full (${MAX_POSITIONS} positions): the borrow would fail with ObligationFull`);
+        if (free < 0) throw new Error(`obligation is full (${MAX_OBLIGATION_POSITIONS} positions): the borrow would fail with ObligationFull`);
         slots[free] = { reserve: borrowing, kind: PositionKind.Debt };
     }
     const out: Address[] = [];

@@ -1,6 +1,6 @@
 /**
  * Pyth pull-oracle `PriceUpdateV2` accounts (owned by the Pyth receiver,
- * `PYTH_RECEIVER_PROGRAM_ADDRESS`), the only oracle Ballast reads. Layout
+ * `PYTH_RECEIVER_PROGRAM_ID`), the only oracle Ballast reads. Layout
  * (borsh, `pyth-solana-receiver-sdk` 2.x): 8-byte discriminator, write
  * authority (32), verification level (`Partial { num_signatures: u8 }` =
  * `[0, n]` | `Full` = `[1]`), then the price message: feed id (32), price

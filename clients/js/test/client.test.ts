@@ -145,6 +145,16 @@ test('the config validator names the field of every configuration the program re
             const ix = await getInitReserveInstructionAsync({ admin: m.admin, market: m.market, mint, oracle, tokenProgram: TOKEN_PROGRAM_ADDRESS, config: bad });
             const refused = await chain.fails(c.label, [ix]);
             assert.equal(refused.error?.errorName, c.group, `${c.label}: the program's error`);
+            // The program's log names the same field (snake case, no index).
+            const rust = c.field
+                .replace(/\[\d+\]/g, '')
+                .replace(/([A-Z])/g, '_$1')
+                .toLowerCase()
+                .replace(/(^|\.)(padding2?)$/, '$1_$2');
+            assert.ok(
+                refused.logs.some((l) => l.startsWith(`Program log: invalid config field: ${rust}`)),
+                `${c.label}: the program logs ${rust}:\n${refused.logs.join('\n')}`,
+            );
             // And the valid one passes on chain.
             await chain.ok('init_reserve', [
                 await getInitReserveInstructionAsync({ admin: m.admin, market: m.market, mint, oracle, tokenProgram: TOKEN_PROGRAM_ADDRESS, config: valid }),

@@ -33,7 +33,7 @@ import {
     decodeBallastError,
     encodePriceUpdateV2,
     matchesFilter,
-    PYTH_RECEIVER_PROGRAM_ADDRESS,
+    PYTH_RECEIVER_PROGRAM_ID,
     TOKEN_PROGRAM_ADDRESS,
     type AccountSource,
 } from '../src';
@@ -201,7 +201,7 @@ export class Chain {
             emaConf: scale(opts.confUsd ?? 0),
             verification: 'full',
         });
-        this.write(oracle, PYTH_RECEIVER_PROGRAM_ADDRESS, data, data.length);
+        this.write(oracle, PYTH_RECEIVER_PROGRAM_ID, data, data.length);
     }
 
     /** Writes a fully verified price given in the oracle's integer units (exponent -8), spot = EMA. */
@@ -216,7 +216,7 @@ export class Chain {
             emaConf: conf,
             verification: 'full',
         });
-        this.write(oracle, PYTH_RECEIVER_PROGRAM_ADDRESS, data, data.length);
+        this.write(oracle, PYTH_RECEIVER_PROGRAM_ID, data, data.length);
     }
 
     write(address: Address, owner: Address, data: ArrayLike<number>, space: number) {
