@@ -13,6 +13,7 @@ import type { Address, Instruction, KeyPairSigner } from '@solana/kit';
 import {
     BallastProgramError,
     borrowAction,
+    MarginEngine,
     depositAction,
     eventsOf,
     initObligationAction,
@@ -27,7 +28,7 @@ import { Chain } from '../test/harness';
 export type Send = (ixs: Instruction[]) => Promise<string[]>;
 
 /** What the example did, for the test that runs it. */
-export type FlowResult = { obligation: Address; borrowed: bigint; refusedWith: string };
+export type FlowResult = { obligation: Address; limit: bigint; borrowed: bigint; refusedWith: string };
 
 /**
  * Opens an obligation, deposits `collateral` of `collateralReserve`, and
@@ -44,6 +45,8 @@ export async function borrowFlow(args: {
     userBorrowed: Address;
     collateral: bigint;
     amount: bigint;
+    /** The chain's unix time (on a cluster: `getBlockTime` of the latest slot). */
+    now: () => Promise<bigint>;
 }): Promise<FlowResult> {
     const { source, send, market, user } = args;
     // 1. Load the market: reserves, their oracles and strategies.
@@ -65,7 +68,12 @@ export async function borrowFlow(args: {
         }),
     ]);
 
-    // 4. Borrow: the builder adds the health accounts (every reserve of the
+    // 4. How much may it borrow? The program's own engine, in WebAssembly.
+    const engine = new MarginEngine(await loadMarket(source, market), await args.now());
+    const limit = engine.maxBorrow(await loadObligation(source, obligation), args.borrowReserve);
+    engine.free();
+
+    // 5. Borrow: the builder adds the health accounts (every reserve of the
     //    obligation and its oracle, in slot order, the new debt included).
     const borrow = (amount: bigint) =>
         loadObligation(source, obligation).then((ob) =>
@@ -74,7 +82,7 @@ export async function borrowFlow(args: {
     const logs = await send([await borrow(args.amount)]);
     const [borrowed] = eventsOf(logs, 'borrowed');
 
-    // 5. A refusal comes back typed, with the program's own explanation.
+    // 6. A refusal comes back typed, with the program's own explanation.
     let refusedWith = '';
     try {
         await send([await borrow(args.amount * 20n)]);
@@ -82,7 +90,7 @@ export async function borrowFlow(args: {
         if (!(e instanceof BallastProgramError)) throw e;
         refusedWith = e.errorName; // "InitialRequirementNotMet"
     }
-    return { obligation, borrowed: borrowed.amount, refusedWith };
+    return { obligation, limit, borrowed: borrowed.amount, refusedWith };
 }
 
 /** Lists a SOL/USDC market on an embedded chain and runs {@link borrowFlow} on it. */
@@ -118,8 +126,9 @@ export async function main(): Promise<FlowResult> {
         userBorrowed: await chain.tokenAccount(usdc.mint, user.address),
         collateral: units(sol, 10),
         amount: units(usdc, 100),
+        now: async () => chain.now(),
     });
-    console.log(`obligation ${result.obligation}: borrowed ${result.borrowed} base units of USDC against 10 SOL`);
+    console.log(`obligation ${result.obligation}: may borrow ${result.limit} base units of USDC against 10 SOL; borrowed ${result.borrowed}`);
     console.log(`borrowing 20 times more was refused: ${result.refusedWith}`);
     return result;
 }

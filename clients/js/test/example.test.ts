@@ -14,6 +14,8 @@ import { REPO } from './harness';
 test('examples/borrow.ts: zero to a borrow on the real .so', async () => {
     const r = await main();
     assert.equal(r.borrowed, 100_000_000n);
+    // 10 SOL at $20, LTV 75%: $150 of USDC, less what rounding in the protocol's favour takes.
+    assert.ok(r.limit <= 150_000_000n && r.limit > 149_990_000n, `limit ${r.limit}`);
     assert.equal(r.refusedWith, 'InitialRequirementNotMet');
 });
 
