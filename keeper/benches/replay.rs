@@ -65,6 +65,7 @@ fn main() -> anyhow::Result<()> {
                 oracle: OracleModel::default(),
                 keeper: KeeperConfig::default(),
                 so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
+                outage: None,
             };
             let r = run_policy(&def, &window, &population, opts, |_, _| Ok(()))?;
             per[i].push(r.summary.wall_seconds);

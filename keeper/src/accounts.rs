@@ -185,6 +185,25 @@ impl MarketSnapshot {
         let market_state = load_market(chain, market)?;
         let reserves = load_reserves(chain, market)?;
         let oracles = load_oracles(chain, &reserves)?;
-        Ok(Self::new(*market, &market_state, &reserves, &oracles, now))
+        // The strategy reserves of treasuries with shares deployed, so that
+        // liquidations are priced at the marked rate, as the program does.
+        let mut strategies = vec![];
+        for (_, r) in &reserves {
+            if r.treasury.deployed_shares == 0 {
+                continue;
+            }
+            let key = r.treasury.strategy_reserve;
+            if let Some(s) = chain
+                .account_data(&key)?
+                .as_deref()
+                .and_then(decode_reserve)
+            {
+                strategies.push((key, s));
+            }
+        }
+        Ok(
+            Self::new(*market, &market_state, &reserves, &oracles, now)
+                .with_strategies(&strategies),
+        )
     }
 }

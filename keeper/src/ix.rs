@@ -155,6 +155,32 @@ pub fn update_market(admin: &Address, market: &Address, params: UpdateMarketPara
     )
 }
 
+/// `propose_admin`, signed by the admin (the default key cancels).
+pub fn propose_admin(admin: &Address, market: &Address, pending_admin: &Address) -> Instruction {
+    build(
+        ballast::accounts::ProposeAdmin {
+            admin: *admin,
+            market: *market,
+        },
+        ballast::instruction::ProposeAdmin {
+            pending_admin: *pending_admin,
+        },
+        vec![],
+    )
+}
+
+/// `accept_admin`, signed by the pending admin.
+pub fn accept_admin(pending_admin: &Address, market: &Address) -> Instruction {
+    build(
+        ballast::accounts::AcceptAdmin {
+            pending_admin: *pending_admin,
+            market: *market,
+        },
+        ballast::instruction::AcceptAdmin {},
+        vec![],
+    )
+}
+
 /// `init_reserve`, signed by the admin, who pays.
 pub fn init_reserve(admin: &Address, keys: &ReserveKeys, config: ReserveConfig) -> Instruction {
     build(

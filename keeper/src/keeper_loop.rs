@@ -122,6 +122,9 @@ pub struct Keeper {
     pub liquidator: Option<Liquidator>,
     /// Settings.
     pub config: KeeperConfig,
+    /// When set, the volatility task does not run (no pushes): a keeper or
+    /// risk-authority outage, as the replay's `--outage` injects it.
+    pub pushes_paused: bool,
     estimators: Estimators,
 }
 
@@ -138,6 +141,7 @@ impl Keeper {
             risk_authority,
             liquidator,
             config,
+            pushes_paused: false,
             estimators: Estimators::default(),
         }
     }
@@ -174,15 +178,17 @@ impl Keeper {
             now,
             ..Default::default()
         };
-        report.pushes = tasks::volatility::run(
-            chain,
-            &self.market,
-            &self.risk_authority,
-            &mut self.estimators,
-            &self.config,
-            now,
-        )
-        .context("volatility task")?;
+        if !self.pushes_paused {
+            report.pushes = tasks::volatility::run(
+                chain,
+                &self.market,
+                &self.risk_authority,
+                &mut self.estimators,
+                &self.config,
+                now,
+            )
+            .context("volatility task")?;
+        }
         report.accrued =
             tasks::interest::run(chain, &self.market, now, self.config.accrue_interval_secs)
                 .context("interest task")?;

@@ -1673,18 +1673,15 @@ fn protocol_share_goes_to_the_insurance_vault() {
 // Further probes
 // ---------------------------------------------------------------------------
 
-/// A silent risk keeper moves the liquidation threshold in one step: the
-/// step bounds apply to pushes only, and a push older than `max_age_secs`
-/// (2 h) makes the reserve use its most conservative values (LT 45%). An
-/// obligation at health 1.117 (LT 89.36%) with no price move becomes
-/// liquidatable at health 0.5625, below the full-liquidation threshold, and
-/// is liquidated in full. Documented (`engine::risk`: "past max_age_secs
-/// without a push the reserve uses its most conservative values") but at
-/// odds with "a compromised or broken keeper can therefore move parameters
-/// only slowly" and with the LT step bound; reported as a design doubt. A
-/// fresh push restores the pushed LT.
+/// A silent risk keeper no longer moves the liquidation threshold in one
+/// step. This test asserted the cliff (issue 12): 2 h and 1 s without a push
+/// made the reserve use its most conservative values (LT 89.36% -> 45%) and
+/// an obligation at health 1.117 was liquidated in full with prices
+/// unchanged. Now LT decays by at most the per-push step per
+/// `min_update_interval` of silence past `max_age`, so the obligation stays
+/// healthy and `liquidate` refuses it; a fresh push restores the pushed LT.
 #[test]
-fn stale_volatility_drops_lt_in_one_step() {
+fn stale_volatility_decays_instead_of_dropping_lt_in_one_step() {
     let mut ctx = TestContext::new();
     ctx.set_time(1_700_000_000);
     let m = ctx.setup_market();
@@ -1703,29 +1700,31 @@ fn stale_volatility_drops_lt_in_one_step() {
     let h = ctx.engine_health(&ob, Requirement::Maintenance);
     assert!((ratio(&h) - 1.117).abs() < 1e-3);
 
-    // Two hours and a second without a push; prices unchanged.
+    // Two hours and a second without a push; prices unchanged. Before the
+    // decay fix LT fell 8,936 -> 4,500 here at once (44 steps of the 100 bps
+    // bound) and this obligation (health 1.117) was liquidated in full.
     ctx.warp_seconds(7_201);
     ctx.set_price(&sol, 20.0, 0.0);
     ctx.set_price(&usdc, 1.0, 0.0);
     let now = ctx.clock().unix_timestamp;
-    assert_eq!(
-        ctx.reserve(&sol).risk_params(now).liquidation_threshold_bps,
-        4_500,
-        "8,936 -> 4,500 at once, 44 steps of the 100 bps bound"
+    let lt = ctx.reserve(&sol).risk_params(now).liquidation_threshold_bps;
+    assert!(
+        (8_836..=8_936).contains(&lt),
+        "at most one 100 bps step in the first interval of silence, not the cliff: {lt}"
     );
     let h = ctx.engine_health(&ob, Requirement::Maintenance);
-    assert!(ratio(&h) < 0.57, "{}", ratio(&h));
+    assert!(ratio(&h) > 1.0, "{}", ratio(&h));
     let (liq, l_d) = ctx.user_with_tokens(&usdc, usdc.units(10_000.0));
     let l_c = ctx.token_account_for(&sol, &liq.pubkey(), 0);
-    let debt = ctx.debt_of(&ob, &usdc);
-    let e = ctx.liquidate_ok(&liq, &ob, &usdc, &sol, &l_d, &l_c, u64::MAX);
-    // The whole debt, rounded up to a whole unit so nothing fractional stays
-    // owed; the seize is priced on exactly what was paid.
-    let repay = debt.to_ceil_u64().unwrap();
-    assert_eq!(e.repaid, repay, "the whole debt");
-    assert_eq!(ctx.debt_of(&ob, &usdc), Fx::ZERO, "nothing left owing");
-    assert_eq!(e.bonus_bps, 500);
-    assert_seize_fractional(e.seized, repay, 20.0, 500);
+    let before = ctx.debt_of(&ob, &usdc);
+    let ix = ctx.liquidate_ix(&liq, &ob, &usdc, &sol, &l_d, &l_c, u64::MAX);
+    let err = ctx.fails("stale but decaying", &[ix], &[&liq]);
+    check(
+        "stale but decaying",
+        &err,
+        Expect::Ballast(BallastError::ObligationHealthy),
+    );
+    assert_eq!(ctx.debt_of(&ob, &usdc), before, "nothing repaid");
 
     // The keeper comes back: one push restores the pushed values.
     ctx.push_sigma(&m, &sol, 1.0).unwrap();

@@ -120,6 +120,14 @@ fn limited(cap: f64) -> (TestContext, TestMarket, TestReserve, TestReserve) {
     (ctx, m, sol, usdc)
 }
 
+/// Two windows on, so the setup's deposits no longer credit the window
+/// (the limiter nets inflows), with the prices refreshed.
+fn fresh_window(ctx: &mut TestContext, sol: &TestReserve, usdc: &TestReserve) {
+    ctx.warp_seconds(2 * DAY);
+    ctx.set_price(sol, 20.0, 0.0);
+    ctx.set_price(usdc, 1.0, 0.0);
+}
+
 #[test]
 fn the_limiter_caps_withdraw_plus_borrow_per_sliding_window() {
     let (mut ctx, m, sol, usdc) = limited(1_000.0);
@@ -130,6 +138,7 @@ fn the_limiter_caps_withdraw_plus_borrow_per_sliding_window() {
     let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), usdc.units(10.0));
     let ob = ctx.open_obligation(&b, &m.market, 0);
     ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
+    fresh_window(&mut ctx, &sol, &usdc);
 
     // 600 withdrawn + 400 borrowed = the whole day's cap.
     ctx.withdraw(&a, &usdc, &oa, &a_usdc, usdc.units(600.0));
@@ -145,17 +154,20 @@ fn the_limiter_caps_withdraw_plus_borrow_per_sliding_window() {
         &ctx.fails("one more borrow", &[ix], &[&b]),
         BallastError::OutflowLimitExceeded,
     );
-    // Deposits and repayments are never limited.
+    // Deposits and repayments are never limited, and they net the window:
+    // 1,000 out less 300 in leaves 700 counted.
     ctx.deposit(&a, &usdc, &oa, &a_usdc, usdc.units(100.0));
     ctx.repay(&b, &usdc, &ob, &b_usdc, usdc.units(200.0));
+    let (s, _) = sheet(&mut ctx, &usdc);
+    assert_eq!(s.outflow_remaining, usdc.units(300.0));
 
-    // Half way through the next day, half of yesterday still counts.
+    // Half way through the next day, half of yesterday's net 700 still counts.
     ctx.warp_seconds(DAY + DAY / 2);
     ctx.set_price(&sol, 20.0, 0.0);
     ctx.set_price(&usdc, 1.0, 0.0);
     let (s, _) = sheet(&mut ctx, &usdc);
-    assert_eq!(s.outflow_remaining, usdc.units(500.0));
-    ctx.withdraw(&a, &usdc, &oa, &a_usdc, usdc.units(500.0));
+    assert_eq!(s.outflow_remaining, usdc.units(650.0));
+    ctx.withdraw(&a, &usdc, &oa, &a_usdc, usdc.units(650.0));
     let ix = ix::withdraw(&a.pubkey(), &usdc.keys, &oa, &a_usdc, 1, vec![]);
     assert_ballast_err(
         &ctx.fails("past the slide", &[ix], &[&a]),
@@ -164,6 +176,53 @@ fn the_limiter_caps_withdraw_plus_borrow_per_sliding_window() {
     // Two days on, the full cap is back.
     ctx.warp_seconds(2 * DAY);
     ctx.withdraw(&a, &usdc, &oa, &a_usdc, usdc.units(1_000.0));
+    ctx.assert_vault_reconciles(&usdc);
+}
+
+/// Issue 13, the attacker's sequence: a flash-loaned deposit -> withdraw
+/// round trip in one transaction. Before netting it filled the whole window
+/// and refused every other withdraw and borrow for up to two windows.
+#[test]
+fn a_flash_round_trip_leaves_everyone_elses_capacity_as_it_was() {
+    let (mut ctx, m, sol, usdc) = limited(1_000.0);
+    let (victim, v_usdc) = ctx.user_with_tokens(&usdc, usdc.units(5_000.0));
+    let ov = ctx.open_obligation(&victim, &m.market, 0);
+    ctx.deposit(&victim, &usdc, &ov, &v_usdc, usdc.units(5_000.0));
+    let (b, b_sol) = ctx.user_with_tokens(&sol, sol.units(100.0));
+    let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), 0);
+    let ob = ctx.open_obligation(&b, &m.market, 0);
+    ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
+    fresh_window(&mut ctx, &sol, &usdc);
+    ctx.withdraw(&victim, &usdc, &ov, &v_usdc, usdc.units(100.0));
+    let (before, _) = sheet(&mut ctx, &usdc);
+    assert_eq!(before.outflow_remaining, usdc.units(900.0));
+
+    // The attacker: flash-loaned USDC the size of what is left of the
+    // window in, straight out again (on the gross limiter this filled it).
+    let flash = before.outflow_remaining;
+    let (attacker, x_usdc) = ctx.user_with_tokens(&usdc, flash);
+    let ox = ctx.open_obligation(&attacker, &m.market, 0);
+    let tx = [
+        ix::deposit(&attacker.pubkey(), &usdc.keys, &ox, &x_usdc, flash),
+        ix::withdraw(&attacker.pubkey(), &usdc.keys, &ox, &x_usdc, flash, vec![]),
+    ];
+    ctx.ok("flash round trip", &tx, &[&attacker]);
+    assert_eq!(
+        ctx.token_balance(&x_usdc).unwrap(),
+        flash,
+        "flash loan repaid"
+    );
+
+    let (after, _) = sheet(&mut ctx, &usdc);
+    assert_eq!(after.outflow_remaining, before.outflow_remaining);
+    // The victim and the borrower still get the rest of the window.
+    ctx.withdraw(&victim, &usdc, &ov, &v_usdc, usdc.units(500.0));
+    ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(400.0));
+    let ix = ix::withdraw(&victim.pubkey(), &usdc.keys, &ov, &v_usdc, 1, vec![]);
+    assert_ballast_err(
+        &ctx.fails("the cap still holds", &[ix], &[&victim]),
+        BallastError::OutflowLimitExceeded,
+    );
     ctx.assert_vault_reconciles(&usdc);
 }
 
@@ -177,6 +236,9 @@ fn a_bank_run_meets_the_limiter_and_every_depositor_exits_in_full() {
         ctx.deposit(&d, &usdc, &o, &ta, usdc.units(1_000.0));
         depositors.push((d, o, ta, i));
     }
+    // The run starts in a later window than the deposits (same-window
+    // deposits would net the run's outflow).
+    ctx.warp_seconds(2 * DAY);
     let mut exited = vec![false; depositors.len()];
     let mut days = 0;
     while exited.iter().any(|e| !e) {

@@ -284,7 +284,10 @@ fn run(w: &mut World, op: &Op, step: usize, stats: &mut [u32; 2]) {
                 &w.wallets[user][res],
                 amount,
             );
-            let must = amount <= bal && shares > 0;
+            // A deposit into a reserve the obligation owes is a
+            // same-reserve loop, refused (`SameReserveLoop`).
+            let owes = w.position(user, res, PositionKind::Debt).1 > FX_ZERO;
+            let must = amount <= bal && shares > 0 && !owes;
             (
                 vec![ix],
                 user,

@@ -28,6 +28,7 @@ fn options(policy: PolicyName, capacity: usize) -> ReplayOptions {
         oracle: OracleModel::default(),
         keeper: KeeperConfig::default(),
         so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
+        outage: None,
     }
 }
 
@@ -364,4 +365,42 @@ fn an_empty_window_is_an_error() {
     // Reversed bounds.
     let e = load_err(&p, "2022-11-02", "2022-11-01");
     assert!(e.contains("is after"), "{e}");
+}
+
+/// The replay records the balance sheet with the program's engine instead of
+/// a transaction per step: at every step of a crash window it equals what
+/// the `balance_sheet` instruction returns on the same chain.
+#[test]
+fn the_recorded_balance_sheet_is_the_instructions() {
+    let window = load_window(
+        &sol_file(),
+        parse_time_bound("2022-11-08").unwrap(),
+        parse_time_bound("2022-11-08 11:00").unwrap(),
+        168 * 3_600,
+        None,
+    )
+    .unwrap();
+    let def = def();
+    let population = draw_population(7, 30);
+    let opts = options(PolicyName::Dynamic, default_capacity(30));
+    let mut replay = Replay::new(&def, &window, &population, opts).unwrap();
+    let mut steps = 0;
+    while replay.step().unwrap().is_some() {
+        let computed = replay.balance_sheet().unwrap();
+        let keys = replay.debt.keys;
+        let sent = Chain::send(
+            &mut replay.chain,
+            &[ballast_keeper::ix::balance_sheet(&keys)],
+            &[],
+        )
+        .unwrap();
+        let reported =
+            ballast_keeper::events::events::<ballast::events::BalanceSheetReported>(&sent.logs)
+                .pop()
+                .unwrap()
+                .sheet;
+        assert_eq!(computed, reported, "step {steps}");
+        steps += 1;
+    }
+    assert_eq!(steps, window.candles.len() * 4);
 }

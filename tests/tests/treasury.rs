@@ -927,6 +927,10 @@ fn a_recall_with_nothing_recallable_is_refused_until_the_strategy_can_pay() {
     });
     let (d, o, ta) = ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
     rebalance_ok(&mut ctx, "deploy", &t);
+    // Two windows on: the limiter nets inflows, and the setup's deposits and
+    // the deploy no longer credit B's window.
+    ctx.warp_seconds(2 * DAY);
+    refresh_prices(&mut ctx, &t);
     let supplier = t.b_supplier.insecure_clone();
     ctx.withdraw(&supplier, &t.b_usdc, &t.b_so, &t.b_s_usdc, u(1_000.0));
     // A: 200 liquid of 5,200 (3.8%), below its band; B lets nothing out.
@@ -955,6 +959,31 @@ fn a_recall_with_nothing_recallable_is_refused_until_the_strategy_can_pay() {
     let deposits =
         ballast::engine::fx::FxExt::to_floor_u64(ctx.reserve(&t.a_usdc).supply().unwrap()).unwrap();
     assert_eq!(e.liquid_after, bps_of_ceil(deposits, 2_000));
+}
+
+/// Issue 13: `rebalance` checked only its own market, so anyone could push
+/// liquidity into a paused strategy market, where `withdraw` (and so every
+/// recall) is refused.
+#[test]
+fn a_deploy_into_a_paused_strategy_market_is_refused() {
+    let mut ctx = context();
+    let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
+    let u = |x: f64| t.a_usdc.units(x);
+    ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
+    ctx.set_paused(&t.b, true);
+    let watch = t.accounts();
+    refused(
+        &mut ctx,
+        "deploy into a paused strategy market",
+        &[t.rebalance_ix()],
+        &[],
+        Expect::Ballast(BallastError::StrategyMarketPaused),
+        &watch,
+    );
+    assert_eq!(ctx.reserve(&t.a_usdc).treasury.deployed_amount, 0);
+    ctx.set_paused(&t.b, false);
+    let e = rebalance_ok(&mut ctx, "deploy once unpaused", &t);
+    assert!(e.deployed);
 }
 
 #[test]
@@ -1625,7 +1654,8 @@ fn a_bank_run_across_buffer_and_treasury_meets_the_limiter_and_everyone_exits() 
     let (_, _, b_usdc_ta) = b_borrower(&mut ctx, &t, 1_000.0, 8_000.0);
     let mut users: Vec<Address> = depositors.iter().map(|(_, _, ta)| *ta).collect();
     users.push(b_usdc_ta);
-    ctx.warp_seconds(DAY);
+    // Two windows on, so the deposits no longer net the run's outflow.
+    ctx.warp_seconds(2 * DAY);
 
     let mut exited = vec![false; depositors.len()];
     let mut recalled = 0;

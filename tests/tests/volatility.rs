@@ -4,7 +4,7 @@
 
 use ballast::engine::fx::Fx;
 use ballast::engine::health::Requirement;
-use ballast::engine::risk::RiskParams;
+use ballast::engine::risk::{RiskConfig, RiskParams};
 use ballast::errors::BallastError;
 use ballast::events::VolatilityUpdated;
 use ballast_tests::*;
@@ -184,15 +184,44 @@ fn tightening_ltv_is_immediate_but_loosening_is_stepped() {
     assert_eq!(params(&ctx, &sol).ltv_bps, 7_121);
 }
 
+/// A liquidation attempt of `ob`'s USDC debt against its SOL by a fresh
+/// liquidator; returns the transaction's result.
+fn try_liquidate(
+    ctx: &mut TestContext,
+    ob: &Address,
+    usdc: &TestReserve,
+    sol: &TestReserve,
+) -> Result<u64, solana_transaction_error::TransactionError> {
+    let (liq, l_usdc) = ctx.user_with_tokens(usdc, usdc.units(10_000.0));
+    let l_sol = ctx.token_account_for(sol, &liq.pubkey(), 0);
+    let ix = ctx.liquidate_ix(&liq, ob, usdc, sol, &l_usdc, &l_sol, usdc.units(10_000.0));
+    ctx.chain
+        .send(&[ix], &[&liq])
+        .map(|m| m.compute_units_consumed)
+        .map_err(|e| e.err)
+}
+
+/// Issue 12: staleness was a cliff (LT 89.36% -> 45% in one slot, prices
+/// unchanged, a health-1.6 obligation liquidatable). It decays: past max age
+/// the LTV snaps to conservative (new borrows stop) but LT and the borrow
+/// factor move one step (`max_lt_step_bps`) per `min_update_interval` of
+/// silence, none in the first interval.
 #[test]
-fn stale_volatility_falls_back_to_the_most_conservative_values() {
+fn stale_volatility_decays_instead_of_the_cliff() {
     let Setup {
         mut ctx,
         m,
         sol,
         usdc,
     } = setup();
+    // Steps of 1% (the fixture's), so the decay is visible.
+    ctx.update_config(&m, &sol, |c| {
+        c.risk.max_lt_step_bps = 100;
+        c.risk.max_ltv_step_bps = 200;
+    });
     ctx.push_sigma(&m, &sol, 1.0).unwrap();
+    let pushed = params(&ctx, &sol);
+    assert_eq!(pushed.liquidation_threshold_bps, 8_936);
     let (supplier, s_ta) = ctx.user_with_tokens(&usdc, usdc.units(100_000.0));
     let so = ctx.open_obligation(&supplier, &m.market, 0);
     ctx.deposit(&supplier, &usdc, &so, &s_ta, usdc.units(100_000.0));
@@ -200,14 +229,19 @@ fn stale_volatility_falls_back_to_the_most_conservative_values() {
     let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), 0);
     let ob = ctx.open_obligation(&b, &m.market, 0);
     ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
-    // $2,000 of SOL at LTV 82.8% supports $1,656: borrow $1,000.
-    ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(1_000.0));
+    // $2,000 of SOL at LTV 82.8% supports $1,656: borrow $1,100. Health
+    // under LT 89.36%: 1,787 / 1,100 = 1.62; under the conservative 45%:
+    // 900 / 1,100 = 0.82.
+    ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(1_100.0));
 
-    // Two hours and a second later the push is stale: LTV 40%, LT 45%.
+    // Two hours and a second later the push is stale.
     ctx.warp_seconds(7_201);
     ctx.set_price(&sol, 20.0, 0.0);
     ctx.set_price(&usdc, 1.0, 0.0);
-    assert_eq!(params(&ctx, &sol).ltv_bps, 4_000);
+    let stale = params(&ctx, &sol);
+    assert_eq!(stale.ltv_bps, 4_000, "LTV snaps to conservative");
+    assert_eq!(stale.liquidation_threshold_bps, 8_936, "LT does not");
+    // New borrowing stops...
     let health = ctx.health_accounts(&ob, &[]);
     let ix = ix::borrow(
         &b.pubkey(),
@@ -219,10 +253,111 @@ fn stale_volatility_falls_back_to_the_most_conservative_values() {
     );
     let err = ctx.fails("borrow on stale volatility", &[ix], &[&b]);
     assert_ballast_err(&err, BallastError::InitialRequirementNotMet);
-    // A fresh push restores the derived values (steps are wide here).
+    // ...but the healthy obligation is not liquidatable (the cliff made it so).
+    let err = try_liquidate(&mut ctx, &ob, &usdc, &sol).unwrap_err();
+    assert_ballast_err(&err, BallastError::ObligationHealthy);
+
+    // One interval (600 s) later: one step of LT and borrow factor.
+    ctx.warp_seconds(599);
+    ctx.set_price(&sol, 20.0, 0.0);
+    ctx.set_price(&usdc, 1.0, 0.0);
+    let p = params(&ctx, &sol);
+    assert_eq!(p.liquidation_threshold_bps, 8_836);
+    assert_eq!(p.borrow_factor_bps, pushed.borrow_factor_bps + 100);
+    // Ten intervals of silence in all: ten steps, still healthy.
+    ctx.warp_seconds(9 * 600);
+    ctx.set_price(&sol, 20.0, 0.0);
+    ctx.set_price(&usdc, 1.0, 0.0);
+    assert_eq!(params(&ctx, &sol).liquidation_threshold_bps, 7_936);
+    assert_ballast_err(
+        &try_liquidate(&mut ctx, &ob, &usdc, &sol).unwrap_err(),
+        BallastError::ObligationHealthy,
+    );
+    // A returning keeper restores what it last pushed in one push.
     ctx.push_sigma(&m, &sol, 1.0).unwrap();
-    assert_eq!(params(&ctx, &sol).ltv_bps, 8_280);
+    assert_eq!(params(&ctx, &sol), pushed);
     ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(1.0));
+}
+
+/// Issue 12: `min_update_interval_secs = 0` was accepted, which let a risk
+/// authority chain pushes in one transaction (every step bound void). The
+/// floor is 60 s (`engine::bounds::MIN_UPDATE_INTERVAL_FLOOR_SECS`).
+#[test]
+fn min_update_interval_below_the_floor_is_refused() {
+    let Setup {
+        mut ctx, m, sol, ..
+    } = setup();
+    for bad in [0, 59] {
+        let mut config = ctx.reserve(&sol).config;
+        config.risk.min_update_interval_secs = bad;
+        let ix = ix::update_reserve_config(&m.admin.pubkey(), &sol.keys, config);
+        let err = ctx.fails("interval below the floor", &[ix], &[&m.admin]);
+        assert_ballast_err(&err, BallastError::InvalidRiskConfig);
+    }
+    assert_eq!(
+        ctx.reserve(&sol).config.risk.min_update_interval_secs,
+        600,
+        "unchanged"
+    );
+    ctx.update_config(&m, &sol, |c| {
+        c.risk.min_update_interval_secs = ballast::engine::bounds::MIN_UPDATE_INTERVAL_FLOOR_SECS
+    });
+}
+
+/// Issue 12: switching a static reserve to the dynamic policy applied the
+/// conservative values at once (LT 80% -> 45%): a healthy book became
+/// liquidatable by a configuration change. The static values stay in force
+/// (recorded as a push at the switch), then move in bounded steps.
+#[test]
+fn static_to_dynamic_switch_keeps_the_static_values_then_steps() {
+    let mut ctx = TestContext::new();
+    ctx.set_time(1_700_000_000);
+    let m = ctx.setup_market();
+    let sol = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
+    let usdc = ctx.add_reserve(&m, &TOKEN_2022_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+    let (supplier, s_ta) = ctx.user_with_tokens(&usdc, usdc.units(100_000.0));
+    let so = ctx.open_obligation(&supplier, &m.market, 0);
+    ctx.deposit(&supplier, &usdc, &so, &s_ta, usdc.units(100_000.0));
+    let (b, b_sol) = ctx.user_with_tokens(&sol, sol.units(100.0));
+    let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), 0);
+    let ob = ctx.open_obligation(&b, &m.market, 0);
+    ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
+    // $2,000 at LTV 75%: borrow $1,200; health under LT 80% = 1.33.
+    ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(1_200.0));
+    let statics = params(&ctx, &sol);
+    ctx.update_config(&m, &sol, |c| {
+        c.risk = RiskConfig {
+            max_lt_step_bps: 100,
+            max_ltv_step_bps: 200,
+            ..ballast::fixtures::sol_risk()
+        };
+    });
+    assert_eq!(
+        params(&ctx, &sol),
+        statics,
+        "the static values stay in force"
+    );
+    assert_ballast_err(
+        &try_liquidate(&mut ctx, &ob, &usdc, &sol).unwrap_err(),
+        BallastError::ObligationHealthy,
+    );
+    // The switch counts as a push: the next one waits an interval and steps
+    // from the static values.
+    assert_ballast_err(
+        &ctx.push_sigma(&m, &sol, 5.0).unwrap_err(),
+        BallastError::VolatilityUpdateTooSoon,
+    );
+    ctx.warp_seconds(600);
+    ctx.set_price(&sol, 20.0, 0.0);
+    ctx.set_price(&usdc, 1.0, 0.0);
+    assert_ballast_err(
+        &ctx.push_sigma(&m, &sol, 5.0).unwrap_err(),
+        BallastError::LiquidationThresholdStepTooLarge,
+    );
+    assert_ballast_err(
+        &try_liquidate(&mut ctx, &ob, &usdc, &sol).unwrap_err(),
+        BallastError::ObligationHealthy,
+    );
 }
 
 #[test]

@@ -247,6 +247,7 @@ export function validateReserveConfig(c: ReserveConfigArgs): void {
     if (i.minBps < m.minBps) risk('initial.minBps', 'must be at least maintenance.minBps');
     if (i.maxBps < m.maxBps) risk('initial.maxBps', 'must be at least maintenance.maxBps');
     if (r.horizonSecs < 1 || r.horizonSecs > SECONDS_PER_YEAR) risk('horizonSecs', `1..=${SECONDS_PER_YEAR}`);
+    if (r.minUpdateIntervalSecs < 60) risk('minUpdateIntervalSecs', 'at least 60 seconds between pushes');
     if (r.maxAgeSecs <= r.minUpdateIntervalSecs) risk('maxAgeSecs', 'must exceed minUpdateIntervalSecs');
     if (r.maxLtStepBps < 1) risk('maxLtStepBps', 'at least 1');
     if (r.maxLtvStepBps < 1) risk('maxLtvStepBps', 'at least 1');

@@ -116,6 +116,12 @@ const dynamicCases: Case[] = [
     },
     { label: 'horizon 0', field: 'risk.horizonSecs', group: 'InvalidRiskConfig', mutate: (c) => ({ ...c, risk: { ...c.risk, horizonSecs: 0 } }) },
     {
+        label: 'pushes less than a minute apart',
+        field: 'risk.minUpdateIntervalSecs',
+        group: 'InvalidRiskConfig',
+        mutate: (c) => ({ ...c, risk: { ...c.risk, minUpdateIntervalSecs: 59 } }),
+    },
+    {
         label: 'max age not above the interval',
         field: 'risk.maxAgeSecs',
         group: 'InvalidRiskConfig',

@@ -177,6 +177,25 @@ pub struct ReplayArgs {
     /// cumulative bad debt over time.
     #[arg(long, value_name = "OUT.png")]
     pub chart: Option<PathBuf>,
+    /// Injects a keeper outage: no volatility push from START (inclusive)
+    /// to END (exclusive), each `YYYY-MM-DD[ HH:MM[:SS]]` UTC; the
+    /// liquidator goes on. The summary then counts the liquidations from
+    /// START to the first push after END whose obligation was healthy under
+    /// the last pushed values.
+    #[arg(long, value_name = "START..END", value_parser = parse_outage)]
+    pub outage: Option<(i64, i64)>,
+}
+
+/// `START..END` (two [`parse_bound`] instants, START < END).
+fn parse_outage(s: &str) -> Result<(i64, i64), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("expected START..END, got {s:?}"))?;
+    let (a, b) = (parse_bound(a.trim())?, parse_bound(b.trim())?);
+    if a >= b {
+        return Err(format!("the outage must end after it starts: {s:?}"));
+    }
+    Ok((a, b))
 }
 
 /// Arguments of `ballast-keeper vol`.

@@ -3,21 +3,38 @@
 //! fault before anything is sent (the program's own `validate` runs after
 //! them, in [`super::validate`]).
 //!
-//! These are literals copied from the program's rules: each function below
-//! is the one place to replace with the program's own bounds, should it
-//! export them.
+//! Every range is the program's own, from [`ballast::engine::bounds`]: the
+//! keeper copies none of them.
+
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 
 use anyhow::{bail, Result};
-use ballast::engine::rates::MAX_CURVE_POINTS;
+use ballast::engine::bounds::*;
 
 use super::schema::{DynamicDef, LiquidationDef, LiquidityDef, ReserveDef};
 
-/// `v` within `lo..=hi`, or an error naming `field`.
-fn bps_range(field: &str, v: u16, lo: u16, hi: u16) -> Result<()> {
-    if v < lo || v > hi {
-        bail!("{field} = {v} is outside {lo}..={hi} bps");
+/// `v` within the program's `range`, or an error naming `field` and the
+/// range in `unit`.
+fn in_range<T: PartialOrd + Display>(
+    field: &str,
+    v: T,
+    range: &RangeInclusive<T>,
+    unit: &str,
+) -> Result<()> {
+    if !range.contains(&v) {
+        bail!(
+            "{field} = {v} is outside {}..={} {unit}",
+            range.start(),
+            range.end()
+        );
     }
     Ok(())
+}
+
+/// [`in_range`] in bps.
+fn bps_range(field: &str, v: u16, range: &RangeInclusive<u16>) -> Result<()> {
+    in_range(field, v, range, "bps")
 }
 
 /// `[market.liquidation]`: close factor, full-liquidation health, bonus
@@ -26,20 +43,17 @@ pub(super) fn liquidation_bounds(l: &LiquidationDef) -> Result<()> {
     bps_range(
         "market.liquidation.close_factor_bps",
         l.close_factor_bps,
-        1,
-        10_000,
+        &CLOSE_FACTOR_BPS,
     )?;
     bps_range(
         "market.liquidation.full_liquidation_health_bps",
         l.full_liquidation_health_bps,
-        0,
-        10_000,
+        &FULL_LIQUIDATION_HEALTH_BPS,
     )?;
     bps_range(
         "market.liquidation.bonus_max_bps",
         l.bonus_max_bps,
-        0,
-        5_000,
+        &LIQUIDATION_BONUS_BPS,
     )?;
     if l.bonus_min_bps > l.bonus_max_bps {
         bail!(
@@ -51,8 +65,7 @@ pub(super) fn liquidation_bounds(l: &LiquidationDef) -> Result<()> {
     bps_range(
         "market.liquidation.protocol_bonus_share_bps",
         l.protocol_bonus_share_bps,
-        0,
-        10_000,
+        &PROTOCOL_BONUS_SHARE_BPS,
     )?;
     if !(l.dust_debt_usd.is_finite() && l.dust_debt_usd >= 0.0) {
         bail!(
@@ -69,30 +82,49 @@ pub(super) fn reserve_bounds(r: &ReserveDef) -> Result<()> {
     if r.decimals > 18 {
         bail!("decimals {} is above 18", r.decimals);
     }
-    if r.oracle_max_age_secs == 0 || r.oracle_max_age_secs > 86_400 {
+    in_range(
+        "oracle_max_age_secs",
+        r.oracle_max_age_secs,
+        &ORACLE_MAX_AGE_SECS,
+        "s",
+    )?;
+    bps_range(
+        "oracle_max_conf_bps",
+        r.oracle_max_conf_bps,
+        &ORACLE_MAX_CONF_BPS,
+    )?;
+    bps_range(
+        "reserve_factor_bps",
+        r.reserve_factor_bps,
+        &RESERVE_FACTOR_BPS,
+    )?;
+    bps_range(
+        "max_utilization_bps",
+        r.max_utilization_bps,
+        &MAX_UTILIZATION_BPS,
+    )?;
+    let n = r.rate_curve.len();
+    if !RATE_CURVE_POINTS.contains(&n) {
         bail!(
-            "oracle_max_age_secs = {} is outside 1..=86400 s",
-            r.oracle_max_age_secs
+            "rate_curve has {n} points: {} to {} are allowed",
+            RATE_CURVE_POINTS.start(),
+            RATE_CURVE_POINTS.end()
         );
     }
-    bps_range("oracle_max_conf_bps", r.oracle_max_conf_bps, 1, 10_000)?;
-    bps_range("reserve_factor_bps", r.reserve_factor_bps, 0, 10_000)?;
-    bps_range("max_utilization_bps", r.max_utilization_bps, 1, 10_000)?;
-    let n = r.rate_curve.len();
-    if !(2..=MAX_CURVE_POINTS).contains(&n) {
-        bail!("rate_curve has {n} points: 2 to {MAX_CURVE_POINTS} are allowed");
-    }
     for (j, [u, _]) in r.rate_curve.iter().enumerate() {
-        if *u > 10_000 {
-            bail!("rate_curve[{j}]: utilization {u} bps is above 10000");
-        }
+        let (lo, hi) = (CURVE_UTILIZATION_BPS.start(), CURVE_UTILIZATION_BPS.end());
+        in_range(
+            &format!("rate_curve[{j}] utilization"),
+            *u,
+            &(*lo as u32..=*hi as u32),
+            "bps",
+        )?;
     }
     let risk = &r.risk;
     bps_range(
         "risk.liquidation_threshold_bps",
         risk.liquidation_threshold_bps,
-        1,
-        9_999,
+        &LIQUIDATION_THRESHOLD_BPS,
     )?;
     if risk.ltv_bps >= risk.liquidation_threshold_bps {
         bail!(
@@ -101,12 +133,12 @@ pub(super) fn reserve_bounds(r: &ReserveDef) -> Result<()> {
             risk.liquidation_threshold_bps
         );
     }
-    if !(10_000..=50_000).contains(&risk.borrow_factor_bps) {
-        bail!(
-            "risk.borrow_factor_bps {} is outside 10000..=50000",
-            risk.borrow_factor_bps
-        );
-    }
+    in_range(
+        "risk.borrow_factor_bps",
+        risk.borrow_factor_bps,
+        &BORROW_FACTOR_BPS,
+        "bps",
+    )?;
     Ok(())
 }
 
@@ -122,12 +154,7 @@ pub(super) fn dynamic_bounds(d: &DynamicDef) -> Result<()> {
             d.sigma_max
         );
     }
-    if d.horizon_secs == 0 || d.horizon_secs > 31_536_000 {
-        bail!(
-            "horizon_secs = {} is outside 1..=31536000 s",
-            d.horizon_secs
-        );
-    }
+    in_range("horizon_secs", d.horizon_secs, &RISK_HORIZON_SECS, "s")?;
     if d.max_age_secs <= d.min_update_interval_secs {
         bail!(
             "max_age_secs {} must exceed min_update_interval_secs {}",
@@ -135,9 +162,8 @@ pub(super) fn dynamic_bounds(d: &DynamicDef) -> Result<()> {
             d.min_update_interval_secs
         );
     }
-    if d.max_lt_step_bps == 0 || d.max_ltv_step_bps == 0 {
-        bail!("max_lt_step_bps and max_ltv_step_bps must be >= 1");
-    }
+    bps_range("max_lt_step_bps", d.max_lt_step_bps, &RISK_STEP_BPS)?;
+    bps_range("max_ltv_step_bps", d.max_ltv_step_bps, &RISK_STEP_BPS)?;
     for (name, c) in [
         ("initial", &d.initial),
         ("maintenance", &d.maintenance),
@@ -150,11 +176,13 @@ pub(super) fn dynamic_bounds(d: &DynamicDef) -> Result<()> {
                 c.max_bps
             );
         }
-        bps_range(&format!("{name}.max_bps"), c.max_bps, 0, 10_000)?;
+        bps_range(&format!("{name}.max_bps"), c.max_bps, &SHARE_BPS)?;
     }
-    if d.initial.max_bps >= 10_000 {
-        bail!("initial.max_bps must be below 10000 (a positive collateral weight)");
-    }
+    bps_range(
+        "initial.max_bps (a positive collateral weight)",
+        d.initial.max_bps,
+        &INITIAL_HAIRCUT_MAX_BPS,
+    )?;
     let (i, m) = (&d.initial, &d.maintenance);
     if !(i.z_milli > m.z_milli
         && i.base_bps >= m.base_bps
@@ -182,7 +210,7 @@ pub(super) fn liquidity_bounds(liq: &LiquidityDef) -> Result<()> {
         ),
         ("liquidity.stress_outflow_bps", liq.stress_outflow_bps),
     ] {
-        bps_range(f, v, 0, 10_000)?;
+        bps_range(f, v, &LIQUIDITY_BPS)?;
     }
     if !(liq.buffer_min_bps <= liq.buffer_target_bps && liq.buffer_target_bps <= liq.buffer_max_bps)
     {

@@ -22,6 +22,10 @@
 //! * **Liquidators**: one liquidator able to send `capacity` liquidations
 //!   per candle (default [`default_capacity`]: 2% of the borrowers), funded
 //!   to repay twice the initial debt.
+//! * **Refusals**: a liquidation or socialisation the program refuses does
+//!   not end the run; the obligation's debt is counted as unrecoverable
+//!   (`unrecoverable_obligations`, `unrecoverable_debt_usd` and the last
+//!   refusal of each in the summary) and the walk goes on.
 //!
 //! The module is built with the cargo feature `embedded` (it drives
 //! LiteSVM). Its parts:

@@ -48,6 +48,15 @@ pub struct RunSummary {
     pub borrowers: usize,
     /// Liquidation transactions that went through.
     pub liquidations: usize,
+    /// With an outage (`--outage`): liquidations from its start until the
+    /// first push after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outage_liquidations: Option<usize>,
+    /// With an outage: those of `outage_liquidations` whose obligation was
+    /// not liquidatable under the last pushed values (liquidated by the
+    /// outage alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outage_healthy_liquidated: Option<usize>,
     /// Debt repaid by liquidators, USD.
     pub liquidated_debt_usd: f64,
     /// Debt socialised (left without collateral), USD, insurance cover
@@ -82,6 +91,14 @@ pub struct RunSummary {
     pub pushes: usize,
     /// Liquidations the liquidator could send per candle.
     pub liquidator_capacity_per_candle: usize,
+    /// Obligations whose liquidation or socialisation the program refused
+    /// at least once (the run went on).
+    pub unrecoverable_obligations: usize,
+    /// Their debt at their last refusal, USD: debt the market could not
+    /// recover by liquidation.
+    pub unrecoverable_debt_usd: f64,
+    /// For each, `obligation: step: last refusal`.
+    pub unrecoverable: Vec<String>,
     /// Wall-clock time of the run (setup included), seconds.
     pub wall_seconds: f64,
 }
@@ -154,6 +171,15 @@ pub fn summary_table(runs: &[RunSummary]) -> String {
                 .unwrap_or_else(|| "-".into()),
             r.wall_seconds
         ));
+    }
+    for r in runs {
+        if let (Some(n), Some(h)) = (r.outage_liquidations, r.outage_healthy_liquidated) {
+            out.push_str(&format!(
+                "{}: outage: {n} liquidations until the first push after it, {h} of obligations \
+                 healthy under the last pushed values\n",
+                r.policy
+            ));
+        }
     }
     out
 }

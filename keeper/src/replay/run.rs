@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use ballast::engine::balance_sheet::BalanceSheet;
-use ballast::events::BalanceSheetReported;
 use ballast::state::{Obligation, PositionKind, Reserve};
 use solana_address::Address;
 use solana_keypair::Keypair;
@@ -42,6 +41,12 @@ pub struct ReplayOptions {
     pub keeper: KeeperConfig,
     /// The program's sBPF build.
     pub so_path: PathBuf,
+    /// A keeper outage: unix times `[start, end)` during which the keeper
+    /// pushes no volatility (its other tasks and the liquidator go on).
+    /// Liquidations from `start` until the first push after the outage are
+    /// checked against the last pushed values (see
+    /// [`RunSummary::outage_healthy_liquidated`]).
+    pub outage: Option<(i64, i64)>,
 }
 
 /// One step's outcome, for callers that check invariants as it goes.
@@ -98,6 +103,12 @@ struct Accumulator {
     written_off_units: u128,
     pushes: usize,
     max_debt_at_risk: f64,
+    /// Obligations whose liquidation or socialisation the program refused,
+    /// with their debt (base units) at the last refusal and its message.
+    unrecoverable: std::collections::BTreeMap<Address, (f64, String)>,
+    outage_liquidations: usize,
+    outage_healthy_liquidated: usize,
+    outage_over: bool,
 }
 
 impl Replay {
@@ -365,9 +376,12 @@ impl Replay {
 
     /// Walks the next step: sets the clock, writes the oracles, runs the
     /// keeper's tick and records the state. `Ok(None)` when the window is
-    /// done. A failure the keeper reports (a liquidation or socialisation
-    /// that did not go through, an obligation it could not assess) is an
-    /// error: the replay never silently continues past one.
+    /// done. A liquidation or socialisation that did not go through (or an
+    /// obligation the keeper could not assess) does not stop the run: the
+    /// obligation's debt is counted as unrecoverable
+    /// ([`RunSummary::unrecoverable_debt_usd`], the last refusal's message in
+    /// [`RunSummary::unrecoverable`]) and the replay goes on, as a market
+    /// would. Any other keeper failure (a rebalance) is an error.
     pub fn step(&mut self) -> Result<Option<StepOutcome>> {
         if self.done() {
             return Ok(None);
@@ -383,13 +397,38 @@ impl Replay {
         let at = || format!("step {n} ({}, price {})", format_ts(ts), point.price);
         self.chain.set_time(ts);
         self.write_prices(ts, point.price).with_context(at)?;
+        let in_outage = self.opts.outage.is_some_and(|(a, b)| ts >= a && ts < b);
+        self.keeper.pushes_paused = in_outage;
+        // From the outage's start until the first push after it: the
+        // obligations healthy under the last pushed values.
+        let watched = match self.opts.outage {
+            Some((a, _)) if ts >= a && !self.acc.outage_over => {
+                Some(self.healthy_under_last_push(ts).with_context(at)?)
+            }
+            _ => None,
+        };
         let tick = self
             .keeper
             .tick(&mut self.chain, self.capacity_left)
             .with_context(at)?;
-        let failures = tick.failures();
-        if !failures.is_empty() {
-            bail!("{}: {}", at(), failures.join("; "));
+        let mut refused: Vec<(Address, String)> = vec![];
+        if let Some(l) = &tick.liquidation {
+            refused.extend(l.failed.iter().chain(&l.blocked).cloned());
+        }
+        refused.extend(tick.bad_debt.failed.iter().map(|(o, _, m)| (*o, m.clone())));
+        for (o, m) in refused {
+            let debt = self.debt_units(&o).with_context(at)?;
+            self.acc
+                .unrecoverable
+                .insert(o, (debt, format!("{}: {m}", at())));
+        }
+        let fatal: Vec<String> = tick
+            .failures()
+            .into_iter()
+            .filter(|f| f.starts_with("rebalance"))
+            .collect();
+        if !fatal.is_empty() {
+            bail!("{}: {}", at(), fatal.join("; "));
         }
         if let Some(l) = &tick.liquidation {
             self.capacity_left = self.capacity_left.saturating_sub(l.liquidated.len());
@@ -400,12 +439,57 @@ impl Replay {
             self.acc.bad_debt_units += s.debt as u128;
             self.acc.written_off_units += s.written_off as u128;
         }
+        if let Some(healthy) = &watched {
+            if let Some(l) = &tick.liquidation {
+                self.acc.outage_liquidations += l.liquidated.len();
+                self.acc.outage_healthy_liquidated += l
+                    .liquidated
+                    .iter()
+                    .filter(|x| healthy.contains(&x.0))
+                    .count();
+            }
+            if !in_outage && !tick.pushes.is_empty() {
+                self.acc.outage_over = true;
+            }
+        }
         self.acc.pushes += tick.pushes.len();
         let record = self.record(ts, point.price).with_context(at)?;
         self.acc.max_debt_at_risk = self.acc.max_debt_at_risk.max(record.debt_at_risk_usd);
         self.series.push(record);
         self.next += 1;
         Ok(Some(StepOutcome { record, tick }))
+    }
+
+    /// The obligations that are not liquidatable at `ts` when the values
+    /// the collateral reserve's last push set are in force (its
+    /// `last_push_ts` moved to `ts`, so neither staleness nor decay applies).
+    fn healthy_under_last_push(&self, ts: i64) -> Result<std::collections::HashSet<Address>> {
+        use crate::accounts::{load_market, load_oracles, load_reserves};
+        let market = &self.deployment.market;
+        let market_state = load_market(&self.chain, market)?;
+        let mut reserves = load_reserves(&self.chain, market)?;
+        let oracles = load_oracles(&self.chain, &reserves)?;
+        for (k, r) in &mut reserves {
+            if *k == self.collateral.keys.reserve && r.risk.last_push_ts != 0 {
+                r.risk.last_push_ts = ts;
+            }
+        }
+        let snap = MarketSnapshot::new(*market, &market_state, &reserves, &oracles, ts);
+        let mut healthy = std::collections::HashSet::new();
+        for o in &self.obligations {
+            let Some(ob) = self
+                .chain
+                .account_data(o)?
+                .as_deref()
+                .and_then(decode_obligation)
+            else {
+                continue;
+            };
+            if snap.score(o, &ob).is_none() {
+                healthy.insert(*o);
+            }
+        }
+        Ok(healthy)
     }
 
     fn record(&mut self, ts: i64, price: f64) -> Result<StepRecord> {
@@ -492,15 +576,57 @@ impl Replay {
         Ok(out)
     }
 
-    /// The debt reserve's balance sheet, as the program's `balance_sheet`
-    /// instruction reports it.
-    pub fn balance_sheet(&mut self) -> Result<BalanceSheet> {
-        let sent = Chain::send(&mut self.chain, &[ix::balance_sheet(&self.debt.keys)], &[])
-            .context("balance_sheet")?;
-        crate::events::events::<BalanceSheetReported>(&sent.logs)
-            .pop()
-            .map(|e| e.sheet)
-            .ok_or_else(|| anyhow!("balance_sheet emitted no BalanceSheetReported event"))
+    /// The debt obligation `o` owes the debt reserve now, base units.
+    fn debt_units(&self, o: &Address) -> Result<f64> {
+        let now = self.chain.clock().unix_timestamp;
+        let index = self
+            .reserve_state(&self.debt)?
+            .projected_borrow_index(now)
+            .map_err(|e| anyhow!("{e}"))?;
+        let Some(ob) = self.chain.zero_copy::<Obligation>(o).ok() else {
+            return Ok(0.0);
+        };
+        Ok(ob
+            .positions
+            .iter()
+            .filter(|p| p.kind() == PositionKind::Debt && p.reserve == self.debt.keys.reserve)
+            .map(|p| (p.borrow_shares.get() * index).to_num::<f64>())
+            .sum())
+    }
+
+    /// The debt reserve's balance sheet at the chain's clock, computed by the
+    /// program's own [`ballast::engine::balance_sheet::balance_sheet`] from
+    /// the reserve, its strategy reserve (accrued to now on a copy) and its
+    /// insurance vault, read from the chain: what the `balance_sheet`
+    /// instruction returns, without a transaction per step.
+    pub fn balance_sheet(&self) -> Result<BalanceSheet> {
+        let now = self.chain.clock().unix_timestamp;
+        let keys = self.debt.keys;
+        let reserve = self.reserve_state(&self.debt)?;
+        let strategy = if reserve.treasury.has_strategy() {
+            let mut s = self
+                .chain
+                .zero_copy::<Reserve>(&reserve.treasury.strategy_reserve)
+                .context("reading the strategy reserve")?;
+            s.accrue_interest(now)?;
+            Some(s)
+        } else {
+            None
+        };
+        let insurance = self.chain.token_balance(&keys.insurance_vault)?;
+        let paused = self
+            .chain
+            .zero_copy::<ballast::state::Market>(&keys.market)
+            .context("reading the market")?
+            .paused;
+        Ok(ballast::engine::balance_sheet::balance_sheet(
+            keys.reserve,
+            &reserve,
+            strategy.as_ref(),
+            insurance,
+            paused,
+            now,
+        )?)
     }
 
     /// The summary and series so far.
@@ -522,6 +648,8 @@ impl Replay {
             steps: s.len(),
             borrowers: self.population_size,
             liquidations: self.acc.liquidations,
+            outage_liquidations: self.opts.outage.map(|_| self.acc.outage_liquidations),
+            outage_healthy_liquidated: self.opts.outage.map(|_| self.acc.outage_healthy_liquidated),
             liquidated_debt_usd: self.acc.liquidated_units as f64 * usd,
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd,
             written_off_usd: self.acc.written_off_units as f64 * usd,
@@ -540,6 +668,18 @@ impl Replay {
             max_debt_at_risk_usd: self.acc.max_debt_at_risk,
             pushes: self.acc.pushes,
             liquidator_capacity_per_candle: self.opts.capacity_per_candle,
+            unrecoverable_obligations: self.acc.unrecoverable.len(),
+            unrecoverable_debt_usd: self
+                .acc
+                .unrecoverable
+                .values()
+                .fold(0.0, |a, (d, _)| a + d * usd),
+            unrecoverable: self
+                .acc
+                .unrecoverable
+                .iter()
+                .map(|(o, (_, m))| format!("{o}: {m}"))
+                .collect(),
             wall_seconds: self.started.elapsed().as_secs_f64(),
         };
         RunResult {

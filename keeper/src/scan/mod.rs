@@ -12,18 +12,17 @@
 //!
 //! * **debt**: the debt position of the largest unweighted spot value;
 //! * **collateral**: the position (in another reserve: the program refuses
-//!   the same reserve on both sides) that pays the liquidator most, i.e. the
-//!   largest `min(seizable value, repay value * (1 + bonus)) * bonus` with
-//!   the bonus of [`LiquidationConfig::bonus_bps`] (ties: the larger
-//!   collateral);
-//! * **repay**: [`LiquidationConfig::max_repay`]; when the collateral seized
-//!   for it ([`seize_for_repay`](ballast::engine::liquidation::seize_for_repay)) would exceed the position, the program's
-//!   capped path repays what the position covers and takes all of it, so no
-//!   unliquidatable dust is left to block `socialize_bad_debt`.
-//!
-//! The choice of collateral, bonus and repay is one function, `sizing::size`,
-//! given the positions valued at spot: the place to call an engine-side
-//! liquidation plan instead, should the program provide one.
+//!   the same reserve on both sides) whose liquidation pays the liquidator
+//!   most (ties: the larger collateral);
+//! * **repay, seize, bonus**: the program's own
+//!   [`plan_liquidation`](ballast::engine::liquidation::plan_liquidation)
+//!   for that pair, over the views `liquidate` reads (the two reserves
+//!   accrued to now, the collateral's treasury marked when the snapshot has
+//!   its strategy reserve: [`MarketSnapshot::with_strategies`]), so the
+//!   seize the keeper expects is the seize the program pays. When the plan
+//!   takes the whole collateral position (the program's capped path), the
+//!   close-factor allowance is sent as `max_repay` so the program takes the
+//!   same path and leaves no collateral dust to block `socialize_bad_debt`.
 //!
 //! A reserve whose oracle the program would refuse now (stale, confidence too
 //! wide, wrong feed, undecodable...) stays in the snapshot with the reason, so
@@ -33,10 +32,6 @@
 //! Units: token amounts in base units of their mint, values in micro-USD
 //! ([`ballast::engine::health::VALUE_DECIMALS`]), health as a plain ratio
 //! (`Fx`, 1.0 = exactly at the requirement), bonus in bps.
-//!
-//! Solvency (for the bonus cap) is the program's own `spot_values`; sizing
-//! follows the program's `liquidate` (debt valued up, collateral down, the
-//! same proportional cut), so the keeper proposes what the program accepts.
 //!
 //! Per-reserve data sits in a `Vec` searched linearly. Measured by the `scan`
 //! benchmark (`keeper/benches/scan.rs`, release, one thread): a lookup costs
@@ -50,9 +45,7 @@ use std::fmt;
 
 use anchor_lang::prelude::Pubkey;
 use ballast::engine::fx::{Fx, BPS, FX_ONE, FX_ZERO};
-use ballast::engine::health::{
-    obligation_health, spot_values, Requirement, ReserveView, UnitPrice,
-};
+use ballast::engine::health::{obligation_health, Requirement, ReserveView, UnitPrice};
 use ballast::engine::liquidation::LiquidationConfig;
 use ballast::engine::oracle::OraclePrice;
 use ballast::errors::BallastError;
@@ -73,6 +66,11 @@ use sizing::size;
 struct Entry {
     address: Pubkey,
     view: ReserveView,
+    /// The view `liquidate` prices this reserve at when it is one of the
+    /// two reserves liquidated: a copy accrued to now, its treasury shares
+    /// marked against the strategy reserve when the snapshot has it
+    /// ([`liquidation_view`]); `view` when that fails.
+    liq_view: ReserveView,
     /// The validated price when `problem` is `None`; otherwise the last price
     /// the oracle carries when `has_price`, else zeroes.
     price: OraclePrice,
@@ -82,6 +80,25 @@ struct Entry {
     has_price: bool,
     /// Why the program would refuse this reserve now.
     problem: Option<Reason>,
+}
+
+/// The view of `reserve` that `liquidate` prices it at when it is one of the
+/// two reserves liquidated: a copy accrued to `now` and, when `strategy` (a
+/// decoded copy of its treasury strategy reserve) is given and shares are
+/// deployed, its treasury marked at the strategy's rate
+/// ([`ballast::engine::treasury::mark`]). Nothing is written.
+fn liquidation_view(
+    reserve: &Reserve,
+    strategy: Option<&Reserve>,
+    now: i64,
+) -> anchor_lang::Result<ReserveView> {
+    let mut r = *reserve;
+    r.accrue_interest(now)?;
+    if let (Some(s), true) = (strategy, r.treasury.deployed_shares > 0) {
+        let mut s = *s;
+        ballast::engine::treasury::mark(&mut r, &mut s, now)?;
+    }
+    r.view(now)
 }
 
 /// A debt or collateral position with its tokens and unweighted spot value.
@@ -235,12 +252,36 @@ impl MarketSnapshot {
         };
         Entry {
             address: *address,
+            liq_view: liquidation_view(reserve, None, now).unwrap_or(view),
             view,
             price,
             spot,
             has_price,
             problem,
         }
+    }
+
+    /// Re-prices for liquidation each reserve with treasury shares deployed
+    /// whose strategy reserve is in `strategies` (address, decoded account):
+    /// its shares marked at the strategy's rate, as `liquidate` marks them
+    /// before pricing the collateral (see [`liquidation_view`]). Reserves
+    /// whose strategy is missing keep the book value.
+    pub fn with_strategies(mut self, strategies: &[(Pubkey, Reserve)]) -> Self {
+        for (e, (_, r)) in self.entries.iter_mut().zip(&self.reserves) {
+            if r.treasury.deployed_shares == 0 {
+                continue;
+            }
+            let strategy = strategies
+                .iter()
+                .find(|(k, _)| *k == r.treasury.strategy_reserve)
+                .map(|(_, s)| s);
+            if let (Some(s), Some(_)) = (strategy, e.problem.is_none().then_some(())) {
+                if let Ok(v) = liquidation_view(r, Some(s), self.now) {
+                    e.liq_view = v;
+                }
+            }
+        }
+        self
     }
 
     /// The market's address.
@@ -385,16 +426,27 @@ impl MarketSnapshot {
             let e = self.find(r)?;
             e.problem.is_none().then_some(e)
         };
-        let (coll_value, debt_value) = spot_values(&obligation.positions, |r| {
-            usable(r).map(|e| (&e.view, &e.price))
-        })?;
-        let solvent = coll_value >= debt_value;
         let positions = self.value_positions(obligation)?;
         let Some(debt) = positions.debt else {
             return Ok(None);
         };
         let colls = positions.collaterals();
-        let Some(sizing) = size(&self.liquidation, ratio, solvent, &debt, colls)? else {
+        // As `liquidate` reads them: the two reserves liquidated accrued
+        // (and the collateral marked), the others projected.
+        let debt_reserve = debt.entry.address;
+        let liquidated = |coll: &Pubkey, r: &Pubkey| {
+            let e = usable(r)?;
+            let accrued = *r == debt_reserve || r == coll;
+            Some((if accrued { &e.liq_view } else { &e.view }, &e.price))
+        };
+        let Some(sizing) = size(
+            &self.liquidation,
+            &obligation.positions,
+            &debt,
+            colls,
+            liquidated,
+        )?
+        else {
             return Ok(None);
         };
         Ok(Some(Candidate {

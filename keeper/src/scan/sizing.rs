@@ -1,14 +1,22 @@
-//! The liquidation sizing: given an unhealthy obligation's positions valued
-//! at spot, which collateral to seize, at which bonus, for which repay
-//! allowance (the rules are in the [`super`] module docs).
+//! The liquidation sizing: for an unhealthy obligation, which collateral to
+//! seize and what `liquidate` will then repay and seize.
 //!
-//! [`size`] is the keeper's copy of the program's sizing, in one function:
-//! the place to call an engine-side liquidation plan instead, should the
-//! program provide one.
+//! The amounts are not the keeper's: each candidate collateral is planned by
+//! the program's own [`plan_liquidation`] over the same views and prices the
+//! program will read (the two reserves accrued to now, the collateral's
+//! treasury marked; see [`super::MarketSnapshot`]), so `expected_seize` is
+//! exactly what the program seizes at the snapshot's state. The keeper only
+//! chooses among the plans: the one that pays the liquidator most, i.e. the
+//! largest value of `seize - protocol cut` minus the value of the repay
+//! (ties: the larger collateral).
 
 use anchor_lang::prelude::Pubkey;
-use ballast::engine::fx::{fx_u64, Fx, FxExt, BPS};
-use ballast::engine::liquidation::{seize_for_repay, LiquidationConfig};
+use ballast::engine::fx::{fx_u64, Fx, FxExt};
+use ballast::engine::health::ReserveView;
+use ballast::engine::liquidation::{plan_liquidation, LiquidationConfig, LiquidationPlan};
+use ballast::engine::oracle::OraclePrice;
+use ballast::engine::position::Position;
+use ballast::errors::BallastError;
 
 use super::Valued;
 
@@ -25,41 +33,47 @@ pub(super) struct Sizing {
     pub(super) expected_seize: u64,
 }
 
-/// The liquidation sizing (module docs): for the obligation's largest
-/// `debt` and its collateral positions `colls`, all valued at spot, at
-/// Maintenance health `ratio` and `solvent` or not, under the market's
-/// liquidation parameters `cfg`: the collateral that pays the liquidator
-/// most, its bonus, the repay allowance and the collateral it seizes.
-/// `None` when no collateral in another reserve can pay for a non-zero
-/// repay.
-pub(super) fn size<'a: 'b, 'b>(
+/// The liquidation sizing (module docs): for the obligation's `positions`,
+/// its largest `debt` and its collateral positions `colls` (valued at spot),
+/// under the market's liquidation parameters `cfg`, with `lookup(collateral,
+/// reserve)` giving each reserve's view and price as `liquidate` with that
+/// collateral sees them: the plan that
+/// pays the liquidator most. `None` when no collateral in another reserve
+/// can pay for a non-zero repay.
+///
+/// The `max_repay` sent is the plan's repay, except when the plan takes the
+/// whole collateral position (the program's capped path): then it is the
+/// close-factor allowance, as the plan was made with, so that the program
+/// takes the same path and leaves no collateral dust behind.
+pub(super) fn size<'a: 'b, 'b, 'v>(
     cfg: &LiquidationConfig,
-    ratio: Fx,
-    solvent: bool,
+    positions: &[Position],
     debt: &Valued<'a>,
     colls: impl Iterator<Item = &'b Valued<'a>>,
+    lookup: impl Fn(&Pubkey, &Pubkey) -> Option<(&'v ReserveView, &'v OraclePrice)> + Copy,
 ) -> anchor_lang::Result<Option<Sizing>> {
-    let max_repay = cfg
-        .max_repay(debt.tokens, debt.value, ratio)?
-        .to_floor_u64()?;
-    let repay_value = debt.entry.spot.value_floor(fx_u64(max_repay))?;
-
-    // The collateral that pays the most.
-    let mut best: Option<(Valued<'a>, u16, Fx)> = None;
+    let mut best: Option<(Valued<'a>, LiquidationPlan, Fx)> = None;
     for c in colls {
         if c.entry.address == debt.entry.address {
             continue;
         }
-        let bonus = cfg.bonus_bps(
-            ratio,
-            solvent,
-            c.entry.view.liquidation_threshold_bps,
-            debt.entry.view.borrow_factor_bps,
-        )?;
-        let paid = repay_value
-            .mul_div_int_floor(BPS as i128 + bonus as i128, BPS as i128)?
-            .min(c.value)
-            .mul_div_int_floor(bonus as i128, BPS as i128)?;
+        let plan = match plan_liquidation(
+            cfg,
+            positions,
+            &debt.entry.address,
+            &c.entry.address,
+            |r| lookup(&c.entry.address, r),
+            u64::MAX,
+        ) {
+            Ok(p) => p,
+            Err(e) if is_error(&e, BallastError::ZeroAmount) => continue,
+            Err(e) => return Err(e),
+        };
+        let paid = c
+            .entry
+            .spot
+            .value_floor(fx_u64(plan.to_liquidator()?))?
+            .sub_(debt.entry.spot.value_ceil(fx_u64(plan.repay))?)?;
         let better = match &best {
             None => true,
             Some((b, _, best_paid)) => {
@@ -67,34 +81,31 @@ pub(super) fn size<'a: 'b, 'b>(
             }
         };
         if better {
-            best = Some((*c, bonus, paid));
+            best = Some((*c, plan, paid));
         }
     }
-    let Some((coll, bonus_bps, _)) = best else {
+    let Some((coll, plan, _)) = best else {
         return Ok(None);
     };
+    let whole_position = fx_u64(plan.seize) >= coll.tokens.floor();
+    let repay = if whole_position {
+        let ratio = plan.health_before;
+        cfg.max_repay(debt.tokens, debt.value, ratio)?
+            .to_floor_u64()?
+            .max(plan.repay)
+    } else {
+        plan.repay
+    };
+    Ok(Some(Sizing {
+        collateral: coll.entry.address,
+        bonus_bps: plan.bonus_bps,
+        repay,
+        expected_seize: plan.seize,
+    }))
+}
 
-    let repay = max_repay;
-    let seized = seize_for_repay(fx_u64(repay), &debt.entry.spot, &coll.entry.spot, bonus_bps)?.0;
-    let sizing = |seized: Fx| -> anchor_lang::Result<Option<Sizing>> {
-        Ok(Some(Sizing {
-            collateral: coll.entry.address,
-            bonus_bps,
-            repay,
-            expected_seize: seized.to_floor_u64()?,
-        }))
-    };
-    if seized > coll.tokens {
-        // The position cannot pay for the whole allowance: send the
-        // allowance and let the program take its capped path, which seizes
-        // the whole position for the repay it covers (rounded up, at most
-        // the allowance). Sizing the repay down here instead would leave a
-        // few base units of collateral behind, too little to liquidate and
-        // enough to block `socialize_bad_debt`.
-        return sizing(coll.tokens);
-    }
-    if repay == 0 {
-        return Ok(None);
-    }
-    sizing(seized)
+/// Whether `e` is Ballast's error `code`.
+fn is_error(e: &anchor_lang::error::Error, code: BallastError) -> bool {
+    matches!(e, anchor_lang::error::Error::AnchorError(a)
+        if a.error_code_number == anchor_lang::error::ERROR_CODE_OFFSET + code as u32)
 }

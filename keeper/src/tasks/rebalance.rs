@@ -9,7 +9,6 @@
 //! recall, or whose strategy can return nothing now is reported, not sent,
 //! so the task never spends fees on a transaction the program would refuse.
 
-use ballast::engine::fx::{fx_u64, FxExt};
 use ballast::engine::treasury::{self, Move};
 use ballast::state::Reserve;
 use solana_address::Address;
@@ -87,39 +86,15 @@ pub fn run(
 }
 
 /// The move `rebalance` would make at `now` for `reserve` against its
-/// `strategy` (both as read from the chain), computed with the program's own
-/// functions: accrual, marking, the strategy's room under its deposit cap,
-/// what it can return, and [`treasury::decide`]. `Err` carries the program's
-/// reason for refusing (e.g. "liquid share inside the buffer band").
-///
-/// The task's only decision: the place to call an engine-side treasury
-/// plan instead, should the program provide one.
+/// `strategy` (both as read from the chain): the program's own
+/// [`treasury::plan_rebalance`] (accrual, marking, the strategy's room
+/// under its deposit cap, what it can return, the band decision) on copies.
+/// `Err` carries the program's reason for refusing (e.g. "liquid share
+/// inside the buffer band").
 pub fn plan(mut reserve: Reserve, mut strategy: Reserve, now: i64) -> Result<Move, String> {
-    let reason = |e: anchor_lang::error::Error| match e {
+    let plan = treasury::plan_rebalance(&mut reserve, &mut strategy, now).map_err(|e| match e {
         anchor_lang::error::Error::AnchorError(a) => a.error_msg,
         other => other.to_string(),
-    };
-    reserve.accrue_interest(now).map_err(reason)?;
-    treasury::mark(&mut reserve, &mut strategy, now).map_err(reason)?;
-    let deposits = reserve
-        .supply()
-        .map_err(reason)?
-        .to_floor_u64()
-        .map_err(reason)?;
-    let supply = strategy.supply().map_err(reason)?;
-    let cap = fx_u64(strategy.config.deposit_cap);
-    let room = if cap > supply {
-        (cap - supply).to_floor_u64().map_err(reason)?
-    } else {
-        0
-    };
-    treasury::decide(
-        &reserve.config.liquidity,
-        reserve.available_amount,
-        deposits,
-        reserve.treasury.deployed_amount,
-        room,
-        treasury::recallable(&reserve, &strategy, now),
-    )
-    .map_err(reason)
+    })?;
+    plan.step.map_err(|idle| idle.error_code().to_string())
 }

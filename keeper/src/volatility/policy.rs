@@ -13,15 +13,18 @@
 //!    when the last push is within `age_margin_secs` of going stale, or before
 //!    the first push; never sooner than the on-chain minimum interval;
 //! 3. pushes the target when the bounds allow (steps are measured from the
-//!    last pushed values, the first push is free), otherwise the value
+//!    values in force, decayed by staleness; the first push is free),
+//!    otherwise the value
 //!    closest to the target that they allow (bisection on sigma between a
 //!    value the bounds accept and the target), and says that it stepped.
 //!
 //! Every derived value comes from the program crate's own functions
-//! (`RiskConfig::derive`, `RiskConfig::step`, `Reserve::risk_params`).
+//! (`RiskConfig::derive`, `engine::risk::accept_push`, `Reserve::risk_params`),
+//! so the keeper never proposes a push the program refuses.
 
 use ballast::engine::fx::Fx;
-use ballast::engine::risk::{RiskParams, RiskPolicy};
+use ballast::engine::risk::{accept_push, RiskParams, RiskPolicy};
+use ballast::errors::BallastError;
 use ballast::state::Reserve;
 
 /// When the keeper pushes.
@@ -83,11 +86,18 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
         return Decision::Skip(Skip::StaticPolicy);
     }
     let last = reserve.risk.last_push_ts;
-    if last != 0 && now - last < cfg.min_update_interval_secs as i64 {
-        return Decision::Skip(Skip::TooSoon);
-    }
     let (lo, hi) = (cfg.sigma_min.get(), cfg.sigma_max.get());
     let target = to_fx(target_sigma).clamp(lo, hi);
+    // The program's own rule says when a push is too soon.
+    if let Err(anchor_lang::error::Error::AnchorError(e)) =
+        accept_push(cfg, &reserve.risk, target, now)
+    {
+        if e.error_code_number
+            == anchor_lang::error::ERROR_CODE_OFFSET + BallastError::VolatilityUpdateTooSoon as u32
+        {
+            return Decision::Skip(Skip::TooSoon);
+        }
+    }
     let sqrt_h = reserve.risk.sqrt_horizon.get();
     let current = reserve.risk_params(now);
     let derive = |s: Fx| cfg.derive(s, sqrt_h).ok();
@@ -104,7 +114,7 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
     if !ageing && change <= policy.lt_threshold_bps as u32 {
         return Decision::Skip(Skip::Unchanged);
     }
-    let feasible = |s: Fx| accepted(reserve, s);
+    let feasible = |s: Fx| accepted(reserve, s, now);
     if let Some(params) = feasible(target) {
         return Decision::Push {
             sigma: target,
@@ -152,21 +162,13 @@ pub fn decide(reserve: &Reserve, target_sigma: f64, now: i64, policy: &PushPolic
 }
 
 /// The values the program would leave in force if `sigma` (annualised) were
-/// pushed for `reserve` now, or `None` if it would refuse the push: the
-/// values derived from `sigma`, within the step bounds of the last pushed
-/// values (the first push is free).
-///
-/// The keeper's copy of the program's push-acceptance rule, in one place: an
-/// engine-side acceptance function can replace its body.
-pub fn accepted(reserve: &Reserve, sigma: Fx) -> Option<RiskParams> {
-    let cfg = &reserve.config.risk;
-    let target = cfg.derive(sigma, reserve.risk.sqrt_horizon.get()).ok()?;
-    // The program measures steps from the last pushed values; the first push
-    // is free.
-    if reserve.risk.last_push_ts == 0 {
-        return Some(target);
-    }
-    cfg.step(reserve.risk.params, target).ok()
+/// pushed for `reserve` at unix time `now`, or `None` if it would refuse the
+/// push: the program's own acceptance rule,
+/// [`ballast::engine::risk::accept_push`] (sigma bounds, interval, steps
+/// measured from the values in force, decayed by staleness; the first push
+/// is free).
+pub fn accepted(reserve: &Reserve, sigma: Fx, now: i64) -> Option<RiskParams> {
+    accept_push(&reserve.config.risk, &reserve.risk, sigma, now).ok()
 }
 
 /// `v` as `Fx` (saturating; NaN reads as 0).
@@ -200,13 +202,7 @@ mod tests {
         let Decision::Push { sigma, params, .. } = d else {
             panic!("{d:?}")
         };
-        let cfg = r.config.risk;
-        let target = cfg.derive(sigma, r.risk.sqrt_horizon.get()).unwrap();
-        let accepted = if r.risk.last_push_ts == 0 {
-            target
-        } else {
-            cfg.step(r.risk.params, target).unwrap()
-        };
+        let accepted = accept_push(&r.config.risk, &r.risk, sigma, now).unwrap();
         assert_eq!(accepted, params, "the program accepts it");
         r.risk.sigma = sigma.into();
         r.risk.params = params;
@@ -257,18 +253,64 @@ mod tests {
     }
 
     #[test]
-    fn after_staleness_the_keeper_continues_from_the_last_push() {
+    fn after_staleness_the_keeper_continues_from_the_decayed_values() {
         let mut r = reserve(100, 200);
         let p = PushPolicy::default();
         let d = decide(&r, 1.0, 1_000, &p);
         apply(&mut r, d, 1_000);
+        let pushed = r.risk.params;
+        // 10,000 s of silence: 2,800 s past max age (7,200) = 4 whole
+        // intervals (600): LT down 4 steps, borrow factor up 4, LTV snapped.
         let later = 1_000 + 10_000;
-        assert_eq!(r.risk_params(later), r.config.risk.conservative(), "stale");
+        let cons = r.config.risk.conservative();
+        let stale = r.risk_params(later);
+        assert_eq!(stale.ltv_bps, cons.ltv_bps);
+        assert_eq!(
+            stale.liquidation_threshold_bps,
+            pushed.liquidation_threshold_bps - 400
+        );
+        assert_eq!(stale.borrow_factor_bps, pushed.borrow_factor_bps + 400);
+        // The keeper that comes back may restore what it last pushed (a
+        // loosening, measured from the last pushed values); the program
+        // accepts it (`apply` checks).
         let d = decide(&r, 1.0, later, &p);
-        let Decision::Push { reached_target, .. } = d else {
+        let Decision::Push {
+            reached_target,
+            params,
+            ..
+        } = d
+        else {
             panic!("{d:?}")
         };
         assert!(reached_target, "same sigma: no step needed");
+        assert_eq!(params, pushed);
+        // A higher volatility tightens from the decayed values, one step.
+        let d2 = decide(&r, 3.0, later, &p);
+        let Decision::Push { params: p2, .. } = d2 else {
+            panic!("{d2:?}")
+        };
+        assert!(
+            p2.liquidation_threshold_bps + 100 >= stale.liquidation_threshold_bps
+                && p2.borrow_factor_bps <= stale.borrow_factor_bps + 100
+                && p2.liquidation_threshold_bps < pushed.liquidation_threshold_bps,
+            "{p2:?} vs {stale:?}"
+        );
+        // The last decay step was 400 s ago (at 2,400 s past max age), less
+        // than an interval: the push may not add a step of its own on top.
+        assert_eq!(
+            p2.liquidation_threshold_bps, stale.liquidation_threshold_bps,
+            "{p2:?}"
+        );
+        let d3 = decide(&r, 3.0, later + 200, &p);
+        let Decision::Push { params: p3, .. } = d3 else {
+            panic!("{d3:?}")
+        };
+        assert_eq!(
+            p3.liquidation_threshold_bps + 100,
+            stale.liquidation_threshold_bps,
+            "an interval after the decay step, one step: {p3:?}"
+        );
+        apply(&mut r, d, later);
     }
 
     #[test]

@@ -165,6 +165,23 @@ pub enum BallastError {
     /// Below the buffer band with nothing the strategy can return now.
     #[msg("nothing recallable from the treasury strategy")]
     NothingRecallable,
+    /// The treasury strategy's market is paused: a deploy there could not be
+    /// recalled until it is unpaused.
+    #[msg("the treasury strategy's market is paused")]
+    StrategyMarketPaused,
+    /// `update_market` no longer changes the admin: use `propose_admin`
+    /// then `accept_admin`, signed by the new admin.
+    #[msg("admin transfer is two-step: propose_admin, then accept_admin")]
+    AdminTransferIsTwoStep,
+    /// The signer of `accept_admin` is not the market's pending admin (or
+    /// no transfer is pending).
+    #[msg("signer is not the market's pending admin")]
+    NotPendingAdmin,
+    /// Borrowing from a reserve the obligation holds as collateral, or
+    /// depositing into one it owes (a same-reserve loop, which no
+    /// liquidation could resolve): repay or withdraw first.
+    #[msg("same-reserve loop: collateral and debt in one reserve")]
+    SameReserveLoop,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -246,3 +246,26 @@ pub struct Rebalanced {
     /// units (interest earned, or a loss written down in the strategy).
     pub mark_to_market: i64,
 }
+
+/// The admin proposed a new admin (`propose_admin`); the default key cancels
+/// a pending transfer.
+#[event]
+pub struct AdminProposed {
+    /// The market.
+    pub market: Pubkey,
+    /// The admin who proposed.
+    pub admin: Pubkey,
+    /// The proposed admin (the default key: cancelled).
+    pub pending_admin: Pubkey,
+}
+
+/// The pending admin accepted (`accept_admin`) and is now the admin.
+#[event]
+pub struct AdminAccepted {
+    /// The market.
+    pub market: Pubkey,
+    /// The admin before the transfer.
+    pub previous_admin: Pubkey,
+    /// The new admin.
+    pub admin: Pubkey,
+}

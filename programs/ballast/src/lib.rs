@@ -239,4 +239,16 @@ pub mod ballast {
     pub fn repay(ctx: Context<Repay>, amount: u64) -> Result<()> {
         repay::handler(ctx, amount)
     }
+
+    /// The admin proposes `pending_admin` as its successor (the default key
+    /// cancels). Emits [`events::AdminProposed`].
+    pub fn propose_admin(ctx: Context<ProposeAdmin>, pending_admin: Pubkey) -> Result<()> {
+        admin_transfer::propose(ctx, pending_admin)
+    }
+
+    /// The pending admin signs to become the admin. Emits
+    /// [`events::AdminAccepted`].
+    pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+        admin_transfer::accept(ctx)
+    }
 }

@@ -153,6 +153,7 @@ fn run_all(cli: &Cli, args: &ReplayArgs, plan: &Plan) -> Result<Vec<RunResult>> 
             oracle: plan.oracle,
             keeper: KeeperConfig::default(),
             so_path: super::program_so(cli),
+            outage: args.outage,
         };
         let run = run_policy(&plan.def, &plan.window, &population, opts, |_, _| {
             bar.inc(1);

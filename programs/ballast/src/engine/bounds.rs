@@ -79,6 +79,17 @@ pub const RISK_HORIZON_SECS: RangeInclusive<u32> = 1..=SECONDS_PER_YEAR as u32;
 pub const INITIAL_HAIRCUT_MAX_BPS: RangeInclusive<u16> = 0..=ONE_BPS_U16 - 1;
 /// `max_lt_step_bps` and `max_ltv_step_bps`: at least 1.
 pub const RISK_STEP_BPS: RangeInclusive<u16> = 1..=u16::MAX;
+/// Least `min_update_interval_secs`: 60 s. The interval is what the step
+/// bounds are counted per (one step of liquidation threshold and borrow
+/// factor per interval, by pushes or by staleness decay); at 0 a risk
+/// authority could chain pushes in one transaction and every step bound would
+/// be void. One minute is far below any useful push cadence (the keeper
+/// estimates from hourly samples) and still bounds a runaway signer to 60
+/// steps an hour.
+pub const MIN_UPDATE_INTERVAL_FLOOR_SECS: u32 = 60;
+/// `min_update_interval_secs`: at least 60 s (and below `max_age_secs`).
+pub const RISK_MIN_UPDATE_INTERVAL_SECS: RangeInclusive<u32> =
+    MIN_UPDATE_INTERVAL_FLOOR_SECS..=u32::MAX;
 
 #[cfg(test)]
 mod tests {
@@ -94,5 +105,6 @@ mod tests {
         assert_eq!(LIQUIDATION_BONUS_BPS, 0..=5_000);
         assert_eq!(RISK_HORIZON_SECS, 1..=31_536_000);
         assert_eq!(INITIAL_HAIRCUT_MAX_BPS, 0..=9_999);
+        assert_eq!(RISK_MIN_UPDATE_INTERVAL_SECS, 60..=u32::MAX);
     }
 }

@@ -225,7 +225,7 @@ impl LiquidationPlan {
 /// [`BallastError::ObligationHealthy`], [`BallastError::PositionNotFound`]
 /// (no debt in `debt_reserve` or no collateral in `collateral_reserve`),
 /// [`BallastError::OracleInvalidPrice`], [`BallastError::ZeroAmount`] (the
-/// allowance rounds to nothing), [`BallastError::MathOverflow`].
+/// seize rounds to nothing), [`BallastError::MathOverflow`].
 pub fn plan_liquidation<'a>(
     cfg: &LiquidationConfig,
     positions: &[Position],
@@ -283,21 +283,32 @@ pub fn plan_liquidation<'a>(
     // exactly what it pays: the allowance rounded down, or, when it is
     // the whole debt, the debt rounded up (nothing fractional is left).
     let debt_ceil = debt_tokens.to_ceil_u64()?;
+    // At least one base unit: a close factor of a debt under `1 /
+    // close_factor` base units floors to zero, which would leave it
+    // unliquidatable (with `dust_debt_micro_usd = 0`, or a debt token whose
+    // base unit is worth more than the dust value).
     let mut repay = if allowed >= debt_tokens {
         debt_ceil.min(max_repay)
     } else {
-        allowed.to_floor_u64()?
+        allowed.to_floor_u64()?.max(1).min(max_repay)
     };
     let (mut seize, mut bonus_part) = seize_for_repay(fx_u64(repay), &unit_d, &unit_c, bonus_bps)?;
     let capped = seize >= coll_tokens;
     if capped {
         // The position cannot pay that much: repay what it covers, rounded
-        // up (the borrower's favour), for the whole position.
-        repay = coll_tokens
-            .mul_div_int_ceil(repay as i128, 1)?
-            .div_ceil(seize)?
-            .to_ceil_u64()?
-            .min(debt_ceil);
+        // up (the borrower's favour), for the whole position:
+        // `repay * coll_tokens / seize`, the ratio taken on raw bits through
+        // a 256-bit intermediate (`coll_tokens * repay` alone exceeds
+        // I80F48 for, e.g., 2.9e13 base units of SOL against 7.4e10 of
+        // USDC); `seize >= coll_tokens > 0`, so the result is <= `repay`.
+        repay = if seize > FX_ZERO {
+            fx_u64(repay)
+                .mul_div_int_ceil(coll_tokens.to_bits(), seize.to_bits())?
+                .to_ceil_u64()?
+                .min(debt_ceil)
+        } else {
+            0
+        };
         (seize, bonus_part) = seize_for_repay(fx_u64(repay), &unit_d, &unit_c, bonus_bps)?;
     }
     let (supply_c, total_c) = (view_c.supply, view_c.deposit_shares);

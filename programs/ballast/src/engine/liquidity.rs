@@ -1,11 +1,15 @@
 //! Liquidity-mismatch controls: the outflow limiter and the liquidity
 //! coverage of the balance sheet.
 //!
-//! * **Outflow limiter** (Solend's rate limiter): withdraw plus borrow
-//!   outflow is capped per sliding window. The window is approximated by two
-//!   fixed buckets, the previous one weighted by how much of it still
+//! * **Outflow limiter** (Solend's rate limiter, netted as marginfi's):
+//!   withdraw plus borrow outflow, *net of* deposit plus repay inflow, is
+//!   capped per sliding window. The window is approximated by two fixed
+//!   buckets of net flow, the previous one weighted by how much of it still
 //!   overlaps the sliding window: `used = prev * (window - elapsed) / window +
-//!   current` (rounded up). Deposits and repayments are never limited.
+//!   current` (rounded up, so a credit counts a little less). Deposits and
+//!   repayments are never limited; they credit the window, so a deposit ->
+//!   withdraw round trip by one actor (a flash loan) leaves everyone else's
+//!   remaining capacity as it was (the class of TOB-PUF-1).
 //! * **Liquidity coverage** = `(liquid + recallable within the window) /
 //!   stressed outflow`, with stressed outflow = `stress_outflow_bps` of
 //!   deposits over the window (an LCR-style ratio; >= 1 means the reserve can
@@ -91,10 +95,12 @@ impl LiquidityConfig {
 pub struct OutflowState {
     /// Start of the current bucket, unix seconds (a multiple of the window).
     pub window_start: i64,
-    /// Outflow in the previous bucket, base units.
-    pub previous: u64,
-    /// Outflow in the current bucket, base units.
-    pub current: u64,
+    /// Net outflow (outflow less inflow) in the previous bucket, base units;
+    /// negative when more came in than went out.
+    pub previous: i64,
+    /// Net outflow (outflow less inflow) in the current bucket, base units;
+    /// negative when more came in than went out.
+    pub current: i64,
 }
 
 impl OutflowState {
@@ -114,28 +120,45 @@ impl OutflowState {
         self.window_start += passed * window;
     }
 
-    /// Outflow counted against the cap at `now`: the previous bucket weighted
-    /// by its overlap with the sliding window (rounded up), plus the current.
-    pub fn used(&self, cfg: &LiquidityConfig, now: i64) -> u64 {
+    /// Net outflow counted against the cap at `now`: the previous bucket
+    /// weighted by its overlap with the sliding window (rounded up, towards
+    /// more used), plus the current; negative when inflows dominate.
+    pub fn used(&self, cfg: &LiquidityConfig, now: i64) -> i128 {
         let window = cfg.outflow_window_secs as i64;
         if window == 0 {
             return 0;
         }
         let mut s = *self;
         s.roll(window, now);
-        let elapsed = (now - s.window_start).clamp(0, window) as u128;
-        let w = window as u128;
-        let weighted = ((s.previous as u128) * (w - elapsed)).div_ceil(w) as u64;
-        weighted.saturating_add(s.current)
+        let elapsed = (now - s.window_start).clamp(0, window) as i128;
+        let w = window as i128;
+        let num = (s.previous as i128) * (w - elapsed);
+        // Ceiling division for either sign (i128::div_ceil is unstable).
+        let weighted = num.div_euclid(w) + i128::from(num.rem_euclid(w) != 0);
+        weighted + s.current as i128
     }
 
-    /// What may still flow out at `now`, base units (`u64::MAX` when the
-    /// limiter is off).
+    /// What may still flow out at `now`, base units: `cap - used`, so more
+    /// than the cap after net inflows (`u64::MAX` when the limiter is off).
     pub fn remaining(&self, cfg: &LiquidityConfig, now: i64) -> u64 {
         if cfg.outflow_window_secs == 0 {
             return u64::MAX;
         }
-        cfg.outflow_cap.saturating_sub(self.used(cfg, now))
+        let left = cfg.outflow_cap as i128 - self.used(cfg, now);
+        left.clamp(0, u64::MAX as i128) as u64
+    }
+
+    /// Credits an inflow (deposit or repayment) of `amount` at `now` against
+    /// the current bucket's net outflow. Never refuses: inflows are not
+    /// limited. The credit saturates at `i64::MIN`.
+    pub fn record_inflow(&mut self, cfg: &LiquidityConfig, now: i64, amount: u64) {
+        let window = cfg.outflow_window_secs as i64;
+        if window == 0 || amount == 0 {
+            return;
+        }
+        self.roll(window, now);
+        let amount = i64::try_from(amount).unwrap_or(i64::MAX);
+        self.current = self.current.saturating_sub(amount);
     }
 
     /// Records an outflow of `amount` at `now`. Errors:
@@ -157,6 +180,9 @@ impl OutflowState {
             return err!(BallastError::OutflowLimitExceeded);
         }
         self.roll(window, now);
+        // amount <= remaining <= cap - used fits: cap is a u64 and used >= -2^64.
+        let amount =
+            i64::try_from(amount).map_err(|_| error!(BallastError::OutflowLimitExceeded))?;
         self.current = self.current.saturating_add(amount);
         Ok(())
     }
@@ -219,6 +245,35 @@ mod tests {
         // One second into the next bucket: 10 * 2/3 = 6.67 -> 7 used.
         assert_eq!(s.used(&c, 7), 7);
         assert_eq!(s.remaining(&c, 7), 3);
+    }
+
+    #[test]
+    fn a_round_trip_leaves_the_capacity_as_it_was() {
+        let c = cfg(86_400, 1_000);
+        let mut s = OutflowState::default();
+        let t0 = 86_400 * 100;
+        s.record(&c, t0, 300).unwrap();
+        let before = s.remaining(&c, t0 + 5);
+        assert_eq!(before, 700);
+        // A flash deposit of far more than the cap, then its withdrawal.
+        s.record_inflow(&c, t0 + 5, 1_000_000);
+        s.record(&c, t0 + 5, 1_000_000).unwrap();
+        assert_eq!(s.remaining(&c, t0 + 5), before);
+        // Repay after borrow nets too; inflows alone never refuse.
+        s.record(&c, t0 + 6, 700).unwrap();
+        assert!(s.record(&c, t0 + 6, 1).is_err());
+        s.record_inflow(&c, t0 + 6, 200);
+        assert_eq!(s.remaining(&c, t0 + 6), 200);
+    }
+
+    #[test]
+    fn a_credit_in_the_previous_bucket_rounds_against_the_user() {
+        let c = cfg(3, 10);
+        let mut s = OutflowState::default();
+        s.record_inflow(&c, 3, 10);
+        // One second into the next bucket: -10 * 2/3 = -6.67 -> -6 used.
+        assert_eq!(s.used(&c, 7), -6);
+        assert_eq!(s.remaining(&c, 7), 16);
     }
 
     #[test]

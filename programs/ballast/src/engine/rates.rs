@@ -180,6 +180,44 @@ pub fn compound_growth(apr: Fx, dt: u64) -> Result<Fx> {
     exp_ceil(x)
 }
 
+/// Largest exponent `apr * dt / year` [`grown_index`] evaluates: `e^40` is
+/// about 2.35e17, inside `Fx`'s range (about 6.0e23) with room for the
+/// squarings of [`exp_ceil`]; beyond it the index saturates.
+pub const MAX_GROWTH_EXPONENT: u64 = 40;
+
+/// The borrow index after `dt` seconds at `apr` from `index`, for a reserve
+/// owing `shares` debt shares: `index * exp(apr * dt / year)` rounded up
+/// ([`compound_growth`]), saturated at the index where the debt `shares *
+/// index` reaches `u64::MAX` base units (never below `index`). So accrual
+/// never fails however long a reserve sat idle (10 years at the maximum
+/// 1,000% APR is `e^100`, beyond `Fx`): the debt stops growing where no
+/// token amount could express it, instead of every instruction of the
+/// reserve failing with [`BallastError::MathOverflow`] for ever (each one
+/// accrues first, `update_reserve_config` included). Errors: none in
+/// practice (`apr * dt` overflows only past `dt` ~ 2^75 s).
+pub fn grown_index(index: Fx, apr: Fx, dt: u64, shares: Fx) -> Result<Fx> {
+    if dt == 0 || apr == FX_ZERO || shares <= FX_ZERO {
+        return Ok(index);
+    }
+    let x = apr
+        .mul_ceil(fx_u64(dt))?
+        .div_ceil(fx_u64(SECONDS_PER_YEAR))?;
+    let grown = if x <= fx_u64(MAX_GROWTH_EXPONENT) {
+        let g = exp_ceil(x)?;
+        match index.checked_mul(g) {
+            Some(_) => Some(index.mul_ceil(g)?),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let max_debt = fx_u64(u64::MAX);
+    match grown {
+        Some(v) if shares.checked_mul(v).is_some_and(|d| d <= max_debt) => Ok(v),
+        _ => Ok(max_debt.checked_div(shares).unwrap_or(Fx::MAX).max(index)),
+    }
+}
+
 /// `e^x` for `x >= 0`, rounded up, by scaling and squaring.
 pub fn exp_ceil(x: Fx) -> Result<Fx> {
     require!(x >= FX_ZERO, BallastError::MathOverflow);
@@ -213,6 +251,25 @@ mod tests {
 
     fn close(a: Fx, b: f64, tol: f64) -> bool {
         (a.to_num::<f64>() - b).abs() <= tol
+    }
+
+    #[test]
+    fn ten_idle_years_at_the_maximum_rate_saturate() {
+        let apr = Fx::from_num(MAX_BORROW_RATE_BPS) / Fx::from_num(10_000);
+        let ten_years = 10 * SECONDS_PER_YEAR;
+        // compound_growth alone overflows (e^100).
+        assert!(compound_growth(apr, ten_years).is_err());
+        let shares = fx_u64(1_000_000_000);
+        let i = grown_index(FX_ONE, apr, ten_years, shares).unwrap();
+        // Saturated where the debt reaches u64::MAX base units.
+        assert!(shares.checked_mul(i).unwrap() <= fx_u64(u64::MAX));
+        assert!(i > fx_u64(18_000_000_000), "{i}");
+        // One hour at 1,000% is the exact growth, unsaturated.
+        let h = grown_index(FX_ONE, apr, 3_600, shares).unwrap();
+        assert_eq!(h, compound_growth(apr, 3_600).unwrap());
+        // Never below the index, even when it is already past the cap.
+        let big = fx_u64(1u64 << 40);
+        assert_eq!(grown_index(big, apr, 1, shares).unwrap(), big);
     }
 
     #[test]

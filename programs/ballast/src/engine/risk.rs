@@ -29,17 +29,45 @@
 //!   `max_lt_step_bps` per push, so one push cannot liquidate a crowd;
 //! * LTV may tighten at once (that liquidates no one) but loosens at most
 //!   `max_ltv_step_bps` per push;
-//! * past `max_age_secs` without a push the reserve uses its most
-//!   conservative values (the `max` haircuts) until a fresh push.
+//! * `min_update_interval_secs` is at least
+//!   [`bounds::MIN_UPDATE_INTERVAL_FLOOR_SECS`] (60 s).
 //!
-//! Steps are measured from the values the last push set (staleness overrides
-//! them only when read); the first push, from the conservative start, can
-//! only loosen and is bounded by `[sigma_min, sigma_max]` alone. The whole
+//! ## Staleness decays (no cliff)
+//!
+//! Past `max_age_secs` without a push, the LTV snaps to its conservative
+//! value (that blocks new borrowing and liquidates no one), while the
+//! liquidation threshold and the borrow factor move toward their
+//! conservative values by `max_lt_step_bps` per whole `min_update_interval`
+//! of silence beyond `max_age_secs` ([`params_in_force`]): none in the first
+//! interval, then one step per interval, exactly as fast as pushes could
+//! move them. A keeper restart or an RPC outage therefore cannot liquidate a
+//! crowd in one slot.
+//!
+//! Pushes tighten in steps from the values in force (decayed), not from the
+//! last pushed ones, and not within one interval of a decay step; they
+//! loosen in steps from the looser of the values in force and the last
+//! pushed ones, so a keeper that comes back may restore what it last pushed
+//! ([`accept_push`], [`RiskConfig::step_within`]). Configuration changes go through
+//! [`reconfigure`]: the values in force carry over and later moves are
+//! stepped. Together these keep, for any `t1 < t2` and whatever the sequence
+//! of pushes, silences and configuration changes,
+//!
+//! ```text
+//! LT(t2) >= LT(t1) - max_lt_step * ceil((t2 - t1) / min_update_interval)
+//! BF(t2) <= BF(t1) + max_lt_step * ceil((t2 - t1) / min_update_interval)
+//! ```
+//!
+//! (with the largest step and the least interval of the configurations in
+//! force between `t1` and `t2`); the property tests below and in
+//! `tests/tests/volatility.rs` check it over random sequences.
+//!
+//! The first push of a reserve created dynamic, from the conservative start,
+//! can only loosen and is bounded by `[sigma_min, sigma_max]` alone. The whole
 //! rule is [`accept_push`]: `update_volatility` applies it, and the keeper's
 //! push policy asks it which volatility a push may carry.
 //!
 //! A compromised or broken keeper can therefore move parameters only slowly
-//! and within the admin's bounds.
+//! and within the admin's bounds, and so can a keeper that stops.
 
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
@@ -96,10 +124,13 @@ pub struct RiskConfig {
     pub borrow: HaircutCurve,
     /// Liquidation horizon, seconds (1..=31,536,000).
     pub horizon_secs: u32,
-    /// Least time between two pushes, seconds.
+    /// Least time between two pushes, seconds (>= 60,
+    /// [`bounds::MIN_UPDATE_INTERVAL_FLOOR_SECS`]); also the period of the
+    /// staleness decay.
     pub min_update_interval_secs: u32,
-    /// Age of the last push after which the most conservative values apply,
-    /// seconds (> `min_update_interval_secs`).
+    /// Age of the last push after which the LTV snaps to its conservative
+    /// value and the liquidation threshold and borrow factor start decaying
+    /// toward theirs, seconds (> `min_update_interval_secs`).
     pub max_age_secs: u32,
     /// Largest move of the liquidation threshold (and of the borrow factor)
     /// per push, bps (>= 1).
@@ -166,6 +197,10 @@ impl RiskConfig {
             "risk.horizon_secs",
         )?;
         f(
+            bounds::RISK_MIN_UPDATE_INTERVAL_SECS.contains(&self.min_update_interval_secs),
+            "risk.min_update_interval_secs",
+        )?;
+        f(
             self.max_age_secs > self.min_update_interval_secs,
             "risk.max_age_secs",
         )?;
@@ -217,20 +252,47 @@ impl RiskConfig {
     /// `max_ltv_step_bps`. The LTV is kept at or below the liquidation
     /// threshold.
     pub fn step(&self, old: RiskParams, target: RiskParams) -> Result<RiskParams> {
-        let lt_step = self.max_lt_step_bps as u32;
+        self.step_within(old, old, old, target)
+    }
+
+    /// [`RiskConfig::step`] with three references: `cur`, the values in
+    /// force now (decayed by staleness); `window`, those in force one
+    /// `min_update_interval` earlier; `last`, the last pushed (or carried
+    /// over) values. Tightening is measured from the loosest of `cur` and
+    /// `window`: the liquidation threshold may fall to `max(cur, window) -
+    /// step` and the borrow factor rise to `min(cur, window) + step`, so a
+    /// push cannot add its step to a decay step taken within the same
+    /// interval. Loosening is measured from the looser of `cur` and `last`
+    /// (`max` for the liquidation threshold and the LTV, `min` for the borrow
+    /// factor), so a keeper that comes back after a silence can restore the
+    /// values it last pushed (the same volatility is always accepted) and
+    /// loosening stays bounded by one step beyond them. Errors: those of
+    /// [`RiskConfig::step`].
+    pub fn step_within(
+        &self,
+        cur: RiskParams,
+        window: RiskParams,
+        last: RiskParams,
+        target: RiskParams,
+    ) -> Result<RiskParams> {
+        let lt_step = self.max_lt_step_bps as i64;
+        let (t_lt, t_bf) = (
+            target.liquidation_threshold_bps as i64,
+            target.borrow_factor_bps as i64,
+        );
+        let lt = |p: RiskParams| p.liquidation_threshold_bps as i64;
+        let bf = |p: RiskParams| p.borrow_factor_bps as i64;
         require!(
-            (target.liquidation_threshold_bps as i32 - old.liquidation_threshold_bps as i32)
-                .unsigned_abs()
-                <= lt_step,
+            t_lt >= lt(cur).max(lt(window)) - lt_step && t_lt <= lt(cur).max(lt(last)) + lt_step,
             BallastError::LiquidationThresholdStepTooLarge
         );
         require!(
-            (target.borrow_factor_bps as i64 - old.borrow_factor_bps as i64).unsigned_abs()
-                <= lt_step as u64,
+            t_bf <= bf(cur).min(bf(window)) + lt_step && t_bf >= bf(cur).min(bf(last)) - lt_step,
             BallastError::LiquidationThresholdStepTooLarge
         );
+        let ltv_ref = cur.ltv_bps.max(last.ltv_bps);
         require!(
-            target.ltv_bps <= old.ltv_bps.saturating_add(self.max_ltv_step_bps),
+            target.ltv_bps <= ltv_ref.saturating_add(self.max_ltv_step_bps),
             BallastError::LtvStepTooLarge
         );
         Ok(RiskParams {
@@ -250,20 +312,151 @@ pub struct RiskState {
     pub sigma: WrappedFx,
     /// `sqrt(horizon / year)` of the current configuration, rounded up.
     pub sqrt_horizon: WrappedFx,
-    /// Unix time of the last push, seconds; 0 before the first.
+    /// Unix time of the last push, seconds; 0 before the first. A
+    /// configuration change ([`reconfigure`]) may also set it (to the time of
+    /// the change), like a push that keeps the values in force.
     pub last_push_ts: i64,
-    /// LTV, liquidation threshold and borrow factor set by the last push.
+    /// LTV, liquidation threshold and borrow factor set by the last push (or
+    /// carried over by [`reconfigure`]).
     pub params: RiskParams,
+}
+
+/// Whole `min_update_interval`s of silence beyond `max_age_secs` at `now`
+/// for a last push at `last` (> 0): `floor((now - last - max_age) /
+/// interval)`, 0 while `now - last <= max_age + interval - 1`.
+pub fn decay_steps(cfg: &RiskConfig, last: i64, now: i64) -> i64 {
+    let over = now
+        .saturating_sub(last)
+        .saturating_sub(cfg.max_age_secs as i64);
+    if over <= 0 {
+        return 0;
+    }
+    over / (cfg.min_update_interval_secs.max(1) as i64)
+}
+
+/// `from` moved toward `to` by at most `by` (>= 0).
+fn toward(from: i64, to: i64, by: i64) -> i64 {
+    if from > to {
+        from.saturating_sub(by).max(to)
+    } else {
+        from.saturating_add(by).min(to)
+    }
+}
+
+/// The values the step bounds of a push at `now` are measured from: the last
+/// pushed (or carried-over) values with the liquidation threshold and the
+/// borrow factor moved toward their conservative values by `max_lt_step_bps`
+/// per [`decay_steps`], and the LTV kept at or below the liquidation
+/// threshold; the conservative values before the first push
+/// (`last_push_ts == 0`). Unlike [`params_in_force`] the LTV does not snap.
+/// Exact (integer bps), no rounding; never fails.
+pub fn params_decayed(cfg: &RiskConfig, state: &RiskState, now: i64) -> RiskParams {
+    let last = state.last_push_ts;
+    if last == 0 {
+        return cfg.conservative();
+    }
+    let k = decay_steps(cfg, last, now);
+    if k == 0 {
+        return state.params;
+    }
+    let cons = cfg.conservative();
+    let by = k.saturating_mul(cfg.max_lt_step_bps as i64);
+    let p = state.params;
+    // Both ends are within u16 / u32, so the moved values are too.
+    let lt = toward(
+        p.liquidation_threshold_bps as i64,
+        cons.liquidation_threshold_bps as i64,
+        by,
+    ) as u16;
+    let bf = toward(
+        p.borrow_factor_bps as i64,
+        cons.borrow_factor_bps as i64,
+        by,
+    ) as u32;
+    RiskParams {
+        ltv_bps: p.ltv_bps.min(lt),
+        liquidation_threshold_bps: lt,
+        borrow_factor_bps: bf,
+    }
+}
+
+/// The LTV, liquidation threshold and borrow factor in force at `now` under
+/// the dynamic policy: [`params_decayed`], with the LTV snapped to its
+/// conservative value (and kept at or below the liquidation threshold) once
+/// the last push is older than `max_age_secs`; the conservative values
+/// before the first push. Never fails.
+pub fn params_in_force(cfg: &RiskConfig, state: &RiskState, now: i64) -> RiskParams {
+    let last = state.last_push_ts;
+    let mut p = params_decayed(cfg, state, now);
+    if last != 0 && now.saturating_sub(last) > cfg.max_age_secs as i64 {
+        p.ltv_bps = p.ltv_bps.min(cfg.conservative().ltv_bps);
+    }
+    p
+}
+
+/// The risk state after a reserve's configuration changes from `old` (with
+/// static values `old_static`, the LTV, liquidation threshold and borrow
+/// factor of the old reserve configuration) to `new`, at unix time `now`:
+///
+/// * Static -> Dynamic: the static values stay in force, recorded as if
+///   pushed at `now`; later pushes step from them and staleness decays them.
+/// * Dynamic -> Dynamic with a changed risk configuration: the values in
+///   force under `old` at `now` carry over, recorded at `now` (so new
+///   conservative values, a new step or a new interval apply only through
+///   bounded steps). A reserve never pushed keeps `last_push_ts == 0` (the
+///   new conservative values apply) unless they are tighter than the old
+///   ones, in which case the old ones carry over.
+/// * Dynamic -> Static: the state is left as is and the admin's static
+///   values apply at once, as any change of a static reserve's values does:
+///   they are the admin's explicit, signed choice, not a value a keeper or
+///   its silence can move; bounding the admin's static changes is a
+///   separate decision. The state is kept so a switch back carries the
+///   static values (first case).
+/// * otherwise (Static -> Static, or an unchanged risk configuration):
+///   unchanged.
+///
+/// Writes nothing; never fails.
+pub fn reconfigure(
+    old: &RiskConfig,
+    old_static: RiskParams,
+    new: &RiskConfig,
+    state: &RiskState,
+    now: i64,
+) -> RiskState {
+    let anchored = |params: RiskParams| RiskState {
+        last_push_ts: now,
+        params,
+        ..*state
+    };
+    match (old.policy(), new.policy()) {
+        (RiskPolicy::Static, RiskPolicy::Dynamic) => anchored(old_static),
+        (RiskPolicy::Dynamic, RiskPolicy::Dynamic) if old != new => {
+            if state.last_push_ts != 0 {
+                return anchored(params_in_force(old, state, now));
+            }
+            let (o, n) = (old.conservative(), new.conservative());
+            if n.liquidation_threshold_bps < o.liquidation_threshold_bps
+                || n.borrow_factor_bps > o.borrow_factor_bps
+            {
+                anchored(o)
+            } else {
+                *state
+            }
+        }
+        _ => *state,
+    }
 }
 
 /// The acceptance rule of a volatility push (`update_volatility`): the
 /// values that pushing `sigma` (annualised) at unix time `now` leaves in
 /// force on a reserve with dynamic configuration `cfg` and state `state`, or
-/// the bound the push breaks. The step bounds are measured from the values
-/// the last push set (`state.params`; staleness only overrides them when
-/// they are read); the first push (`state.last_push_ts == 0`) is bounded by
-/// `[sigma_min, sigma_max]` alone. Writes nothing: the caller records the
-/// push ([`RiskState`]'s `sigma`, `params`, `last_push_ts`).
+/// the bound the push breaks. Tightening steps are measured from the values
+/// in force, decayed by staleness ([`params_decayed`] at `now`), and from
+/// those one `min_update_interval` earlier; loosening steps from the looser
+/// of those in force and the last pushed ones ([`RiskConfig::step_within`]); the first push (`state.last_push_ts ==
+/// 0`) is bounded by `[sigma_min, sigma_max]` alone. Writes nothing: the
+/// caller records the push ([`RiskState`]'s `sigma`, `params`,
+/// `last_push_ts`).
 ///
 /// Errors, in the order checked: [`BallastError::VolatilityNotEnabled`]
 /// (static policy), [`BallastError::SigmaOutOfBounds`],
@@ -287,10 +480,15 @@ pub fn accept_push(cfg: &RiskConfig, state: &RiskState, sigma: Fx, now: i64) -> 
     );
     let target = cfg.derive(sigma, state.sqrt_horizon.get())?;
     if last == 0 {
-        Ok(target)
-    } else {
-        cfg.step(state.params, target)
+        return Ok(target);
     }
+    let cur = params_decayed(cfg, state, now);
+    let window = params_decayed(
+        cfg,
+        state,
+        now.saturating_sub(cfg.min_update_interval_secs as i64),
+    );
+    cfg.step_within(cur, window, state.params, target)
 }
 
 /// LTV, liquidation threshold and borrow factor, bps.
@@ -566,5 +764,203 @@ mod tests {
         c.policy = RiskPolicy::Static as u8;
         c.initial.z_milli = 0;
         assert!(c.validate().is_ok(), "static ignores the curves");
+    }
+
+    #[test]
+    fn min_update_interval_has_a_floor() {
+        let mut c = sol();
+        c.min_update_interval_secs = 0;
+        assert!(c.validate().is_err(), "0 voids every step bound");
+        c.min_update_interval_secs = bounds::MIN_UPDATE_INTERVAL_FLOOR_SECS - 1;
+        assert!(c.validate().is_err());
+        c.min_update_interval_secs = bounds::MIN_UPDATE_INTERVAL_FLOOR_SECS;
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn staleness_decays_one_step_per_interval_and_snaps_only_the_ltv() {
+        let c = sol();
+        let sh = c.sqrt_horizon().unwrap();
+        let pushed = c.derive(FX_ONE, sh).unwrap();
+        let st = RiskState {
+            sqrt_horizon: sh.into(),
+            last_push_ts: 1_000,
+            params: pushed,
+            ..Default::default()
+        };
+        let cons = c.conservative();
+        let at = |age: i64| params_in_force(&c, &st, 1_000 + age);
+        assert_eq!(at(7_200), pushed, "fresh up to max age");
+        // Past max age: LTV conservative, LT and borrow factor unchanged for
+        // the first interval.
+        let p = at(7_201);
+        assert_eq!(p.ltv_bps, cons.ltv_bps);
+        assert_eq!(
+            p.liquidation_threshold_bps,
+            pushed.liquidation_threshold_bps
+        );
+        assert_eq!(p.borrow_factor_bps, pushed.borrow_factor_bps);
+        assert_eq!(
+            at(7_799).liquidation_threshold_bps,
+            pushed.liquidation_threshold_bps
+        );
+        let p = at(7_800);
+        assert_eq!(
+            p.liquidation_threshold_bps,
+            pushed.liquidation_threshold_bps - 100
+        );
+        assert_eq!(p.borrow_factor_bps, pushed.borrow_factor_bps + 100);
+        let p = at(7_200 + 600 * 10);
+        assert_eq!(
+            p.liquidation_threshold_bps,
+            pushed.liquidation_threshold_bps - 1_000
+        );
+        // Years later: exactly the conservative values, no overshoot.
+        assert_eq!(at(400_000_000), cons);
+        assert_eq!(at(i64::MAX - 2_000), cons);
+    }
+
+    /// The bound of the module doc, over random sequences of pushes,
+    /// silences and configuration changes (Static -> Dynamic, changed
+    /// curves, steps, intervals and ages), checked on every pair of the
+    /// times at which the values in force can change.
+    mod bound {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Clone, Debug)]
+        enum Ev {
+            Push {
+                dt: i64,
+                sigma: f64,
+            },
+            Silence {
+                dt: i64,
+            },
+            Reconfigure {
+                dt: i64,
+                maint_max: u16,
+                borrow_max: u16,
+                step: u16,
+                interval: u32,
+                age_extra: u32,
+            },
+        }
+
+        fn ev() -> impl Strategy<Value = Ev> {
+            prop_oneof![
+                4 => (1i64..4_000, 0.05f64..6.0).prop_map(|(dt, sigma)| Ev::Push { dt, sigma }),
+                2 => (1i64..60_000).prop_map(|dt| Ev::Silence { dt }),
+                1 => (
+                    1i64..4_000,
+                    3_000u16..6_000,
+                    1_000u16..6_000,
+                    prop::sample::select(vec![50u16, 100, 250]),
+                    prop::sample::select(vec![60u32, 600, 1_800]),
+                    1u32..8_000,
+                )
+                    .prop_map(|(dt, maint_max, borrow_max, step, interval, age_extra)| {
+                        Ev::Reconfigure { dt, maint_max, borrow_max, step, interval, age_extra }
+                    }),
+            ]
+        }
+
+        struct Model {
+            cfg: RiskConfig,
+            statics: RiskParams,
+            st: RiskState,
+        }
+
+        impl Model {
+            fn in_force(&self, now: i64) -> RiskParams {
+                match self.cfg.policy() {
+                    RiskPolicy::Static => self.statics,
+                    RiskPolicy::Dynamic => params_in_force(&self.cfg, &self.st, now),
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            #[test]
+            fn lt_and_borrow_factor_move_at_most_one_step_per_interval(
+                start_static in any::<bool>(),
+                evs in prop::collection::vec(ev(), 1..60),
+            ) {
+                let mut cfg = sol();
+                if start_static {
+                    cfg.policy = RiskPolicy::Static as u8;
+                }
+                let statics = RiskParams { ltv_bps: 8_000, liquidation_threshold_bps: 8_500, borrow_factor_bps: 10_000 };
+                let mut m = Model {
+                    cfg,
+                    statics,
+                    st: RiskState { sqrt_horizon: cfg.sqrt_horizon().unwrap().into(), ..Default::default() },
+                };
+                let mut t: i64 = 1_000_000;
+                let (mut step, mut interval) = (cfg.max_lt_step_bps as i64, cfg.min_update_interval_secs as i64);
+                let mut samples: Vec<(i64, RiskParams)> = vec![(t, m.in_force(t))];
+                for e in evs {
+                    let dt = match e { Ev::Push { dt, .. } | Ev::Silence { dt } | Ev::Reconfigure { dt, .. } => dt };
+                    // Every time the values in force can change in between:
+                    // the decay steps.
+                    if m.cfg.policy() == RiskPolicy::Dynamic && m.st.last_push_ts != 0 {
+                        let base = m.st.last_push_ts + m.cfg.max_age_secs as i64;
+                        let i = m.cfg.min_update_interval_secs as i64;
+                        let mut k = ((t - base) / i).max(0) + 1;
+                        while base + k * i < t + dt && k < 400 {
+                            let at = base + k * i;
+                            if at > t {
+                                samples.push((at, m.in_force(at)));
+                            }
+                            k += 1;
+                        }
+                    }
+                    t += dt;
+                    match e {
+                        Ev::Push { sigma, .. } => {
+                            if let Ok(p) = accept_push(&m.cfg, &m.st, Fx::from_num(sigma), t) {
+                                m.st.params = p;
+                                m.st.sigma = Fx::from_num(sigma).into();
+                                m.st.last_push_ts = t;
+                            }
+                        }
+                        Ev::Silence { .. } => {}
+                        Ev::Reconfigure { maint_max, borrow_max, step: s, interval: iv, age_extra, .. } => {
+                            let mut new = m.cfg;
+                            new.policy = RiskPolicy::Dynamic as u8;
+                            new.maintenance.max_bps = maint_max;
+                            new.initial.max_bps = new.initial.max_bps.max(maint_max);
+                            new.borrow.max_bps = borrow_max;
+                            new.max_lt_step_bps = s;
+                            new.min_update_interval_secs = iv;
+                            new.max_age_secs = iv + age_extra;
+                            prop_assert!(new.validate().is_ok());
+                            m.st = reconfigure(&m.cfg, m.statics, &new, &m.st, t);
+                            m.st.sqrt_horizon = new.sqrt_horizon().unwrap().into();
+                            m.cfg = new;
+                            step = step.max(s as i64);
+                            interval = interval.min(iv as i64);
+                        }
+                    }
+                    samples.push((t, m.in_force(t)));
+                }
+                for (a, &(t1, p1)) in samples.iter().enumerate() {
+                    for &(t2, p2) in &samples[a + 1..] {
+                        let n = (t2 - t1 + interval - 1) / interval;
+                        prop_assert!(
+                            p2.liquidation_threshold_bps as i64
+                                >= p1.liquidation_threshold_bps as i64 - step * n,
+                            "LT {p1:?}@{t1} -> {p2:?}@{t2}"
+                        );
+                        prop_assert!(
+                            p2.borrow_factor_bps as i64 <= p1.borrow_factor_bps as i64 + step * n,
+                            "BF {p1:?}@{t1} -> {p2:?}@{t2}"
+                        );
+                        prop_assert!(p2.ltv_bps <= p2.liquidation_threshold_bps);
+                    }
+                }
+            }
+        }
     }
 }

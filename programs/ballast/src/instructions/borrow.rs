@@ -55,8 +55,10 @@ pub struct Borrow<'info> {
 /// Borrows `amount` base units. Errors: [`BallastError::MarketPaused`],
 /// [`BallastError::ZeroAmount`], [`BallastError::BorrowCapExceeded`],
 /// [`BallastError::InsufficientLiquidity`], [`BallastError::OutflowLimitExceeded`],
-/// [`BallastError::MaxUtilizationExceeded`], [`BallastError::ObligationFull`],
-/// health-check and oracle errors, [`BallastError::InitialRequirementNotMet`].
+/// [`BallastError::MaxUtilizationExceeded`], [`BallastError::SameReserveLoop`]
+/// (the obligation holds this reserve as collateral),
+/// [`BallastError::ObligationFull`], health-check and oracle errors,
+/// [`BallastError::InitialRequirementNotMet`].
 pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let market_key = ctx.accounts.market.key();
@@ -95,6 +97,15 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
         reserve.available_amount = reserve.available_amount.safe_sub(amount)?;
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
+        // No debt where the obligation holds collateral: `liquidate` needs
+        // two reserves and `socialize_bad_debt` an obligation without
+        // collateral, so a same-reserve loop could be resolved by neither.
+        require!(
+            obligation
+                .find(&reserve_key, PositionKind::Collateral)
+                .is_none(),
+            BallastError::SameReserveLoop
+        );
         let i = obligation.find_or_open(&reserve_key, PositionKind::Debt)?;
         let p = &mut obligation.positions[i];
         let held = p.borrow_shares.get().add_(debt_shares)?;

@@ -54,7 +54,8 @@ pub struct Deposit<'info> {
 /// Deposits `amount` base units. Errors: [`BallastError::ZeroAmount`],
 /// [`BallastError::DepositCapExceeded`], [`BallastError::DepositTooSmall`],
 /// [`BallastError::ReserveInsolvent`], [`BallastError::ObligationFull`],
-/// [`BallastError::TreasuryAccountsMismatch`].
+/// [`BallastError::TreasuryAccountsMismatch`], [`BallastError::SameReserveLoop`]
+/// (the obligation owes this reserve).
 pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
@@ -66,7 +67,16 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
             ctx.remaining_accounts.first(),
             now,
         )?;
-        let supply = reserve.supply()?;
+        let mut supply = reserve.supply()?;
+        if reserve.deposit_shares == 0 && supply > FX_ZERO {
+            // Every share is burned yet value is left (fees >= borrowed after
+            // everyone exits, a late repayment): it belongs to nobody, so it
+            // goes to the protocol's fees rather than to whoever deposits
+            // next at 1:1.
+            let fees = reserve.protocol_fees.get().add_(supply)?;
+            reserve.protocol_fees.set(fees);
+            supply = FX_ZERO;
+        }
         require!(
             supply.add_(fx_u64(amount))? <= fx_u64(reserve.config.deposit_cap),
             BallastError::DepositCapExceeded
@@ -75,8 +85,19 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         require!(shares > 0, BallastError::DepositTooSmall);
         reserve.available_amount = reserve.available_amount.safe_add(amount)?;
         reserve.deposit_shares = reserve.deposit_shares.safe_add(shares)?;
+        // Inflows credit the outflow window (never limited), so a flash
+        // deposit -> withdraw round trip leaves others' capacity as it was.
+        let limits = reserve.config.liquidity;
+        reserve.outflow.record_inflow(&limits, now, amount);
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
+        // No collateral where the obligation owes (see `borrow`): repay it.
+        require!(
+            obligation
+                .find(&ctx.accounts.reserve.key(), PositionKind::Debt)
+                .is_none(),
+            BallastError::SameReserveLoop
+        );
         let i = obligation.find_or_open(&ctx.accounts.reserve.key(), PositionKind::Collateral)?;
         let p = &mut obligation.positions[i];
         p.deposit_shares = p.deposit_shares.safe_add(shares)?;

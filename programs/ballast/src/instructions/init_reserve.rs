@@ -95,8 +95,10 @@ pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
                 | ExtensionType::TokenGroup
                 | ExtensionType::GroupMemberPointer
                 | ExtensionType::TokenGroupMember
-                | ExtensionType::MintCloseAuthority
         );
+        // Not `MintCloseAuthority`: its holder could close the mint at zero
+        // supply and re-create it at the same address with other decimals or
+        // extensions under a live reserve (issue 13).
         require!(allowed, BallastError::UnsupportedMintExtension);
     }
     Ok(())

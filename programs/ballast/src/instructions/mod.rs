@@ -6,6 +6,7 @@
 #![allow(ambiguous_glob_reexports)]
 
 pub mod accrue_interest;
+pub mod admin_transfer;
 pub mod balance_sheet;
 pub mod borrow;
 pub mod deposit;
@@ -23,6 +24,7 @@ pub mod update_volatility;
 pub mod withdraw;
 
 pub use accrue_interest::*;
+pub use admin_transfer::*;
 pub use balance_sheet::*;
 pub use borrow::*;
 pub use deposit::*;

@@ -74,7 +74,8 @@ pub struct Rebalance<'info> {
 /// Errors: [`BallastError::TreasuryAccountsMismatch`],
 /// [`BallastError::InsideBufferBand`], [`BallastError::RehypothecationCapReached`],
 /// [`BallastError::NothingRecallable`], [`BallastError::MarketPaused`] (a
-/// deploy while paused), and the strategy's own `deposit`/`withdraw` errors.
+/// deploy while paused), [`BallastError::StrategyMarketPaused`] (a deploy
+/// into a paused strategy market), and the strategy's own `deposit`/`withdraw` errors.
 pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
     let a = &ctx.accounts;
     let now = Clock::get()?.unix_timestamp;
@@ -107,6 +108,12 @@ pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
     let (deployed, amount, shares) = match step {
         Move::Deploy(x) => {
             require!(!paused, BallastError::MarketPaused);
+            // Nor into a paused strategy market, whose `withdraw` (and so any
+            // recall) is refused until it is unpaused.
+            require!(
+                !treasury_cpi::strategy_market_paused(&accounts)?,
+                BallastError::StrategyMarketPaused
+            );
             (true, x, treasury_cpi::deploy(&a.reserve, &accounts, x)?)
         }
         Move::Recall(x) => {

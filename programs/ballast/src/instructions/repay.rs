@@ -71,6 +71,10 @@ pub fn handler(ctx: Context<Repay>, amount: u64) -> Result<()> {
         let total = reserve.borrow_shares.get().sub_(removed)?.max(FX_ZERO);
         reserve.borrow_shares.set(total);
         reserve.available_amount = reserve.available_amount.safe_add(paid)?;
+        // Repayments credit the outflow window (never limited): a borrow ->
+        // repay round trip leaves others' capacity as it was.
+        let limits = reserve.config.liquidity;
+        reserve.outflow.record_inflow(&limits, now, paid);
         (paid, removed, debt_for_shares(left, index)?.to_ceil_u64()?)
     };
     let a = &ctx.accounts;

@@ -3,6 +3,13 @@
 //! signed by the market authority PDA) the obligation that will hold the
 //! receipt shares. The strategy can only change while nothing of value is
 //! deployed, and strategies never chain (see `TreasuryState::strategy_users`).
+//!
+//! Control: the strategy market's admin controls the deployed funds as much
+//! as this market's admin does. It can pause the strategy market (every
+//! recall, being a `withdraw` there, then fails and `rebalance` refuses to
+//! deploy), and change the strategy reserve's configuration (deposit cap,
+//! outflow limiter, rate curve) and so how much of the treasury can come back
+//! and how fast. Choose a strategy whose market admin you trust.
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;

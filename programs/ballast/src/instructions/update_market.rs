@@ -1,5 +1,6 @@
-//! `update_market`: the admin changes the admin, the risk authority or the
-//! pause flag.
+//! `update_market`: the admin changes the risk authority, the pause flag or
+//! the liquidation parameters. The admin itself changes in two steps
+//! (`propose_admin`, `accept_admin`), so a typo cannot lose the market.
 
 use anchor_lang::prelude::*;
 
@@ -11,7 +12,9 @@ use crate::state::Market;
 /// Arguments of `update_market`; `None` leaves a field as it is.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UpdateMarketParams {
-    /// New admin.
+    /// Must be `None`: refused with [`BallastError::AdminTransferIsTwoStep`]
+    /// (kept so the instruction's layout does not change; see
+    /// `propose_admin`).
     pub admin: Option<Pubkey>,
     /// New risk authority.
     pub risk_authority: Option<Pubkey>,
@@ -31,17 +34,17 @@ pub struct UpdateMarket<'info> {
     pub market: AccountLoader<'info, Market>,
 }
 
-/// Applies `params` and emits [`MarketUpdated`].
+/// Applies `params` and emits [`MarketUpdated`]. Errors:
+/// [`BallastError::AdminTransferIsTwoStep`] when `params.admin` is set, the
+/// liquidation parameters' validation errors.
 pub fn handler(ctx: Context<UpdateMarket>, params: UpdateMarketParams) -> Result<()> {
+    require!(params.admin.is_none(), BallastError::AdminTransferIsTwoStep);
     if let Some(l) = params.liquidation {
         l.validate()?;
     }
     let mut market = ctx.accounts.market.load_mut()?;
     if let Some(l) = params.liquidation {
         market.liquidation = l;
-    }
-    if let Some(a) = params.admin {
-        market.admin = a;
     }
     if let Some(r) = params.risk_authority {
         market.risk_authority = r;

@@ -3,6 +3,7 @@
 
 use anchor_lang::prelude::*;
 
+use crate::engine::risk::reconfigure;
 use crate::errors::BallastError;
 use crate::events::ReserveConfigUpdated;
 use crate::state::*;
@@ -23,7 +24,12 @@ pub struct UpdateReserveConfig<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
-/// Validates and applies `config`; emits [`ReserveConfigUpdated`].
+/// Validates and applies `config`; emits [`ReserveConfigUpdated`]. A change
+/// of the dynamic-risk configuration goes through
+/// [`crate::engine::risk::reconfigure`]: Static -> Dynamic keeps the static
+/// values in force (then bounded steps), a changed dynamic configuration
+/// carries the values in force over, Dynamic -> Static applies the static
+/// values at once (the admin's explicit choice).
 ///
 /// Errors: [`BallastError::NotMarketAdmin`], [`BallastError::InvalidRateCurve`],
 /// [`BallastError::InvalidReserveConfig`], oracle decode errors,
@@ -39,6 +45,9 @@ pub fn handler(ctx: Context<UpdateReserveConfig>, config: ReserveConfig) -> Resu
     let mut reserve = ctx.accounts.reserve.load_mut()?;
     reserve.accrue_interest(now)?;
     let old = reserve.config;
+    // Risk requirements in force carry over; later moves are stepped.
+    let old_static = reserve.risk_params_static();
+    reserve.risk = reconfigure(&old.risk, old_static, &config.risk, &reserve.risk, now);
     reserve.config = config;
     reserve.risk.sqrt_horizon = config.risk.sqrt_horizon()?.into();
     reserve.oracle = ctx.accounts.oracle.key();

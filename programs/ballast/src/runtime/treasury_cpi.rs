@@ -183,6 +183,26 @@ impl<'a, 'info> StrategyAccounts<'a, 'info> {
     }
 }
 
+/// Whether the strategy market of `accounts` is paused (a deploy into it
+/// would be stuck: its `withdraw`, and so a recall, is refused while paused).
+/// An account that is not the strategy reserve's own Ballast `Market` reads
+/// as not paused here: the strategy's `deposit` CPI then refuses it with its
+/// own error (`WrongMarket`, owner or discriminator), as before.
+pub fn strategy_market_paused(accounts: &StrategyAccounts) -> Result<bool> {
+    let strategy_market = accounts.strategy().map(|s| s.market)?;
+    let info = accounts.strategy_market;
+    if !(*info.key == strategy_market
+        && *info.owner == crate::ID
+        && info.data_len() >= 8 + Market::SIZE
+        && info.try_borrow_data()?[..8] == *Market::DISCRIMINATOR)
+    {
+        return Ok(false);
+    }
+    let data = info.try_borrow_data()?;
+    let m: &Market = bytemuck::from_bytes(&data[8..8 + Market::SIZE]);
+    Ok(m.is_paused())
+}
+
 /// Calls `f` with the strategy reserve read from `info` (owner,
 /// discriminator and key checked against `reserve`'s configuration), its
 /// interest projected to `now` on a copy: nothing is written. (A callback

@@ -29,8 +29,11 @@ pub struct Market {
     pub reserve_count: u64,
     /// Liquidation parameters (close factor, bonus, protocol share).
     pub liquidation: LiquidationConfig,
+    /// Admin proposed by `propose_admin`, who becomes the admin by signing
+    /// `accept_admin`; the default key when no transfer is pending.
+    pub pending_admin: Pubkey,
     /// Reserved for later fields; zero.
-    pub _reserved: [u8; 232],
+    pub _reserved: [u8; 200],
 }
 
 impl Market {
@@ -41,7 +44,8 @@ impl Market {
         + 6
         + size_of::<u64>()
         + size_of::<LiquidationConfig>()
-        + 232;
+        + size_of::<Pubkey>()
+        + 200;
 
     /// Whether the market is paused.
     pub fn is_paused(&self) -> bool {

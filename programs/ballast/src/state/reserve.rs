@@ -9,9 +9,9 @@ use crate::engine::bounds;
 use crate::engine::fx::*;
 use crate::engine::health::ReserveView;
 use crate::engine::liquidity::{LiquidityConfig, OutflowState};
-use crate::engine::rates::{compound_growth, utilization, RateCurve};
+use crate::engine::rates::{grown_index, utilization, RateCurve};
 pub use crate::engine::risk::RiskState;
-use crate::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
+use crate::engine::risk::{params_in_force, RiskConfig, RiskParams, RiskPolicy};
 pub use crate::engine::treasury::TreasuryState;
 use crate::errors::{check_field, BallastError};
 use core::mem::size_of;
@@ -239,14 +239,15 @@ impl Reserve {
         self.config.rate_curve.borrow_rate(self.utilization()?)
     }
 
-    /// The borrow index projected to `now` without writing it.
+    /// The borrow index projected to `now` without writing it
+    /// ([`grown_index`]: saturates instead of overflowing).
     pub fn projected_borrow_index(&self, now: i64) -> Result<Fx> {
         let dt = now.saturating_sub(self.last_update_ts).max(0) as u64;
         let index = self.borrow_index.get();
         if dt == 0 || self.borrow_shares.get() == FX_ZERO {
             return Ok(index);
         }
-        index.mul_ceil(compound_growth(self.borrow_rate()?, dt)?)
+        grown_index(index, self.borrow_rate()?, dt, self.borrow_shares.get())
     }
 
     /// Accrues interest up to `now` (unix seconds): grows the borrow index,
@@ -283,24 +284,25 @@ impl Reserve {
 
     /// The LTV, liquidation threshold and borrow factor in force at `now`:
     /// the configured ones under the static policy; under the dynamic policy
-    /// the last push's, or the most conservative ones before the first push
-    /// and once the last is older than `max_age_secs`.
+    /// [`crate::engine::risk::params_in_force`]: the last push's, the most
+    /// conservative ones before the first push, and past `max_age_secs` a
+    /// conservative LTV with the liquidation threshold and borrow factor
+    /// decaying one step per `min_update_interval` toward conservative.
     pub fn risk_params(&self, now: i64) -> RiskParams {
         let risk = &self.config.risk;
         match risk.policy() {
-            RiskPolicy::Static => RiskParams {
-                ltv_bps: self.config.loan_to_value_bps,
-                liquidation_threshold_bps: self.config.liquidation_threshold_bps,
-                borrow_factor_bps: self.config.borrow_factor_bps,
-            },
-            RiskPolicy::Dynamic => {
-                let last = self.risk.last_push_ts;
-                if last == 0 || now.saturating_sub(last) > risk.max_age_secs as i64 {
-                    risk.conservative()
-                } else {
-                    self.risk.params
-                }
-            }
+            RiskPolicy::Static => self.risk_params_static(),
+            RiskPolicy::Dynamic => params_in_force(risk, &self.risk, now),
+        }
+    }
+
+    /// The configured (static-policy) LTV, liquidation threshold and borrow
+    /// factor, whatever the policy.
+    pub fn risk_params_static(&self) -> RiskParams {
+        RiskParams {
+            ltv_bps: self.config.loan_to_value_bps,
+            liquidation_threshold_bps: self.config.liquidation_threshold_bps,
+            borrow_factor_bps: self.config.borrow_factor_bps,
         }
     }
 
