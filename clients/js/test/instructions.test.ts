@@ -21,7 +21,9 @@ import {
     fxFromWrapped,
     fxToDecimal,
     fxToWrapped,
+    getAcceptAdminInstruction,
     getAccrueInterestInstruction,
+    getProposeAdminInstruction,
     getBalanceSheetDecoder,
     getBalanceSheetInstruction,
     getRebalanceInstructionAsync,
@@ -370,12 +372,21 @@ test('every instruction through the generated client and the action builders', a
         assert.equal(eventsOf(w.logs, 'rebalanced')[0].deployed, false, 'the shortfall was recalled');
     });
 
-    // Every one of the program's 16 instructions ran through the client.
+    await t.test('propose_admin and accept_admin', async () => {
+        const next = await chain.user();
+        const p = await chain.ok('propose_admin', [getProposeAdminInstruction({ admin: m.admin, market: m.market, pendingAdmin: next.address })]);
+        assert.equal(eventsOf(p.logs, 'adminProposed').length, 1);
+        const a = await chain.ok('accept_admin', [getAcceptAdminInstruction({ pendingAdmin: next, market: m.market })]);
+        assert.equal(eventsOf(a.logs, 'adminAccepted').length, 1);
+        assert.equal((await loadMarket(src, m.market)).market.admin, next.address);
+    });
+
+    // Every one of the program's instructions ran through the client.
     const ran = new Set(Object.keys(cuTable()).map((k) => k.split(' ')[0]));
     for (const ix of [
         'init_market', 'update_market', 'init_reserve', 'update_reserve_config', 'update_volatility', 'liquidate',
         'socialize_bad_debt', 'balance_sheet', 'set_treasury_strategy', 'rebalance', 'accrue_interest',
-        'init_obligation', 'deposit', 'withdraw', 'borrow', 'repay',
+        'init_obligation', 'deposit', 'withdraw', 'borrow', 'repay', 'propose_admin', 'accept_admin',
     ]) {
         assert.ok(ran.has(ix), `${ix} ran`);
     }
