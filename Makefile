@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only validator mock-pyth e2e
+.PHONY: all build program idl test wasm js-setup js-test js-example unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only validator mock-pyth e2e
 
 all: build
 
@@ -18,17 +18,40 @@ idl:
 
 build: program idl
 
-## every test: host unit tests, LiteSVM integration tests on the real .so,
-## then the end-to-end tests on a real validator (make e2e)
+## every test: host unit tests and LiteSVM integration tests on the real .so,
+## the TypeScript client's tests (node --test, litesvm npm package), then the
+## end-to-end tests on a real validator (make e2e)
 test: build mock-pyth
 	$(CARGO) test --workspace --exclude ballast-tests --exclude ballast-e2e
 	$(CARGO) test -p ballast-tests -- --show-output
-	$(MAKE) e2e
+	$(MAKE) --no-print-directory js-test
+	$(MAKE) --no-print-directory e2e
+
+## clients/js's npm dependencies, as pinned by its package-lock.json (npm ci)
+js-setup:
+	bash scripts/js-setup.sh
+
+## the program's margin engine in WebAssembly (clients/wasm) and its JS
+## bindings -> clients/js/wasm (wasm-bindgen-cli from crates.io, cached)
+wasm:
+	bash scripts/wasm-build.sh
+
+## the TypeScript client: generated from target/idl/ballast.json with Codama,
+## compiled, and tested on target/deploy/ballast.so; CU -> target/bench/js-cu.json
+js-test: js-setup wasm
+	@test -f target/idl/ballast.json || $(MAKE) --no-print-directory idl
+	@test -f target/deploy/ballast.so || $(MAKE) --no-print-directory program
+	cd clients/js && npm test
+
+## docs/INTEGRATING.md's example, end to end on target/deploy/ballast.so:
+## a market listed, an obligation opened, a deposit, a borrow, a refusal
+js-example: build js-setup wasm
+	cd clients/js && npm run example
 
 ## the e2e tests' stand-in for the Pyth receiver (tests/programs/mock-pyth-receiver)
 ## -> target/deploy/mock_pyth_receiver.so
 mock-pyth:
-	BALLAST_SBF_PACKAGE=mock-pyth-receiver bash scripts/build-sbf.sh
+	bash scripts/build-sbf.sh mock-pyth-receiver
 
 ## end-to-end: the ballast-keeper binary against solana-test-validator
 ## (scripts/install-validator.sh finds or builds it) running ballast.so and

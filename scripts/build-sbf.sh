@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the Ballast program to sBPF and writes target/deploy/ballast.so.
-# BALLAST_SBF_PACKAGE=mock-pyth-receiver builds the e2e tests' stand-in for
-# the Pyth receiver (tests/programs/mock-pyth-receiver) the same way, to
-# target/deploy/mock_pyth_receiver.so.
+# Builds the workspace's programs to sBPF: target/deploy/ballast.so and
+# target/deploy/ballast_vault_example.so (the CPI example), or only the
+# packages named as arguments (`scripts/build-sbf.sh ballast`). A package is
+# looked up in programs/, then tests/programs/ (the e2e tests' test-only
+# Pyth receiver: `scripts/build-sbf.sh mock-pyth-receiver`, `make mock-pyth`).
 #
 # 1. `cargo build-sbf` (Solana platform-tools) when it is on PATH, unless
 #    BALLAST_SBF_ROUTE=nightly forces the route below.
@@ -18,16 +19,23 @@ NIGHTLY=nightly-2026-10-26
 LINKER_VERSION=0.2.6
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT_DIR=$ROOT/target/deploy
-PACKAGE=${BALLAST_SBF_PACKAGE:-ballast}
-case $PACKAGE in
-  ballast) CRATE_DIR=$ROOT/programs/ballast ;;
-  mock-pyth-receiver) CRATE_DIR=$ROOT/tests/programs/mock-pyth-receiver ;;
-  *) echo "[build-sbf] FAILED: unknown BALLAST_SBF_PACKAGE=$PACKAGE (ballast, mock-pyth-receiver)" >&2; exit 1 ;;
-esac
-LIB=${PACKAGE//-/_}
-# BALLAST_SBF_FEATURES (e.g. cu-trace) builds a variant; BALLAST_SO_OUT moves it.
+# programs/<pkg>, or tests/programs/<pkg> for test-only programs.
+crate_dir() {
+  if [ -f "$ROOT/programs/$1/Cargo.toml" ]; then echo "$ROOT/programs/$1"
+  elif [ -f "$ROOT/tests/programs/$1/Cargo.toml" ]; then echo "$ROOT/tests/programs/$1"
+  fi
+}
+
+# BALLAST_SBF_FEATURES (e.g. cu-trace) builds a variant of ballast alone;
+# BALLAST_SO_OUT moves it (one package only).
 FEATURES=${BALLAST_SBF_FEATURES:-}
-SO=$(realpath -m "${BALLAST_SO_OUT:-$OUT_DIR/$LIB.so}")
+if [ $# -gt 0 ]; then
+  PACKAGES=("$@")
+elif [ -n "$FEATURES" ]; then
+  PACKAGES=(ballast)
+else
+  PACKAGES=(ballast ballast-vault-example)
+fi
 mkdir -p "$OUT_DIR"
 
 say() { printf '[build-sbf] %s\n' "$*" >&2; }
@@ -44,8 +52,10 @@ MSG
 
 if [ "${BALLAST_SBF_ROUTE:-auto}" != nightly ] && command -v cargo-build-sbf >/dev/null 2>&1; then
   say "using cargo build-sbf (platform-tools)"
-  cargo build-sbf --manifest-path "$CRATE_DIR/Cargo.toml" --sbf-out-dir "$OUT_DIR" \
-    ${BALLAST_SBF_FEATURES:+--features "$BALLAST_SBF_FEATURES"}
+  for pkg in "${PACKAGES[@]}"; do
+    cargo build-sbf --manifest-path "$(crate_dir "$pkg")/Cargo.toml" --sbf-out-dir "$OUT_DIR" \
+      ${BALLAST_SBF_FEATURES:+--features "$BALLAST_SBF_FEATURES"}
+  done
   exit 0
 fi
 
@@ -97,21 +107,39 @@ TARGET_JSON=$CACHE/sbpf-solana-solana.json
 sed "s#SBPF_LINKER_PATH#$LINKER#" "$ROOT/scripts/sbpf-solana-solana.json" > "$TARGET_JSON.tmp"
 cmp -s "$TARGET_JSON.tmp" "$TARGET_JSON" 2>/dev/null && rm "$TARGET_JSON.tmp" || mv "$TARGET_JSON.tmp" "$TARGET_JSON"
 
-say "compiling ${CRATE_DIR#$ROOT/} for sBPF ($NIGHTLY, build-std)"
-cd "$CRATE_DIR"
-RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
-CARGO_PROFILE_RELEASE_LTO=fat \
-CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-CARGO_PROFILE_RELEASE_PANIC=abort \
-  "$TC_DIR/bin/cargo" build -Z build-std=std,panic_abort -Z json-target-spec \
-    --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf${FEATURES:+-$FEATURES}" -p "$PACKAGE" \
-    ${FEATURES:+--features "$FEATURES"} >&2 \
-  || { say "FAILED: compiling the program for sBPF (see errors above)"; exit 1; }
+# One cargo invocation per program: built together, cargo would unify the
+# `ballast` crate's features and the example's `cpi` (no-entrypoint) would
+# strip ballast.so's entrypoint. Each keeps its own artifacts in target/sbpf.
+build_one() {
+  local pkg=$1 lib=${1//-/_}
+  local so
+  so=$(realpath -m "${BALLAST_SO_OUT:-$OUT_DIR/$lib.so}")
+  local dir
+  dir=$(crate_dir "$pkg")
+  say "compiling ${dir#$ROOT/} for sBPF ($NIGHTLY, build-std)"
+  (cd "$dir" && RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
+    CARGO_PROFILE_RELEASE_LTO=fat \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    CARGO_PROFILE_RELEASE_PANIC=abort \
+    "$TC_DIR/bin/cargo" build -Z build-std=std,panic_abort -Z json-target-spec \
+      --release --target "$TARGET_JSON" --target-dir "$ROOT/target/sbpf${FEATURES:+-$FEATURES}" -p "$pkg" \
+      ${FEATURES:+--features "$FEATURES"} >&2) \
+    || { say "FAILED: compiling $pkg for sBPF (see errors above)"; exit 1; }
 
-BUILT=$ROOT/target/sbpf${FEATURES:+-$FEATURES}/sbpf-solana-solana/release/lib$LIB.so
-[ -f "$BUILT" ] || { say "FAILED: $BUILT was not produced"; exit 1; }
-if ! cmp -s "$BUILT" "$SO"; then cp "$BUILT" "$SO"; fi
-# ELF e_machine at offset 18: 0xF7 = EM_BPF (eBPF/SBF).
-machine=$(od -An -tx1 -j18 -N1 "$SO" | tr -d ' ')
-[ "$machine" = f7 ] || { say "FAILED: $SO is not an eBPF/SBF ELF (e_machine=0x$machine)"; exit 1; }
-say "wrote $SO ($(stat -c %s "$SO") bytes, sBPF ELF)"
+  local built=$ROOT/target/sbpf${FEATURES:+-$FEATURES}/sbpf-solana-solana/release/lib$lib.so
+  [ -f "$built" ] || { say "FAILED: $built was not produced"; exit 1; }
+  if ! cmp -s "$built" "$so"; then cp "$built" "$so"; fi
+  # ELF e_machine at offset 18: 0xF7 = EM_BPF (eBPF/SBF).
+  local machine
+  machine=$(od -An -tx1 -j18 -N1 "$so" | tr -d ' ')
+  [ "$machine" = f7 ] || { say "FAILED: $so is not an eBPF/SBF ELF (e_machine=0x$machine)"; exit 1; }
+  say "wrote $so ($(stat -c %s "$so") bytes, sBPF ELF)"
+}
+
+if [ -n "${BALLAST_SO_OUT:-}" ] && [ ${#PACKAGES[@]} -ne 1 ]; then
+  say "FAILED: BALLAST_SO_OUT needs exactly one package"; exit 1
+fi
+for pkg in "${PACKAGES[@]}"; do
+  [ -n "$(crate_dir "$pkg")" ] || { say "FAILED: no programs/$pkg or tests/programs/$pkg"; exit 1; }
+  build_one "$pkg"
+done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that the program crate's dependency tree builds with rustc 1.89,
+# Checks that the program crates' dependency trees build with rustc 1.89,
 # anchor-lang 1.2's rust-version and the compiler of users who build with
 # Solana platform-tools / `anchor build`. The toolchain goes into the same
 # private RUSTUP_HOME as the sBPF route; the user's rustup is not touched.
@@ -19,5 +19,5 @@ fi
 flock -u 9
 unset RUSTUP_TOOLCHAIN
 cd "$ROOT"
-rustup run "$MSRV" cargo check -p ballast --target-dir target/msrv
-echo "[msrv] programs/ballast builds with rustc $MSRV" >&2
+rustup run "$MSRV" cargo check -p ballast -p ballast-vault-example --target-dir target/msrv
+echo "[msrv] programs/ballast and programs/ballast-vault-example build with rustc $MSRV" >&2

@@ -33,6 +33,8 @@
 //!   ([`TestContext::liquidate_ok`]) and the positions' values.
 //! * `treasury`: [`buffered_config`], the two-market [`Treasury`] fixture,
 //!   rebalances and recalls ([`TestContext::assert_treasury_reconciles`]).
+//! * `vault`: the CPI example program `ballast-vault-example` loaded beside
+//!   Ballast, its instruction builders ([`vault_ix`]) and [`TestVault`].
 //!
 //! A refusal is checked for its exact error and for leaving every account
 //! byte-for-byte unchanged (not a doctest, which would need the built .so; see
@@ -61,6 +63,7 @@ mod lending;
 mod liquidation;
 mod market;
 mod treasury;
+mod vault;
 mod volatility;
 
 pub use adversary::*;
@@ -71,6 +74,7 @@ pub use lending::*;
 pub use liquidation::*;
 pub use market::*;
 pub use treasury::*;
+pub use vault::*;
 pub use volatility::*;
 
 /// Kamino Lend and Solend beside Ballast, for the peer CU benchmark.

@@ -19,6 +19,7 @@ fn sheet(ctx: &mut TestContext, r: &TestReserve) -> (BalanceSheet, u64) {
         "a view writes nothing"
     );
     assert_eq!(meta.return_data.program_id, ballast::ID);
+    assert_eq!(meta.return_data.data.len(), 113, "the documented length");
     let s = BalanceSheet::try_from_slice(&meta.return_data.data).expect("documented layout");
     let e: Vec<BalanceSheetReported> = events(&meta.logs);
     assert_eq!(e.len(), 1);

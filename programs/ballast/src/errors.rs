@@ -183,3 +183,18 @@ pub enum BallastError {
     #[msg("same-reserve loop: collateral and debt in one reserve")]
     SameReserveLoop,
 }
+
+/// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid
+/// config field: <field>` and fails with `err`. The configuration errors
+/// (`InvalidReserveConfig`, `InvalidRateCurve`, `InvalidLiquidityConfig`,
+/// `InvalidRiskConfig`) each cover several fields; the log names the one
+/// that failed (a client such as `clients/js` names it before sending). The
+/// log is written on the failure path only.
+#[inline]
+pub fn check_field(ok: bool, field: &str, err: BallastError) -> Result<()> {
+    if ok {
+        return Ok(());
+    }
+    msg!("invalid config field: {}", field);
+    Err(err.into())
+}

@@ -139,6 +139,17 @@ pub mod ballast {
     /// Liquidates an unhealthy obligation (permissionless): repays up to
     /// `max_repay` of one debt and seizes collateral with a bonus. Emits
     /// [`events::Liquidated`].
+    ///
+    /// Remaining accounts: the health accounts (below), then the collateral
+    /// reserve's treasury strategy reserve while it has shares deployed.
+    /// Health accounts: for each distinct reserve of the obligation's open
+    /// positions, in slot order of first appearance, the reserve then its
+    /// oracle (the reserve's `oracle`, a Pyth `PriceUpdateV2` owned by the
+    /// receiver `PYTH_RECEIVER_PROGRAM_ID`, fully verified, of the reserve's
+    /// feed id, no older than `oracle_max_age_secs` and with a confidence
+    /// within `oracle_max_conf_bps` of the price); otherwise
+    /// `HealthAccountsMismatch`, `OracleAccountMismatch` or the oracle's own
+    /// error.
     pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
         liquidate::handler(ctx, max_repay)
     }
@@ -175,29 +186,50 @@ pub mod ballast {
     }
 
     /// Accrues a reserve's interest to now (permissionless). Emits
-    /// [`events::InterestAccrued`].
+    /// [`events::InterestAccrued`]. Remaining accounts: optionally the
+    /// reserve's treasury strategy reserve, to mark the deployed shares.
     pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {
         accrue_interest::handler(ctx)
     }
 
-    /// Opens obligation number `index` for `owner`. Emits
+    /// Opens obligation number `index` for `owner` (a wallet, or a program's
+    /// PDA signing by CPI), paid by `payer`: the PDA `[OBLIGATION_SEED,
+    /// market, owner, index.to_le_bytes()]`. Emits
     /// [`events::ObligationInitialized`].
     pub fn init_obligation(ctx: Context<InitObligation>, index: u8) -> Result<()> {
         init_obligation::handler(ctx, index)
     }
 
-    /// Deposits `amount` base units as collateral. Emits [`events::Deposited`].
+    /// Deposits `amount` base units as collateral (the owner signs the
+    /// transfer). Needs no oracle; works while the market is paused. Emits
+    /// [`events::Deposited`]. Remaining accounts: the reserve's treasury
+    /// strategy reserve while it has shares deployed (else
+    /// `TreasuryAccountsMismatch`).
     pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         deposit::handler(ctx, amount)
     }
 
     /// Withdraws `amount` base units of collateral (`u64::MAX`: all).
     /// Emits [`events::Withdrawn`].
+    ///
+    /// Remaining accounts: the health accounts when the obligation has debt
+    /// (each distinct reserve of its positions before the withdrawal, in slot
+    /// order, then that reserve's oracle; see `liquidate`), then, while the
+    /// reserve has shares deployed to its treasury strategy, either the
+    /// strategy reserve or the six recall accounts (strategy market, its
+    /// authority, strategy reserve, its liquidity vault, the treasury
+    /// obligation, this program) that recall a shortfall of the vault.
     pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
         withdraw::handler(ctx, amount)
     }
 
     /// Borrows `amount` base units. Emits [`events::Borrowed`].
+    ///
+    /// Remaining accounts: the health accounts of the obligation after the
+    /// borrow opens its debt position (it takes the first free slot): each
+    /// distinct reserve of the positions in slot order, then that reserve's
+    /// oracle (see `liquidate` for the oracle checks). Refused while the
+    /// market is paused.
     pub fn borrow<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
         borrow::handler(ctx, amount)
     }

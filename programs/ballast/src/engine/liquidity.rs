@@ -22,7 +22,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::bounds;
 use super::fx::*;
-use crate::errors::BallastError;
+use crate::errors::{check_field, BallastError};
 
 /// The admin's liquidity configuration of a reserve (part of its
 /// configuration). All zero disables the limiter and the buffer band.
@@ -57,17 +57,33 @@ impl LiquidityConfig {
     /// Errors: [`BallastError::InvalidLiquidityConfig`].
     pub fn validate(&self) -> Result<()> {
         let bps = &bounds::LIQUIDITY_BPS;
-        require!(
-            self.buffer_min_bps <= self.buffer_target_bps
-                && self.buffer_target_bps <= self.buffer_max_bps
-                && bps.contains(&self.buffer_max_bps)
-                && bps.contains(&self.rehypothecation_cap_bps)
-                && bps.contains(&self.stress_outflow_bps)
-                && self._padding == [0; 2]
-                && (self.outflow_window_secs == 0 || self.outflow_cap > 0),
-            BallastError::InvalidLiquidityConfig
-        );
-        Ok(())
+        let e = BallastError::InvalidLiquidityConfig;
+        let f = |ok, field| check_field(ok, field, e);
+        f(
+            self.buffer_min_bps <= self.buffer_target_bps,
+            "liquidity.buffer_min_bps",
+        )?;
+        f(
+            self.buffer_target_bps <= self.buffer_max_bps,
+            "liquidity.buffer_target_bps",
+        )?;
+        f(
+            bps.contains(&self.buffer_max_bps),
+            "liquidity.buffer_max_bps",
+        )?;
+        f(
+            bps.contains(&self.rehypothecation_cap_bps),
+            "liquidity.rehypothecation_cap_bps",
+        )?;
+        f(
+            bps.contains(&self.stress_outflow_bps),
+            "liquidity.stress_outflow_bps",
+        )?;
+        f(self._padding == [0; 2], "liquidity._padding")?;
+        f(
+            self.outflow_window_secs == 0 || self.outflow_cap > 0,
+            "liquidity.outflow_cap",
+        )
     }
 }
 

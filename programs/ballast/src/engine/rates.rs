@@ -20,7 +20,7 @@ use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
 
 use super::fx::*;
-use crate::errors::BallastError;
+use crate::errors::{check_field, BallastError};
 
 /// Seconds in a 365-day year.
 pub const SECONDS_PER_YEAR: u64 = 31_536_000;
@@ -94,38 +94,44 @@ impl RateCurve {
     /// [`MAX_BORROW_RATE_BPS`], or unused points or padding are not zero.
     pub fn validate(&self) -> Result<()> {
         let n = self.num_points as usize;
-        require!(
+        let f = |ok, field| check_field(ok, field, BallastError::InvalidRateCurve);
+        f(
             super::bounds::RATE_CURVE_POINTS.contains(&n),
-            BallastError::InvalidRateCurve
-        );
+            "rate_curve.num_points",
+        )?;
         let pts = self.active();
-        require!(pts[0].utilization_bps == 0, BallastError::InvalidRateCurve);
-        require!(
+        f(
+            pts[0].utilization_bps == 0,
+            "rate_curve.points.utilization_bps (first)",
+        )?;
+        f(
             pts[n - 1].utilization_bps as u64 == BPS,
-            BallastError::InvalidRateCurve
-        );
+            "rate_curve.points.utilization_bps (last)",
+        )?;
         for w in pts.windows(2) {
-            require!(
+            f(
                 w[0].utilization_bps < w[1].utilization_bps,
-                BallastError::InvalidRateCurve
-            );
-            require!(
+                "rate_curve.points.utilization_bps (not increasing)",
+            )?;
+            f(
                 w[0].borrow_rate_bps <= w[1].borrow_rate_bps,
-                BallastError::InvalidRateCurve
-            );
+                "rate_curve.points.borrow_rate_bps (decreasing)",
+            )?;
         }
         for p in pts {
-            require!(
+            f(
                 super::bounds::CURVE_BORROW_RATE_BPS.contains(&p.borrow_rate_bps),
-                BallastError::InvalidRateCurve
-            );
-            require!(p._padding == [0; 2], BallastError::InvalidRateCurve);
+                "rate_curve.points.borrow_rate_bps (too high)",
+            )?;
+            f(p._padding == [0; 2], "rate_curve.points._padding")?;
         }
         for p in &self.points[n..] {
-            require!(*p == CurvePoint::default(), BallastError::InvalidRateCurve);
+            f(
+                *p == CurvePoint::default(),
+                "rate_curve.points (unused, not zero)",
+            )?;
         }
-        require!(self._padding == [0; 7], BallastError::InvalidRateCurve);
-        Ok(())
+        f(self._padding == [0; 7], "rate_curve._padding")
     }
 
     /// Borrow APR (a fraction per year, e.g. 0.05) at `utilization` (a

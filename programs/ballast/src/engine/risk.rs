@@ -76,7 +76,7 @@ use super::bounds;
 use super::fx::*;
 use super::rates::SECONDS_PER_YEAR;
 use super::safe_math::{checked, SafeCast, SafeMath};
-use crate::errors::BallastError;
+use crate::errors::{check_field, BallastError};
 
 /// Risk policy of a reserve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,51 +157,61 @@ impl RiskConfig {
     /// a valid `policy` byte and zero padding). Errors:
     /// [`BallastError::InvalidRiskConfig`].
     pub fn validate(&self) -> Result<()> {
-        let bad = || error!(BallastError::InvalidRiskConfig);
-        require!(
-            self.policy <= 1 && self._padding == [0; 7],
-            BallastError::InvalidRiskConfig
-        );
+        let f = |ok, field| check_field(ok, field, BallastError::InvalidRiskConfig);
+        f(self.policy <= 1, "risk.policy")?;
+        f(self._padding == [0; 7], "risk._padding")?;
         if self.policy() == RiskPolicy::Static {
             return Ok(());
         }
         let (lo, hi) = (self.sigma_min.get(), self.sigma_max.get());
-        require!(lo >= FX_ZERO && lo <= hi, BallastError::InvalidRiskConfig);
-        for c in [&self.initial, &self.maintenance, &self.borrow] {
-            require!(
-                c.min_bps <= c.max_bps && c._padding == 0,
-                BallastError::InvalidRiskConfig
-            );
+        f(lo >= FX_ZERO && lo <= hi, "risk.sigma_min")?;
+        for (c, min, pad) in [
+            (
+                &self.initial,
+                "risk.initial.min_bps",
+                "risk.initial._padding",
+            ),
+            (
+                &self.maintenance,
+                "risk.maintenance.min_bps",
+                "risk.maintenance._padding",
+            ),
+            (&self.borrow, "risk.borrow.min_bps", "risk.borrow._padding"),
+        ] {
+            f(c.min_bps <= c.max_bps, min)?;
+            f(c._padding == 0, pad)?;
         }
         // Collateral haircuts leave a positive weight.
-        require!(
+        f(
             bounds::INITIAL_HAIRCUT_MAX_BPS.contains(&self.initial.max_bps),
-            BallastError::InvalidRiskConfig
-        );
+            "risk.initial.max_bps",
+        )?;
         // Initial is stricter than Maintenance at every sigma.
         let (i, m) = (&self.initial, &self.maintenance);
-        if !(i.z_milli > m.z_milli
-            && i.base_bps >= m.base_bps
-            && i.min_bps >= m.min_bps
-            && i.max_bps >= m.max_bps)
-        {
-            return Err(bad());
-        }
-        require!(
+        f(i.z_milli > m.z_milli, "risk.initial.z_milli")?;
+        f(i.base_bps >= m.base_bps, "risk.initial.base_bps")?;
+        f(i.min_bps >= m.min_bps, "risk.initial.min_bps")?;
+        f(i.max_bps >= m.max_bps, "risk.initial.max_bps")?;
+        f(
             bounds::RISK_HORIZON_SECS.contains(&self.horizon_secs),
-            BallastError::InvalidRiskConfig
-        );
-        require!(
-            bounds::RISK_MIN_UPDATE_INTERVAL_SECS.contains(&self.min_update_interval_secs)
-                && self.max_age_secs > self.min_update_interval_secs,
-            BallastError::InvalidRiskConfig
-        );
-        require!(
-            bounds::RISK_STEP_BPS.contains(&self.max_lt_step_bps)
-                && bounds::RISK_STEP_BPS.contains(&self.max_ltv_step_bps),
-            BallastError::InvalidRiskConfig
-        );
-        Ok(())
+            "risk.horizon_secs",
+        )?;
+        f(
+            bounds::RISK_MIN_UPDATE_INTERVAL_SECS.contains(&self.min_update_interval_secs),
+            "risk.min_update_interval_secs",
+        )?;
+        f(
+            self.max_age_secs > self.min_update_interval_secs,
+            "risk.max_age_secs",
+        )?;
+        f(
+            bounds::RISK_STEP_BPS.contains(&self.max_lt_step_bps),
+            "risk.max_lt_step_bps",
+        )?;
+        f(
+            bounds::RISK_STEP_BPS.contains(&self.max_ltv_step_bps),
+            "risk.max_ltv_step_bps",
+        )
     }
 
     /// `sqrt(horizon / year)` rounded up (stored at configuration time so a

@@ -22,7 +22,7 @@ pub struct InitObligation<'info> {
         init,
         payer = payer,
         space = 8 + Obligation::SIZE,
-        seeds = [OBLIGATION_SEED, market.key().as_ref(), owner.key().as_ref(), &[index]],
+        seeds = [OBLIGATION_SEED, market.key().as_ref(), owner.key().as_ref(), &index.to_le_bytes()],
         bump
     )]
     pub obligation: AccountLoader<'info, Obligation>,

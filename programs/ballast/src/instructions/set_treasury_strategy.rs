@@ -51,7 +51,7 @@ pub struct SetTreasuryStrategy<'info> {
     /// (another reserve of this market may use the same strategy market).
     #[account(
         mut,
-        seeds = [OBLIGATION_SEED, strategy_market.key().as_ref(), market_authority.key().as_ref(), &[TREASURY_OBLIGATION_INDEX]],
+        seeds = [OBLIGATION_SEED, strategy_market.key().as_ref(), market_authority.key().as_ref(), &TREASURY_OBLIGATION_INDEX_SEED],
         bump
     )]
     pub strategy_obligation: UncheckedAccount<'info>,

@@ -8,6 +8,7 @@ use crate::engine::liquidation::LiquidationConfig;
 
 /// Seed of the market authority PDA (`[MARKET_AUTHORITY_SEED, market]`), the
 /// owner of every vault of the market and of its treasury receipts.
+#[constant]
 pub const MARKET_AUTHORITY_SEED: &[u8] = b"authority";
 
 /// A lending market. Zero-copy; 8-byte Anchor discriminator + [`Market::SIZE`].

@@ -9,15 +9,24 @@ use crate::engine::fx::*;
 pub use crate::engine::position::{Position, PositionKind};
 use crate::errors::BallastError;
 
-/// Seed of an obligation PDA: `[OBLIGATION_SEED, market, owner, [index]]`, so
-/// that one owner (a wallet or a program's PDA) can hold up to 256.
+/// Seed of an obligation PDA: `[OBLIGATION_SEED, market, owner,
+/// index.to_le_bytes()]` (the index is a `u8`: one byte), so that one owner
+/// (a wallet or a program's PDA) can hold up to 256.
+#[constant]
 pub const OBLIGATION_SEED: &[u8] = b"obligation";
-/// Position slots per obligation, collateral and debt in any mix.
-pub const MAX_POSITIONS: usize = 8;
+/// Position slots per obligation, collateral and debt in any mix (the IDL's
+/// constant; [`MAX_POSITIONS`] is the same as an array length).
+#[constant]
+pub const MAX_OBLIGATION_POSITIONS: u8 = 8;
+/// [`MAX_OBLIGATION_POSITIONS`] as a `usize`.
+pub const MAX_POSITIONS: usize = MAX_OBLIGATION_POSITIONS as usize;
 /// Index (the last seed) of the treasury obligation: the obligation that a
 /// market's authority PDA holds in a strategy market, `[OBLIGATION_SEED,
 /// strategy market, market authority, [TREASURY_OBLIGATION_INDEX]]`.
+#[constant]
 pub const TREASURY_OBLIGATION_INDEX: u8 = 0;
+/// [`TREASURY_OBLIGATION_INDEX`] as its seed bytes.
+pub const TREASURY_OBLIGATION_INDEX_SEED: [u8; 1] = [TREASURY_OBLIGATION_INDEX];
 
 /// An obligation. Zero-copy; 8-byte discriminator + [`Obligation::SIZE`].
 #[account(zero_copy)]

@@ -13,15 +13,22 @@ use crate::engine::rates::{grown_index, utilization, RateCurve};
 pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{params_in_force, RiskConfig, RiskParams, RiskPolicy};
 pub use crate::engine::treasury::TreasuryState;
-use crate::errors::BallastError;
+use crate::errors::{check_field, BallastError};
 use core::mem::size_of;
 
 /// Seed of a reserve PDA: `[RESERVE_SEED, market, mint]` (one reserve per mint).
+#[constant]
 pub const RESERVE_SEED: &[u8] = b"reserve";
 /// Seed of a reserve's liquidity vault: `[LIQUIDITY_VAULT_SEED, reserve]`.
+#[constant]
 pub const LIQUIDITY_VAULT_SEED: &[u8] = b"liquidity";
 /// Seed of a reserve's insurance vault: `[INSURANCE_VAULT_SEED, reserve]`.
+#[constant]
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance";
+/// The Pyth pull-oracle receiver program: the owner of every
+/// `PriceUpdateV2` account a reserve's oracle may be.
+#[constant]
+pub const PYTH_RECEIVER_PROGRAM_ID: Pubkey = pyth_solana_receiver_sdk::ID;
 
 pub use crate::engine::bounds::{MAX_BORROW_FACTOR_BPS, MAX_ORACLE_AGE_SECS};
 
@@ -73,35 +80,44 @@ impl ReserveConfig {
     /// [`LiquidityConfig::validate`] and [`RiskConfig::validate`].
     pub fn validate(&self) -> Result<()> {
         self.rate_curve.validate()?;
-        require!(
+        let e = BallastError::InvalidReserveConfig;
+        check_field(
             bounds::ORACLE_MAX_AGE_SECS.contains(&self.oracle_max_age_secs),
-            BallastError::InvalidReserveConfig
-        );
-        require!(
+            "oracle_max_age_secs",
+            e,
+        )?;
+        check_field(
             bounds::ORACLE_MAX_CONF_BPS.contains(&self.oracle_max_conf_bps),
-            BallastError::InvalidReserveConfig
-        );
-        require!(
-            self.loan_to_value_bps < self.liquidation_threshold_bps
-                && bounds::LIQUIDATION_THRESHOLD_BPS.contains(&self.liquidation_threshold_bps),
-            BallastError::InvalidReserveConfig
-        );
-        require!(
+            "oracle_max_conf_bps",
+            e,
+        )?;
+        check_field(
+            self.loan_to_value_bps < self.liquidation_threshold_bps,
+            "loan_to_value_bps",
+            e,
+        )?;
+        check_field(
+            bounds::LIQUIDATION_THRESHOLD_BPS.contains(&self.liquidation_threshold_bps),
+            "liquidation_threshold_bps",
+            e,
+        )?;
+        check_field(
             bounds::BORROW_FACTOR_BPS.contains(&self.borrow_factor_bps),
-            BallastError::InvalidReserveConfig
-        );
-        require!(
+            "borrow_factor_bps",
+            e,
+        )?;
+        check_field(
             bounds::RESERVE_FACTOR_BPS.contains(&self.reserve_factor_bps),
-            BallastError::InvalidReserveConfig
-        );
-        require!(
+            "reserve_factor_bps",
+            e,
+        )?;
+        check_field(
             bounds::MAX_UTILIZATION_BPS.contains(&self.max_utilization_bps),
-            BallastError::InvalidReserveConfig
-        );
-        require!(
-            self._padding == [0; 6] && self._padding2 == [0; 4],
-            BallastError::InvalidReserveConfig
-        );
+            "max_utilization_bps",
+            e,
+        )?;
+        check_field(self._padding == [0; 6], "_padding", e)?;
+        check_field(self._padding2 == [0; 4], "_padding2", e)?;
         self.liquidity.validate()?;
         self.risk.validate()
     }

@@ -1,0 +1,212 @@
+/**
+ * Action builders: the generated instruction plus the remaining accounts the
+ * program expects, in its order, from a loaded {@link MarketSnapshot}:
+ *
+ * - `borrow`: the health accounts, counting the debt position the borrow opens;
+ * - `withdraw`: the health accounts (none while the obligation has no debt),
+ *   then the strategy reserve while the reserve has shares deployed to its
+ *   treasury strategy, or the six recall accounts when the vault holds less
+ *   than the withdrawal;
+ * - `deposit`: the strategy reserve while shares are deployed;
+ * - `liquidate`: the health accounts, then the collateral reserve's strategy
+ *   reserve while it has shares deployed;
+ * - `repay`: none.
+ *
+ * Every address (market authority, vaults, mint, token program, oracles) comes
+ * from the snapshot: the caller names only the obligation, the reserve(s) and
+ * its own token accounts.
+ */
+import { AccountRole, type AccountMeta, type Address, type Instruction, type TransactionSigner } from '@solana/kit';
+import {
+    BALLAST_PROGRAM_ADDRESS,
+    findMarketAuthorityPda,
+    findObligationPda,
+    getBorrowInstruction,
+    getDepositInstruction,
+    getInitObligationInstruction,
+    getLiquidateInstruction,
+    getRepayInstruction,
+    getWithdrawInstruction,
+} from './generated';
+import { PositionKind } from './constants';
+import { healthAccounts } from './health';
+import { hasStrategy, reserveOf, type LoadedObligation, type LoadedReserve, type MarketSnapshot } from './market';
+import { findTreasuryObligationPda } from './pda';
+
+/** `ix` with `extra` appended to its accounts. */
+export function withRemainingAccounts<T extends Instruction>(ix: T, extra: AccountMeta[]): T {
+    return extra.length === 0 ? ix : Object.freeze({ ...ix, accounts: [...(ix.accounts ?? []), ...extra] });
+}
+
+/** The strategy reserve (read-only) while `r` has shares deployed to its treasury strategy, else nothing. */
+export function strategyAccount(r: LoadedReserve): AccountMeta[] {
+    return r.account.treasury.deployedShares > 0n
+        ? [{ address: r.account.treasury.strategyReserve, role: AccountRole.READONLY }]
+        : [];
+}
+
+/** The six accounts that let `withdraw` recall a shortfall from `r`'s treasury strategy. */
+export async function recallAccounts(snapshot: MarketSnapshot, r: LoadedReserve): Promise<AccountMeta[]> {
+    const s = snapshot.strategies.get(r.account.treasury.strategyReserve);
+    if (!s) throw new Error(`strategy reserve of ${r.address} not loaded`);
+    const [strategyAuthority] = await findMarketAuthorityPda({ market: s.account.market });
+    const [treasuryObligation] = await findTreasuryObligationPda({
+        strategyMarket: s.account.market,
+        market: snapshot.address,
+    });
+    return [
+        { address: s.account.market, role: AccountRole.READONLY },
+        { address: strategyAuthority, role: AccountRole.READONLY },
+        { address: s.address, role: AccountRole.WRITABLE },
+        { address: s.account.liquidityVault, role: AccountRole.WRITABLE },
+        { address: treasuryObligation, role: AccountRole.WRITABLE },
+        { address: BALLAST_PROGRAM_ADDRESS, role: AccountRole.READONLY },
+    ];
+}
+
+/** `init_obligation` of obligation `index` of `owner` (signs), paid by `payer`; returns its address too. */
+export async function initObligationAction(args: {
+    payer: TransactionSigner;
+    owner: TransactionSigner;
+    market: Address;
+    index: number;
+}): Promise<{ instruction: Instruction; obligation: Address }> {
+    const [obligation] = await findObligationPda({ market: args.market, owner: args.owner.address, index: args.index });
+    const instruction = getInitObligationInstruction({
+        payer: args.payer,
+        owner: args.owner,
+        market: args.market,
+        obligation,
+        index: args.index,
+    });
+    return { instruction, obligation };
+}
+
+/** Arguments shared by the four position actions. */
+export type PositionActionArgs = {
+    snapshot: MarketSnapshot;
+    /** The reserve acted on. */
+    reserve: Address;
+    /** The user's token account of the reserve's mint. */
+    userTokenAccount: Address;
+    /** Base units (`u64::MAX` = all, for withdraw and repay). */
+    amount: bigint;
+};
+
+/** `deposit` into `obligation` (its owner signs the transfer). */
+export function depositAction(args: PositionActionArgs & { owner: TransactionSigner; obligation: Address }): Instruction {
+    const r = reserveOf(args.snapshot, args.reserve);
+    const ix = getDepositInstruction({
+        owner: args.owner,
+        market: args.snapshot.address,
+        reserve: r.address,
+        obligation: args.obligation,
+        mint: r.account.mint,
+        liquidityVault: r.account.liquidityVault,
+        userTokenAccount: args.userTokenAccount,
+        tokenProgram: r.account.tokenProgram,
+        amount: args.amount,
+    });
+    return withRemainingAccounts(ix, strategyAccount(r));
+}
+
+/**
+ * `withdraw` from `obligation` (as loaded now). With a treasury strategy and
+ * a vault holding less than `amount`, appends the recall accounts so that
+ * the program recalls the shortfall in the same instruction.
+ */
+export async function withdrawAction(
+    args: PositionActionArgs & { owner: TransactionSigner; obligation: LoadedObligation },
+): Promise<Instruction> {
+    const r = reserveOf(args.snapshot, args.reserve);
+    const [marketAuthority] = await findMarketAuthorityPda({ market: args.snapshot.address });
+    const ix = getWithdrawInstruction({
+        owner: args.owner,
+        market: args.snapshot.address,
+        marketAuthority,
+        reserve: r.address,
+        obligation: args.obligation.address,
+        mint: r.account.mint,
+        liquidityVault: r.account.liquidityVault,
+        userTokenAccount: args.userTokenAccount,
+        tokenProgram: r.account.tokenProgram,
+        amount: args.amount,
+    });
+    const hasDebt = args.obligation.account.positions.some((p) => p.kind === PositionKind.Debt);
+    const health = hasDebt ? healthAccounts(args.snapshot, args.obligation.account) : [];
+    const short = args.amount !== 2n ** 64n - 1n && args.amount > r.account.availableAmount;
+    const tail = hasStrategy(r) && short ? await recallAccounts(args.snapshot, r) : strategyAccount(r);
+    return withRemainingAccounts(ix, [...health, ...tail]);
+}
+
+/** `borrow` against `obligation` (as loaded now), with the health accounts after the borrow opens its slot. */
+export async function borrowAction(
+    args: PositionActionArgs & { owner: TransactionSigner; obligation: LoadedObligation },
+): Promise<Instruction> {
+    const r = reserveOf(args.snapshot, args.reserve);
+    const [marketAuthority] = await findMarketAuthorityPda({ market: args.snapshot.address });
+    const ix = getBorrowInstruction({
+        owner: args.owner,
+        market: args.snapshot.address,
+        marketAuthority,
+        reserve: r.address,
+        obligation: args.obligation.address,
+        mint: r.account.mint,
+        liquidityVault: r.account.liquidityVault,
+        userTokenAccount: args.userTokenAccount,
+        tokenProgram: r.account.tokenProgram,
+        amount: args.amount,
+    });
+    return withRemainingAccounts(ix, healthAccounts(args.snapshot, args.obligation.account, r.address));
+}
+
+/** `repay` of any obligation's debt by `repayer` (`u64::MAX`: all of it). */
+export function repayAction(args: PositionActionArgs & { repayer: TransactionSigner; obligation: Address }): Instruction {
+    const r = reserveOf(args.snapshot, args.reserve);
+    return getRepayInstruction({
+        repayer: args.repayer,
+        market: args.snapshot.address,
+        reserve: r.address,
+        obligation: args.obligation,
+        mint: r.account.mint,
+        liquidityVault: r.account.liquidityVault,
+        userTokenAccount: args.userTokenAccount,
+        tokenProgram: r.account.tokenProgram,
+        amount: args.amount,
+    });
+}
+
+/** `liquidate`: repay up to `maxRepay` of the debt in `debtReserve`, seize from `collateralReserve`. */
+export async function liquidateAction(args: {
+    snapshot: MarketSnapshot;
+    liquidator: TransactionSigner;
+    obligation: LoadedObligation;
+    debtReserve: Address;
+    collateralReserve: Address;
+    liquidatorDebtAccount: Address;
+    liquidatorCollateralAccount: Address;
+    maxRepay: bigint;
+}): Promise<Instruction> {
+    const d = reserveOf(args.snapshot, args.debtReserve);
+    const c = reserveOf(args.snapshot, args.collateralReserve);
+    const [marketAuthority] = await findMarketAuthorityPda({ market: args.snapshot.address });
+    const ix = getLiquidateInstruction({
+        liquidator: args.liquidator,
+        market: args.snapshot.address,
+        marketAuthority,
+        obligation: args.obligation.address,
+        debtReserve: d.address,
+        debtMint: d.account.mint,
+        debtVault: d.account.liquidityVault,
+        liquidatorDebtAccount: args.liquidatorDebtAccount,
+        debtTokenProgram: d.account.tokenProgram,
+        collateralReserve: c.address,
+        collateralMint: c.account.mint,
+        collateralVault: c.account.liquidityVault,
+        collateralInsuranceVault: c.account.insuranceVault,
+        liquidatorCollateralAccount: args.liquidatorCollateralAccount,
+        collateralTokenProgram: c.account.tokenProgram,
+        maxRepay: args.maxRepay,
+    });
+    return withRemainingAccounts(ix, [...healthAccounts(args.snapshot, args.obligation.account), ...strategyAccount(c)]);
+}
