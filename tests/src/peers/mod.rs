@@ -1,6 +1,6 @@
 //! Peer lending programs in the same LiteSVM as Ballast, for the side-by-side
 //! compute-unit bench (`tests/benches/peers.rs`) and its smoke test
-//! (`tests/tests/peers_smoke.rs`).
+//! (`tests/tests/integration/peers_smoke.rs`).
 //!
 //! The peers are real mainnet builds kept beside the workspace in
 //! `../shared/peers/` (see its README): Kamino Lend (klend) 1.7.x and

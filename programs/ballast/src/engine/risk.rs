@@ -59,7 +59,7 @@
 //!
 //! (with the largest step and the least interval of the configurations in
 //! force between `t1` and `t2`); the property tests below and in
-//! `tests/tests/volatility.rs` check it over random sequences.
+//! `tests/tests/integration/volatility.rs` check it over random sequences.
 //!
 //! The first push of a reserve created dynamic, from the conservative start,
 //! can only loosen and is bounded by `[sigma_min, sigma_max]` alone. The whole

@@ -1,0 +1,35 @@
+//! Ballast's LiteSVM integration tests, one binary: every module below runs
+//! the real `target/deploy/ballast.so` (and the example vault's `.so`) in
+//! LiteSVM through the helpers of `ballast_tests` (tests/src).
+//!
+//! One test binary rather than one per file: each binary links Agave's
+//! crates, and two dozen of them cost minutes of linking and gigabytes of
+//! disk (CI once ran out of disk linking the twentieth). Run one module with
+//! `cargo test -p ballast-tests --test integration liquidation::`.
+
+mod bad_debt;
+mod events;
+mod failures_market_reserve;
+mod failures_oracle_health;
+mod failures_positions;
+mod grief;
+mod keeper_tick;
+mod lending_smoke;
+mod liquidation;
+mod liquidation_bot;
+mod liquidation_liveness;
+mod liquidation_smoke;
+mod liquidity;
+mod market;
+mod market_apply;
+mod mock_pyth_receiver;
+mod peers_smoke;
+mod prop_accounting;
+mod rebalance_task;
+mod replay;
+mod scenario_two_users;
+mod status;
+mod treasury;
+mod vault_example;
+mod volatility;
+mod volatility_keeper;
