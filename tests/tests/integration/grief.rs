@@ -672,3 +672,34 @@ fn the_admin_recalls_the_treasury_while_the_strategy_market_is_not_paused() {
         &watch,
     );
 }
+
+/// The keeper's `user withdraw` (the CLI's instructions) passes the six
+/// recall accounts while shares are deployed, so a withdrawal that the cap
+/// requires to recall goes through: 2,000 from A at its cap recalls 1,000.
+#[test]
+fn the_keepers_user_withdraw_passes_the_recall_accounts() {
+    let mut ctx = context();
+    let (t, d, o, _) = victim_treasury(&mut ctx);
+    let u = |x: f64| t.a_usdc.units(x);
+    let reserve = ctx.reserve(&t.a_usdc);
+    let ixs = ballast_keeper::user::instructions(
+        &ctx.chain,
+        ballast_keeper::user::Operation::Withdraw,
+        &d.pubkey(),
+        &o,
+        &t.a_usdc.keys,
+        &reserve,
+        u(2_000.0),
+    )
+    .unwrap();
+    let logs = ctx.ok_logs("user withdraw", &ixs, &[&d]);
+    let moves: Vec<Rebalanced> = all(&logs);
+    assert!(!moves[0].deployed && moves[0].amount == u(1_000.0));
+    let ata = ballast_keeper::tasks::liquidation::associated_token_address(
+        &d.pubkey(),
+        &t.a_usdc.keys.mint,
+        &t.tp,
+    );
+    assert_eq!(ctx.token_balance(&ata).unwrap(), u(2_000.0));
+    ctx.assert_treasury_reconciles("user withdraw", &t);
+}
