@@ -502,6 +502,58 @@ pub fn rebalance(reserve: &ReserveKeys, strategy: &ReserveKeys) -> Instruction {
     )
 }
 
+/// `set_strategy_approval`: `admin` (of `strategy`'s market) approves
+/// `user_reserve` as a user of `strategy` as treasury strategy
+/// (`approved`), or revokes the approval.
+pub fn set_strategy_approval(
+    admin: &Address,
+    strategy: &ReserveKeys,
+    user_reserve: &Address,
+    approved: bool,
+) -> Instruction {
+    build(
+        ballast::accounts::SetStrategyApproval {
+            admin: *admin,
+            market: strategy.market,
+            strategy_reserve: strategy.reserve,
+        },
+        ballast::instruction::SetStrategyApproval {
+            user_reserve: *user_reserve,
+            approved,
+        },
+        vec![],
+    )
+}
+
+/// `recall_treasury`: `admin` (of `reserve`'s market) recalls `amount` base
+/// units (`u64::MAX`: everything) of `reserve`'s treasury from `strategy`.
+pub fn recall_treasury(
+    admin: &Address,
+    reserve: &ReserveKeys,
+    strategy: &ReserveKeys,
+    amount: u64,
+) -> Instruction {
+    build(
+        ballast::accounts::RecallTreasury {
+            admin: *admin,
+            market: reserve.market,
+            market_authority: market_authority(&reserve.market).0,
+            reserve: reserve.reserve,
+            mint: reserve.mint,
+            liquidity_vault: reserve.liquidity_vault,
+            token_program: reserve.token_program,
+            strategy_market: strategy.market,
+            strategy_market_authority: market_authority(&strategy.market).0,
+            strategy_reserve: strategy.reserve,
+            strategy_liquidity_vault: strategy.liquidity_vault,
+            strategy_obligation: treasury_obligation(&strategy.market, &reserve.market),
+            ballast_program: ballast::ID,
+        },
+        ballast::instruction::RecallTreasury { amount },
+        vec![],
+    )
+}
+
 /// The six trailing accounts that let `withdraw` from `reserve` recall a
 /// shortfall from its treasury `strategy`; append them after the health
 /// accounts.

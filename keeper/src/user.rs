@@ -301,7 +301,21 @@ pub fn instructions(
                 ix::health_accounts(&ob, borrowing.as_ref(), |r| oracle_of(&reserves, r));
             ixs.push(create_ata());
             if op == Operation::Withdraw {
-                health.extend(strategy);
+                // While shares are deployed, the six recall accounts: the
+                // program recalls what the withdrawal needs (the vault's
+                // shortfall, the rehypothecation cap, the buffer band's
+                // minimum) and refuses such a withdrawal without them.
+                if reserve.treasury.deployed_shares > 0 {
+                    let s = chain
+                        .account_data(&reserve.treasury.strategy_reserve)?
+                        .as_deref()
+                        .and_then(crate::accounts::decode_reserve)
+                        .context("treasury strategy reserve not found")?;
+                    let sk = ReserveKeys::derive(&s.market, &s.mint, &s.token_program, &s.oracle);
+                    health.extend(ix::recall_accounts(keys, &sk));
+                } else {
+                    health.extend(strategy);
+                }
                 ixs.push(ix::withdraw(owner, keys, obligation, &ata, amount, health));
             } else {
                 ixs.push(ix::borrow(owner, keys, obligation, &ata, amount, health));

@@ -403,13 +403,20 @@ fn main() {
     };
     let (mut deploy, mut recall, mut wd_recall) = (vec![], vec![], vec![]);
     let (mut dep_marked, mut wd_marked) = (vec![], vec![]);
+    let (mut approval, mut admin_recall) = (vec![], vec![]);
     for _ in 0..RUNS {
-        let (mut ctx, t, d, o, ta) = treasury();
+        let (mut ctx, t, _, _, _) = treasury();
         let (e, cu) = ctx.rebalance(&t).expect("deploy");
         assert!(e.deployed && e.amount == t.a_usdc.units(5_000.0));
         deploy.push(cu);
-        // 4,800 withdrawn from the vault: 200 liquid of 5,200, below the band.
-        ctx.withdraw(&d, &t.a_usdc, &o, &ta, t.a_usdc.units(4_800.0));
+        // The admin raises the band to 60% / 70% / 80%: 5,000 liquid of
+        // 10,000 is below it. (A withdrawal can no longer leave the reserve
+        // below the band without recalling.)
+        ctx.update_config(&t.a, &t.a_usdc, |c| {
+            c.liquidity.buffer_min_bps = 6_000;
+            c.liquidity.buffer_target_bps = 7_000;
+            c.liquidity.buffer_max_bps = 8_000;
+        });
         ctx.warp_seconds(DT);
         let (e, cu) = ctx.rebalance(&t).expect("recall");
         assert!(!e.deployed && e.amount > 0);
@@ -421,6 +428,19 @@ fn main() {
         let cu = expect_ok(ctx.withdraw_with_recall(&d, &t, &o, &ta, t.a_usdc.units(6_000.0)));
         assert_eq!(ctx.token_balance(&ta).unwrap(), t.a_usdc.units(6_000.0));
         wd_recall.push(cu);
+        // The admin takes back everything left (about 2,000), 1 h later.
+        ctx.warp_seconds(DT);
+        let ix = ix::recall_treasury(
+            &t.a.admin.pubkey(),
+            &t.a_usdc.keys,
+            &t.b_usdc.keys,
+            u64::MAX,
+        );
+        admin_recall.push(ctx.ok("recall_treasury", &[ix], &[&t.a.admin]));
+        assert_eq!(ctx.reserve(&t.a_usdc).treasury.deployed_shares, 0);
+        let user = Address::new_unique();
+        let ix = ix::set_strategy_approval(&t.b.admin.pubkey(), &t.b_usdc.keys, &user, true);
+        approval.push(ctx.ok("set_strategy_approval", &[ix], &[&t.b.admin]));
 
         // Deposit and withdraw with the strategy reserve alone (shares
         // deployed: required), each 1 h after the previous step.
@@ -446,11 +466,11 @@ fn main() {
             &t.a_usdc.keys,
             &o,
             &ta,
-            t.a_usdc.units(1_000.0),
+            t.a_usdc.units(500.0),
             vec![t.strategy_account()],
         );
         wd_marked.push(ctx.ok("withdraw_marked", &[ix], &[&d]));
-        assert_eq!(ctx.token_balance(&ta).unwrap(), t.a_usdc.units(1_000.0));
+        assert_eq!(ctx.token_balance(&ta).unwrap(), t.a_usdc.units(500.0));
     }
     let tbase = "A's USDC reserve (band 10/20/30%, cap 50%) with 10,000 deposited, strategy B's USDC reserve (10,000 supplied, 5,000 lent); 1 h since both last accrued";
     record(
@@ -462,13 +482,24 @@ fn main() {
     );
     record(
         "rebalance_recall",
-        format!("{tbase}, 5,000 deployed then 4,800 withdrawn (200 liquid); recalls to the 20% target by CPI withdraw from B"),
+        format!("{tbase}, 5,000 deployed (5,000 liquid), then the band raised to 60/70/80%; recalls 2,000 to the 70% target by CPI withdraw from B"),
         recall,
     );
     record(
         "withdraw_with_recall",
-        format!("{tbase}, 5,000 deployed; the depositor (no debt, no health accounts) withdraws 6,000 with the 6 recall accounts: 1,000 recalled by CPI withdraw from B, then paid out"),
+        format!("{tbase}, 5,000 deployed; the depositor (no debt, no health accounts) withdraws 6,000 with the 6 recall accounts: 3,000 recalled by CPI withdraw from B (the vault's 1,000 shortfall and the 50% cap on the 4,000 left), then paid out"),
         wd_recall,
+    );
+    record(
+        "recall_treasury",
+        format!("{tbase}, after that withdrawal (about 2,000 still deployed), 1 h later: the admin recalls everything (u64::MAX) by CPI withdraw from B"),
+        admin_recall,
+    );
+    record(
+        "set_strategy_approval",
+        "B's admin approves one more user reserve of its USDC reserve (one approval already held)"
+            .into(),
+        approval,
     );
     record(
         "deposit_marked",
@@ -477,7 +508,7 @@ fn main() {
     );
     record(
         "withdraw_marked",
-        format!("{tbase}, 5,000 deployed; the depositor (no debt) withdraws 1,000 from the vault with the strategy reserve alone as the last remaining account: marked, nothing recalled"),
+        format!("{tbase}, 5,000 deployed, 1,000 more deposited; the depositor (no debt) withdraws 500 from the vault with the strategy reserve alone as the last remaining account: marked, nothing recalled (within the cap and the band)"),
         wd_marked,
     );
 

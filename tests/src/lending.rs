@@ -111,8 +111,9 @@ impl TestContext {
     }
 
     /// Withdraws `amount` of `r` into `ta` from obligation `o` (with `r`'s
-    /// treasury strategy reserve after the health accounts while `r` has
-    /// shares deployed: [`ix::strategy_account`]).
+    /// six recall accounts after the health accounts while `r` has shares
+    /// deployed to its treasury strategy, as clients do: the withdrawal
+    /// then recalls what the cap and the band need, [`Self::recall_tail`]).
     pub fn withdraw(
         &mut self,
         user: &Keypair,
@@ -122,9 +123,25 @@ impl TestContext {
         amount: u64,
     ) -> u64 {
         let mut health = self.health_accounts(o, &[]);
-        health.extend(ix::strategy_account(&self.reserve(r)));
+        health.extend(self.recall_tail(r));
         let ix = ix::withdraw(&user.pubkey(), &r.keys, o, ta, amount, health);
         self.ok("withdraw", &[ix], &[user])
+    }
+
+    /// The six recall accounts of a withdrawal from `r` while it has shares
+    /// deployed to its treasury strategy ([`ix::recall_accounts`], the
+    /// strategy's keys read from the chain); none otherwise.
+    pub fn recall_tail(&self, r: &TestReserve) -> Vec<AccountMeta> {
+        let reserve = self.reserve(r);
+        if reserve.treasury.deployed_shares == 0 {
+            return vec![];
+        }
+        let s = self
+            .chain
+            .zero_copy::<Reserve>(&reserve.treasury.strategy_reserve)
+            .expect("strategy reserve");
+        let strategy = ix::ReserveKeys::derive(&s.market, &s.mint, &s.token_program, &s.oracle);
+        ix::recall_accounts(&r.keys, &strategy)
     }
 
     /// Repays up to `amount` of `r` from `ta` (owned by `payer`) on `o`.

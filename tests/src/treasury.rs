@@ -103,6 +103,7 @@ impl TestContext {
             &b_s_usdc,
             b_usdc.units(10_000.0),
         );
+        self.approve_strategy_user(&b, &b_usdc, &a_usdc.keys.reserve);
         let ix = ix::set_treasury_strategy(&a.admin.pubkey(), &a_usdc.keys, &b_usdc.keys);
         self.ok("set_treasury_strategy", &[ix], &[&a.admin]);
         let treasury_ob = ix::treasury_obligation(&b.market, &a.market);
@@ -117,6 +118,36 @@ impl TestContext {
             b_so,
             b_s_usdc,
             treasury_ob,
+        }
+    }
+
+    /// `set_strategy_approval` by `m`'s admin: `user` may use `strategy` (a
+    /// reserve of `m`) as its treasury strategy.
+    ///
+    /// On a `.so` built before the instruction existed (`BALLAST_SO` pointing
+    /// at an older build, to show a test failing before its fix) the program
+    /// answers `InstructionFallbackNotFound`: the step is skipped with a
+    /// note, so the test reaches the behaviour it checks.
+    pub fn approve_strategy_user(
+        &mut self,
+        m: &TestMarket,
+        strategy: &TestReserve,
+        user: &Address,
+    ) {
+        let ix = ix::set_strategy_approval(&m.admin.pubkey(), &strategy.keys, user, true);
+        match self.chain.send(&[ix], &[&m.admin]) {
+            Ok(_) => {}
+            Err(e)
+                if crate::custom_code(&e.err)
+                    == Some(anchor_lang::error::ErrorCode::InstructionFallbackNotFound as u32) =>
+            {
+                println!("[note] set_strategy_approval unknown to this .so: skipped");
+            }
+            Err(e) => panic!(
+                "[set_strategy_approval] {:?}\n{}",
+                e.err,
+                e.meta.logs.join("\n")
+            ),
         }
     }
 

@@ -4,9 +4,8 @@
  *
  * - `borrow`: the health accounts, counting the debt position the borrow opens;
  * - `withdraw`: the health accounts (none while the obligation has no debt),
- *   then the strategy reserve while the reserve has shares deployed to its
- *   treasury strategy, or the six recall accounts when the vault holds less
- *   than the withdrawal;
+ *   then the six recall accounts while the reserve has shares deployed to its
+ *   treasury strategy (or when the vault holds less than the withdrawal);
  * - `deposit`: the strategy reserve while shares are deployed;
  * - `liquidate`: the health accounts, then the collateral reserve's strategy
  *   reserve while it has shares deployed;
@@ -112,8 +111,10 @@ export function depositAction(args: PositionActionArgs & { owner: TransactionSig
 
 /**
  * `withdraw` from `obligation` (as loaded now). With a treasury strategy and
- * a vault holding less than `amount`, appends the recall accounts so that
- * the program recalls the shortfall in the same instruction.
+ * shares deployed (or a vault holding less than `amount`), appends the recall
+ * accounts so that the program recalls what the withdrawal needs (its
+ * shortfall, the rehypothecation cap, the buffer band's minimum) in the same
+ * instruction.
  */
 export async function withdrawAction(
     args: PositionActionArgs & { owner: TransactionSigner; obligation: LoadedObligation },
@@ -134,8 +135,13 @@ export async function withdrawAction(
     });
     const hasDebt = args.obligation.account.positions.some((p) => p.kind === PositionKind.Debt);
     const health = hasDebt ? healthAccounts(args.snapshot, args.obligation.account) : [];
+    // The recall accounts whenever shares are deployed (not only when the
+    // vault is short): the program also recalls to keep the rehypothecation
+    // cap and the buffer band's minimum, and refuses such a withdrawal
+    // without them (`RecallAccountsRequired`).
     const short = args.amount !== 2n ** 64n - 1n && args.amount > r.account.availableAmount;
-    const tail = hasStrategy(r) && short ? await recallAccounts(args.snapshot, r) : strategyAccount(r);
+    const deployed = r.account.treasury.deployedShares > 0n;
+    const tail = hasStrategy(r) && (short || deployed) ? await recallAccounts(args.snapshot, r) : strategyAccount(r);
     return withRemainingAccounts(ix, [...health, ...tail]);
 }
 

@@ -27,6 +27,8 @@ import {
     getBalanceSheetDecoder,
     getBalanceSheetInstruction,
     getRebalanceInstructionAsync,
+    getRecallTreasuryInstructionAsync,
+    getSetStrategyApprovalInstruction,
     getSetTreasuryStrategyInstructionAsync,
     getSocializeBadDebtInstructionAsync,
     getUpdateMarketInstruction,
@@ -320,6 +322,16 @@ test('every instruction through the generated client and the action builders', a
             }),
         ]);
         const [strategyObligation] = await findTreasuryObligationPda({ strategyMarket: m2.market, market: m.market });
+        const ap = await chain.ok('set_strategy_approval', [
+            getSetStrategyApprovalInstruction({
+                admin: m2.admin,
+                market: m2.market,
+                strategyReserve: strategy.reserve,
+                userReserve: usdc.reserve,
+                approved: true,
+            }),
+        ]);
+        assert.equal(eventsOf(ap.logs, 'strategyApprovalSet')[0].userReserve, usdc.reserve);
         const s = await chain.ok('set_treasury_strategy', [
             await getSetTreasuryStrategyInstructionAsync({
                 admin: m.admin,
@@ -370,6 +382,23 @@ test('every instruction through the generated client and the action builders', a
         ]);
         assert.equal(chain.balance(sUsdc), want);
         assert.equal(eventsOf(w.logs, 'rebalanced')[0].deployed, false, 'the shortfall was recalled');
+
+        const back = await chain.ok('recall_treasury', [
+            await getRecallTreasuryInstructionAsync({
+                admin: m.admin,
+                market: m.market,
+                reserve: usdc.reserve,
+                mint: usdc.mint,
+                liquidityVault: usdc.liquidityVault,
+                strategyMarket: m2.market,
+                strategyMarketAuthority,
+                strategyReserve: strategy.reserve,
+                strategyLiquidityVault: strategy.liquidityVault,
+                strategyObligation,
+                amount: 2n ** 64n - 1n,
+            }),
+        ]);
+        assert.equal(eventsOf(back.logs, 'treasuryRecalled')[0].deployedAfter, 0n);
     });
 
     await t.test('propose_admin and accept_admin', async () => {
@@ -387,6 +416,7 @@ test('every instruction through the generated client and the action builders', a
         'init_market', 'update_market', 'init_reserve', 'update_reserve_config', 'update_volatility', 'liquidate',
         'socialize_bad_debt', 'balance_sheet', 'set_treasury_strategy', 'rebalance', 'accrue_interest',
         'init_obligation', 'deposit', 'withdraw', 'borrow', 'repay', 'propose_admin', 'accept_admin',
+        'set_strategy_approval', 'recall_treasury',
     ]) {
         assert.ok(ran.has(ix), `${ix} ran`);
     }

@@ -61,6 +61,13 @@ pub fn run(
                 continue;
             }
         };
+        // A deploy needs the strategy's consent (the program refuses it
+        // once revoked); recalls never do.
+        if matches!(step, Move::Deploy(_)) && !strategy.strategy_approvals.contains(&key) {
+            let reason = ballast::errors::BallastError::StrategyNotApproved.to_string();
+            out.push((key, Outcome::Idle(reason)));
+            continue;
+        }
         let keys = ReserveKeys::derive(
             market,
             &reserve.mint,

@@ -182,6 +182,26 @@ pub enum BallastError {
     /// liquidation could resolve): repay or withdraw first.
     #[msg("same-reserve loop: collateral and debt in one reserve")]
     SameReserveLoop,
+    /// With shares deployed to the treasury strategy, this withdrawal would
+    /// leave the reserve above its rehypothecation cap or below its buffer
+    /// band's minimum: pass the six recall accounts so that it recalls
+    /// enough (the log gives the figures).
+    #[msg("withdrawal must recall from the treasury: pass the recall accounts")]
+    RecallAccountsRequired,
+    /// The withdrawal would leave more deployed to the treasury strategy
+    /// than the rehypothecation cap allows on the deposits left, and the
+    /// strategy cannot return enough now (the log gives the figures).
+    #[msg("withdrawal would exceed the rehypothecation cap")]
+    RehypothecationCapExceeded,
+    /// The strategy reserve's market admin has not approved this reserve as
+    /// a user (`set_strategy_approval`): being someone's treasury strategy
+    /// needs consent; a revoked approval also stops deploys.
+    #[msg("the strategy reserve has not approved this reserve as a user")]
+    StrategyNotApproved,
+    /// The strategy reserve already approves as many users as it can hold
+    /// (`MAX_STRATEGY_APPROVALS`): revoke one first.
+    #[msg("the strategy reserve's list of approved users is full")]
+    StrategyApprovalsFull,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

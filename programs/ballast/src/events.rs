@@ -269,3 +269,42 @@ pub struct AdminAccepted {
     /// The new admin.
     pub admin: Pubkey,
 }
+
+/// A strategy reserve's market admin approved, or revoked, a reserve of
+/// another market as a user of it as treasury strategy
+/// (`set_strategy_approval`).
+#[event]
+pub struct StrategyApprovalSet {
+    /// The strategy reserve.
+    pub strategy_reserve: Pubkey,
+    /// The user reserve approved or revoked.
+    pub user_reserve: Pubkey,
+    /// True: approved; false: revoked.
+    pub approved: bool,
+    /// The admin who signed.
+    pub admin: Pubkey,
+    /// Reserves using the strategy reserve now (a revoked user stays
+    /// counted until it changes strategy).
+    pub strategy_users: u32,
+}
+
+/// A market's admin recalled its reserve's treasury from the strategy
+/// (`recall_treasury`), outside the buffer band's rule.
+#[event]
+pub struct TreasuryRecalled {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The strategy reserve.
+    pub strategy_reserve: Pubkey,
+    /// The admin who signed.
+    pub admin: Pubkey,
+    /// Tokens recalled, base units.
+    pub amount: u64,
+    /// Strategy shares burned.
+    pub shares: u64,
+    /// Liquid tokens in the vault afterwards, base units.
+    pub liquid_after: u64,
+    /// Book value still deployed afterwards, base units (0 after a full
+    /// recall).
+    pub deployed_after: u64,
+}

@@ -251,4 +251,24 @@ pub mod ballast {
     pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
         admin_transfer::accept(ctx)
     }
+
+    /// The admin of a strategy reserve's market approves `user_reserve`
+    /// (`approved`) as a user of it as treasury strategy, or revokes the
+    /// approval: `set_treasury_strategy` and deploys need it. Emits
+    /// [`events::StrategyApprovalSet`].
+    pub fn set_strategy_approval(
+        ctx: Context<SetStrategyApproval>,
+        user_reserve: Pubkey,
+        approved: bool,
+    ) -> Result<()> {
+        set_strategy_approval::handler(ctx, user_reserve, approved)
+    }
+
+    /// The market's admin recalls `amount` base units (`u64::MAX`:
+    /// everything) of a reserve's treasury from its strategy, whatever the
+    /// buffer band (refused while the strategy market is paused). Emits
+    /// [`events::TreasuryRecalled`].
+    pub fn recall_treasury(ctx: Context<RecallTreasury>, amount: u64) -> Result<()> {
+        recall_treasury::handler(ctx, amount)
+    }
 }

@@ -452,12 +452,12 @@ impl World {
             &crate::cluster::TOKEN_PROGRAM_ID,
             &usdc_oracle,
         );
+        // The strategy market (same admin here) consents first.
         cluster.send(
-            &[ix::set_treasury_strategy(
-                &admin.keypair.pubkey(),
-                &usdc,
-                &strategy,
-            )],
+            &[
+                ix::set_strategy_approval(&admin.keypair.pubkey(), &strategy, &usdc.reserve, true),
+                ix::set_treasury_strategy(&admin.keypair.pubkey(), &usdc, &strategy),
+            ],
             &[&admin.keypair],
         )?;
 

@@ -29,7 +29,7 @@ fn the_task_deploys_recalls_and_idles_as_the_program_decides() {
     let mut ctx = context();
     let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
     let u = |x: f64| t.a_usdc.units(x);
-    let (d1, o1, ta1) = ctx.depositor(&t.a.market, &t.a_usdc, u(6_000.0));
+    ctx.depositor(&t.a.market, &t.a_usdc, u(6_000.0));
     let (_d2, _o2, _ta2) = ctx.depositor(&t.a.market, &t.a_usdc, u(4_000.0));
     let now = ctx.chain.clock().unix_timestamp;
 
@@ -64,13 +64,18 @@ fn the_task_deploys_recalls_and_idles_as_the_program_decides() {
     }
     assert_eq!(raw(&ctx, &t.a_usdc), before, "nothing sent");
 
-    // d1 takes 4,800 of the 5,000 liquid: 200 of 5,200 is below the 10%
-    // minimum; the task recalls up to the 20% target.
-    ctx.withdraw(&d1, &t.a_usdc, &o1, &ta1, u(4_800.0));
+    // The admin raises the band to 60/70/80%: 50% liquid is below the
+    // minimum; the task recalls up to the 70% target. (A withdrawal can no
+    // longer leave the reserve below its band: it recalls itself.)
+    ctx.update_config(&t.a, &t.a_usdc, |c| {
+        c.liquidity.buffer_min_bps = 6_000;
+        c.liquidity.buffer_target_bps = 7_000;
+        c.liquidity.buffer_max_bps = 8_000;
+    });
     let now = ctx.chain.clock().unix_timestamp;
     let a = ctx.reserve(&t.a_usdc);
     let deposits = a.supply().unwrap().to_num::<u64>();
-    let want = bps_of_ceil(deposits, 2_000) - a.available_amount;
+    let want = bps_of_ceil(deposits, 7_000) - a.available_amount;
     let planned = rebalance::plan(a, ctx.reserve(&t.b_usdc), now).unwrap();
     assert_eq!(planned, Move::Recall(want));
     let out = rebalance::run(&mut ctx.chain, &t.a.market).unwrap();
@@ -79,7 +84,7 @@ fn the_task_deploys_recalls_and_idles_as_the_program_decides() {
         "{out:?}"
     );
     let a = ctx.reserve(&t.a_usdc);
-    assert_eq!(a.available_amount, u(200.0) + want);
+    assert_eq!(a.available_amount, u(5_000.0) + want);
 
     // Back at the target: inside the band, idle.
     let before = raw(&ctx, &t.a_usdc);

@@ -18,8 +18,9 @@
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::AnchorDeserialize;
 use ballast::engine::balance_sheet::BalanceSheet;
+use ballast::engine::fx::FxExt;
 use ballast::engine::liquidity::liquidity_coverage_bps;
-use ballast::engine::treasury::{bps_of_ceil, bps_of_floor, shares_value};
+use ballast::engine::treasury::{bps_of_ceil, bps_of_floor, shares_value, Move};
 use ballast::errors::BallastError;
 use ballast::events::{Rebalanced, TreasuryStrategySet, Withdrawn};
 use ballast_tests::*;
@@ -182,6 +183,10 @@ fn set_treasury_strategy_opens_the_treasury_obligation_of_the_market_authority()
     assert_eq!(ob, ix::obligation_address(&b.market, &authority, 0));
     assert!(ctx.svm.get_account(&ob).is_none());
     assert!(!ctx.reserve(&a_usdc).treasury.has_strategy());
+    // B's admin consents first (without it: `StrategyNotApproved`, see
+    // `grief.rs`).
+    ctx.approve_strategy_user(&b, &b_usdc, &a_usdc.address());
+    ctx.approve_strategy_user(&b, &b_sol, &a_sol.address());
     let b_before = ctx.snapshot(&[b.market]);
     let b_reserve_before = ctx.reserve(&b_usdc);
     assert_eq!(b_reserve_before.treasury.strategy_users, 0);
@@ -478,8 +483,17 @@ fn set_treasury_strategy_refuses_bad_strategies_and_non_admins() {
     ];
     refuse_all(&mut ctx, chains, &s.chain_watch());
     // The same moves are fine for a reserve that is in no chain: C's
-    // reserve may use B's too (B then has two users).
+    // reserve may use B's too (B then has two users), once B consents.
     let ix = set_ix(&ctx, c_admin, c, b);
+    refused(
+        &mut ctx,
+        "C -> B before B's consent",
+        std::slice::from_ref(&ix),
+        &[c_admin],
+        Expect::Ballast(BallastError::StrategyNotApproved),
+        &s.chain_watch(),
+    );
+    ctx.approve_strategy_user(&t.b, &t.b_usdc, &s.c_usdc.address());
     ctx.ok("C -> B", &[ix], &[c_admin]);
     assert_eq!(ctx.reserve(&t.b_usdc).treasury.strategy_users, 2);
     assert_eq!(
@@ -593,8 +607,10 @@ fn a_strategy_changes_after_a_full_recall_and_counts_its_users() {
     assert_eq!((a.deployed_shares, a.deployed_amount), (0, 0));
     ctx.assert_treasury_reconciles("after the full recall", &t);
 
-    // Still refused without the current strategy reserve, with another
-    // account in its place, or with it read-only (its count cannot go down).
+    // Still refused (C consenting) without the current strategy reserve,
+    // with another account in its place, or with it read-only (its count
+    // cannot go down).
+    ctx.approve_strategy_user(&c, &c_usdc, &t.a_usdc.address());
     let plain = ix::set_treasury_strategy(&admin.pubkey(), &t.a_usdc.keys, &c_usdc.keys);
     let with = |m: AccountMeta| ix::with_accounts(plain.clone(), [m]);
     for (label, ix) in [
@@ -634,6 +650,7 @@ fn a_strategy_changes_after_a_full_recall_and_counts_its_users() {
     // B's reserve, nobody's strategy now, may take one (C's); A may then not
     // go back to B (a chain A -> B -> C).
     let b_admin = t.b.admin.insecure_clone();
+    ctx.approve_strategy_user(&c, &c_usdc, &t.b_usdc.address());
     let ix = ctx.set_treasury_strategy_ix(&b_admin.pubkey(), &t.b_usdc.keys, &c_usdc.keys);
     ctx.ok("B -> C", &[ix], &[&b_admin]);
     assert_eq!(users(&ctx), (0, 2));
@@ -700,18 +717,17 @@ fn deploy_and_recall_round_trip_reconciles_across_both_markets() {
         ctx.assert_treasury_reconciles("B repays", &t);
         assert_conserved(&ctx, "B repays", &t, &users);
 
-        // Above the band but the interest put the book value over the cap.
-        let watch = t.accounts();
-        refused(
-            &mut ctx,
-            "cap reached",
-            &[t.rebalance_ix()],
-            &[],
-            Expect::Ballast(BallastError::RehypothecationCapReached),
-            &watch,
-        );
+        // Above the band, but the interest put the book value over the cap:
+        // the rebalance recalls the excess (no deploy).
+        let expected = planned(&ctx, &t);
+        let e = rebalance_ok(&mut ctx, "over the cap", &t);
+        assert!(!e.deployed && e.amount > 0);
+        assert_eq!(Move::Recall(e.amount), expected);
+        assert_within_cap(&ctx, "over the cap", &t);
 
-        // d1 exits in full: 1,000-odd of the 6,000 is recalled in the withdraw.
+        // d1 exits in full: the withdrawal recalls the vault's shortfall and
+        // what keeps the cap on the 4,000-odd left.
+        let liquid = ctx.reserve(&t.a_usdc).available_amount;
         let logs = {
             let meta = expect_meta(ctx.withdraw_with_recall(&d1, &t, &o1, &ta1, u64::MAX));
             meta.logs
@@ -724,24 +740,21 @@ fn deploy_and_recall_round_trip_reconciles_across_both_markets() {
             "d1 earned B's interest: {}",
             w.amount
         );
-        assert_eq!(
-            r.amount,
-            w.amount - u(5_000.0),
-            "only the shortfall is recalled"
-        );
+        assert!(r.amount >= w.amount - liquid, "at least the shortfall");
         assert_eq!(ctx.token_balance(&ta1).unwrap(), w.amount);
-        assert_eq!(ctx.reserve(&t.a_usdc).available_amount, 0);
         assert_eq!(ctx.deposit_shares_of(&o1, &t.a_usdc), 0);
+        assert_within_cap(&ctx, "d1 exits", &t);
         ctx.assert_treasury_reconciles("d1 exits", &t);
         assert_conserved(&ctx, "d1 exits", &t, &users);
 
-        // A day later, A is below its band (0% liquid): the rebalance marks
-        // the day's interest and recalls up to the 20% target.
+        // A day later the rebalance marks the day's interest and moves as
+        // the program's plan says (the keeper's copy of it).
         ctx.warp_seconds(DAY);
         let mut b = ctx.reserve(&t.b_usdc);
         b.accrue_interest(ctx.clock().unix_timestamp).unwrap();
         let a = ctx.reserve(&t.a_usdc);
         let value = shares_value(&b, a.treasury.deployed_shares).unwrap();
+        let expected = planned(&ctx, &t);
         let e = rebalance_ok(&mut ctx, "recall", &t);
         assert!(!e.deployed);
         assert!(e.mark_to_market > 0, "a gain is marked");
@@ -749,12 +762,8 @@ fn deploy_and_recall_round_trip_reconciles_across_both_markets() {
             e.mark_to_market,
             (value - a.treasury.deployed_amount) as i64
         );
-        assert_eq!(
-            e.amount,
-            bps_of_ceil(value, 2_000),
-            "recalled to the target"
-        );
-        assert_eq!(e.liquid_after, e.amount);
+        assert_eq!(Move::Recall(e.amount), expected);
+        assert_within_cap(&ctx, "recall", &t);
         assert_conserved(&ctx, "recall", &t, &users);
 
         // d2 exits in full, with more than they put in.
@@ -782,6 +791,27 @@ fn deploy_and_recall_round_trip_reconciles_across_both_markets() {
         );
         ctx.assert_books("B at the end", &t.b_usdc, &[t.b_so, t.treasury_ob, bo]);
     }
+}
+
+/// What `rebalance` of the fixture would do now: the program's own plan on
+/// copies of both reserves (the keeper's `tasks::rebalance::plan`).
+fn planned(ctx: &TestContext, t: &Treasury) -> Move {
+    let now = ctx.clock().unix_timestamp;
+    ballast_keeper::tasks::rebalance::plan(ctx.reserve(&t.a_usdc), ctx.reserve(&t.b_usdc), now)
+        .expect("a move")
+}
+
+/// Asserts `deployed <= rehypothecation cap x deposits` (rounded down) for
+/// A's reserve as stored.
+fn assert_within_cap(ctx: &TestContext, label: &str, t: &Treasury) {
+    let a = ctx.reserve(&t.a_usdc);
+    let deposits = a.supply().unwrap().to_floor_u64().unwrap();
+    let cap = bps_of_floor(deposits, a.config.liquidity.rehypothecation_cap_bps);
+    assert!(
+        a.treasury.deployed_amount <= cap,
+        "[{label}] deployed {} above the cap {cap} on {deposits}",
+        a.treasury.deployed_amount
+    );
 }
 
 /// Unwraps a transaction result into its metadata.
@@ -925,7 +955,7 @@ fn a_recall_with_nothing_recallable_is_refused_until_the_strategy_can_pay() {
         c.liquidity.outflow_window_secs = DAY as u32;
         c.liquidity.outflow_cap = 1_000_000_000;
     });
-    let (d, o, ta) = ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
+    ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
     rebalance_ok(&mut ctx, "deploy", &t);
     // Two windows on: the limiter nets inflows, and the setup's deposits and
     // the deploy no longer credit B's window.
@@ -933,10 +963,15 @@ fn a_recall_with_nothing_recallable_is_refused_until_the_strategy_can_pay() {
     refresh_prices(&mut ctx, &t);
     let supplier = t.b_supplier.insecure_clone();
     ctx.withdraw(&supplier, &t.b_usdc, &t.b_so, &t.b_s_usdc, u(1_000.0));
-    // A: 200 liquid of 5,200 (3.8%), below its band; B lets nothing out.
-    ctx.withdraw(&d, &t.a_usdc, &o, &ta, u(4_800.0));
-    let mut watch = t.accounts();
-    watch.extend([o, ta]);
+    // A's admin raises the band to 60/70/80%: 50% liquid is below it (a
+    // withdrawal can no longer leave A below its band: it would recall, or
+    // be refused); B lets nothing out.
+    ctx.update_config(&t.a, &t.a_usdc, |c| {
+        c.liquidity.buffer_min_bps = 6_000;
+        c.liquidity.buffer_target_bps = 7_000;
+        c.liquidity.buffer_max_bps = 8_000;
+    });
+    let watch = t.accounts();
     refused(
         &mut ctx,
         "nothing recallable",
@@ -952,13 +987,13 @@ fn a_recall_with_nothing_recallable_is_refused_until_the_strategy_can_pay() {
         liquidity_coverage_bps(s.liquid, 0, s.liabilities, 2_500)
     );
 
-    // Two windows later B's limiter has room again.
+    // Two windows later B's limiter has room again: a day's 1,000 of the
+    // 2,000 the 70% target wants.
     ctx.warp_seconds(2 * DAY);
     let e = rebalance_ok(&mut ctx, "recall", &t);
     assert!(!e.deployed);
-    let deposits =
-        ballast::engine::fx::FxExt::to_floor_u64(ctx.reserve(&t.a_usdc).supply().unwrap()).unwrap();
-    assert_eq!(e.liquid_after, bps_of_ceil(deposits, 2_000));
+    assert_eq!(e.amount, u(1_000.0));
+    assert_eq!(e.liquid_after, u(6_000.0));
 }
 
 /// Issue 13: `rebalance` checked only its own market, so anyone could push
@@ -991,7 +1026,7 @@ fn deploy_is_refused_while_paused_but_recall_is_not() {
     let mut ctx = context();
     let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
     let u = |x: f64| t.a_usdc.units(x);
-    let (d, o, ta) = ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
+    ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
     ctx.set_paused(&t.a, true);
     let watch = t.accounts();
     refused(
@@ -1004,12 +1039,18 @@ fn deploy_is_refused_while_paused_but_recall_is_not() {
     );
     ctx.set_paused(&t.a, false);
     rebalance_ok(&mut ctx, "deploy", &t);
-    ctx.withdraw(&d, &t.a_usdc, &o, &ta, u(4_800.0));
+    // The admin raises the band to 60/70/80%: 50% liquid is below it (a
+    // withdrawal can no longer leave the reserve below the band: it recalls).
+    ctx.update_config(&t.a, &t.a_usdc, |c| {
+        c.liquidity.buffer_min_bps = 6_000;
+        c.liquidity.buffer_target_bps = 7_000;
+        c.liquidity.buffer_max_bps = 8_000;
+    });
     ctx.set_paused(&t.a, true);
-    // A run while paused: recalling only de-risks, so it is allowed.
+    // Recalling while paused only de-risks, so it is allowed.
     let e = rebalance_ok(&mut ctx, "recall while paused", &t);
     assert!(!e.deployed);
-    assert_eq!(e.liquid_after, bps_of_ceil(u(5_200.0), 2_000));
+    assert_eq!(e.liquid_after, bps_of_ceil(u(10_000.0), 7_000));
 }
 
 #[test]
@@ -1122,7 +1163,8 @@ fn a_withdraw_recalls_the_shortfall_only_with_the_recall_accounts() {
         logs.join("\n")
     );
 
-    // With them: 1,000 recalled, then 6,000 paid out.
+    // With them: 3,000 recalled (the 1,000 shortfall, and what keeps the
+    // 50% cap on the 4,000 left), then 6,000 paid out.
     let b_shares = ctx.reserve(&t.b_usdc).deposit_shares;
     let meta = expect_meta(ctx.withdraw_with_recall(&d1, &t, &o1, &ta1, u(6_000.0)));
     let r: Rebalanced = one(&meta.logs);
@@ -1132,18 +1174,19 @@ fn a_withdraw_recalls_the_shortfall_only_with_the_recall_accounts() {
         (r.reserve, r.strategy_reserve),
         (t.a_usdc.address(), t.b_usdc.address())
     );
-    assert_eq!((r.amount, r.shares), (u(1_000.0), u(1_000.0)));
+    assert_eq!((r.amount, r.shares), (u(3_000.0), u(3_000.0)));
     assert_eq!(b_shares - ctx.reserve(&t.b_usdc).deposit_shares, r.shares);
-    assert_eq!(r.deployed_after, u(4_000.0));
+    assert_eq!(r.deployed_after, u(2_000.0));
     assert_eq!(
         r.liquid_after,
-        u(6_000.0),
+        u(8_000.0),
         "liquid after the recall, before the payout"
     );
     assert_eq!(r.mark_to_market, 0);
     assert_eq!(w.amount, u(6_000.0));
     assert_eq!(ctx.token_balance(&ta1).unwrap(), u(6_000.0));
-    assert_eq!(ctx.reserve(&t.a_usdc).available_amount, 0);
+    assert_eq!(ctx.reserve(&t.a_usdc).available_amount, u(2_000.0));
+    assert_within_cap(&ctx, "after the recalling withdraw", &t);
     ctx.assert_treasury_reconciles("after the recalling withdraw", &t);
     assert_conserved(&ctx, "after the recalling withdraw", &t, &[ta1, d2.2]);
 
@@ -1187,10 +1230,30 @@ fn a_withdraw_beyond_what_the_strategy_can_return_fails_unchanged() {
         "{}",
         logs.join("\n")
     );
-    // Exactly what B can return goes through.
-    let meta = expect_meta(ctx.withdraw_with_recall(&d1, &t, &o1, &ta1, u(5_800.0)));
+    // 800 short is within what B can return, but the 50% cap on the 4,200
+    // left needs 2,900 back: refused too.
+    let mut health = ctx.health_accounts(&o1, &[]);
+    health.extend(t.recall_accounts());
+    let ix = ix::withdraw(&d1.pubkey(), &t.a_usdc.keys, &o1, &ta1, u(5_800.0), health);
+    let logs = refused(
+        &mut ctx,
+        "the cap needs 2,900, 800 recallable",
+        &[ix],
+        &[&d1],
+        Expect::Ballast(BallastError::RehypothecationCapExceeded),
+        &watch,
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("2900000000 to recall, 800000000 recallable now")),
+        "{}",
+        logs.join("\n")
+    );
+    // 1,600 out (8,400 left, cap 4,200) needs exactly what B can return.
+    let meta = expect_meta(ctx.withdraw_with_recall(&d1, &t, &o1, &ta1, u(1_600.0)));
     let r: Rebalanced = one(&meta.logs);
     assert_eq!(r.amount, u(800.0));
+    assert_within_cap(&ctx, "B drained", &t);
     assert_eq!(ctx.reserve(&t.b_usdc).available_amount, 0);
     ctx.assert_treasury_reconciles("B drained", &t);
 }
@@ -1240,9 +1303,10 @@ fn a_withdraw_with_debt_takes_health_then_recall_accounts() {
         Expect::Ballast(BallastError::InitialRequirementNotMet),
         &watch,
     );
-    // 5,500 leaves 500 USDC (375 of borrowing power): 500 recalled.
+    // 5,500 leaves 500 USDC (375 of borrowing power): 2,750 recalled (the
+    // 500 shortfall, and the 50% cap on the 4,500 left).
     let meta = expect_meta(ctx.withdraw_with_recall(&d1, &t, &o1, &ta1, u(5_500.0)));
-    assert_eq!(one::<Rebalanced>(&meta.logs).amount, u(500.0));
+    assert_eq!(one::<Rebalanced>(&meta.logs).amount, u(2_750.0));
     assert_eq!(withdrawn(&meta.logs, &t).amount, u(5_500.0));
     ctx.assert_treasury_reconciles("borrower's withdraw", &t);
 
@@ -1408,7 +1472,7 @@ fn rebalance_rejects_substituted_strategy_accounts() {
     let (c, c_usdc) = third_market(&mut ctx, &t);
     let forged_ob = ctx.forge_copy(&t.treasury_ob, ballast::ID);
     let u = |x: f64| t.a_usdc.units(x);
-    let (d, o, ta) = ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
+    ctx.depositor(&t.a.market, &t.a_usdc, u(10_000.0));
     let mut watch = t.accounts();
     watch.extend([
         c.market,
@@ -1433,9 +1497,12 @@ fn rebalance_rejects_substituted_strategy_accounts() {
     }
     rebalance_ok(&mut ctx, "the genuine deploy", &t);
 
-    // A recall (200 liquid of 5,200).
-    ctx.withdraw(&d, &t.a_usdc, &o, &ta, u(4_800.0));
-    watch.extend([o, ta]);
+    // A recall (the band raised to 60/70/80%: 50% liquid is below it).
+    ctx.update_config(&t.a, &t.a_usdc, |c| {
+        c.liquidity.buffer_min_bps = 6_000;
+        c.liquidity.buffer_target_bps = 7_000;
+        c.liquidity.buffer_max_bps = 8_000;
+    });
     for (label, ix, expect) in
         substitutions(&t, &c, &c_usdc, forged_ob, &t.rebalance_ix(), true, false)
     {
@@ -1539,10 +1606,11 @@ fn withdraw_rejects_substituted_recall_accounts() {
         println!("case: {label} -> {err:?}");
         ctx.assert_unchanged(label, &before);
     }
+    // The genuine one recalls 3,000: the 1,000 shortfall and the cap.
     let meta = expect_meta(ctx.chain.send(&[base], &[&d1]));
     assert_eq!(
         one::<Rebalanced>(&meta.logs).amount,
-        t.a_usdc.units(1_000.0)
+        t.a_usdc.units(3_000.0)
     );
     ctx.assert_treasury_reconciles("the genuine withdraw", &t);
 }
@@ -1572,11 +1640,12 @@ fn balance_sheet_values_the_treasury_at_the_strategys_exchange_rate() {
         ..
     } = deployed(&mut ctx, &TOKEN_PROGRAM_ID);
     let u = |x: f64| t.a_usdc.units(x);
-    // B's borrower leaves B 1,000 liquid; d1 takes 4,900 of A's 5,000
-    // liquid (marking the treasury now), then 30 days of interest, neither
-    // accrued nor marked.
+    // B's borrower leaves B 1,000 liquid; d1 takes 1,000 (marking the
+    // treasury now; 500 recalled to keep the 50% cap on the 9,000 left, B
+    // keeps 500 liquid), then 30 days of interest, neither accrued nor
+    // marked.
     b_borrower(&mut ctx, &t, 1_000.0, 14_000.0);
-    ctx.withdraw(&d1, &t.a_usdc, &o1, &ta1, u(4_900.0));
+    ctx.withdraw(&d1, &t.a_usdc, &o1, &ta1, u(1_000.0));
     ctx.assert_treasury_reconciles("d1 withdraws", &t);
     ctx.warp_seconds(30 * DAY);
     let a = ctx.reserve(&t.a_usdc);
@@ -1590,7 +1659,7 @@ fn balance_sheet_values_the_treasury_at_the_strategys_exchange_rate() {
     );
 
     let s = sheet(&mut ctx, &t);
-    assert_eq!(s.liquid, u(100.0));
+    assert_eq!(s.liquid, u(4_500.0));
     assert_eq!(
         s.liquid,
         ctx.token_balance(&t.a_usdc.keys.liquidity_vault).unwrap()
@@ -1599,9 +1668,9 @@ fn balance_sheet_values_the_treasury_at_the_strategys_exchange_rate() {
     assert_eq!((s.borrowed, s.protocol_fees), (0, 0));
     assert_eq!(s.assets, s.liquid + s.deployed + s.borrowed);
     assert_eq!(s.liabilities, s.assets);
-    // Recallable: the value deployed, bounded by B's 1,000 liquid.
+    // Recallable: the value deployed, bounded by B's 500 liquid.
     let recallable = value.min(b.available_amount);
-    assert_eq!(recallable, u(1_000.0));
+    assert_eq!(recallable, u(500.0));
     assert_eq!(
         s.liquidity_coverage_bps,
         liquidity_coverage_bps(s.liquid, recallable, s.liabilities, 2_500)
@@ -1841,11 +1910,28 @@ fn a_late_depositor_does_not_capture_the_strategys_unmarked_interest() {
             &watch,
         );
     }
-    // ... and with it, gets the 10,000 back, none of the interest.
-    let ix = ix::with_accounts(plain, [t.strategy_account()]);
-    let logs = ctx.ok_logs("withdraw with the strategy reserve", &[ix], &[&late]);
+    // ... and with it alone, refused too: the marked interest put the
+    // treasury over the 50% cap on the 10,000-odd left, so the withdrawal
+    // must recall the excess ...
+    refused(
+        &mut ctx,
+        "withdraw with the strategy reserve alone",
+        &[ix::with_accounts(plain.clone(), [t.strategy_account()])],
+        &[&late],
+        Expect::Ballast(BallastError::RecallAccountsRequired),
+        &watch,
+    );
+    // ... which it does given the recall accounts, and the newcomer gets the
+    // 10,000 back, none of the interest.
+    let ix = ix::with_accounts(plain, t.recall_accounts());
+    let logs = ctx.ok_logs("withdraw with the recall accounts", &[ix], &[&late]);
     let w = withdrawn(&logs, &t);
-    assert!(events::<Rebalanced>(&logs).is_empty(), "nothing recalled");
+    let moves = events::<Rebalanced>(&logs);
+    assert!(
+        moves.len() == 1 && !moves[0].deployed,
+        "the excess is recalled"
+    );
+    assert_within_cap(&ctx, "the newcomer leaves", &t);
     assert!(
         w.amount <= u(10_000.0),
         "the newcomer took {} of the {unmarked} earned before they deposited",
@@ -1967,7 +2053,7 @@ fn a_loss_in_the_strategy_is_marked_and_paid_at_the_lower_rate() {
     assert!(loss > u(100.0), "a loss of {loss} in B, not marked in A");
 
     // d2 exits in full (4,000 of A's 10,000 shares; A's 5,000 liquid
-    // suffices): paid at the marked value.
+    // suffices, the cap needs a recall): paid at the marked value.
     let held = ctx.deposit_shares_of(&o2, &t.a_usdc);
     let priced = marked(&ctx, &t, value);
     let expected = ballast::engine::shares::tokens_for_shares_floor(
@@ -1983,8 +2069,11 @@ fn a_loss_in_the_strategy_is_marked_and_paid_at_the_lower_rate() {
     assert!(got < u(4_000.0), "the stale book would have paid 4,000");
     // d2 bore 40% of the loss, to the base unit.
     assert!((u(4_000.0) - got).abs_diff(loss * 2 / 5) <= 1);
+    // Marked at the lower value, then part of it recalled (the 50% cap on
+    // the 6,000-odd left).
     let a = ctx.reserve(&t.a_usdc);
-    assert_eq!(a.treasury.deployed_amount, value);
+    assert!(a.treasury.deployed_amount < value);
+    assert_within_cap(&ctx, "after the loss", &t);
     assert_eq!(a.treasury.last_mark_ts, ctx.clock().unix_timestamp);
     ctx.assert_treasury_reconciles("after the loss", &t);
     // d1 keeps the other 60% of the loss: their claim is what is left.

@@ -72,6 +72,57 @@ impl TreasuryState {
     }
 }
 
+/// Most reserves a strategy reserve's market admin can approve as its users
+/// at a time ([`StrategyApprovals`]).
+pub const MAX_STRATEGY_APPROVALS: usize = 4;
+
+/// The reserves allowed to use this reserve as their treasury strategy, set
+/// by this reserve's market admin (`set_strategy_approval`): being somebody's
+/// strategy needs consent, since every user raises
+/// [`TreasuryState::strategy_users`] and a reserve with users cannot take a
+/// strategy of its own. `set_treasury_strategy` and every deploy require the
+/// user's key here; a revoked approval stops deploys but never a recall.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable, AnchorSerialize, AnchorDeserialize,
+)]
+#[repr(C)]
+pub struct StrategyApprovals {
+    /// Approved user reserves; `Pubkey::default()` marks a free slot.
+    pub users: [Pubkey; MAX_STRATEGY_APPROVALS],
+}
+
+impl StrategyApprovals {
+    /// Whether `user` is approved (the default key never is).
+    pub fn contains(&self, user: &Pubkey) -> bool {
+        *user != Pubkey::default() && self.users.contains(user)
+    }
+
+    /// Approves `user` (idempotent). Errors:
+    /// [`BallastError::StrategyApprovalsFull`].
+    pub fn approve(&mut self, user: Pubkey) -> Result<()> {
+        if self.contains(&user) {
+            return Ok(());
+        }
+        let slot = self
+            .users
+            .iter_mut()
+            .find(|k| **k == Pubkey::default())
+            .ok_or(error!(BallastError::StrategyApprovalsFull))?;
+        *slot = user;
+        Ok(())
+    }
+
+    /// Revokes `user`'s approval. Errors: [`BallastError::StrategyNotApproved`]
+    /// when it was not approved.
+    pub fn revoke(&mut self, user: &Pubkey) -> Result<()> {
+        require!(self.contains(user), BallastError::StrategyNotApproved);
+        for k in self.users.iter_mut().filter(|k| **k == *user) {
+            *k = Pubkey::default();
+        }
+        Ok(())
+    }
+}
+
 /// Value of `shares` of `strategy` at its exchange rate, base units, rounded
 /// down (the strategy's interest must be accrued first).
 pub fn shares_value(strategy: &impl ReserveBook, shares: u64) -> Result<u64> {
@@ -185,9 +236,11 @@ impl Idle {
 /// strategy could take at most `strategy_room` more and return at most
 /// `recallable`, all base units:
 ///
+/// * deployed above `rehypothecation_cap * deposits` (rounded down), or liquid
+///   share below `buffer_min`: recall the excess over the cap, and up to
+///   `buffer_target` when below the band, as far as recallable;
 /// * liquid share above `buffer_max`: deploy down to `buffer_target`, within
 ///   `deployed + x <= rehypothecation_cap * deposits` and the strategy's room;
-/// * below `buffer_min`: recall up to `buffer_target`, as far as recallable;
 /// * otherwise idle.
 ///
 /// Targets round up (more stays liquid), the cap rounds down.
@@ -202,9 +255,25 @@ pub fn choose(
     let l = liquid as u128 * BPS as u128;
     let d = deposits as u128;
     let target = bps_of_ceil(deposits, cfg.buffer_target_bps);
-    if l > d * cfg.buffer_max_bps as u128 {
+    let cap = bps_of_floor(deposits, cfg.rehypothecation_cap_bps);
+    // Above the cap (a loss in this reserve, a gain marked in the strategy,
+    // a liquidation, or a cap lowered by the admin): recall the excess, and
+    // up to the target when below the band too.
+    let over_cap = deployed.saturating_sub(cap);
+    let below_min = l < d * cfg.buffer_min_bps as u128;
+    if over_cap > 0 || below_min {
+        let to_target = if below_min {
+            target.saturating_sub(liquid)
+        } else {
+            0
+        };
+        let x = over_cap.max(to_target).min(recallable);
+        if x == 0 {
+            return Err(Idle::NothingRecallable);
+        }
+        Ok(Move::Recall(x))
+    } else if l > d * cfg.buffer_max_bps as u128 {
         let excess = liquid.saturating_sub(target);
-        let cap = bps_of_floor(deposits, cfg.rehypothecation_cap_bps);
         let x = excess.min(cap.saturating_sub(deployed)).min(strategy_room);
         if x == 0 {
             return Err(Idle::RehypothecationCapReached {
@@ -214,12 +283,6 @@ pub fn choose(
             });
         }
         Ok(Move::Deploy(x))
-    } else if l < d * cfg.buffer_min_bps as u128 {
-        let x = target.saturating_sub(liquid).min(recallable);
-        if x == 0 {
-            return Err(Idle::NothingRecallable);
-        }
-        Ok(Move::Recall(x))
     } else {
         Err(Idle::InsideBufferBand)
     }
@@ -238,6 +301,58 @@ pub fn decide(
     recallable: u64,
 ) -> Result<Move> {
     choose(cfg, liquid, deposits, deployed, strategy_room, recallable).map_err(Idle::into_error)
+}
+
+/// What a withdrawal must, and should, recall from the treasury strategy
+/// ([`withdrawal_recall`]); base units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WithdrawalRecall {
+    /// The least it must recall: the vault's shortfall, and what brings the
+    /// deployed book value back to `rehypothecation_cap * deposits after`.
+    /// A withdrawal that cannot recall this much is refused.
+    pub required: u64,
+    /// What it recalls when the strategy can return it (`>= required`, at
+    /// most `max(required, deployed)`): `required`, or, when the reserve would
+    /// otherwise end below `buffer_min`, up to `buffer_target` of the
+    /// deposits after (the rule of `rebalance` below the band).
+    pub wanted: u64,
+}
+
+/// What a withdrawal of `tokens` from a reserve with `liquid` tokens in its
+/// vault and `deployed` at book value (marked) must and should recall, when
+/// `deposits_after` (depositors' claims after the withdrawal, rounded down)
+/// remain; base units. After the withdrawal `deployed <= cap *
+/// deposits_after` must hold (so a flash deposit, a `rebalance` sized on it
+/// and the withdrawal of the deposit leave no more deployed than the cap
+/// allows), and the liquid share must not end below `buffer_min` for want
+/// of recalling (it recalls up to `buffer_target` then, as `rebalance`
+/// would). The cap rounds down, the band's targets up (more stays liquid).
+/// Without anything deployed, only the vault's shortfall is required.
+pub fn withdrawal_recall(
+    cfg: &LiquidityConfig,
+    liquid: u64,
+    deposits_after: u64,
+    deployed: u64,
+    tokens: u64,
+) -> WithdrawalRecall {
+    let shortfall = tokens.saturating_sub(liquid);
+    let cap = bps_of_floor(deposits_after, cfg.rehypothecation_cap_bps);
+    let required = shortfall.max(deployed.saturating_sub(cap));
+    // Liquid after recalling `required` (>= the shortfall, so no underflow).
+    let liquid_after = (liquid as u128 + required as u128).saturating_sub(tokens as u128);
+    let below_min =
+        liquid_after * (BPS as u128) < deposits_after as u128 * cfg.buffer_min_bps as u128;
+    let wanted = if below_min {
+        let target = bps_of_ceil(deposits_after, cfg.buffer_target_bps) as u128;
+        let to_target = (tokens as u128 + target).saturating_sub(liquid as u128);
+        u64::try_from(to_target).unwrap_or(u64::MAX).min(deployed)
+    } else {
+        0
+    };
+    WithdrawalRecall {
+        required,
+        wanted: wanted.max(required),
+    }
 }
 
 /// The outcome of [`plan_rebalance`].
@@ -448,6 +563,98 @@ mod tests {
             plan.step.unwrap_err().error_code() as u32,
             BallastError::RehypothecationCapReached as u32
         );
+    }
+
+    #[test]
+    fn above_the_cap_recalls_the_excess() {
+        let c = band(1_000, 2_000, 3_000, 5_000);
+        // 600 deployed against a cap of 500, 40% liquid (above the band):
+        // recall the 100 over the cap, not a deploy.
+        assert_eq!(
+            decide(&c, 400, 1_000, 600, u64::MAX, 600).unwrap(),
+            Move::Recall(100)
+        );
+        // Over the cap and below the band: the larger of the two.
+        assert_eq!(
+            decide(&c, 50, 1_000, 600, 0, 600).unwrap(),
+            Move::Recall(150)
+        );
+        assert_eq!(
+            decide(&c, 190, 1_000, 800, 0, 800).unwrap(),
+            Move::Recall(300)
+        );
+        let e = decide(&c, 400, 1_000, 600, u64::MAX, 0).unwrap_err();
+        assert_eq!(code(e), 6000 + BallastError::NothingRecallable as u32);
+    }
+
+    #[test]
+    fn a_withdrawal_recalls_to_the_cap_and_the_band() {
+        let c = band(1_000, 2_000, 3_000, 5_000);
+        // The flash deposit: 10,000 liquid + 10,000 deployed after a
+        // rebalance sized on 20,000 of deposits; withdrawing the 10,000
+        // deposited must bring 5,000 back (the cap on 10,000).
+        let w = withdrawal_recall(&c, 10_000, 10_000, 10_000, 10_000);
+        assert_eq!(w.required, 5_000);
+        assert_eq!(w.wanted, 5_000);
+        // With borrowers: 50,000 liquid + 55,000 deployed, 5,000 lent, the
+        // flash deposit of 100,000 withdrawn: the cap needs 50,000 (zero
+        // liquid), the band wants the 20% target of 10,000 = 2,000 liquid.
+        let w = withdrawal_recall(&c, 50_000, 10_000, 55_000, 100_000);
+        assert_eq!(w.required, 50_000);
+        assert_eq!(w.wanted, 52_000);
+        // Within the cap and the band: nothing.
+        let w = withdrawal_recall(&c, 5_000, 9_000, 4_000, 1_000);
+        assert_eq!(w, WithdrawalRecall::default());
+        // Below the band only: nothing required, the target wanted, at most
+        // what is deployed.
+        let w = withdrawal_recall(&c, 2_500, 10_000, 3_000, 2_500);
+        assert_eq!(
+            w,
+            WithdrawalRecall {
+                required: 0,
+                wanted: 2_000
+            }
+        );
+        let w = withdrawal_recall(&c, 2_500, 10_000, 700, 2_500);
+        assert_eq!(
+            w,
+            WithdrawalRecall {
+                required: 0,
+                wanted: 700
+            }
+        );
+        // Nothing deployed: only the vault's shortfall.
+        let w = withdrawal_recall(&c, 100, 0, 0, 300);
+        assert_eq!(
+            w,
+            WithdrawalRecall {
+                required: 200,
+                wanted: 200
+            }
+        );
+        // Extremes do not overflow.
+        let w = withdrawal_recall(&c, u64::MAX, u64::MAX, u64::MAX, u64::MAX);
+        assert_eq!(w.required, u64::MAX - bps_of_floor(u64::MAX, 5_000));
+    }
+
+    #[test]
+    fn approvals_fill_revoke_and_refuse_when_full() {
+        let mut a = StrategyApprovals::default();
+        assert!(!a.contains(&Pubkey::default()));
+        let keys: Vec<Pubkey> = (1..=5u8).map(|i| Pubkey::new_from_array([i; 32])).collect();
+        for k in &keys[..4] {
+            a.approve(*k).unwrap();
+        }
+        a.approve(keys[0]).unwrap();
+        assert!(keys[..4].iter().all(|k| a.contains(k)));
+        let e = a.approve(keys[4]).unwrap_err();
+        assert_eq!(code(e), 6000 + BallastError::StrategyApprovalsFull as u32);
+        a.revoke(&keys[1]).unwrap();
+        assert!(!a.contains(&keys[1]));
+        let e = a.revoke(&keys[1]).unwrap_err();
+        assert_eq!(code(e), 6000 + BallastError::StrategyNotApproved as u32);
+        a.approve(keys[4]).unwrap();
+        assert_eq!(a.users[1], keys[4]);
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //!   strategy's deposit cap; refused while this market is paused;
 //! * below `buffer_min_bps`: recall up to the target, as far as the strategy
 //!   can return (its liquid tokens and its outflow limiter);
+//! * deployed above the cap (after a loss, a marked gain in the strategy, a
+//!   liquidation, or a lowered cap): recall the excess (and up to the
+//!   target when below the band too);
 //! * inside the band: refused with [`BallastError::InsideBufferBand`].
 //!
 //! Both reserves are accrued and the deployed shares marked at the
@@ -75,7 +78,9 @@ pub struct Rebalance<'info> {
 /// [`BallastError::InsideBufferBand`], [`BallastError::RehypothecationCapReached`],
 /// [`BallastError::NothingRecallable`], [`BallastError::MarketPaused`] (a
 /// deploy while paused), [`BallastError::StrategyMarketPaused`] (a deploy
-/// into a paused strategy market), and the strategy's own `deposit`/`withdraw` errors.
+/// into a paused strategy market), [`BallastError::StrategyNotApproved`] (a
+/// deploy after the strategy's admin revoked its approval), and the
+/// strategy's own `deposit`/`withdraw` errors.
 pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
     let a = &ctx.accounts;
     let now = Clock::get()?.unix_timestamp;
@@ -113,6 +118,14 @@ pub fn handler(ctx: Context<Rebalance>) -> Result<()> {
             require!(
                 !treasury_cpi::strategy_market_paused(&accounts)?,
                 BallastError::StrategyMarketPaused
+            );
+            // Nor once the strategy's admin has revoked its consent.
+            require!(
+                accounts
+                    .strategy()?
+                    .strategy_approvals
+                    .contains(&a.reserve.key()),
+                BallastError::StrategyNotApproved
             );
             (true, x, treasury_cpi::deploy(&a.reserve, &accounts, x)?)
         }

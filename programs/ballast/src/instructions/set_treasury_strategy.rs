@@ -4,12 +4,18 @@
 //! receipt shares. The strategy can only change while nothing of value is
 //! deployed, and strategies never chain (see `TreasuryState::strategy_users`).
 //!
+//! Consent: the strategy reserve's market admin must first approve this
+//! reserve as a user (`set_strategy_approval`).
+//!
 //! Control: the strategy market's admin controls the deployed funds as much
 //! as this market's admin does. It can pause the strategy market (every
 //! recall, being a `withdraw` there, then fails and `rebalance` refuses to
 //! deploy), and change the strategy reserve's configuration (deposit cap,
 //! outflow limiter, rate curve) and so how much of the treasury can come back
-//! and how fast. Choose a strategy whose market admin you trust.
+//! and how fast, and revoke its approval (which stops deploys). Choose a
+//! strategy whose market admin you trust. While the strategy market is not
+//! paused, this market's admin can take everything back at once with
+//! `recall_treasury`.
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -70,12 +76,24 @@ pub struct SetTreasuryStrategy<'info> {
 /// [`BallastError::InvalidTreasuryStrategy`] (different mint, same market,
 /// the strategy has a strategy of its own, this reserve is another's
 /// strategy, or value is still deployed to the current strategy),
-/// [`BallastError::TreasuryAccountsMismatch`] (current strategy missing).
+/// [`BallastError::TreasuryAccountsMismatch`] (current strategy missing),
+/// [`BallastError::StrategyNotApproved`] (the strategy reserve's market admin
+/// has not approved this reserve: `set_strategy_approval`).
 pub fn handler<'info>(ctx: Context<'info, SetTreasuryStrategy<'info>>) -> Result<()> {
     let a = &ctx.accounts;
     let market_key = a.market.key();
     let now = Clock::get()?.unix_timestamp;
     let previous = check_strategy(a, ctx.remaining_accounts, now)?;
+    // Consent, checked last: the strategy's market admin approved this
+    // reserve (`set_strategy_approval`), so nobody can make a reserve their
+    // strategy, and so disable its own treasury, against its admin's will.
+    require!(
+        a.strategy_reserve
+            .load()?
+            .strategy_approvals
+            .contains(&a.reserve.key()),
+        BallastError::StrategyNotApproved
+    );
     if let Some(old) = previous {
         release_previous(a, old)?;
     }
@@ -108,7 +126,8 @@ pub fn handler<'info>(ctx: Context<'info, SetTreasuryStrategy<'info>>) -> Result
 
 /// Checks the new strategy against the reserve (same mint, the strategy's
 /// market, another market, no chains: the strategy has no strategy, and a
-/// reserve that is somebody's strategy takes none). When a strategy is set
+/// reserve that is somebody's strategy takes none; only approved reserves
+/// become users, so only they count). When a strategy is set
 /// already, it may only change (or be reset) once nothing of value is
 /// deployed there, marked from the current strategy reserve (the first
 /// remaining account), which is returned. Errors:

@@ -9,6 +9,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+use crate::engine::fx::*;
 use crate::engine::safe_math::SafeMath;
 use crate::engine::shares::withdrawal;
 use crate::engine::treasury;
@@ -27,7 +28,9 @@ use crate::state::*;
 /// strategy first.
 /// While the reserve has shares deployed, either those six accounts or the
 /// strategy reserve alone (read-only) must follow, so that the withdrawal is
-/// priced at the current exchange rate.
+/// priced at the current exchange rate; the six when the withdrawal would
+/// otherwise leave the reserve above its rehypothecation cap or below its
+/// buffer band's minimum (it then recalls enough first: see `size`).
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     /// The obligation's owner.
@@ -69,7 +72,8 @@ pub struct Withdraw<'info> {
 /// down). Errors: [`BallastError::MarketPaused`], [`BallastError::ZeroAmount`],
 /// [`BallastError::PositionNotFound`], [`BallastError::InsufficientCollateral`],
 /// [`BallastError::InsufficientLiquidity`], [`BallastError::OutflowLimitExceeded`], health-check errors,
-/// [`BallastError::InitialRequirementNotMet`].
+/// [`BallastError::InitialRequirementNotMet`], [`BallastError::RecallAccountsRequired`],
+/// [`BallastError::RehypothecationCapExceeded`], the strategy's own `withdraw` errors (a recall).
 pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let market_key = ctx.accounts.market.key();
@@ -99,9 +103,9 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     let recallable = accrue_and_mark(&a.reserve, strategy.as_ref(), tail.mark, now)?;
     // Size the withdrawal; recall the shortfall from the treasury strategy
     // when the vault is short and the recall accounts were passed.
-    let (tokens, shares, slot, shortfall) = size(a, amount, recallable, strategy.is_some(), now)?;
-    if let (Some(st), true) = (&strategy, shortfall > 0) {
-        let (moved, burned, _) = treasury_cpi::recall(&a.reserve, st, shortfall, now)?;
+    let (tokens, shares, slot, to_recall) = size(a, amount, recallable, strategy.is_some(), now)?;
+    if let (Some(st), true) = (&strategy, to_recall > 0) {
+        let (moved, burned, _) = treasury_cpi::recall(&a.reserve, st, to_recall, now)?;
         let r = a.reserve.load()?;
         emit!(Rebalanced {
             reserve: reserve_key,
@@ -181,11 +185,19 @@ fn accrue_and_mark(
 }
 
 /// Sizes the withdrawal of `amount` ([`withdrawal`]) from the obligation's
-/// collateral position: (tokens, shares burned, position slot, shortfall of
-/// the vault). Errors: [`BallastError::PositionNotFound`],
+/// collateral position: (tokens, shares burned, position slot, tokens to
+/// recall from the treasury strategy first). The recall
+/// ([`treasury::withdrawal_recall`]) covers the vault's shortfall and keeps
+/// `deployed <= rehypothecation cap x deposits` after the withdrawal (both
+/// required), and brings the liquid share back to the buffer target when it
+/// would end below the band's minimum (as far as the strategy can return).
+/// Errors: [`BallastError::PositionNotFound`],
 /// [`BallastError::InsufficientCollateral`],
 /// [`BallastError::InsufficientLiquidity`] when the vault is short by more
-/// than the strategy can return now (or at all, without recall accounts).
+/// than the strategy can return now (or at all, without recall accounts),
+/// [`BallastError::RecallAccountsRequired`] when a recall is due and the
+/// recall accounts were not passed, [`BallastError::RehypothecationCapExceeded`]
+/// when the strategy cannot return what the cap requires.
 fn size(
     a: &Withdraw,
     amount: u64,
@@ -201,7 +213,8 @@ fn size(
         .ok_or(error!(BallastError::PositionNotFound))?;
     let held = obligation.positions[i].deposit_shares;
     let (tokens, shares) = withdrawal(amount, held, reserve.supply()?, reserve.deposit_shares)?;
-    let shortfall = tokens.saturating_sub(reserve.available_amount);
+    let liquid = reserve.available_amount;
+    let shortfall = tokens.saturating_sub(liquid);
     if shortfall > recallable || (shortfall > 0 && !can_recall) {
         msg!(
             "liquid now: {} base units; recallable from the treasury now: {}{}",
@@ -215,5 +228,47 @@ fn size(
         );
         return err!(BallastError::InsufficientLiquidity);
     }
-    Ok((tokens, shares, i, shortfall))
+    if reserve.treasury.deployed_shares == 0 {
+        return Ok((tokens, shares, i, shortfall));
+    }
+    let deployed = reserve.treasury.deployed_amount;
+    let deposits_after = reserve
+        .supply()?
+        .sub_(fx_u64(tokens))?
+        .max(FX_ZERO)
+        .to_floor_u64()?;
+    let need = treasury::withdrawal_recall(
+        &reserve.config.liquidity,
+        liquid,
+        deposits_after,
+        deployed,
+        tokens,
+    );
+    if need.wanted > 0 && !can_recall {
+        msg!(
+            "recall due: {} required, {} wanted (deployed {}, liquid {}, deposits after {})",
+            need.required,
+            need.wanted,
+            deployed,
+            liquid,
+            deposits_after
+        );
+        return err!(BallastError::RecallAccountsRequired);
+    }
+    if need.required > recallable {
+        msg!(
+            "deployed {} must come down to the cap on {} of deposits: {} to recall, {} recallable now",
+            deployed,
+            deposits_after,
+            need.required,
+            recallable
+        );
+        return err!(BallastError::RehypothecationCapExceeded);
+    }
+    Ok((
+        tokens,
+        shares,
+        i,
+        need.wanted.min(recallable).max(need.required),
+    ))
 }

@@ -12,7 +12,7 @@ use crate::engine::liquidity::{LiquidityConfig, OutflowState};
 use crate::engine::rates::{grown_index, utilization, RateCurve};
 pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{params_in_force, RiskConfig, RiskParams, RiskPolicy};
-pub use crate::engine::treasury::TreasuryState;
+pub use crate::engine::treasury::{StrategyApprovals, TreasuryState};
 use crate::errors::{check_field, BallastError};
 use core::mem::size_of;
 
@@ -183,8 +183,11 @@ pub struct Reserve {
     pub outflow: OutflowState,
     /// The treasury strategy and what is deployed to it.
     pub treasury: TreasuryState,
+    /// The reserves this one's market admin lets use it as their treasury
+    /// strategy (`set_strategy_approval`).
+    pub strategy_approvals: StrategyApprovals,
     /// Reserved for later fields; zero.
-    pub _reserved: [u8; 736],
+    pub _reserved: [u8; 608],
 }
 
 impl Reserve {
@@ -200,7 +203,8 @@ impl Reserve {
         + size_of::<RiskState>()
         + size_of::<OutflowState>()
         + size_of::<TreasuryState>()
-        + 736;
+        + size_of::<StrategyApprovals>()
+        + 608;
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -383,6 +387,7 @@ const _: () = assert!(
 );
 const _: () = assert!(core::mem::size_of::<RiskState>() == 48);
 const _: () = assert!(core::mem::size_of::<TreasuryState>() == 96);
+const _: () = assert!(core::mem::size_of::<StrategyApprovals>() == 128);
 // The layout is pinned: new fields come out of `_reserved`.
 const _: () = assert!(Reserve::SIZE == 1_464);
 const _: () = assert!(core::mem::size_of::<RateCurve>() == 96);
