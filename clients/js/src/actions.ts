@@ -206,6 +206,7 @@ export async function liquidateAction(args: {
         collateralInsuranceVault: c.account.insuranceVault,
         liquidatorCollateralAccount: args.liquidatorCollateralAccount,
         collateralTokenProgram: c.account.tokenProgram,
+        debtInsuranceVault: d.account.insuranceVault,
         maxRepay: args.maxRepay,
     });
     return withRemainingAccounts(ix, [...healthAccounts(args.snapshot, args.obligation.account), ...strategyAccount(c)]);
