@@ -175,6 +175,9 @@ pub const UNPRICED_WIDE: u8 = 2;
 /// it is worth at most `dust` micro-USD at that last price (unweighted,
 /// rounded up), its view with zero weights, the last price and the check
 /// it failed; otherwise `None` (the caller returns the oracle's error).
+/// Out of line: the health loop's common path stays as it was.
+#[cold]
+#[inline(never)]
 fn unpriced_dust(
     obligation: &Obligation,
     reserve_key: &Pubkey,
