@@ -253,18 +253,35 @@ test('every instruction through the generated client and the action builders', a
     });
 
     await t.test('socialize_bad_debt', async () => {
-        // A second borrower whose collateral is worth less than the debt.
+        // A second borrower whose collateral is worth less than the debt, in
+        // two reserves: the liquidation that takes its last collateral writes
+        // the USDC debt off itself, the ETH debt is left to
+        // `socialize_bad_debt`.
+        sol.price = 20;
+        refresh(chain, sol, usdc, eth);
+        snap = await loadMarket(src, m.market);
+        const es = await chain.user();
+        const esEth = await chain.tokenAccount(eth.mint, es.address, units(eth, 1));
+        const eo = await initObligationAction({ payer: es, owner: es, market: m.market, index: 8 });
+        await chain.ok('init_obligation', [eo.instruction]);
+        await chain.ok('deposit', [depositAction({ snapshot: snap, owner: es, obligation: eo.obligation, reserve: eth.reserve, userTokenAccount: esEth, amount: units(eth, 1) })]);
         const b2 = await chain.user();
         const b2Sol = await chain.tokenAccount(sol.mint, b2.address, units(sol, 10));
         const b2Usdc = await chain.tokenAccount(usdc.mint, b2.address);
+        const b2Eth = await chain.tokenAccount(eth.mint, b2.address);
         const o2 = await initObligationAction({ payer: b2, owner: b2, market: m.market, index: 7 });
         await chain.ok('init_obligation', [o2.instruction]);
+        snap = await loadMarket(src, m.market);
         await chain.ok('deposit', [depositAction({ snapshot: snap, owner: b2, obligation: o2.obligation, reserve: sol.reserve, userTokenAccount: b2Sol, amount: units(sol, 10) })]);
         await chain.ok('borrow', [
-            await borrowAction({ snapshot: snap, owner: b2, obligation: await loadObligation(src, o2.obligation), reserve: usdc.reserve, userTokenAccount: b2Usdc, amount: units(usdc, 80) }),
+            await borrowAction({ snapshot: snap, owner: b2, obligation: await loadObligation(src, o2.obligation), reserve: usdc.reserve, userTokenAccount: b2Usdc, amount: units(usdc, 60) }),
+        ]);
+        await chain.ok('borrow', [
+            await borrowAction({ snapshot: snap, owner: b2, obligation: await loadObligation(src, o2.obligation), reserve: eth.reserve, userTokenAccount: b2Eth, amount: units(eth, 0.01) }),
         ]);
         sol.price = 5;
-        refresh(chain, sol, usdc);
+        refresh(chain, sol, usdc, eth);
+        snap = await loadMarket(src, m.market);
         const e = eventsOf(
             (
                 await chain.ok('liquidate', [
@@ -289,10 +306,10 @@ test('every instruction through the generated client and the action builders', a
             await getSocializeBadDebtInstructionAsync({
                 market: m.market,
                 obligation: o2.obligation,
-                reserve: usdc.reserve,
-                mint: usdc.mint,
-                liquidityVault: usdc.liquidityVault,
-                insuranceVault: usdc.insuranceVault,
+                reserve: eth.reserve,
+                mint: eth.mint,
+                liquidityVault: eth.liquidityVault,
+                insuranceVault: eth.insuranceVault,
             }),
         ]);
         const bad = eventsOf(s.logs, 'badDebtSocialized')[0];
