@@ -35,6 +35,7 @@ import {
     healthAccounts,
     initObligationAction,
     liquidateAction,
+    liquidateForSharesAction,
     loadMarket,
     loadObligation,
     loadObligations,
@@ -252,6 +253,34 @@ test('every instruction through the generated client and the action builders', a
         assert.ok(Number(fxToDecimal(fxFromWrapped(e.healthBefore), 6)) < 1, 'it was below Maintenance');
     });
 
+    await t.test('liquidate_for_shares', async () => {
+        // The first liquidation restored health; SOL falls on to $10.5 and
+        // the liquidator takes SOL as deposit shares into its own obligation.
+        sol.price = 10.5;
+        refresh(chain, sol, usdc);
+        snap = await loadMarket(src, m.market);
+        const own = await initObligationAction({ payer: liquidator, owner: liquidator, market: m.market, index: 0 });
+        await chain.ok('init_obligation', [own.instruction]);
+        const ob = await loadObligation(src, bo.obligation);
+        const s = await chain.ok('liquidate_for_shares', [
+            await liquidateForSharesAction({
+                snapshot: snap,
+                liquidator,
+                obligation: ob,
+                liquidatorObligation: own.obligation,
+                debtReserve: usdc.reserve,
+                collateralReserve: sol.reserve,
+                liquidatorDebtAccount: lUsdc,
+                maxRepay: units(usdc, 1),
+            }),
+        ]);
+        const e = eventsOf(s.logs, 'liquidatedForShares')[0];
+        assert.equal(e.repaid, units(usdc, 1));
+        assert.ok(e.sharesCredited > 0n);
+        const held = (await loadObligation(src, own.obligation)).account.positions.find((p) => p.kind === PositionKind.Collateral);
+        assert.equal(held?.depositShares, e.sharesCredited);
+    });
+
     await t.test('socialize_bad_debt', async () => {
         // A second borrower whose collateral is worth less than the debt, in
         // two reserves: the liquidation that takes its last collateral writes
@@ -402,7 +431,7 @@ test('every instruction through the generated client and the action builders', a
     const ran = new Set(Object.keys(cuTable()).map((k) => k.split(' ')[0]));
     for (const ix of [
         'init_market', 'update_market', 'init_reserve', 'update_reserve_config', 'update_volatility', 'liquidate',
-        'socialize_bad_debt', 'balance_sheet', 'set_treasury_strategy', 'rebalance', 'accrue_interest',
+        'liquidate_for_shares', 'socialize_bad_debt', 'balance_sheet', 'set_treasury_strategy', 'rebalance', 'accrue_interest',
         'init_obligation', 'deposit', 'withdraw', 'borrow', 'repay', 'propose_admin', 'accept_admin',
     ]) {
         assert.ok(ran.has(ix), `${ix} ran`);
