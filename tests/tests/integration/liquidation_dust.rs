@@ -214,3 +214,30 @@ fn the_last_collateral_and_the_write_off_go_in_one_instruction() {
         }
     }
 }
+
+/// The keeper's scan values dust behind an unusable oracle as the program
+/// does: its liquidation task liquidates the borrower of
+/// [`dust_behind_an_unusable_oracle_does_not_block_liquidation`] (0.5 DUST
+/// behind a stale oracle) instead of reporting it blocked by `OracleStale`.
+#[test]
+fn the_keeper_liquidates_past_dust_behind_a_stale_oracle() {
+    use ballast_keeper::tasks::liquidation::{run, Liquidator};
+    use std::collections::HashMap;
+    let mut b = book(&TOKEN_PROGRAM_ID, 500_000, 18.0);
+    let (liq, l_usdc, l_sol, l_dust) = liquidator(&mut b);
+    let keeper = Liquidator {
+        keypair: liq,
+        token_accounts: HashMap::from([
+            (b.usdc.keys.mint, l_usdc),
+            (b.sol.keys.mint, l_sol),
+            (b.dust.keys.mint, l_dust),
+        ]),
+        obligation: None,
+    };
+    let market = b.ctx.reserve(&b.sol).market;
+    let out = run(&mut b.ctx.chain, &market, &keeper, 10).unwrap();
+    assert!(out.blocked.is_empty(), "{out:?}");
+    assert_eq!(out.failed, vec![], "{out:?}");
+    assert_eq!(out.liquidated.len(), 1, "{out:?}");
+    assert_eq!(out.liquidated[0].0, b.ob);
+}
