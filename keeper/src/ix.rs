@@ -406,8 +406,43 @@ pub fn liquidate(
             collateral_insurance_vault: collateral.insurance_vault,
             liquidator_collateral_account: *liquidator_collateral_account,
             collateral_token_program: collateral.token_program,
+            debt_insurance_vault: debt.insurance_vault,
         },
         ballast::instruction::Liquidate { max_repay },
+        health,
+    )
+}
+
+/// `liquidate_for_shares`: as [`liquidate`], the seized collateral credited
+/// as deposit shares to `liquidator_obligation` (the liquidator's own, in
+/// the same market) instead of paid from the collateral vault.
+#[allow(clippy::too_many_arguments)]
+pub fn liquidate_for_shares(
+    liquidator: &Address,
+    obligation: &Address,
+    liquidator_obligation: &Address,
+    debt: &ReserveKeys,
+    collateral: &ReserveKeys,
+    liquidator_debt_account: &Address,
+    max_repay: u64,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        ballast::accounts::LiquidateForShares {
+            liquidator: *liquidator,
+            market: debt.market,
+            market_authority: market_authority(&debt.market).0,
+            obligation: *obligation,
+            liquidator_obligation: *liquidator_obligation,
+            debt_reserve: debt.reserve,
+            debt_mint: debt.mint,
+            debt_vault: debt.liquidity_vault,
+            liquidator_debt_account: *liquidator_debt_account,
+            debt_token_program: debt.token_program,
+            debt_insurance_vault: debt.insurance_vault,
+            collateral_reserve: collateral.reserve,
+        },
+        ballast::instruction::LiquidateForShares { max_repay },
         health,
     )
 }

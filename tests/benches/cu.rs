@@ -229,7 +229,7 @@ fn main() {
     // alternating) and `debt` debt positions (USDC-like stablecoins), made
     // unhealthy by a 15% drop of every collateral price, 1 h after its last
     // accrual; one liquidation of the first debt against the first collateral.
-    let liquidation = |coll: usize, debt: usize| -> u64 {
+    let liquidation = |coll: usize, debt: usize, shares: bool| -> u64 {
         let mut ctx = TestContext::new();
         let m = ctx.setup_market();
         let stables: Vec<TestReserve> = (0..debt)
@@ -276,6 +276,26 @@ fn main() {
         let (liq, liq_debt) = ctx.user_with_tokens(&stables[0], stables[0].units(1_000_000.0));
         let liq_coll = ctx.token_account_for(&collats[0].0, &liq.pubkey(), 0);
         let health = ctx.health_accounts(&ob, &[]);
+        if shares {
+            // The liquidator's own obligation, already holding the
+            // collateral (the common case of a repeat liquidator).
+            let own = ctx.open_obligation(&liq, &m.market, 0);
+            let r = &collats[0].0;
+            let ta = ctx.token_account_for(r, &liq.pubkey(), r.units(1.0));
+            ctx.deposit(&liq, r, &own, &ta, r.units(1.0));
+            let health = ctx.health_accounts(&ob, &[]);
+            let ix = ix::liquidate_for_shares(
+                &liq.pubkey(),
+                &ob,
+                &own,
+                &stables[0].keys,
+                &r.keys,
+                &liq_debt,
+                u64::MAX,
+                health,
+            );
+            return ctx.ok("liquidate_for_shares", &[ix], &[&liq]);
+        }
         let ix = ix::liquidate(
             &liq.pubkey(),
             &ob,
@@ -291,12 +311,17 @@ fn main() {
     record(
         "liquidate",
         "obligation with 2 collateral (SOL, ETH) and 2 debt (stablecoin) positions, all prices -15% (health 0.92), 1 h since the last accrual; repays one debt against one collateral".into(),
-        (0..RUNS).map(|_| liquidation(2, 2)).collect(),
+        (0..RUNS).map(|_| liquidation(2, 2, false)).collect(),
+    );
+    record(
+        "liquidate_for_shares",
+        "as `liquidate` (2 collateral + 2 debt, health 0.92), the collateral taken as deposit shares into the liquidator's obligation, which already holds that collateral".into(),
+        (0..RUNS).map(|_| liquidation(2, 2, true)).collect(),
     );
     record(
         "liquidate_max_positions",
         "as `liquidate` with the most positions an obligation allows: 6 collateral + 2 debt".into(),
-        (0..3).map(|_| liquidation(6, 2)).collect(),
+        (0..3).map(|_| liquidation(6, 2, false)).collect(),
     );
 
     // socialize_bad_debt: an obligation whose collateral was liquidated away.
@@ -306,16 +331,24 @@ fn main() {
             let m = ctx.setup_market();
             let sol = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
             let usdc = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+            // A second stablecoin: the liquidation that takes the last SOL
+            // writes its USDT debt off itself; the USDC debt is left to
+            // `socialize_bad_debt`.
+            let usdt = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
             let (s, s_ta) = ctx.user_with_tokens(&usdc, usdc.units(100_000.0));
             let so = ctx.open_obligation(&s, &m.market, 0);
             ctx.deposit(&s, &usdc, &so, &s_ta, usdc.units(100_000.0));
+            let s_usdt = ctx.token_account_for(&usdt, &s.pubkey(), usdt.units(100_000.0));
+            ctx.deposit(&s, &usdt, &so, &s_usdt, usdt.units(100_000.0));
             let (b, b_sol) = ctx.user_with_tokens(&sol, sol.units(100.0));
             let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), 0);
+            let b_usdt = ctx.token_account_for(&usdt, &b.pubkey(), 0);
             let ob = ctx.open_obligation(&b, &m.market, 0);
             ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
-            ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(1_400.0));
+            ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(400.0));
+            ctx.borrow(&b, &usdt, &ob, &b_usdt, usdt.units(1_000.0));
             ctx.set_price(&sol, 5.0, 0.0);
-            let (liq, liq_usdc) = ctx.user_with_tokens(&usdc, usdc.units(10_000.0));
+            let (liq, liq_usdt) = ctx.user_with_tokens(&usdt, usdt.units(10_000.0));
             let liq_sol = ctx.token_account_for(&sol, &liq.pubkey(), 0);
             while ctx
                 .obligation(&ob)
@@ -327,9 +360,9 @@ fn main() {
                 let ix = ix::liquidate(
                     &liq.pubkey(),
                     &ob,
-                    &usdc.keys,
+                    &usdt.keys,
                     &sol.keys,
-                    &liq_usdc,
+                    &liq_usdt,
                     &liq_sol,
                     u64::MAX,
                     health,

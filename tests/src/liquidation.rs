@@ -77,6 +77,16 @@ impl TestContext {
         let e: Vec<Liquidated> = events(&logs);
         assert_eq!(e.len(), 1, "one Liquidated event");
         let e = e.into_iter().next().unwrap();
+        // A liquidation that takes the last collateral writes the remaining
+        // debt off in the same instruction, insurance first: the cover
+        // reaches the debt vault too.
+        let w: Vec<ballast::events::BadDebtSocialized> = events(&logs);
+        assert!(w.len() <= 1, "at most one write-off");
+        let covered = w.first().map_or(0, |w| {
+            assert_eq!((w.obligation, w.reserve), (*o, debt.address()));
+            assert!(!self.has_collateral(o), "written off only once bare");
+            w.covered_by_insurance
+        });
         assert_eq!(e.obligation, *o);
         assert_eq!(e.liquidator, liquidator.pubkey());
         assert_eq!(e.debt_reserve, debt.address());
@@ -84,7 +94,11 @@ impl TestContext {
         assert!(e.to_insurance <= e.seized);
         let after: Vec<u64> = accounts.iter().map(|a| bal(self, a)).collect();
         assert_eq!(before[0] - after[0], e.repaid, "liquidator paid `repaid`");
-        assert_eq!(after[1] - before[1], e.repaid, "debt vault got `repaid`");
+        assert_eq!(
+            after[1] - before[1],
+            e.repaid + covered,
+            "debt vault got `repaid` (and the insurance cover)"
+        );
         assert_eq!(
             before[2] - after[2],
             e.seized,
@@ -100,7 +114,10 @@ impl TestContext {
             e.to_insurance,
             "insurance vault got `to_insurance`"
         );
-        assert_eq!(self.reserve(debt).available_amount, avail_d + e.repaid);
+        assert_eq!(
+            self.reserve(debt).available_amount,
+            avail_d + e.repaid + covered
+        );
         assert_eq!(self.reserve(coll).available_amount, avail_c - e.seized);
         self.assert_vault_reconciles(debt);
         self.assert_vault_reconciles(coll);

@@ -7,8 +7,8 @@
  *   then the six recall accounts while the reserve has shares deployed to its
  *   treasury strategy (or when the vault holds less than the withdrawal);
  * - `deposit`: the strategy reserve while shares are deployed;
- * - `liquidate`: the health accounts, then the collateral reserve's strategy
- *   reserve while it has shares deployed;
+ * - `liquidate` and `liquidate_for_shares`: the health accounts, then the
+ *   collateral reserve's strategy reserve while it has shares deployed;
  * - `repay`: none.
  *
  * Every address (market authority, vaults, mint, token program, oracles) comes
@@ -23,6 +23,7 @@ import {
     getBorrowInstruction,
     getDepositInstruction,
     getInitObligationInstruction,
+    getLiquidateForSharesInstruction,
     getLiquidateInstruction,
     getRepayInstruction,
     getWithdrawInstruction,
@@ -212,6 +213,44 @@ export async function liquidateAction(args: {
         collateralInsuranceVault: c.account.insuranceVault,
         liquidatorCollateralAccount: args.liquidatorCollateralAccount,
         collateralTokenProgram: c.account.tokenProgram,
+        debtInsuranceVault: d.account.insuranceVault,
+        maxRepay: args.maxRepay,
+    });
+    return withRemainingAccounts(ix, [...healthAccounts(args.snapshot, args.obligation.account), ...strategyAccount(c)]);
+}
+
+/**
+ * `liquidate_for_shares`: as {@link liquidateAction}, the seized collateral
+ * credited as deposit shares to `liquidatorObligation` (the liquidator's own,
+ * in the same market) instead of paid from the collateral vault: the path
+ * when that vault holds less than the seizure.
+ */
+export async function liquidateForSharesAction(args: {
+    snapshot: MarketSnapshot;
+    liquidator: TransactionSigner;
+    obligation: LoadedObligation;
+    liquidatorObligation: Address;
+    debtReserve: Address;
+    collateralReserve: Address;
+    liquidatorDebtAccount: Address;
+    maxRepay: bigint;
+}): Promise<Instruction> {
+    const d = reserveOf(args.snapshot, args.debtReserve);
+    const c = reserveOf(args.snapshot, args.collateralReserve);
+    const [marketAuthority] = await findMarketAuthorityPda({ market: args.snapshot.address });
+    const ix = getLiquidateForSharesInstruction({
+        liquidator: args.liquidator,
+        market: args.snapshot.address,
+        marketAuthority,
+        obligation: args.obligation.address,
+        liquidatorObligation: args.liquidatorObligation,
+        debtReserve: d.address,
+        debtMint: d.account.mint,
+        debtVault: d.account.liquidityVault,
+        liquidatorDebtAccount: args.liquidatorDebtAccount,
+        debtTokenProgram: d.account.tokenProgram,
+        debtInsuranceVault: d.account.insuranceVault,
+        collateralReserve: c.address,
         maxRepay: args.maxRepay,
     });
     return withRemainingAccounts(ix, [...healthAccounts(args.snapshot, args.obligation.account), ...strategyAccount(c)]);

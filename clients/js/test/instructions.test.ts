@@ -37,6 +37,7 @@ import {
     healthAccounts,
     initObligationAction,
     liquidateAction,
+    liquidateForSharesAction,
     loadMarket,
     loadObligation,
     loadObligations,
@@ -254,19 +255,64 @@ test('every instruction through the generated client and the action builders', a
         assert.ok(Number(fxToDecimal(fxFromWrapped(e.healthBefore), 6)) < 1, 'it was below Maintenance');
     });
 
+    await t.test('liquidate_for_shares', async () => {
+        // The first liquidation restored health; SOL falls on to $10.5 and
+        // the liquidator takes SOL as deposit shares into its own obligation.
+        sol.price = 10.5;
+        refresh(chain, sol, usdc);
+        snap = await loadMarket(src, m.market);
+        const own = await initObligationAction({ payer: liquidator, owner: liquidator, market: m.market, index: 0 });
+        await chain.ok('init_obligation', [own.instruction]);
+        const ob = await loadObligation(src, bo.obligation);
+        const s = await chain.ok('liquidate_for_shares', [
+            await liquidateForSharesAction({
+                snapshot: snap,
+                liquidator,
+                obligation: ob,
+                liquidatorObligation: own.obligation,
+                debtReserve: usdc.reserve,
+                collateralReserve: sol.reserve,
+                liquidatorDebtAccount: lUsdc,
+                maxRepay: units(usdc, 1),
+            }),
+        ]);
+        const e = eventsOf(s.logs, 'liquidatedForShares')[0];
+        assert.equal(e.repaid, units(usdc, 1));
+        assert.ok(e.sharesCredited > 0n);
+        const held = (await loadObligation(src, own.obligation)).account.positions.find((p) => p.kind === PositionKind.Collateral);
+        assert.equal(held?.depositShares, e.sharesCredited);
+    });
+
     await t.test('socialize_bad_debt', async () => {
-        // A second borrower whose collateral is worth less than the debt.
+        // A second borrower whose collateral is worth less than the debt, in
+        // two reserves: the liquidation that takes its last collateral writes
+        // the USDC debt off itself, the ETH debt is left to
+        // `socialize_bad_debt`.
+        sol.price = 20;
+        refresh(chain, sol, usdc, eth);
+        snap = await loadMarket(src, m.market);
+        const es = await chain.user();
+        const esEth = await chain.tokenAccount(eth.mint, es.address, units(eth, 1));
+        const eo = await initObligationAction({ payer: es, owner: es, market: m.market, index: 8 });
+        await chain.ok('init_obligation', [eo.instruction]);
+        await chain.ok('deposit', [depositAction({ snapshot: snap, owner: es, obligation: eo.obligation, reserve: eth.reserve, userTokenAccount: esEth, amount: units(eth, 1) })]);
         const b2 = await chain.user();
         const b2Sol = await chain.tokenAccount(sol.mint, b2.address, units(sol, 10));
         const b2Usdc = await chain.tokenAccount(usdc.mint, b2.address);
+        const b2Eth = await chain.tokenAccount(eth.mint, b2.address);
         const o2 = await initObligationAction({ payer: b2, owner: b2, market: m.market, index: 7 });
         await chain.ok('init_obligation', [o2.instruction]);
+        snap = await loadMarket(src, m.market);
         await chain.ok('deposit', [depositAction({ snapshot: snap, owner: b2, obligation: o2.obligation, reserve: sol.reserve, userTokenAccount: b2Sol, amount: units(sol, 10) })]);
         await chain.ok('borrow', [
-            await borrowAction({ snapshot: snap, owner: b2, obligation: await loadObligation(src, o2.obligation), reserve: usdc.reserve, userTokenAccount: b2Usdc, amount: units(usdc, 80) }),
+            await borrowAction({ snapshot: snap, owner: b2, obligation: await loadObligation(src, o2.obligation), reserve: usdc.reserve, userTokenAccount: b2Usdc, amount: units(usdc, 60) }),
+        ]);
+        await chain.ok('borrow', [
+            await borrowAction({ snapshot: snap, owner: b2, obligation: await loadObligation(src, o2.obligation), reserve: eth.reserve, userTokenAccount: b2Eth, amount: units(eth, 0.01) }),
         ]);
         sol.price = 5;
-        refresh(chain, sol, usdc);
+        refresh(chain, sol, usdc, eth);
+        snap = await loadMarket(src, m.market);
         const e = eventsOf(
             (
                 await chain.ok('liquidate', [
@@ -291,10 +337,10 @@ test('every instruction through the generated client and the action builders', a
             await getSocializeBadDebtInstructionAsync({
                 market: m.market,
                 obligation: o2.obligation,
-                reserve: usdc.reserve,
-                mint: usdc.mint,
-                liquidityVault: usdc.liquidityVault,
-                insuranceVault: usdc.insuranceVault,
+                reserve: eth.reserve,
+                mint: eth.mint,
+                liquidityVault: eth.liquidityVault,
+                insuranceVault: eth.insuranceVault,
             }),
         ]);
         const bad = eventsOf(s.logs, 'badDebtSocialized')[0];
@@ -414,7 +460,7 @@ test('every instruction through the generated client and the action builders', a
     const ran = new Set(Object.keys(cuTable()).map((k) => k.split(' ')[0]));
     for (const ix of [
         'init_market', 'update_market', 'init_reserve', 'update_reserve_config', 'update_volatility', 'liquidate',
-        'socialize_bad_debt', 'balance_sheet', 'set_treasury_strategy', 'rebalance', 'accrue_interest',
+        'liquidate_for_shares', 'socialize_bad_debt', 'balance_sheet', 'set_treasury_strategy', 'rebalance', 'accrue_interest',
         'init_obligation', 'deposit', 'withdraw', 'borrow', 'repay', 'propose_admin', 'accept_admin',
         'set_strategy_approval', 'recall_treasury',
     ]) {

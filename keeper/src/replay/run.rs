@@ -331,6 +331,7 @@ impl Replay {
         Ok(Liquidator {
             keypair: kp,
             token_accounts: [(d.mint, debt_ta), (c.mint, coll_ta)].into_iter().collect(),
+            obligation: None,
         })
     }
 
@@ -435,7 +436,8 @@ impl Replay {
             self.acc.liquidations += l.liquidated.len();
             self.acc.liquidated_units += l.liquidated.iter().map(|x| x.1 as u128).sum::<u128>();
         }
-        for s in &tick.bad_debt.socialized {
+        let in_liquidations = tick.liquidation.iter().flat_map(|l| &l.written_off);
+        for s in tick.bad_debt.socialized.iter().chain(in_liquidations) {
             self.acc.bad_debt_units += s.debt as u128;
             self.acc.written_off_units += s.written_off as u128;
         }

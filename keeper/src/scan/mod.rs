@@ -80,6 +80,11 @@ struct Entry {
     has_price: bool,
     /// Why the program would refuse this reserve now.
     problem: Option<Reason>,
+    /// When the only problem is a stale or too-wide oracle with a last
+    /// price: the view with zero weights the program values dust
+    /// collateral at in a liquidation (see
+    /// `HealthAccounts::load_for_liquidation`).
+    dust_view: Option<ReserveView>,
 }
 
 /// The view of `reserve` that `liquidate` prices it at when it is one of the
@@ -250,6 +255,14 @@ impl MarketSnapshot {
             }
             _ => (zero_price(), zero_unit(), false),
         };
+        let unusable_oracle = matches!(&problem, Some(Reason::Oracle { error, .. })
+            if error.code == Some(anchor_lang::error::ERROR_CODE_OFFSET + BallastError::OracleStale as u32)
+                || error.code == Some(anchor_lang::error::ERROR_CODE_OFFSET + BallastError::OracleConfidenceTooWide as u32));
+        let dust_view = (unusable_oracle && has_price).then_some(ReserveView {
+            ltv_bps: 0,
+            liquidation_threshold_bps: 0,
+            ..view
+        });
         Entry {
             address: *address,
             liq_view: liquidation_view(reserve, None, now).unwrap_or(view),
@@ -258,6 +271,7 @@ impl MarketSnapshot {
             spot,
             has_price,
             problem,
+            dust_view,
         }
     }
 
@@ -335,6 +349,34 @@ impl MarketSnapshot {
         self.entries.iter().find(|e| e.address == *reserve)
     }
 
+    /// The view and price a liquidation of `obligation` values `reserve`
+    /// at: its own when usable; zero weights at the last price when the
+    /// obligation holds only collateral there, worth at most the dust
+    /// value, behind a stale or too-wide oracle (as the program does);
+    /// otherwise `None`.
+    fn usable_for(
+        &self,
+        reserve: &Pubkey,
+        obligation: &Obligation,
+    ) -> Option<(&ReserveView, &OraclePrice)> {
+        let e = self.find(reserve)?;
+        if e.problem.is_none() {
+            return Some((&e.view, &e.price));
+        }
+        let dust = e.dust_view.as_ref()?;
+        if obligation.find(reserve, PositionKind::Debt).is_some() {
+            return None;
+        }
+        let i = obligation.find(reserve, PositionKind::Collateral)?;
+        let tokens = e
+            .view
+            .collateral_tokens(obligation.positions[i].deposit_shares)
+            .ok()?;
+        let value = e.spot.value_ceil(tokens).ok()?;
+        let limit = ballast::engine::fx::fx_u64(self.liquidation.dust_debt_micro_usd);
+        (value <= limit).then_some((dust, &e.price))
+    }
+
     /// The liquidation to send for `obligation` (account `key`) now, if it is
     /// unhealthy and liquidatable; see [`MarketSnapshot::assess`] for why
     /// not.
@@ -352,9 +394,9 @@ impl MarketSnapshot {
         let blocked = Cell::new(None::<Pubkey>);
         let health = obligation_health(
             &obligation.positions,
-            |r| match self.find(r) {
-                Some(e) if e.problem.is_none() => Some((&e.view, &e.price)),
-                _ => {
+            |r| match self.usable_for(r, obligation) {
+                Some(x) => Some(x),
+                None => {
                     blocked.set(Some(*r));
                     None
                 }
@@ -435,9 +477,13 @@ impl MarketSnapshot {
         // (and the collateral marked), the others projected.
         let debt_reserve = debt.entry.address;
         let liquidated = |coll: &Pubkey, r: &Pubkey| {
-            let e = usable(r)?;
             let accrued = *r == debt_reserve || r == coll;
-            Some((if accrued { &e.liq_view } else { &e.view }, &e.price))
+            if !accrued {
+                // Dust behind an unusable oracle counts as zero.
+                return self.usable_for(r, obligation);
+            }
+            let e = usable(r)?;
+            Some((&e.liq_view, &e.price))
         };
         let Some(sizing) = size(
             &self.liquidation,
@@ -476,8 +522,17 @@ impl MarketSnapshot {
             }
             let entry = self
                 .find(&p.reserve)
-                .filter(|e| e.problem.is_none())
                 .ok_or(anchor_lang::error!(BallastError::HealthAccountsMismatch))?;
+            if entry.problem.is_some() {
+                // Dust behind an unusable oracle: valued at zero, not
+                // seizable; anything else blocks.
+                if kind == PositionKind::Collateral
+                    && self.usable_for(&p.reserve, obligation).is_some()
+                {
+                    continue;
+                }
+                return Err(anchor_lang::error!(BallastError::HealthAccountsMismatch));
+            }
             if kind == PositionKind::Debt {
                 let tokens = entry.view.debt_tokens(p.borrow_shares.get())?;
                 let value = entry.spot.value_ceil(tokens)?;

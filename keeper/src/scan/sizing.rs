@@ -43,7 +43,7 @@ pub(super) struct Sizing {
 ///
 /// The `max_repay` sent is the plan's repay, except when the plan takes the
 /// whole collateral position (the program's capped path): then it is the
-/// close-factor allowance, as the plan was made with, so that the program
+/// plan's allowance (close factor or restore-to-health), as it was made with, so that the program
 /// takes the same path and leaves no collateral dust behind.
 pub(super) fn size<'a: 'b, 'b, 'v>(
     cfg: &LiquidationConfig,
@@ -66,7 +66,14 @@ pub(super) fn size<'a: 'b, 'b, 'v>(
             u64::MAX,
         ) {
             Ok(p) => p,
-            Err(e) if is_error(&e, BallastError::ZeroAmount) => continue,
+            // Nothing to seize, or this collateral cannot improve the
+            // obligation's health (another pair can).
+            Err(e)
+                if is_error(&e, BallastError::ZeroAmount)
+                    || is_error(&e, BallastError::LiquidationCannotImproveHealth) =>
+            {
+                continue
+            }
             Err(e) => return Err(e),
         };
         let paid = c
@@ -89,10 +96,7 @@ pub(super) fn size<'a: 'b, 'b, 'v>(
     };
     let whole_position = fx_u64(plan.seize) >= coll.tokens.floor();
     let repay = if whole_position {
-        let ratio = plan.health_before;
-        cfg.max_repay(debt.tokens, debt.value, ratio)?
-            .to_floor_u64()?
-            .max(plan.repay)
+        plan.allowance.max(plan.repay)
     } else {
         plan.repay
     };

@@ -195,9 +195,11 @@ fn full_debt_below_the_deep_threshold() {
     let o = obligation(&[coll(SOL, 10_000_000_000), debt(USDC, 180_000_000)]);
     let c = snap.score(&key(61), &o).expect("unhealthy");
     assert_eq!(c.repay, 180_000_000, "all of it");
-    // Bonus min(5% + 11.1%, 10%) = 10%, under the cap 0.889 / 0.8 - 1.
-    assert_eq!(c.bonus_bps, 1_000);
-    assert_eq!(c.expected_seize, 9_900_000_000);
+    // Bonus min(5% + 11.1%, 10%) = 10%, capped at half the neutral bonus
+    // (0.889 / 0.8 - 1) / 2 = 5.55%, so the liquidation strictly improves
+    // health.
+    assert_eq!(c.bonus_bps, 555);
+    assert_eq!(c.expected_seize, 9_499_500_000);
 }
 
 #[test]

@@ -30,6 +30,10 @@ pub struct Liquidator {
     pub keypair: Keypair,
     /// Token account for each mint (debt paid from it, collateral received).
     pub token_accounts: HashMap<Address, Address>,
+    /// The liquidator's own obligation in the market, if it has one: when
+    /// a collateral vault lacks the cash to pay a seizure, the collateral
+    /// is taken as deposit shares credited to it (`liquidate_for_shares`).
+    pub obligation: Option<Address>,
 }
 
 /// What one run did.
@@ -55,6 +59,10 @@ pub struct LiquidationRun {
     /// USD value of the debt repaid by `liquidated`, at the snapshot's
     /// oracle prices (an operator's figure, in f64).
     pub liquidated_usd: f64,
+    /// Debt written off by the liquidations that took an obligation's last
+    /// collateral (the program's `BadDebtSocialized` events in their
+    /// logs; `expected_debt` is the event's `debt`).
+    pub written_off: Vec<super::bad_debt::Socialized>,
 }
 
 /// The associated token account of `owner` for `mint` under `token_program`
@@ -72,7 +80,8 @@ pub fn associated_token_address(
 }
 
 /// A liquidator paying from and receiving into `keypair`'s associated token
-/// accounts for every reserve mint of `market`.
+/// accounts for every reserve mint of `market`, and taking collateral as
+/// deposit shares into its obligation 0 in `market` when it exists.
 pub fn liquidator_with_atas(
     chain: &impl Chain,
     market: &Address,
@@ -88,9 +97,14 @@ pub fn liquidator_with_atas(
             )
         })
         .collect();
+    // Its obligation 0 in the market, when it has opened one: the
+    // destination of collateral taken as shares.
+    let own = ix::obligation_address(market, &owner, 0);
+    let obligation = chain.account_data(&own)?.map(|_| own);
     Ok(Liquidator {
         keypair,
         token_accounts,
+        obligation,
     })
 }
 
@@ -131,9 +145,10 @@ pub fn run(
     };
     for c in report.candidates.iter().take(capacity) {
         match liquidate_one(chain, &obligations, c, liquidator, &keys_of, &by_key) {
-            Ok((repaid, cu)) => {
+            Ok((repaid, cu, written_off)) => {
                 out.liquidated_usd += usd(&snapshot, &c.debt_reserve, repaid);
-                out.liquidated.push((c.obligation, repaid, cu))
+                out.liquidated.push((c.obligation, repaid, cu));
+                out.written_off.extend(written_off);
             }
             Err(LiquidateError::AlreadyHealthy) => skip(&mut out, c, "healthy by now"),
             Err(LiquidateError::Refused(m, raced)) => {
@@ -190,7 +205,7 @@ fn liquidate_one(
     liquidator: &Liquidator,
     keys_of: &impl Fn(&Address) -> Option<ReserveKeys>,
     reserves: &HashMap<Address, &Reserve>,
-) -> Result<(u64, u64), LiquidateError> {
+) -> Result<(u64, u64, Option<super::bad_debt::Socialized>), LiquidateError> {
     let other = |m: &str| LiquidateError::Other(m.to_string());
     let (debt, coll) = (
         keys_of(&c.debt_reserve).ok_or_else(|| other("unknown debt reserve"))?,
@@ -218,8 +233,28 @@ fn liquidate_one(
     let strategy = reserves
         .get(&c.collateral_reserve)
         .and_then(|r| ix::strategy_account(r));
-    let ix = ix::with_accounts(
-        ix::liquidate(
+    // Cash or shares: `liquidate` pays the seizure from the collateral
+    // vault and fails with `InsufficientLiquidity` when it cannot; then the
+    // liquidator takes deposit shares into its own obligation, if it has one.
+    let cash = reserves
+        .get(&c.collateral_reserve)
+        .map_or(0, |r| r.available_amount);
+    let for_shares = match liquidator.obligation {
+        Some(o) if cash < c.expected_seize => Some(o),
+        _ => None,
+    };
+    let ix = match for_shares {
+        Some(own) => ix::liquidate_for_shares(
+            &liquidator.keypair.pubkey(),
+            &c.obligation,
+            &own,
+            &debt,
+            &coll,
+            pay_from,
+            c.repay,
+            health,
+        ),
+        None => ix::liquidate(
             &liquidator.keypair.pubkey(),
             &c.obligation,
             &debt,
@@ -229,16 +264,32 @@ fn liquidate_one(
             c.repay,
             health,
         ),
-        strategy,
-    );
+    };
+    let ix = ix::with_accounts(ix, strategy);
     match chain.send(&[ix], &[&liquidator.keypair]) {
         // What was repaid, from the program's event (less than `c.repay`
         // when the collateral position capped it).
         Ok(sent) => Ok((
             crate::events::events::<ballast::events::Liquidated>(&sent.logs)
                 .first()
-                .map_or(c.repay, |e| e.repaid),
+                .map(|e| e.repaid)
+                .or_else(|| {
+                    crate::events::events::<ballast::events::LiquidatedForShares>(&sent.logs)
+                        .first()
+                        .map(|e| e.repaid)
+                })
+                .unwrap_or(c.repay),
             sent.compute_units,
+            crate::events::events::<ballast::events::BadDebtSocialized>(&sent.logs)
+                .first()
+                .map(|e| super::bad_debt::Socialized {
+                    obligation: e.obligation,
+                    reserve: e.reserve,
+                    expected_debt: e.debt,
+                    debt: e.debt,
+                    covered_by_insurance: e.covered_by_insurance,
+                    written_off: e.written_off,
+                }),
         )),
         Err(ChainError::Transaction { err, .. })
             if is_ballast(&err, BallastError::ObligationHealthy) =>

@@ -202,6 +202,16 @@ pub enum BallastError {
     /// (`MAX_STRATEGY_APPROVALS`): revoke one first.
     #[msg("the strategy reserve's list of approved users is full")]
     StrategyApprovalsFull,
+    /// A solvent obligation's liquidation would not strictly improve its
+    /// health with this collateral (its liquidation threshold is at least
+    /// health x the debt's borrow factor): seize a lower-LT collateral or
+    /// repay a higher-BF debt.
+    #[msg("liquidating this pair cannot improve the obligation's health")]
+    LiquidationCannotImproveHealth,
+    /// `liquidate_for_shares` names the obligation liquidated as the
+    /// liquidator's own obligation.
+    #[msg("the liquidator's obligation is the obligation liquidated")]
+    LiquidatorObligationIsLiquidated,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

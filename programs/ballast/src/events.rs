@@ -308,3 +308,32 @@ pub struct TreasuryRecalled {
     /// recall).
     pub deployed_after: u64,
 }
+
+/// An obligation was liquidated for deposit shares (`liquidate_for_shares`):
+/// the collateral stays in the reserve, the liquidator's obligation holds it.
+#[event]
+pub struct LiquidatedForShares {
+    /// The obligation.
+    pub obligation: Pubkey,
+    /// The liquidator.
+    pub liquidator: Pubkey,
+    /// The liquidator's obligation, credited with the shares.
+    pub liquidator_obligation: Pubkey,
+    /// Reserve of the debt repaid.
+    pub debt_reserve: Pubkey,
+    /// Reserve of the collateral seized.
+    pub collateral_reserve: Pubkey,
+    /// Debt repaid, debt base units.
+    pub repaid: u64,
+    /// Collateral seized in all, collateral base units (the liquidator's
+    /// shares' worth + the protocol's cut).
+    pub seized: u64,
+    /// Part of `seized` added to the collateral reserve's protocol fees.
+    pub to_protocol_fees: u64,
+    /// Deposit shares credited to the liquidator's obligation.
+    pub shares_credited: u64,
+    /// Bonus applied, bps.
+    pub bonus_bps: u16,
+    /// Maintenance health (collateral / debt) before.
+    pub health_before: WrappedFx,
+}

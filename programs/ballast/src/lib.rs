@@ -271,4 +271,17 @@ pub mod ballast {
     pub fn recall_treasury(ctx: Context<RecallTreasury>, amount: u64) -> Result<()> {
         recall_treasury::handler(ctx, amount)
     }
+
+    /// `liquidate`, with the seized collateral taken as deposit shares of
+    /// the collateral reserve credited to the liquidator's own obligation
+    /// in the market (no cash leaves the collateral vault: the path when it
+    /// lacks cash, at high utilisation or with liquidity deployed). The
+    /// protocol's cut goes to the reserve's protocol fees. Emits
+    /// [`events::LiquidatedForShares`]. Remaining accounts as `liquidate`'s.
+    pub fn liquidate_for_shares<'info>(
+        ctx: Context<'info, LiquidateForShares<'info>>,
+        max_repay: u64,
+    ) -> Result<()> {
+        liquidate_for_shares::handler(ctx, max_repay)
+    }
 }

@@ -28,12 +28,17 @@ fn refused(ctx: &mut TestContext, label: &str, ix: Instruction, watch: &[Address
     ctx.assert_unchanged(label, &before);
 }
 
-/// The [`Lending`] fixture plus a second USDC supplier (5,000), the borrower
-/// at 1,400 USDC of debt after a day of interest, and a liquidator holding
-/// 10,000 USDC.
+/// The [`Lending`] fixture plus a second USDC supplier (5,000), a USDT
+/// reserve, the borrower at 900 USDC and 500 USDT of debt after a day of
+/// interest, and a liquidator holding 10,000 USDC and 10,000 USDT. The
+/// close-out repays USDT: the liquidation that takes the last collateral
+/// writes the rest of the USDT debt off itself, and leaves the USDC debt to
+/// `socialize_bad_debt`, the instruction under test.
 struct Fixture {
     tp: Address,
     l: Lending,
+    usdt: TestReserve,
+    l_t: Address,
     supplier2: Keypair,
     so2: Address,
     s2_debt: Address,
@@ -49,22 +54,25 @@ impl Fixture {
         let (supplier2, s2_debt) = ctx.user_with_tokens(&l.debt, l.debt.units(5_000.0));
         let so2 = ctx.open_obligation(&supplier2, &l.m.market, 0);
         ctx.deposit(&supplier2, &l.debt, &so2, &s2_debt, l.debt.units(5_000.0));
-        ctx.borrow(
-            &l.borrower,
-            &l.debt,
-            &l.ob,
-            &l.b_debt,
-            l.debt.units(1_400.0),
-        );
+        ctx.borrow(&l.borrower, &l.debt, &l.ob, &l.b_debt, l.debt.units(900.0));
+        let usdt = ctx.add_reserve(&l.m, &tp, 6, 1.0, test_config([0; 32]));
+        let s2_usdt = ctx.token_account_for(&usdt, &supplier2.pubkey(), usdt.units(5_000.0));
+        ctx.deposit(&supplier2, &usdt, &so2, &s2_usdt, usdt.units(5_000.0));
+        let b_usdt = ctx.token_account_for(&usdt, &l.borrower.pubkey(), 0);
+        ctx.borrow(&l.borrower, &usdt, &l.ob, &b_usdt, usdt.units(500.0));
         // A day of interest: the debt is no longer a whole number of units.
         ctx.warp_seconds(86_400);
         ctx.set_price(&l.coll, 20.0, 0.0);
         ctx.set_price(&l.debt, 1.0, 0.0);
+        ctx.set_price(&usdt, 1.0, 0.0);
         let (liq, l_d) = ctx.user_with_tokens(&l.debt, l.debt.units(10_000.0));
         let l_c = ctx.token_account_for(&l.coll, &liq.pubkey(), 0);
+        let l_t = ctx.token_account_for(&usdt, &liq.pubkey(), usdt.units(10_000.0));
         Fixture {
             tp,
             l,
+            usdt,
+            l_t,
             supplier2,
             so2,
             s2_debt,
@@ -90,20 +98,22 @@ impl Fixture {
     }
 
     /// SOL crashes to $5: 100 SOL ($500) against about $1,400 of debt is
-    /// insolvent. Liquidates until no collateral is left (one close-out) and
-    /// checks that debt remains.
+    /// insolvent. Liquidates USDT until no collateral is left (one
+    /// close-out, which writes the rest of the USDT debt off) and checks
+    /// that the USDC debt remains.
     fn crash_and_close_out(&self, ctx: &mut TestContext) {
         let l = &self.l;
         ctx.set_price(&l.coll, 5.0, 0.0);
         ctx.set_price(&l.debt, 1.0, 0.0);
+        ctx.set_price(&self.usdt, 1.0, 0.0);
         let mut rounds = 0;
         while ctx.has_collateral(&l.ob) {
             let e = ctx.liquidate_ok(
                 &self.liq,
                 &l.ob,
-                &l.debt,
+                &self.usdt,
                 &l.coll,
-                &self.l_d,
+                &self.l_t,
                 &self.l_c,
                 u64::MAX,
             );
@@ -112,7 +122,18 @@ impl Fixture {
             assert!(rounds < 5, "collateral never exhausted");
         }
         assert_eq!(rounds, 1, "an insolvent obligation is closed out at once");
-        assert!(ctx.obligation(&l.ob).has_debt(), "debt remains");
+        let o = ctx.obligation(&l.ob);
+        assert!(
+            o.find(&l.debt.address(), PositionKind::Debt).is_some(),
+            "USDC debt remains"
+        );
+        assert!(
+            o.find(&self.usdt.address(), PositionKind::Debt).is_none(),
+            "USDT written off"
+        );
+        // Accrued to now, as a USDC liquidation would have left it.
+        let accrue = ix::accrue_interest(&l.debt.keys.reserve);
+        ctx.ok("accrue USDC", &[accrue], &[]);
     }
 }
 

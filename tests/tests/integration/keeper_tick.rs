@@ -102,6 +102,7 @@ fn liquidator(b: &mut Book) -> Liquidator {
     Liquidator {
         keypair: kp,
         token_accounts: HashMap::from([(b.usdc.keys.mint, usdc_ta), (b.sol.keys.mint, sol_ta)]),
+        obligation: None,
     }
 }
 

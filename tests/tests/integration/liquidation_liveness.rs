@@ -112,9 +112,10 @@ fn insolvent_close_out_at_extreme_magnitudes() {
                 (repaid_usd - want).abs() <= want * 1e-9 + 2e-6 + p1 / 10f64.powi(dec as i32),
                 "[{label}] repaid {repaid_usd} vs {want}"
             );
-            assert!(e.repaid < borrowed, "[{label}] debt remains for bad debt");
+            assert!(e.repaid < borrowed, "[{label}] bad debt");
+            // The rest is written off with the last collateral (issue 12).
             let left = ctx.debt_of(&ob, &debt).to_ceil_u64().unwrap();
-            assert_eq!(left, borrowed - e.repaid, "[{label}] debt left");
+            assert_eq!(left, 0, "[{label}] written off");
         }
     }
 }
@@ -142,7 +143,9 @@ fn a_debt_below_one_over_close_factor_units_is_liquidatable_without_dust() {
         ctx.set_price(&coll, 16.2, 0.0);
         ctx.set_price(&debt, 1.0, 0.0);
         let (liq, l_debt, l_coll) = liquidator(&mut ctx, &debt, &coll, 100);
-        let e = ctx.liquidate_ok(&liq, &ob, &debt, &coll, &l_debt, &l_coll, u64::MAX);
+        // Capped at one base unit (the allowance restoring health is
+        // larger; `liquidation_bound` covers it).
+        let e = ctx.liquidate_ok(&liq, &ob, &debt, &coll, &l_debt, &l_coll, 1);
         assert_eq!(
             e.repaid, 1,
             "one base unit, not floor(0.8) = 0: health {:?}, seized {}",

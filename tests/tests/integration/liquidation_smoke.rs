@@ -47,8 +47,12 @@ fn price_drop_liquidation_then_bad_debt() {
     ctx.assert_vault_reconciles(&sol);
     ctx.assert_vault_reconciles(&usdc);
 
-    // SOL collapses to $5: insolvent, closed out fully; the rest is bad debt.
+    // SOL collapses to $5: insolvent, closed out fully; the rest is bad
+    // debt, written off by the liquidation that takes the last collateral.
     ctx.set_price(&sol, 5.0, 0.0);
+    let supply_before = ctx.reserve(&usdc).supply().unwrap();
+    let mut written: Vec<BadDebtSocialized> = vec![];
+    let mut repaid = 0;
     let mut rounds = 0;
     while ctx
         .obligation(&ob)
@@ -67,30 +71,37 @@ fn price_drop_liquidation_then_bad_debt() {
             u64::MAX,
             health,
         );
-        ctx.ok("liquidate", &[ix], &[&liq]);
+        let logs = ctx.ok_logs("liquidate", &[ix], &[&liq]);
+        written.extend(events::<BadDebtSocialized>(&logs));
+        repaid += events::<Liquidated>(&logs)[0].repaid;
         rounds += 1;
         assert!(rounds < 10);
     }
-    let debt_before = ctx.obligation(&ob);
-    assert!(debt_before.has_debt(), "collateral gone, debt remains");
-    let supply_before = ctx.reserve(&usdc).supply().unwrap();
-    let logs = ctx.ok_logs(
-        "socialize_bad_debt",
+    assert_eq!(written.len(), 1, "written off with the last collateral");
+    let e = &written[0];
+    assert_eq!(
+        e.covered_by_insurance, 0,
+        "the USDC insurance vault is empty"
+    );
+    assert_eq!(e.written_off, e.debt);
+    assert!(!ctx.obligation(&ob).has_debt());
+    // Nothing is left for `socialize_bad_debt`.
+    let err = ctx.fails(
+        "socialize_bad_debt after the write-off",
         &[ix::socialize_bad_debt(&ob, &usdc.keys)],
         &[],
     );
-    let e: Vec<BadDebtSocialized> = events(&logs);
-    assert_eq!(e.len(), 1);
-    assert_eq!(
-        e[0].covered_by_insurance, 0,
-        "the USDC insurance vault is empty"
+    check(
+        "nothing left",
+        &err,
+        Expect::Ballast(ballast::errors::BallastError::NothingToRepay),
     );
-    assert_eq!(e[0].written_off, e[0].debt);
-    assert!(!ctx.obligation(&ob).has_debt());
+    // Depositors absorb the written-off debt (the repay came in as cash).
     let loss = supply_before - ctx.reserve(&usdc).supply().unwrap();
     assert!(
-        (loss.to_num::<f64>() - e[0].debt as f64).abs() <= 1.0,
-        "depositors absorb the written-off debt"
+        (loss.to_num::<f64>() - e.debt as f64).abs() <= 1.0,
+        "depositors absorb the written-off debt: {loss} vs {} (repaid {repaid})",
+        e.debt
     );
     ctx.assert_vault_reconciles(&usdc);
 }

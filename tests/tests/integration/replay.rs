@@ -121,7 +121,10 @@ fn check_step(replay: &Replay, out: &StepOutcome, ledger: &mut Ledger, usd_per_u
         );
         assert!(reserve.borrow_index.get() >= Fx::ONE);
     }
-    for s in &out.tick.bad_debt.socialized {
+    // Written off by `socialize_bad_debt`, or by the liquidation that took
+    // the last collateral.
+    let in_liquidations = out.tick.liquidation.iter().flat_map(|l| &l.written_off);
+    for s in out.tick.bad_debt.socialized.iter().chain(in_liquidations) {
         assert_eq!(
             s.debt, s.expected_debt,
             "[{at}] socialised debt of {} vs shares x index",

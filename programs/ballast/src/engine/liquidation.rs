@@ -13,13 +13,34 @@
 //! * **Bonus** grows with the shortfall, Euler v1's "discount = 1 - health"
 //!   (a soft Dutch auction): `bonus = clamp(bonus_min + (1 - h), bonus_min,
 //!   bonus_max)`.
-//! * **No-worsening cap**: taking collateral at weight `LT_c` for debt at
-//!   weight `BF_d` changes `h` by the sign of `h * BF_d - (1 + bonus) * LT_c`,
-//!   so for a solvent obligation the bonus is capped at `h * BF_d / LT_c - 1`
-//!   and a liquidation never leaves it less healthy. An insolvent obligation
-//!   (collateral worth less than debt at spot) cannot be made healthier by any
-//!   liquidation; it is closed out in full at the uncapped bonus and what debt
-//!   remains goes to the bad-debt path (insurance, then depositors).
+//! * **Strict-improvement cap**: taking collateral at weight `LT_c` for
+//!   debt at weight `BF_d` changes `h` by the sign of `h * BF_d - (1 +
+//!   bonus) * LT_c`; the bonus that leaves `h` unchanged is `m = h * BF_d /
+//!   LT_c - 1` (for one collateral and one debt at `BF = 1`, `m` is the
+//!   collateral's excess over the debt, `C / D - 1`: Mars's and klend's
+//!   "CR - 1" solvency cap). A bonus of `m` made a liquidation neutral, so
+//!   it could be repeated at the close factor until the position was gone
+//!   (53 calls closed a health-0.99 obligation at close factor 20%). For a
+//!   solvent obligation the bonus is now capped at `m / 2`: the excess is
+//!   shared evenly between the liquidator and the obligation's health, so
+//!   every liquidation strictly improves it. A pair with `m <= 0` (a
+//!   collateral whose LT is at least `h * BF_d`) cannot improve health with
+//!   any bonus and is refused ([`BallastError::LiquidationCannotImproveHealth`]);
+//!   a solvent obligation always has another pair that can (its
+//!   highest-BF debt against its lowest-LT collateral). An insolvent
+//!   obligation (collateral worth at most its debt at spot) cannot be made
+//!   healthier by any liquidation; it is closed out in full at the uncapped
+//!   bonus and what debt remains goes to the bad-debt path (insurance, then
+//!   depositors).
+//! * **Repay allowance**: the larger of the close factor and the repay that
+//!   restores health to 1 ([`restore_repay`], Mars's "target health
+//!   factor" with a target of 1), capped at the position. So one
+//!   liquidation at the full allowance either restores health (after which
+//!   `liquidate` refuses with `ObligationHealthy`), repays the debt position
+//!   in full, or takes the collateral position in full: an obligation with
+//!   `n` open positions needs at most `n - 1` liquidations. (Aave v3 instead
+//!   requires `LT * (1 + bonus) < 1` per asset and lets HF < 0.95 close
+//!   100%; klend closes 100% above its insolvency-risk LTV.)
 //! * **Protocol share**: `protocol_bonus_share_bps` of the bonus goes to the
 //!   collateral reserve's insurance vault (Aave takes 10% of the bonus,
 //!   marginfi 2.5 of 5 points).
@@ -39,10 +60,10 @@ use bytemuck::{Pod, Zeroable};
 
 use super::bounds;
 use super::fx::*;
-use super::health::{obligation_health, spot_values, Requirement, ReserveView, UnitPrice};
+use super::health::{obligation_health, spot_values, Health, Requirement, ReserveView, UnitPrice};
 use super::oracle::OraclePrice;
 use super::position::{find_position, Position, PositionKind};
-use super::safe_math::{SafeCast, SafeMath};
+use super::safe_math::{checked, SafeCast, SafeMath};
 use super::shares::{
     debt_for_shares, debt_shares_for_repay, shares_for_withdraw_ceil, tokens_for_shares_floor,
 };
@@ -103,8 +124,13 @@ impl LiquidationConfig {
 
     /// The bonus for an obligation of Maintenance health `health` (a ratio)
     /// taking collateral of liquidation threshold `lt_c_bps` for debt of
-    /// borrow factor `bf_d_bps`; `solvent` when its collateral is worth at
-    /// least its debt at spot. In bps, rounded down.
+    /// borrow factor `bf_d_bps`; `solvent` when its collateral is worth more
+    /// than its debt at spot. In bps, rounded down: `clamp(bonus_min + (1 -
+    /// h), bonus_min, bonus_max)`, and for a solvent obligation at most half
+    /// the neutral bonus `m = h * BF_d / LT_c - 1` (module doc), so that the
+    /// liquidation strictly improves health. Errors:
+    /// [`BallastError::LiquidationCannotImproveHealth`] (solvent and `m <=
+    /// 0`), [`BallastError::MathOverflow`].
     pub fn bonus_bps(
         &self,
         health: Fx,
@@ -122,12 +148,13 @@ impl LiquidationConfig {
         if !solvent || lt_c_bps == 0 {
             return bonus.cast();
         }
-        // (1 + b) * LT_c <= h * BF_d  <=>  b <= h * BF_d / LT_c - 1.
-        let cap = health
+        // (1 + b) * LT_c < h * BF_d  <=>  b < m = h * BF_d / LT_c - 1; the
+        // cap is m / 2 (in bps, rounded down).
+        let m = health
             .mul_div_int_floor(bf_d_bps as i128 * bps, lt_c_bps as i128)?
-            .sub_(fx_u64(BPS))?
-            .max(FX_ZERO)
-            .to_floor_u64()?;
+            .sub_(fx_u64(BPS))?;
+        require!(m > FX_ZERO, BallastError::LiquidationCannotImproveHealth);
+        let cap = m.div_int_floor(2)?.to_floor_u64()?;
         bonus.min(cap).cast()
     }
 
@@ -169,6 +196,54 @@ pub fn seize_for_repay(
     Ok((seized, bonus_part))
 }
 
+/// The repay (debt base units, rounded up) after which an obligation of
+/// Maintenance health `health` (weighted collateral `C_w` and debt `D_w`,
+/// micro-USD) is healthy again, when `bonus_bps` is paid in collateral of
+/// liquidation threshold `lt_c_bps` for debt of borrow factor `bf_d_bps`;
+/// `debt_price` and `coll_price` are the unweighted spot unit prices. Each
+/// debt base unit repaid (spot value `v_d`) removes `v_d * BF_d` of
+/// weighted debt and `v_d * (1 + b) * LT_c` of weighted collateral, so
+///
+/// ```text
+/// R = (D_w - C_w + slack) / (v_d * (BF_d - (1 + b) * LT_c))
+/// ```
+///
+/// where `slack` (4 micro-USD plus two base units of each token at spot,
+/// the debt weighted) absorbs the rounding of the liquidation and of the
+/// health check after it (whole base units, whole micro-USD, shares).
+/// `None` when no repay can restore health (`(1 + b) * LT_c >= BF_d`).
+/// Errors: [`BallastError::OracleInvalidPrice`], [`BallastError::MathOverflow`].
+pub fn restore_repay(
+    health: &Health,
+    debt_price: &UnitPrice,
+    coll_price: &UnitPrice,
+    bonus_bps: u16,
+    lt_c_bps: u16,
+    bf_d_bps: u32,
+) -> Result<Option<Fx>> {
+    let bps = BPS as i128;
+    // BF_d - (1 + b) * LT_c, in bps^2.
+    let k = (bf_d_bps as i128 * bps).safe_sub((bps + bonus_bps as i128) * lt_c_bps as i128)?;
+    if k <= 0 {
+        return Ok(None);
+    }
+    require!(debt_price.num > 0, BallastError::OracleInvalidPrice);
+    let slack = fx_u64(4).add_(coll_price.value_ceil(fx_u64(2))?)?.add_(
+        debt_price
+            .value_ceil(fx_u64(2))?
+            .mul_div_int_ceil(bf_d_bps as i128, bps)?,
+    )?;
+    let need = health
+        .debt
+        .sub_(health.collateral)?
+        .max(FX_ZERO)
+        .add_(slack)?;
+    // tokens = need / (num / den * k / bps^2) = need * den * bps^2 / (num * k).
+    let m = checked(mul_i128(debt_price.den, bps * bps))?;
+    let d = checked(mul_i128(debt_price.num, k))?;
+    Ok(Some(need.mul_div_int_ceil(m, d)?))
+}
+
 /// What one liquidation moves: the output of [`plan_liquidation`], which
 /// `liquidate` books and transfers as it is. Token amounts in base units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +266,12 @@ pub struct LiquidationPlan {
     /// Maintenance health before the liquidation (collateral / debt,
     /// weighted, rounded down).
     pub health_before: Fx,
+    /// The most the liquidator could have repaid (base units, rounded up):
+    /// the whole debt for an insolvent obligation, else the larger of the
+    /// close factor's share and [`restore_repay`], at most the debt. What
+    /// the keeper sends as `max_repay` when the plan takes the whole
+    /// collateral position.
+    pub allowance: u64,
 }
 
 impl LiquidationPlan {
@@ -209,11 +290,13 @@ impl LiquidationPlan {
 /// [`obligation_health`]: on-chain from the health accounts, off-chain
 /// (the keeper) from decoded reserves and oracles. Writes nothing.
 ///
-/// The steps: Maintenance health must be below 1; the repay allowance is
-/// [`LiquidationConfig::max_repay`] capped at `max_repay` (the whole debt,
-/// rounded up, when the allowance covers it); the collateral seized is
-/// [`seize_for_repay`] at spot with [`LiquidationConfig::bonus_bps`] (the
-/// no-worsening cap applies while the obligation is solvent at spot). When
+/// The steps: Maintenance health must be below 1; the bonus is
+/// [`LiquidationConfig::bonus_bps`] (the strict-improvement cap applies
+/// while the obligation is solvent at spot); the repay allowance is the
+/// whole debt for an insolvent obligation, else the larger of
+/// [`LiquidationConfig::max_repay`] and [`restore_repay`], capped at
+/// `max_repay` (the whole debt, rounded up, when the allowance covers it);
+/// the collateral seized is [`seize_for_repay`] at spot. When
 /// that would exceed the collateral position, the repay is scaled down to
 /// what the position covers (rounded up, the borrower's favour, at least one
 /// base unit) and the whole position is seized. Otherwise the shares burned
@@ -224,7 +307,9 @@ impl LiquidationPlan {
 /// (a reserve missing from `lookup`), valuation errors,
 /// [`BallastError::ObligationHealthy`], [`BallastError::PositionNotFound`]
 /// (no debt in `debt_reserve` or no collateral in `collateral_reserve`),
-/// [`BallastError::OracleInvalidPrice`], [`BallastError::ZeroAmount`] (the
+/// [`BallastError::OracleInvalidPrice`],
+/// [`BallastError::LiquidationCannotImproveHealth`] (solvent, and this
+/// collateral's LT is at least `health * BF_d`), [`BallastError::ZeroAmount`] (the
 /// seize rounds to nothing), [`BallastError::MathOverflow`].
 pub fn plan_liquidation<'a>(
     cfg: &LiquidationConfig,
@@ -239,7 +324,7 @@ pub fn plan_liquidation<'a>(
     require!(!health.is_satisfied(), BallastError::ObligationHealthy);
     let ratio = health.ratio().unwrap_or(FX_ZERO);
     let (coll_value, debt_value_all) = spot_values(positions, &lookup)?;
-    let solvent = coll_value >= debt_value_all;
+    let solvent = coll_value > debt_value_all;
 
     let i_d = find_position(positions, debt_reserve, PositionKind::Debt)
         .ok_or(error!(BallastError::PositionNotFound))?;
@@ -265,15 +350,32 @@ pub fn plan_liquidation<'a>(
     let held_debt = positions[i_d].borrow_shares.get();
     let debt_tokens = debt_for_shares(held_debt, view_d.borrow_index)?;
     let debt_value = unit_d.value_ceil(debt_tokens)?;
-    let allowed = cfg
-        .max_repay(debt_tokens, debt_value, ratio)?
-        .min(fx_u64(max_repay));
     let bonus_bps = cfg.bonus_bps(
         ratio,
         solvent,
         view_c.liquidation_threshold_bps,
         view_d.borrow_factor_bps,
     )?;
+    // The allowance: everything for an insolvent obligation; otherwise the
+    // close factor's share or, when larger, what restores health to 1.
+    let allowed = if solvent {
+        let by_factor = cfg.max_repay(debt_tokens, debt_value, ratio)?;
+        match restore_repay(
+            &health,
+            &unit_d,
+            &unit_c,
+            bonus_bps,
+            view_c.liquidation_threshold_bps,
+            view_d.borrow_factor_bps,
+        )? {
+            Some(r) => by_factor.max(r).min(debt_tokens),
+            None => debt_tokens,
+        }
+    } else {
+        debt_tokens
+    };
+    let allowance = allowed.to_ceil_u64()?;
+    let allowed = allowed.min(fx_u64(max_repay));
 
     // Never seize more than the collateral position holds: scale the
     // repay down to what it can pay for.
@@ -349,6 +451,7 @@ pub fn plan_liquidation<'a>(
         debt_removed,
         bonus_bps,
         health_before: ratio,
+        allowance,
     })
 }
 
@@ -370,10 +473,10 @@ mod tests {
         let health = Fx::from_num(0.99); // just unhealthy, above the full threshold
         let repay = c.max_repay(debt, fx_u64(80_000_000), health).unwrap();
         assert_eq!(repay, fx_u64(160));
-        // With LT = BF = 1 the no-worsening cap (h - 1 < 0) would be zero;
-        // Solend has no such cap, so the vector uses the uncapped bonus (our
-        // insolvent close-out).
-        assert_eq!(c.bonus_bps(health, true, 10_000, 10_000).unwrap(), 0);
+        // With LT = BF = 1 no bonus improves health (h - 1 < 0): refused
+        // for a solvent obligation; Solend has no such cap, so the vector
+        // uses the uncapped bonus (our insolvent close-out).
+        assert!(c.bonus_bps(health, true, 10_000, 10_000).is_err());
         let uncapped = c.bonus_bps(health, false, 10_000, 10_000).unwrap();
         assert_eq!(uncapped, 500);
         let p = price(0.1, 0);
@@ -397,19 +500,57 @@ mod tests {
     }
 
     #[test]
-    fn the_cap_keeps_a_solvent_obligation_from_getting_less_healthy() {
+    fn the_cap_makes_a_solvent_obligation_strictly_healthier() {
         let c = LiquidationConfig {
             bonus_min_bps: 500,
             bonus_max_bps: 1_500,
             ..LiquidationConfig::SOLEND_LIKE
         };
-        // h = 0.9 with LT 0.8, BF 1: cap = 0.9 / 0.8 - 1 = 12.5%; bonus 15% -> 12.5%.
+        // h = 0.9 with LT 0.8, BF 1: neutral bonus m = 0.9 / 0.8 - 1 =
+        // 12.5%, cap m / 2 = 6.25%; the formula's 15% -> 6.25%.
         let b = c.bonus_bps(Fx::from_num(0.9), true, 8_000, 10_000).unwrap();
-        assert!(b == 1_249 || b == 1_250, "{b}");
-        // Health after: (C - R(1+b)LT) / (D - R) with C = 0.9 D stays >= 0.9.
+        assert!(b == 624 || b == 625, "{b}");
+        // Health after: (C - R(1+b)LT) / (D - R) with C = 0.9 D rises.
         let (cw, d, r) = (0.9, 1.0, 0.2);
         let after = (cw - r * (1.0 + b as f64 / 1e4) * 0.8) / (d - r);
-        assert!(after >= 0.9 - 1e-12, "{after}");
+        assert!(after > 0.9 + 0.01, "{after}");
+        // A collateral whose LT is at least h * BF cannot improve health.
+        let e = c.bonus_bps(Fx::from_num(0.9), true, 9_000, 10_000);
+        assert!(e.is_err());
+        // Insolvent: the uncapped bonus, whatever the weights.
+        assert_eq!(
+            c.bonus_bps(Fx::from_num(0.9), false, 9_500, 10_000)
+                .unwrap(),
+            1_500
+        );
+    }
+
+    #[test]
+    fn restore_repay_brings_health_back_to_one() {
+        // One collateral at LT 97%, one $1 debt (6 decimals) at BF 1:
+        // weighted collateral 990,000 vs debt 1,000,000 (h = 0.99), the
+        // bonus capped at half of 0.99 / 0.97 - 1 (103 bps).
+        let h = Health {
+            collateral: fx_u64(990_000_000_000),
+            debt: fx_u64(1_000_000_000_000),
+        };
+        let (pd, pc) = (price(1.0, 6), price(20.0, 9));
+        let r = restore_repay(&h, &pd, &pc, 103, 9_700, 10_000)
+            .unwrap()
+            .unwrap();
+        // R = (D - C) / (1 - 1.0103 * 0.97) = 1e10 / 0.020009 ~= 4.998e11
+        // base units ($499,775), plus the rounding slack.
+        let exact = 1e10 / (1.0 - 1.0103 * 0.97);
+        let got = r.to_num::<f64>();
+        assert!(got >= exact && got < exact + 1_000.0, "{got} vs {exact}");
+        // Health after, exactly: (C - R(1+b)LT) / (D - R) >= 1.
+        let (c, d) = (990_000_000_000.0, 1_000_000_000_000.0);
+        let after = (c - got * 1.0103 * 0.97) / (d - got);
+        assert!(after >= 1.0, "{after}");
+        // No repay restores health when (1 + b) * LT_c >= BF_d.
+        assert!(restore_repay(&h, &pd, &pc, 500, 9_600, 10_000)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

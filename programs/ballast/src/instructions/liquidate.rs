@@ -8,11 +8,12 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+use super::socialize_bad_debt::write_off;
 use crate::engine::fx::*;
 use crate::engine::liquidation::{plan_liquidation, LiquidationPlan};
 use crate::engine::safe_math::SafeMath;
 use crate::errors::BallastError;
-use crate::events::Liquidated;
+use crate::events::{BadDebtSocialized, Liquidated};
 use crate::runtime::health_accounts::HealthAccounts;
 use crate::runtime::{token, treasury_cpi};
 use crate::state::*;
@@ -70,6 +71,10 @@ pub struct Liquidate<'info> {
     /// The collateral mint's token program.
     #[account(address = collateral_reserve.load()?.token_program @ BallastError::ReserveAccountMismatch)]
     pub collateral_token_program: Interface<'info, TokenInterface>,
+    /// The debt reserve's insurance vault: covers the obligation's remaining
+    /// debt when this liquidation takes its last collateral.
+    #[account(mut, address = debt_reserve.load()?.insurance_vault @ BallastError::ReserveAccountMismatch)]
+    pub debt_insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
 /// Repays up to `max_repay` base units of the obligation's debt in
@@ -79,50 +84,47 @@ pub struct Liquidate<'info> {
 ///
 /// Errors: [`BallastError::ZeroAmount`], health-account and oracle errors,
 /// [`BallastError::ObligationHealthy`], [`BallastError::PositionNotFound`],
-/// [`BallastError::InsufficientLiquidity`] (the collateral vault cannot pay).
+/// [`BallastError::LiquidationCannotImproveHealth`],
+/// [`BallastError::InsufficientLiquidity`] (the collateral vault cannot
+/// pay: `liquidate_for_shares` takes the collateral as deposit shares).
 pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
-    require!(max_repay > 0, BallastError::ZeroAmount);
-    let now = Clock::get()?.unix_timestamp;
-    let market_key = ctx.accounts.market.key();
-    let (cfg, authority_bump) = {
-        let m = ctx.accounts.market.load()?;
-        (m.liquidation, m.authority_bump)
-    };
-    let (debt_key, coll_key) = (
-        ctx.accounts.debt_reserve.key(),
-        ctx.accounts.collateral_reserve.key(),
-    );
-    ctx.accounts.debt_reserve.load_mut()?.accrue_interest(now)?;
-    // A trailing strategy reserve marks the collateral reserve's treasury
-    // (required while it has shares deployed) before its shares are priced.
-    let remaining = {
-        let mut c = ctx.accounts.collateral_reserve.load_mut()?;
-        c.accrue_interest(now)?;
-        let (health, strategy) = treasury_cpi::split_strategy(ctx.remaining_accounts, &c);
-        treasury_cpi::mark_readonly(&mut c, strategy, now)?;
-        health
-    };
-    // Maintenance health at fresh prices (an oracle error aborts here).
-    let plan = {
-        let obligation = ctx.accounts.obligation.load()?;
-        let accounts = Box::new(HealthAccounts::load(
-            &obligation,
-            &market_key,
-            remaining,
-            now,
-        )?);
-        plan_liquidation(
-            &cfg,
-            &obligation.positions,
-            &debt_key,
-            &coll_key,
-            |r| accounts.get(r),
-            max_repay,
-        )?
-    };
     let a = &ctx.accounts;
-    book(a, &debt_key, &coll_key, &plan)?;
+    let (plan, authority_bump, unpriced) = accrue_and_plan(
+        &a.market,
+        &a.obligation,
+        &a.debt_reserve,
+        &a.collateral_reserve,
+        ctx.remaining_accounts,
+        max_repay,
+    )?;
+    let market_key = a.market.key();
+    let (debt_key, coll_key) = (a.debt_reserve.key(), a.collateral_reserve.key());
+    book_debt(&a.debt_reserve, &plan)?;
+    {
+        let mut c = a.collateral_reserve.load_mut()?;
+        require!(
+            plan.seize <= c.available_amount,
+            BallastError::InsufficientLiquidity
+        );
+        c.available_amount = c.available_amount.safe_sub(plan.seize)?;
+        c.deposit_shares = c.deposit_shares.safe_sub(plan.shares_burned)?;
+    }
+    book_obligation(&a.obligation, &debt_key, &coll_key, &plan)?;
     pay(a, &market_key, authority_bump, &plan)?;
+    write_off_if_bare(
+        &a.obligation,
+        &a.debt_reserve,
+        &unpriced,
+        WriteOffAccounts {
+            token_program: &a.debt_token_program,
+            insurance_vault: &a.debt_insurance_vault,
+            mint: &a.debt_mint,
+            vault: &a.debt_vault,
+            authority: &a.market_authority.to_account_info(),
+            market: &market_key,
+            bump: authority_bump,
+        },
+    )?;
     emit!(Liquidated {
         obligation: a.obligation.key(),
         liquidator: a.liquidator.key(),
@@ -137,27 +139,168 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     Ok(())
 }
 
-/// Writes `plan` to the books: the debt reserve's shares and liquidity, the
-/// collateral reserve's liquidity and shares (refusing with
-/// [`BallastError::InsufficientLiquidity`] when its vault cannot pay), then
-/// the obligation's two positions, each freed once empty.
-fn book(a: &Liquidate, debt_key: &Pubkey, coll_key: &Pubkey, plan: &LiquidationPlan) -> Result<()> {
-    {
-        let mut d = a.debt_reserve.load_mut()?;
-        let total = d.borrow_shares.get().sub_(plan.debt_removed)?.max(FX_ZERO);
-        d.borrow_shares.set(total);
-        d.available_amount = d.available_amount.safe_add(plan.repay)?;
+/// The common first half of `liquidate` and `liquidate_for_shares`: accrues
+/// both reserves to now, marks the collateral reserve's treasury (a
+/// trailing strategy reserve in `remaining`, required while it has shares
+/// deployed) and plans the liquidation over the obligation's health
+/// accounts ([`plan_liquidation`]; an oracle error aborts here, except for
+/// dust collateral, see [`HealthAccounts::load_for_liquidation`]). Returns
+/// the plan, the market authority's bump and the reserves held as unpriced
+/// dust. Errors: those of [`plan_liquidation`] and of the health accounts.
+pub(crate) fn accrue_and_plan<'info>(
+    market: &AccountLoader<'info, Market>,
+    obligation: &AccountLoader<'info, Obligation>,
+    debt_reserve: &AccountLoader<'info, Reserve>,
+    collateral_reserve: &AccountLoader<'info, Reserve>,
+    remaining: &'info [AccountInfo<'info>],
+    max_repay: u64,
+) -> Result<(LiquidationPlan, u8, Unpriced)> {
+    require!(max_repay > 0, BallastError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let market_key = market.key();
+    let (cfg, authority_bump) = {
+        let m = market.load()?;
+        (m.liquidation, m.authority_bump)
+    };
+    let (debt_key, coll_key) = (debt_reserve.key(), collateral_reserve.key());
+    debt_reserve.load_mut()?.accrue_interest(now)?;
+    let remaining = {
+        let mut c = collateral_reserve.load_mut()?;
+        c.accrue_interest(now)?;
+        let (health, strategy) = treasury_cpi::split_strategy(remaining, &c);
+        treasury_cpi::mark_readonly(&mut c, strategy, now)?;
+        health
+    };
+    let obligation = obligation.load()?;
+    // Dust collateral behind an unusable oracle counts as zero rather than
+    // blocking; the two reserves liquidated must be priced.
+    let accounts = Box::new(HealthAccounts::load_for_liquidation(
+        &obligation,
+        &market_key,
+        remaining,
+        now,
+        cfg.dust_debt_micro_usd,
+    )?);
+    accounts.require_priced(&debt_key)?;
+    accounts.require_priced(&coll_key)?;
+    let plan = plan_liquidation(
+        &cfg,
+        &obligation.positions,
+        &debt_key,
+        &coll_key,
+        |r| accounts.get(r),
+        max_repay,
+    )?;
+    let mut unpriced = Unpriced::default();
+    for i in 0..accounts.len {
+        if accounts.unpriced[i] != 0 {
+            unpriced.keys[unpriced.len] = accounts.keys[i];
+            unpriced.len += 1;
+        }
     }
-    {
-        let mut c = a.collateral_reserve.load_mut()?;
-        require!(
-            plan.seize <= c.available_amount,
-            BallastError::InsufficientLiquidity
-        );
-        c.available_amount = c.available_amount.safe_sub(plan.seize)?;
-        c.deposit_shares = c.deposit_shares.safe_sub(plan.shares_burned)?;
+    Ok((plan, authority_bump, unpriced))
+}
+
+/// The reserves of an obligation whose collateral was valued at zero as
+/// dust behind an unusable oracle.
+#[derive(Default)]
+pub(crate) struct Unpriced {
+    keys: [Pubkey; MAX_POSITIONS],
+    len: usize,
+}
+
+impl Unpriced {
+    fn contains(&self, k: &Pubkey) -> bool {
+        self.keys[..self.len].contains(k)
     }
-    let mut o = a.obligation.load_mut()?;
+}
+
+/// The accounts that move the insurance cover of a write-off.
+pub(crate) struct WriteOffAccounts<'a, 'info> {
+    pub(crate) token_program: &'a Interface<'info, TokenInterface>,
+    pub(crate) insurance_vault: &'a InterfaceAccount<'info, TokenAccount>,
+    pub(crate) mint: &'a InterfaceAccount<'info, Mint>,
+    pub(crate) vault: &'a InterfaceAccount<'info, TokenAccount>,
+    pub(crate) authority: &'a AccountInfo<'info>,
+    pub(crate) market: &'a Pubkey,
+    pub(crate) bump: u8,
+}
+
+/// After a liquidation's booking: when the obligation holds no collateral
+/// any more (none, or only dust valued at zero in `unpriced` reserves) and
+/// still owes in the debt reserve, that debt is written off now, insurance
+/// first, as `socialize_bad_debt` would ([`write_off`]), and
+/// [`BadDebtSocialized`] is emitted. In the instruction that takes the
+/// last collateral, so nobody can re-deposit a base unit to block the
+/// write-off, nor withdraw ahead of a pending one. Debt in other reserves
+/// (an obligation with several debts) is left to `socialize_bad_debt`.
+pub(crate) fn write_off_if_bare(
+    obligation: &AccountLoader<Obligation>,
+    debt_reserve: &AccountLoader<Reserve>,
+    unpriced: &Unpriced,
+    w: WriteOffAccounts,
+) -> Result<()> {
+    let debt_key = debt_reserve.key();
+    let done = {
+        let mut o = obligation.load_mut()?;
+        let bare = o
+            .positions
+            .iter()
+            .all(|p| p.kind() != PositionKind::Collateral || unpriced.contains(&p.reserve));
+        if !bare {
+            return Ok(());
+        }
+        let mut d = debt_reserve.load_mut()?;
+        write_off(&mut o, &mut d, &debt_key, w.insurance_vault.amount)?
+    };
+    let Some((debt, covered, written_off)) = done else {
+        return Ok(());
+    };
+    if covered > 0 {
+        token::transfer_out(
+            w.token_program,
+            w.insurance_vault,
+            w.mint,
+            w.vault,
+            w.authority,
+            w.market,
+            w.bump,
+            covered,
+        )?;
+    }
+    emit!(BadDebtSocialized {
+        reserve: debt_key,
+        obligation: obligation.key(),
+        debt,
+        covered_by_insurance: covered,
+        written_off,
+    });
+    Ok(())
+}
+
+/// Writes the debt side of `plan` to the debt reserve: its debt shares
+/// fall by `debt_removed`, its liquidity rises by `repay`.
+pub(crate) fn book_debt(
+    debt_reserve: &AccountLoader<Reserve>,
+    plan: &LiquidationPlan,
+) -> Result<()> {
+    let mut d = debt_reserve.load_mut()?;
+    let total = d.borrow_shares.get().sub_(plan.debt_removed)?.max(FX_ZERO);
+    d.borrow_shares.set(total);
+    d.available_amount = d.available_amount.safe_add(plan.repay)?;
+    Ok(())
+}
+
+/// Writes `plan` to the liquidated obligation: its debt position in
+/// `debt_key` falls by `debt_removed`, its collateral position in
+/// `coll_key` by `shares_burned`, each freed once empty.
+pub(crate) fn book_obligation(
+    obligation: &AccountLoader<Obligation>,
+    debt_key: &Pubkey,
+    coll_key: &Pubkey,
+    plan: &LiquidationPlan,
+) -> Result<()> {
+    let mut o = obligation.load_mut()?;
     let i_d = o
         .find(debt_key, PositionKind::Debt)
         .ok_or(error!(BallastError::PositionNotFound))?;

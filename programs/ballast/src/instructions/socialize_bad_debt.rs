@@ -65,17 +65,8 @@ pub fn handler(ctx: Context<SocializeBadDebt>) -> Result<()> {
                 .any(|p| p.kind() == PositionKind::Collateral),
             BallastError::ObligationHasCollateral
         );
-        let i = o
-            .find(&reserve_key, PositionKind::Debt)
-            .ok_or(error!(BallastError::NothingToRepay))?;
-        let shares = o.positions[i].borrow_shares.get();
-        let debt = debt_for_shares(shares, reserve.borrow_index.get())?.to_ceil_u64()?;
-        let covered = debt.min(insurance_balance);
-        o.positions[i] = Position::zeroed();
-        let total = reserve.borrow_shares.get().sub_(shares)?.max(FX_ZERO);
-        reserve.borrow_shares.set(total);
-        reserve.available_amount = reserve.available_amount.safe_add(covered)?;
-        (debt, covered, debt.safe_sub(covered)?)
+        write_off(&mut o, &mut reserve, &reserve_key, insurance_balance)?
+            .ok_or(error!(BallastError::NothingToRepay))?
     };
     if covered > 0 {
         let a = &ctx.accounts;
@@ -99,4 +90,31 @@ pub fn handler(ctx: Context<SocializeBadDebt>) -> Result<()> {
         written_off,
     });
     Ok(())
+}
+
+/// Books the write-off of `o`'s debt in `reserve` (at key `reserve_key`,
+/// interest accrued): the debt (base units, rounded up) is covered from
+/// the insurance vault up to `insurance_balance` (the caller transfers
+/// `covered` from it into the liquidity vault) and the rest is written off
+/// against the depositors (the debt shares vanish, so the supply falls).
+/// Returns `(debt, covered, written_off)`, or `None` when `o` owes nothing
+/// there. Shared with `liquidate` and `liquidate_for_shares`, which write
+/// off in the instruction that takes an obligation's last collateral.
+pub(crate) fn write_off(
+    o: &mut Obligation,
+    reserve: &mut Reserve,
+    reserve_key: &Pubkey,
+    insurance_balance: u64,
+) -> Result<Option<(u64, u64, u64)>> {
+    let Some(i) = o.find(reserve_key, PositionKind::Debt) else {
+        return Ok(None);
+    };
+    let shares = o.positions[i].borrow_shares.get();
+    let debt = debt_for_shares(shares, reserve.borrow_index.get())?.to_ceil_u64()?;
+    let covered = debt.min(insurance_balance);
+    o.positions[i] = Position::zeroed();
+    let total = reserve.borrow_shares.get().sub_(shares)?.max(FX_ZERO);
+    reserve.borrow_shares.set(total);
+    reserve.available_amount = reserve.available_amount.safe_add(covered)?;
+    Ok(Some((debt, covered, debt.safe_sub(covered)?)))
 }

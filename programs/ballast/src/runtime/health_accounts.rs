@@ -29,6 +29,11 @@ pub struct HealthAccounts {
     pub len: usize,
     /// Their views and prices.
     pub loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS],
+    /// Per reserve: 0 when its oracle passed every check; otherwise (only
+    /// under [`HealthAccounts::load_for_liquidation`]) the check it failed,
+    /// [`UNPRICED_STALE`] or [`UNPRICED_WIDE`], for a reserve held only as
+    /// collateral below the dust value, whose Maintenance weight is then 0.
+    pub unpriced: [u8; MAX_POSITIONS],
     /// Where the last [`HealthAccounts::get`] found its reserve: positions
     /// are valued in slot order and the keys are in order of first
     /// appearance, so the next lookup is almost always here or just after.
@@ -47,12 +52,54 @@ impl HealthAccounts {
         remaining: &'info [AccountInfo<'info>],
         now: i64,
     ) -> Result<Self> {
+        Self::load_inner(obligation, market, remaining, now, None)
+    }
+
+    /// [`HealthAccounts::load`] for a liquidation: a reserve the obligation
+    /// holds only as collateral whose oracle is stale or too wide (but is
+    /// the reserve's configured, fully verified feed with a positive price)
+    /// does not block when the position is worth at most `dust_micro_usd`
+    /// at that last price: it is valued at zero (weights 0) and marked in
+    /// [`HealthAccounts::unpriced`]. So a borrower cannot park dust in a
+    /// reserve whose oracle goes stale in stress to block its own
+    /// liquidation; a larger position still needs its oracle, and a debt
+    /// always does. Valuing collateral at zero only lowers health, so this
+    /// never shields an obligation. Errors: as [`HealthAccounts::load`].
+    pub fn load_for_liquidation<'info>(
+        obligation: &Obligation,
+        market: &Pubkey,
+        remaining: &'info [AccountInfo<'info>],
+        now: i64,
+        dust_micro_usd: u64,
+    ) -> Result<Self> {
+        Self::load_inner(obligation, market, remaining, now, Some(dust_micro_usd))
+    }
+
+    /// Fails with the oracle error of `reserve` if it was loaded unpriced
+    /// (the two reserves of a liquidation must be priced).
+    pub fn require_priced(&self, reserve: &Pubkey) -> Result<()> {
+        let i = self.keys[..self.len].iter().position(|k| k == reserve);
+        match i.map(|i| self.unpriced[i]) {
+            Some(UNPRICED_STALE) => err!(BallastError::OracleStale),
+            Some(UNPRICED_WIDE) => err!(BallastError::OracleConfidenceTooWide),
+            _ => Ok(()),
+        }
+    }
+
+    fn load_inner<'info>(
+        obligation: &Obligation,
+        market: &Pubkey,
+        remaining: &'info [AccountInfo<'info>],
+        now: i64,
+        dust_micro_usd: Option<u64>,
+    ) -> Result<Self> {
         let (keys, kinds, n) = obligation.health_reserves_with_kinds();
         require!(
             remaining.len() == 2 * n,
             BallastError::HealthAccountsMismatch
         );
         let mut loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS] = [None; MAX_POSITIONS];
+        let mut unpriced = [0u8; MAX_POSITIONS];
         for i in 0..n {
             crate::cu_trace!("health: pair start");
             let reserve_info = &remaining[2 * i];
@@ -66,10 +113,27 @@ impl HealthAccounts {
             let reserve = loader.load()?;
             require_keys_eq!(reserve.market, *market, BallastError::HealthReserveInvalid);
             crate::cu_trace!("health: reserve loaded");
-            let price = super::oracle_account::load_price(&remaining[2 * i + 1], &reserve, now)?;
-            crate::cu_trace!("health: price loaded", price);
+            let oracle = &remaining[2 * i + 1];
             // Only what this obligation's positions in the reserve value.
-            let view = reserve.view_for(now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;
+            let (view, price) = match super::oracle_account::load_price(oracle, &reserve, now) {
+                Ok(price) => {
+                    crate::cu_trace!("health: price loaded", price);
+                    let view = reserve.view_for(now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;
+                    (view, price)
+                }
+                Err(e) => {
+                    let collateral_only = kinds[i] == 1;
+                    let dust = match dust_micro_usd {
+                        Some(d) if collateral_only => {
+                            unpriced_dust(obligation, &keys[i], &reserve, oracle, now, d)?
+                        }
+                        _ => None,
+                    };
+                    let (view, price, tag) = dust.ok_or(e)?;
+                    unpriced[i] = tag;
+                    (view, price)
+                }
+            };
             crate::cu_trace!("health: view built", view);
             loaded[i] = Some((view, price));
         }
@@ -77,6 +141,7 @@ impl HealthAccounts {
             keys,
             len: n,
             loaded,
+            unpriced,
             next: core::cell::Cell::new(0),
         })
     }
@@ -97,6 +162,68 @@ impl HealthAccounts {
     pub fn health(&self, obligation: &Obligation, req: Requirement) -> Result<Health> {
         crate::engine::health::obligation_health(&obligation.positions, |r| self.get(r), req)
     }
+}
+
+/// [`HealthAccounts::unpriced`]: the oracle was stale.
+pub const UNPRICED_STALE: u8 = 1;
+/// [`HealthAccounts::unpriced`]: the oracle's confidence was too wide.
+pub const UNPRICED_WIDE: u8 = 2;
+
+/// For a reserve whose oracle failed the age or confidence check: when the
+/// oracle passes every other check (configured account, fully verified,
+/// the reserve's feed, positive prices) and the obligation's collateral in
+/// it is worth at most `dust` micro-USD at that last price (unweighted,
+/// rounded up), its view with zero weights, the last price and the check
+/// it failed; otherwise `None` (the caller returns the oracle's error).
+/// Out of line: the health loop's common path stays as it was.
+#[cold]
+#[inline(never)]
+fn unpriced_dust(
+    obligation: &Obligation,
+    reserve_key: &Pubkey,
+    reserve: &Reserve,
+    oracle: &AccountInfo,
+    now: i64,
+    dust: u64,
+) -> Result<Option<(ReserveView, OraclePrice, u8)>> {
+    use crate::engine::fx::{fx_u64, FxExt, BPS};
+    use crate::engine::health::UnitPrice;
+    use crate::engine::oracle::{validate_price, OracleLimits};
+    if *oracle.key != reserve.oracle || *oracle.owner != pyth_solana_receiver_sdk::ID {
+        return Ok(None);
+    }
+    let update = {
+        let data = oracle.try_borrow_data()?;
+        super::oracle_account::read_price_fields(&data)?
+    };
+    let strict = super::oracle_account::limits(reserve);
+    let relaxed = OracleLimits {
+        max_age_secs: u64::MAX,
+        max_conf_bps: u16::MAX,
+        ..strict
+    };
+    let Ok(price) = validate_price(&update, &relaxed, now) else {
+        return Ok(None);
+    };
+    let age = now.saturating_sub(update.price_message.publish_time).max(0) as u64;
+    let tag = if age > strict.max_age_secs {
+        UNPRICED_STALE
+    } else {
+        UNPRICED_WIDE
+    };
+    let Some(i) = obligation.find(reserve_key, crate::state::PositionKind::Collateral) else {
+        return Ok(None);
+    };
+    let mut view = reserve.view_for(now, true, false)?;
+    let tokens = view.collateral_tokens(obligation.positions[i].deposit_shares)?;
+    let value = UnitPrice::new(price.price as i128, BPS, view.decimals, price.exponent)?
+        .value_ceil(tokens)?;
+    if value > fx_u64(dust) || value.to_ceil_u64().is_err() {
+        return Ok(None);
+    }
+    view.ltv_bps = 0;
+    view.liquidation_threshold_bps = 0;
+    Ok(Some((view, price, tag)))
 }
 
 /// The obligation's health under `req`, with prices and reserve states read
