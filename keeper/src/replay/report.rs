@@ -57,6 +57,11 @@ pub struct RunSummary {
     /// outage alone).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outage_healthy_liquidated: Option<usize>,
+    /// With an outage: `outage_healthy_liquidated` by whole hours since the
+    /// outage's start (index 0: its first hour); shows when staleness
+    /// starts to liquidate (past `max_age_secs`) and how fast (the decay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outage_healthy_by_hour: Option<Vec<usize>>,
     /// Debt repaid by liquidators, USD.
     pub liquidated_debt_usd: f64,
     /// Debt socialised (left without collateral), USD, insurance cover
@@ -179,6 +184,14 @@ pub fn summary_table(runs: &[RunSummary]) -> String {
                  healthy under the last pushed values\n",
                 r.policy
             ));
+            if let Some(by_hour) = r.outage_healthy_by_hour.as_ref().filter(|v| !v.is_empty()) {
+                let hours: Vec<String> = by_hour.iter().map(|n| n.to_string()).collect();
+                out.push_str(&format!(
+                    "{}: outage: those by hour since its start: [{}]\n",
+                    r.policy,
+                    hours.join(", ")
+                ));
+            }
         }
     }
     out

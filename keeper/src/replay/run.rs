@@ -108,6 +108,7 @@ struct Accumulator {
     unrecoverable: std::collections::BTreeMap<Address, (f64, String)>,
     outage_liquidations: usize,
     outage_healthy_liquidated: usize,
+    outage_healthy_by_hour: Vec<usize>,
     outage_over: bool,
 }
 
@@ -444,11 +445,21 @@ impl Replay {
         if let Some(healthy) = &watched {
             if let Some(l) = &tick.liquidation {
                 self.acc.outage_liquidations += l.liquidated.len();
-                self.acc.outage_healthy_liquidated += l
+                let n = l
                     .liquidated
                     .iter()
                     .filter(|x| healthy.contains(&x.0))
                     .count();
+                self.acc.outage_healthy_liquidated += n;
+                if n > 0 {
+                    let start = self.opts.outage.map_or(ts, |(a, _)| a);
+                    let hour = usize::try_from((ts - start) / 3600).unwrap_or(0);
+                    let by_hour = &mut self.acc.outage_healthy_by_hour;
+                    if by_hour.len() <= hour {
+                        by_hour.resize(hour + 1, 0);
+                    }
+                    by_hour[hour] += n;
+                }
             }
             if !in_outage && !tick.pushes.is_empty() {
                 self.acc.outage_over = true;
@@ -652,6 +663,10 @@ impl Replay {
             liquidations: self.acc.liquidations,
             outage_liquidations: self.opts.outage.map(|_| self.acc.outage_liquidations),
             outage_healthy_liquidated: self.opts.outage.map(|_| self.acc.outage_healthy_liquidated),
+            outage_healthy_by_hour: self
+                .opts
+                .outage
+                .map(|_| self.acc.outage_healthy_by_hour.clone()),
             liquidated_debt_usd: self.acc.liquidated_units as f64 * usd,
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd,
             written_off_usd: self.acc.written_off_units as f64 * usd,
