@@ -34,7 +34,7 @@ test('every snippet of docs/INTEGRATING.md is code that the tests run', () => {
     assert.ok(blocks.length >= 6, `snippets found: ${blocks.length}`);
     const ts = norm(files(resolve(REPO, 'clients/js/examples'), '.ts').map((f) => readFileSync(f, 'utf8')).join('\n'));
     const rust = norm(
-        [...files(resolve(REPO, 'programs/ballast-vault-example/src'), '.rs'), resolve(REPO, 'tests/tests/vault_example.rs'), resolve(REPO, 'tests/src/vault.rs')]
+        [...files(resolve(REPO, 'programs/ballast-vault-example/src'), '.rs'), resolve(REPO, 'tests/tests/integration/vault_example.rs'), resolve(REPO, 'tests/src/vault.rs')]
             .map((f) => readFileSync(f, 'utf8'))
             .join('\n'),
     );

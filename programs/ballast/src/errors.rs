@@ -182,6 +182,18 @@ pub enum BallastError {
     /// liquidation could resolve): repay or withdraw first.
     #[msg("same-reserve loop: collateral and debt in one reserve")]
     SameReserveLoop,
+    /// A protocol-fee withdrawal asks for more than the reserve's protocol
+    /// fees, rounded down to whole base units (the log says how much).
+    #[msg("withdrawal exceeds the reserve's protocol fees")]
+    ProtocolFeesExceeded,
+    /// An insurance withdrawal asks for more than the insurance vault holds
+    /// (the log says how much).
+    #[msg("withdrawal exceeds the insurance vault's balance")]
+    InsuranceExceeded,
+    /// The receiver of an insurance withdrawal is the reserve's liquidity
+    /// vault (the tokens would be an unaccounted donation there).
+    #[msg("the receiver is one of the reserve's own vaults")]
+    ReceiverIsReserveVault,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

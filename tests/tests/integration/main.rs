@@ -8,6 +8,7 @@
 //! `cargo test -p ballast-tests --test integration liquidation::`.
 
 mod bad_debt;
+mod equity_withdrawals;
 mod events;
 mod failures_market_reserve;
 mod failures_oracle_health;

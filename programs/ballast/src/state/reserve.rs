@@ -273,8 +273,9 @@ impl Reserve {
         Ok(interest)
     }
 
-    /// Debt outstanding rounded down (the claims side of the balance sheet).
-    fn borrowed_floor(&self) -> Result<Fx> {
+    /// Debt outstanding rounded down (the claims side of the balance sheet),
+    /// base units.
+    pub fn borrowed_floor(&self) -> Result<Fx> {
         let shares = self.borrow_shares.get();
         if shares == FX_ZERO {
             return Ok(FX_ZERO);
