@@ -194,6 +194,12 @@ pub enum BallastError {
     /// vault (the tokens would be an unaccounted donation there).
     #[msg("the receiver is one of the reserve's own vaults")]
     ReceiverIsReserveVault,
+    /// The oracle is not the Pyth push-oracle price-feed account of the
+    /// reserve's feed id: the PDA `[0u16.to_le_bytes(), feed id]` of
+    /// `PYTH_PUSH_ORACLE_ID` (shard 0), which only the push oracle can
+    /// write, with verified and ever newer prices, and nobody can close.
+    #[msg("oracle is not the Pyth push-oracle price feed account of the feed id")]
+    OracleNotPushFeed,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -24,6 +24,7 @@ mod liquidity;
 mod market;
 mod market_apply;
 mod mock_pyth_receiver;
+mod oracle_authority;
 mod peers_smoke;
 mod prop_accounting;
 mod rebalance_task;
