@@ -652,3 +652,53 @@ pub fn change_treasury_strategy(
         [AccountMeta::new(*current, false)],
     )
 }
+
+/// `withdraw_protocol_fees`: the market's `admin` withdraws `amount` base
+/// units (`u64::MAX`: all that is withdrawable) of `reserve`'s protocol fees
+/// from its liquidity vault to the token account `receiver`.
+pub fn withdraw_protocol_fees(
+    admin: &Address,
+    reserve: &ReserveKeys,
+    receiver: &Address,
+    amount: u64,
+) -> Instruction {
+    build(
+        ballast::accounts::WithdrawProtocolFees {
+            admin: *admin,
+            market: reserve.market,
+            market_authority: market_authority(&reserve.market).0,
+            reserve: reserve.reserve,
+            mint: reserve.mint,
+            liquidity_vault: reserve.liquidity_vault,
+            receiver: *receiver,
+            token_program: reserve.token_program,
+        },
+        ballast::instruction::WithdrawProtocolFees { amount },
+        vec![],
+    )
+}
+
+/// `withdraw_insurance`: the market's `admin` withdraws `amount` base units
+/// (`u64::MAX`: all) from `reserve`'s insurance vault to the token account
+/// `receiver`.
+pub fn withdraw_insurance(
+    admin: &Address,
+    reserve: &ReserveKeys,
+    receiver: &Address,
+    amount: u64,
+) -> Instruction {
+    build(
+        ballast::accounts::WithdrawInsurance {
+            admin: *admin,
+            market: reserve.market,
+            market_authority: market_authority(&reserve.market).0,
+            reserve: reserve.reserve,
+            mint: reserve.mint,
+            insurance_vault: reserve.insurance_vault,
+            receiver: *receiver,
+            token_program: reserve.token_program,
+        },
+        ballast::instruction::WithdrawInsurance { amount },
+        vec![],
+    )
+}

@@ -30,6 +30,7 @@ fn median(mut v: Vec<u64>) -> u64 {
 /// reserve, so every reserve has loans and interest to accrue.
 struct Scenario {
     ctx: TestContext,
+    admin: Keypair,
     reserves: Vec<TestReserve>,
     prices: Vec<f64>,
     user: Keypair,
@@ -69,6 +70,7 @@ impl Scenario {
         }
         Self {
             ctx,
+            admin: m.admin.insecure_clone(),
             reserves,
             prices,
             user,
@@ -415,6 +417,55 @@ fn main() {
         "balance_sheet",
         "USDC reserve with deposits and loans, one day of interest projected (not written); return data + event".into(),
         samples,
+    );
+
+    // The admin's equity withdrawals: the USDC reserve of the
+    // balance_sheet scenario, a day of interest accrued by the instruction
+    // itself, fees paid to the admin's token account; $100 of insurance.
+    let equity = |insurance: bool| -> Vec<u64> {
+        (0..RUNS)
+            .map(|_| {
+                let mut s = Scenario::new(1);
+                let usdc = s.reserves[0];
+                s.warp();
+                let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+                let ix = ix::borrow(
+                    &s.user.pubkey(),
+                    &usdc.keys,
+                    &s.obligation,
+                    &s.token_accounts[0],
+                    usdc.units(500.0),
+                    health,
+                );
+                s.send("borrow(open)", ix);
+                s.ctx.warp_seconds(86_400);
+                let admin = s.admin.insecure_clone();
+                let receiver = s.ctx.token_account_for(&usdc, &admin.pubkey(), 0);
+                let ix = if insurance {
+                    s.ctx
+                        .mint_to(
+                            &usdc.keys.mint,
+                            &usdc.keys.insurance_vault,
+                            usdc.units(100.0),
+                        )
+                        .expect("fund insurance");
+                    ix::withdraw_insurance(&admin.pubkey(), &usdc.keys, &receiver, usdc.units(50.0))
+                } else {
+                    ix::withdraw_protocol_fees(&admin.pubkey(), &usdc.keys, &receiver, u64::MAX)
+                };
+                expect_ok(s.ctx.chain.send(&[ix], &[&admin]))
+            })
+            .collect()
+    };
+    record(
+        "withdraw_protocol_fees",
+        "USDC reserve with deposits and loans, one day of interest accrued first; all withdrawable fees to the admin's token account".into(),
+        equity(false),
+    );
+    record(
+        "withdraw_insurance",
+        "$50 of a $100 insurance vault to the admin's token account".into(),
+        equity(true),
     );
 
     // Treasury strategy: A's USDC reserve (buffer band 10% / 20% / 30%,

@@ -5,6 +5,8 @@ use ballast::state::{Obligation, Reserve, ReserveConfig};
 
 use crate::{ix, Address, Keypair, PythPrice, ReserveKeys, Signer, TestContext};
 
+pub use ballast::runtime::oracle_account::push_feed_address;
+
 pub use ballast::fixtures::reserve_config as test_config;
 
 /// A reserve created by the harness, with its oracle's feed id and mint
@@ -82,9 +84,10 @@ impl TestContext {
             .expect("write oracle");
     }
 
-    /// Creates a mint under `token_program`, its oracle at `price_usd`, and
-    /// the reserve with `config` (its feed id is overwritten with the
-    /// oracle's). Panics on failure.
+    /// Creates a mint under `token_program`, its oracle at `price_usd` (the
+    /// push oracle's price-feed account of the feed id, as the program
+    /// requires: [`push_feed_address`]), and the reserve with `config` (its
+    /// feed id is overwritten with the oracle's). Panics on failure.
     pub fn add_reserve(
         &mut self,
         m: &TestMarket,
@@ -97,9 +100,9 @@ impl TestContext {
             .chain
             .create_mint(token_program, decimals)
             .expect("mint");
-        let oracle = Keypair::new().pubkey();
         let mut feed_id = [0u8; 32];
         feed_id.copy_from_slice(&mint.to_bytes());
+        let oracle = push_feed_address(&feed_id);
         let r = TestReserve {
             keys: ReserveKeys::derive(&m.market, &mint, token_program, &oracle),
             feed_id,
@@ -124,9 +127,10 @@ impl TestContext {
         mut config: ReserveConfig,
     ) -> TestReserve {
         let token_program = self.owner_of(mint).expect("mint");
-        let oracle = Keypair::new().pubkey();
-        let mut feed_id = [0u8; 32];
-        feed_id.copy_from_slice(&mint.to_bytes());
+        // Its own feed (the reserve's address bytes), so that its oracle
+        // account is not the other market's.
+        let feed_id = ix::reserve_address(&m.market, mint).to_bytes();
+        let oracle = push_feed_address(&feed_id);
         let r = TestReserve {
             keys: ReserveKeys::derive(&m.market, mint, &token_program, &oracle),
             feed_id,

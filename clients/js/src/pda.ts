@@ -5,8 +5,10 @@
  * market, owner, index as one byte]`, `findStrategyObligationPda`); these
  * helpers combine them.
  */
-import type { Address, ProgramDerivedAddress } from '@solana/kit';
+import { getProgramDerivedAddress, type Address, type ProgramDerivedAddress, type ReadonlyUint8Array } from '@solana/kit';
 import {
+    PUSH_FEED_SHARD,
+    PYTH_PUSH_ORACLE_PROGRAM_ID,
     findInsuranceVaultPda,
     findLiquidityVaultPda,
     findMarketAuthorityPda,
@@ -45,4 +47,19 @@ export async function findReserveAddresses(market: Address, mint: Address): Prom
         findMarketAuthorityPda({ market }),
     ]);
     return { market, mint, reserve, liquidityVault, insuranceVault, marketAuthority };
+}
+
+/**
+ * The Pyth push oracle's price-feed account of `feedId`: the PDA
+ * `[shard as u16 little endian, feedId]` of `PYTH_PUSH_ORACLE_PROGRAM_ID`
+ * in shard `PUSH_FEED_SHARD` (0). The only account Ballast accepts as a
+ * reserve's oracle (`init_reserve`, `update_reserve_config`; otherwise
+ * `OracleNotPushFeed`).
+ */
+export async function findPushFeedAddress(feedId: ReadonlyUint8Array): Promise<Address> {
+    if (feedId.length !== 32) throw new Error(`feed id: ${feedId.length} bytes, expected 32`);
+    const shard = new Uint8Array(2);
+    new DataView(shard.buffer).setUint16(0, Number(PUSH_FEED_SHARD), true);
+    const [pda] = await getProgramDerivedAddress({ programAddress: PYTH_PUSH_ORACLE_PROGRAM_ID, seeds: [shard, feedId] });
+    return pda;
 }

@@ -5,6 +5,7 @@
  */
 import { generateKeyPairSigner, type Address, type KeyPairSigner } from '@solana/kit';
 import {
+    findPushFeedAddress,
     findReserveAddresses,
     getInitMarketInstruction,
     getInitReserveInstructionAsync,
@@ -90,9 +91,10 @@ export async function addReserve(
     over: Partial<ReserveConfigInput> = {},
     mint?: Address,
 ): Promise<TestReserve> {
-    mint ??= await chain.mint(decimals);
-    const oracle = (await generateKeyPairSigner()).address;
-    const feedId = feedIdOf(mint);
+    // A listed mint gets a feed of its own (its new reserve's address), so
+    // that its oracle account is not the other market's.
+    const feedId = mint ? feedIdOf((await findReserveAddresses(m.market, mint)).reserve) : feedIdOf((mint = await chain.mint(decimals)));
+    const oracle = await findPushFeedAddress(feedId);
     chain.setPrice(oracle, feedId, price);
     const ix = await getInitReserveInstructionAsync({
         admin: m.admin,

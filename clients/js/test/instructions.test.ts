@@ -48,6 +48,8 @@ import {
     withRemainingAccounts,
     getBorrowInstruction,
     findMarketAuthorityPda,
+    getWithdrawInsuranceInstructionAsync,
+    getWithdrawProtocolFeesInstructionAsync,
 } from '../src';
 import { addReserve, createMarket, refresh, SOL_RISK, units } from './fixture';
 import { Chain, cuTable, REPO } from './harness';
@@ -208,6 +210,31 @@ test('every instruction through the generated client and the action builders', a
         assert.equal(sheet.liquid, chain.balance(usdc.liquidityVault));
         assert.equal(sheet.assets, sheet.liquid + sheet.deployed + sheet.borrowed);
         assert.ok(sheet.borrowed > units(usdc, 900), `interest on 900 USDC: ${sheet.borrowed}`);
+    });
+
+    // Before the treasury moves in (balance_sheet would then need the strategy reserve).
+    await t.test('withdraw_protocol_fees and withdraw_insurance', async () => {
+        const receiver = await chain.tokenAccount(usdc.mint, m.admin.address);
+        const sheet = async () =>
+            eventsOf(
+                (await chain.ok('balance_sheet', [getBalanceSheetInstruction({ market: m.market, reserve: usdc.reserve, insuranceVault: usdc.insuranceVault })]))
+                    .logs,
+                'balanceSheetReported',
+            )[0].sheet;
+        const before = await sheet();
+        const f = await chain.ok('withdraw_protocol_fees', [
+            await getWithdrawProtocolFeesInstructionAsync({ admin: m.admin, market: m.market, reserve: usdc.reserve, mint: usdc.mint, liquidityVault: usdc.liquidityVault, receiver, amount: 1n }),
+        ]);
+        assert.equal(eventsOf(f.logs, 'protocolFeesWithdrawn')[0].amount, 1n);
+        const after = await sheet();
+        assert.equal(after.liabilities, before.liabilities, 'depositors are owed the same');
+        assert.equal(after.liquid, before.liquid - 1n);
+        chain.fund(usdc.insuranceVault, 5n);
+        const i = await chain.ok('withdraw_insurance', [
+            await getWithdrawInsuranceInstructionAsync({ admin: m.admin, market: m.market, reserve: usdc.reserve, mint: usdc.mint, insuranceVault: usdc.insuranceVault, receiver, amount: 5n }),
+        ]);
+        assert.equal(eventsOf(i.logs, 'insuranceWithdrawn')[0].amount, 5n);
+        assert.equal(chain.balance(receiver), 6n);
     });
 
     await t.test('update_volatility (fixed-point argument)', async () => {
@@ -463,6 +490,7 @@ test('every instruction through the generated client and the action builders', a
         'liquidate_for_shares', 'socialize_bad_debt', 'balance_sheet', 'set_treasury_strategy', 'rebalance', 'accrue_interest',
         'init_obligation', 'deposit', 'withdraw', 'borrow', 'repay', 'propose_admin', 'accept_admin',
         'set_strategy_approval', 'recall_treasury',
+        'withdraw_protocol_fees', 'withdraw_insurance',
     ]) {
         assert.ok(ran.has(ix), `${ix} ran`);
     }

@@ -65,6 +65,18 @@ pub fn resolve_existing(def: &MarketDef, market: Address) -> Result<Deployment> 
             let feed_id = r
                 .feed_id_bytes()?
                 .ok_or_else(|| anyhow!("reserve {}: feed_id is required", r.symbol))?;
+            // The program accepts only the push oracle's price-feed account
+            // of the feed id (OracleNotPushFeed): say so before sending.
+            let push_feed = ballast::runtime::oracle_account::push_feed_address(&feed_id);
+            if oracle != push_feed {
+                bail!(
+                    "reserve {}: oracle {} is not the Pyth push oracle's price feed account \
+                     of its feed id ({}, shard 0), the only oracle Ballast accepts",
+                    r.symbol,
+                    oracle,
+                    push_feed
+                );
+            }
             Ok(DeployedReserve {
                 symbol: r.symbol.clone(),
                 keys: ReserveKeys::derive(&market, &mint, &r.token_program_id()?, &oracle),

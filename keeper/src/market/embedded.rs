@@ -3,8 +3,6 @@
 
 use anyhow::{Context, Result};
 use solana_address::Address;
-use solana_keypair::Keypair;
-use solana_signer::Signer;
 
 use super::apply::{DeployedReserve, Deployment};
 use super::schema::{AccountRef, MarketDef};
@@ -35,7 +33,9 @@ pub fn provision_embedded(
         let oracle = match r.oracle_ref()? {
             AccountRef::Existing(a) => a,
             AccountRef::Create => {
-                let oracle = Keypair::new().pubkey();
+                // The push oracle's price-feed account of the feed id: the
+                // only oracle address the program accepts.
+                let oracle = ballast::runtime::oracle_account::push_feed_address(&feed_id);
                 let price = r.initial_price_usd.expect("validated");
                 chain
                     .set_pyth_price(&oracle, &PythPrice::usd(feed_id, price, now))

@@ -121,6 +121,30 @@ fn create_is_refused_outside_the_embedded_chain() {
 }
 
 #[test]
+fn an_oracle_that_is_not_the_push_feed_is_refused_before_sending() {
+    let mut def = replay_def();
+    for r in &mut def.reserves {
+        r.mint = Keypair::new().pubkey().to_string();
+        r.feed_id = Some(format!("0x{}", "ab".repeat(32)));
+        r.oracle = Keypair::new().pubkey().to_string();
+    }
+    let e = format!(
+        "{:#}",
+        resolve_existing(&def, Address::default()).unwrap_err()
+    );
+    assert!(
+        e.contains("not the Pyth push oracle's price feed account"),
+        "{e}"
+    );
+    let push_feed = ballast::runtime::oracle_account::push_feed_address(&[0xab; 32]);
+    for r in &mut def.reserves {
+        r.oracle = push_feed.to_string();
+    }
+    let dep = resolve_existing(&def, Address::default()).unwrap();
+    assert!(dep.reserves.iter().all(|r| r.keys.oracle == push_feed));
+}
+
+#[test]
 fn duplicate_symbols_and_replay_names_are_checked() {
     let mut def = replay_def();
     def.reserves[1].symbol = def.reserves[0].symbol.clone();

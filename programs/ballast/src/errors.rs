@@ -212,6 +212,24 @@ pub enum BallastError {
     /// liquidator's own obligation.
     #[msg("the liquidator's obligation is the obligation liquidated")]
     LiquidatorObligationIsLiquidated,
+    /// A protocol-fee withdrawal asks for more than the reserve's protocol
+    /// fees, rounded down to whole base units (the log says how much).
+    #[msg("withdrawal exceeds the reserve's protocol fees")]
+    ProtocolFeesExceeded,
+    /// An insurance withdrawal asks for more than the insurance vault holds
+    /// (the log says how much).
+    #[msg("withdrawal exceeds the insurance vault's balance")]
+    InsuranceExceeded,
+    /// The receiver of an insurance withdrawal is the reserve's liquidity
+    /// vault (the tokens would be an unaccounted donation there).
+    #[msg("the receiver is one of the reserve's own vaults")]
+    ReceiverIsReserveVault,
+    /// The oracle is not the Pyth push-oracle price-feed account of the
+    /// reserve's feed id: the PDA `[0u16.to_le_bytes(), feed id]` of
+    /// `PYTH_PUSH_ORACLE_ID` (shard 0), which only the push oracle can
+    /// write, with verified and ever newer prices, and nobody can close.
+    #[msg("oracle is not the Pyth push-oracle price feed account of the feed id")]
+    OracleNotPushFeed,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -337,3 +337,40 @@ pub struct LiquidatedForShares {
     /// Maintenance health (collateral / debt) before.
     pub health_before: WrappedFx,
 }
+
+/// The admin withdrew protocol fees from a reserve's liquidity vault
+/// (`withdraw_protocol_fees`); depositors' claims are unchanged.
+#[event]
+pub struct ProtocolFeesWithdrawn {
+    /// The market.
+    pub market: Pubkey,
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The token account that received the fees.
+    pub receiver: Pubkey,
+    /// Tokens withdrawn, base units.
+    pub amount: u64,
+    /// Protocol fees left, base units (fractional).
+    pub protocol_fees_after: WrappedFx,
+    /// Tokens left in the liquidity vault, base units.
+    pub liquid_after: u64,
+    /// Depositors' claims after the withdrawal (equal to before), base
+    /// units, rounded down.
+    pub claims_after: u64,
+}
+
+/// The admin withdrew tokens from a reserve's insurance vault
+/// (`withdraw_insurance`).
+#[event]
+pub struct InsuranceWithdrawn {
+    /// The market.
+    pub market: Pubkey,
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The token account that received the tokens.
+    pub receiver: Pubkey,
+    /// Tokens withdrawn, base units.
+    pub amount: u64,
+    /// Tokens left in the insurance vault, base units.
+    pub insurance_after: u64,
+}

@@ -284,4 +284,22 @@ pub mod ballast {
     ) -> Result<()> {
         liquidate_for_shares::handler(ctx, max_repay)
     }
+
+    /// Withdraws `amount` base units of a reserve's protocol fees
+    /// (`u64::MAX`: all that is withdrawable) from its liquidity vault to
+    /// `receiver` (admin only): at most the fees rounded down, the vault's
+    /// liquid tokens and the outflow limiter's remaining window, so
+    /// depositors' claims never move (see [`engine::equity`]). Refused while
+    /// the market is paused. Emits [`events::ProtocolFeesWithdrawn`].
+    pub fn withdraw_protocol_fees(ctx: Context<WithdrawProtocolFees>, amount: u64) -> Result<()> {
+        withdraw_protocol_fees::handler(ctx, amount)
+    }
+
+    /// Withdraws `amount` base units (`u64::MAX`: all) from a reserve's
+    /// insurance vault to `receiver` (admin only); never from the liquidity
+    /// vault. Refused while the market is paused. Emits
+    /// [`events::InsuranceWithdrawn`].
+    pub fn withdraw_insurance(ctx: Context<WithdrawInsurance>, amount: u64) -> Result<()> {
+        withdraw_insurance::handler(ctx, amount)
+    }
 }

@@ -1,5 +1,7 @@
 //! Pyth prices on the validator through the test-only receiver
-//! (`tests/programs/mock-pyth-receiver`): oracle accounts it owns, written
+//! (`tests/programs/mock-pyth-receiver`): oracle accounts it owns at the
+//! push oracle's price-feed addresses (the only oracles Ballast accepts;
+//! created empty in the validator's genesis, `Validator::start`), written
 //! by the test's payer, and a [`Feeder`] thread that republishes every price
 //! every few seconds (`publish_time` = the cluster clock's now), as Pyth's
 //! pushers keep real feeds fresh.
@@ -48,22 +50,25 @@ pub fn usd(feed_id: [u8; 32], usd: f64) -> PriceInput {
     }
 }
 
-/// Creates a `PriceUpdateV2` account owned by the receiver and writes its
-/// first price, in one transaction; returns its address.
+/// The push oracle's price-feed account of `feed_id` (shard 0), the
+/// address Ballast requires of a reserve's oracle.
+pub fn feed_address(feed_id: &[u8; 32]) -> Address {
+    ballast::runtime::oracle_account::push_feed_address(feed_id)
+}
+
+/// Writes the first price of `input.feed_id` into its price-feed account
+/// ([`feed_address`], created empty in the validator's genesis: only the
+/// push oracle could create it on a cluster); the payer becomes its write
+/// authority. Returns its address.
 pub fn create(cluster: &Cluster, input: &PriceInput) -> Result<Address> {
-    let account = Keypair::new();
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &cluster.payer.pubkey(),
-            &account.pubkey(),
-            cluster.rent(ACCOUNT_LEN)?,
-            ACCOUNT_LEN as u64,
-            &RECEIVER_ID,
-        ),
-        write_ix(&cluster.payer.pubkey(), &account.pubkey(), input),
-    ];
-    cluster.send(&ixs, &[&account])?;
-    Ok(account.pubkey())
+    let account = feed_address(&input.feed_id);
+    let data = cluster.data(&account)?;
+    anyhow::ensure!(
+        data.as_ref().is_some_and(|d| d.len() >= ACCOUNT_LEN),
+        "price feed account {account} missing from the genesis (Validator::start)"
+    );
+    cluster.send(&[write_ix(&cluster.payer.pubkey(), &account, input)], &[])?;
+    Ok(account)
 }
 
 /// Republishes each oracle's current price every `period`, on a thread,

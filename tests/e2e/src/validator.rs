@@ -114,17 +114,21 @@ pub struct Validator {
 
 impl Validator {
     /// Starts a validator whose genesis gives `mint` its SOL (the tests'
-    /// payer), with Ballast and the mock Pyth receiver loaded, and waits
+    /// payer), with Ballast and the mock Pyth receiver loaded and, for each
+    /// address of `price_feeds`, an empty `PriceUpdateV2` account owned by
+    /// the receiver (the push oracle's price-feed accounts, which only the
+    /// push oracle could create: the mock's first write to one makes its
+    /// signer the write authority; see `oracle::create`), and waits
     /// until its RPC answers `getHealth` and a slot has passed. Tries three
     /// port blocks before giving up (another process may take a probed port
     /// before the validator binds it).
-    pub fn start(mint: &Address) -> Result<Self> {
+    pub fn start(mint: &Address, price_feeds: &[Address]) -> Result<Self> {
         let bin = validator_binary()?;
         let ballast = deployed_so("ballast.so")?;
         let mock = deployed_so("mock_pyth_receiver.so")?;
         let mut last = None;
         for _ in 0..3 {
-            match Self::try_start(&bin, &ballast, &mock, mint) {
+            match Self::try_start(&bin, &ballast, &mock, mint, price_feeds) {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     eprintln!("[e2e] validator start failed, retrying: {e:#}");
@@ -135,7 +139,13 @@ impl Validator {
         Err(last.expect("three attempts"))
     }
 
-    fn try_start(bin: &Path, ballast: &Path, mock: &Path, mint: &Address) -> Result<Self> {
+    fn try_start(
+        bin: &Path,
+        ballast: &Path,
+        mock: &Path,
+        mint: &Address,
+        price_feeds: &[Address],
+    ) -> Result<Self> {
         static N: AtomicU16 = AtomicU16::new(0);
         let base = free_port_block()?;
         let dir = std::env::temp_dir().join(format!(
@@ -163,8 +173,13 @@ impl Validator {
             .arg(ballast)
             .arg("--bpf-program")
             .arg(mock_pyth_receiver::RECEIVER_ID.to_string())
-            .arg(mock)
-            .args(["--limit-ledger-size", "10000", "--quiet"])
+            .arg(mock);
+        for feed in price_feeds {
+            let file = dir.join(format!("price-feed-{feed}.json"));
+            std::fs::write(&file, empty_price_account_json(feed))?;
+            cmd.arg("--account").arg(feed.to_string()).arg(file);
+        }
+        cmd.args(["--limit-ledger-size", "10000", "--quiet"])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
@@ -265,4 +280,30 @@ impl Drop for Validator {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// A genesis account (the `--account <ADDRESS> <FILE>` JSON of
+/// `solana account --output json`): [`mock_pyth_receiver::ACCOUNT_LEN`]
+/// zero bytes owned by the receiver, rent exempt with room to spare.
+fn empty_price_account_json(address: &Address) -> String {
+    let len = mock_pyth_receiver::ACCOUNT_LEN;
+    // Base64 of `len` zero bytes: "AAAA" per 3 bytes, then the remainder.
+    let data = "AAAA".repeat(len / 3)
+        + match len % 3 {
+            1 => "AA==",
+            2 => "AAA=",
+            _ => "",
+        };
+    serde_json::json!({
+        "pubkey": address.to_string(),
+        "account": {
+            "lamports": 10_000_000u64,
+            "data": [data, "base64"],
+            "owner": mock_pyth_receiver::RECEIVER_ID.to_string(),
+            "executable": false,
+            "rentEpoch": 0,
+            "space": len,
+        }
+    })
+    .to_string()
 }

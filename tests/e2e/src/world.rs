@@ -338,7 +338,13 @@ impl World {
     pub fn new(opts: WorldOptions) -> Result<Self> {
         let t0 = Instant::now();
         let payer = Keypair::new();
-        let validator = Validator::start(&payer.pubkey())?;
+        let validator = Validator::start(
+            &payer.pubkey(),
+            &[
+                oracle::feed_address(&SOL_FEED),
+                oracle::feed_address(&USDC_FEED),
+            ],
+        )?;
         eprintln!(
             "[e2e] validator {} (pid {}) ready in {:.1} s",
             validator.rpc_url,

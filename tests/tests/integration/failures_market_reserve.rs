@@ -141,9 +141,9 @@ fn unlisted_mint(
     mint: &Address,
     token_program: &Address,
 ) -> TestReserve {
-    let oracle = Keypair::new().pubkey();
     let mut feed_id = [0u8; 32];
     feed_id.copy_from_slice(&mint.to_bytes());
+    let oracle = push_feed_address(&feed_id);
     let r = TestReserve {
         keys: ReserveKeys::derive(&m.market, mint, token_program, &oracle),
         feed_id,
@@ -707,10 +707,19 @@ fn update_reserve_config_rejects_bad_oracles() {
     let err = ctx.fails("config feed != oracle feed", &[ix2], &[&m.admin]);
     assert_ballast_err(&err, BallastError::OracleFeedMismatch);
 
-    ctx.assert_unchanged("update_reserve_config bad oracles", &before);
+    // A good price of the feed in an account that is not the feed's push
+    // account (tests/tests/integration/oracle_authority.rs).
     ctx.set_pyth(&new, &good);
-    ctx.ok("update_reserve_config new oracle", &[ix], &[&m.admin]);
-    assert_eq!(ctx.reserve(&r).oracle, new.keys.oracle);
+    let err = ctx.fails(
+        "new oracle not the push feed",
+        std::slice::from_ref(&ix),
+        &[&m.admin],
+    );
+    assert_ballast_err(&err, BallastError::OracleNotPushFeed);
+    ctx.assert_unchanged("update_reserve_config bad oracles", &before);
+    let ix = ix::update_reserve_config(&m.admin.pubkey(), &r.keys, config);
+    ctx.ok("update_reserve_config on the push feed", &[ix], &[&m.admin]);
+    assert_eq!(ctx.reserve(&r).oracle, r.keys.oracle);
 }
 
 #[test]

@@ -93,7 +93,7 @@ enum Defect {
     /// The health accounts carry the debt reserve's oracle in the
     /// collateral's slot.
     OtherReservesOracle,
-    /// The health accounts carry another market's oracle of the same feed.
+    /// The health accounts carry another account of the same feed.
     SameFeedOtherAccount,
 }
 
@@ -187,8 +187,11 @@ fn apply(ctx: &mut TestContext, f: &Fixture, d: Defect) -> Vec<AccountMeta> {
         ),
         Defect::OtherReservesOracle => coll[1].pubkey = l.debt.keys.oracle,
         Defect::SameFeedOtherAccount => {
-            assert_eq!(f.foreign.feed_id, l.coll.feed_id);
-            coll[1].pubkey = f.foreign.keys.oracle;
+            // A receiver-owned account of the same feed at another address
+            // (anyone can post one with the real receiver).
+            let elsewhere = Keypair::new().pubkey();
+            ctx.chain.set_pyth_price(&elsewhere, &good).unwrap();
+            coll[1].pubkey = elsewhere;
         }
     }
     metas(&[coll, debt])

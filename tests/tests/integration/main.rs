@@ -8,6 +8,7 @@
 //! `cargo test -p ballast-tests --test integration liquidation::`.
 
 mod bad_debt;
+mod equity_withdrawals;
 mod events;
 mod failures_market_reserve;
 mod failures_oracle_health;
@@ -26,6 +27,7 @@ mod liquidity;
 mod market;
 mod market_apply;
 mod mock_pyth_receiver;
+mod oracle_authority;
 mod peers_smoke;
 mod prop_accounting;
 mod rebalance_task;

@@ -19,10 +19,12 @@
 //! * Accounting: [`shares`], [`rates`] (interest), [`liquidity`] (outflow
 //!   limiter, coverage), [`book`].
 //! * Configuration ranges: [`bounds`].
+//! * The protocol's equity leaving a reserve: [`equity::fee_withdrawal`].
 
 pub mod balance_sheet;
 pub mod book;
 pub mod bounds;
+pub mod equity;
 pub mod fx;
 pub mod health;
 pub mod liquidation;

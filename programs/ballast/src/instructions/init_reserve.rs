@@ -57,8 +57,9 @@ pub struct InitReserve<'info> {
         token::token_program = token_program
     )]
     pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    /// CHECK: checked in the handler: owned by the Pyth receiver program and
-    /// decodes as a `PriceUpdateV2` carrying `config.oracle_feed_id`.
+    /// CHECK: checked in the handler: owned by the Pyth receiver program,
+    /// decodes as a `PriceUpdateV2` carrying `config.oracle_feed_id`, and is
+    /// the push oracle's price-feed account of that feed id.
     pub oracle: UncheckedAccount<'info>,
     /// The mint's token program.
     pub token_program: Interface<'info, TokenInterface>,
@@ -109,15 +110,16 @@ pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
 ///
 /// Errors: [`BallastError::NotMarketAdmin`], the config's validation errors,
 /// [`BallastError::UnsupportedMintExtension`], [`BallastError::OracleWrongOwner`],
-/// [`BallastError::OracleDecodeFailed`], [`BallastError::OracleFeedMismatch`].
+/// [`BallastError::OracleDecodeFailed`], [`BallastError::OracleFeedMismatch`],
+/// [`BallastError::OracleNotPushFeed`] (see
+/// [`crate::runtime::oracle_account::check_configured_oracle`]).
 pub fn handler(ctx: Context<InitReserve>, config: ReserveConfig) -> Result<()> {
     config.validate()?;
     check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
-    let update = crate::runtime::oracle_account::decode(&ctx.accounts.oracle.to_account_info())?;
-    require!(
-        update.price_message.feed_id == config.oracle_feed_id,
-        BallastError::OracleFeedMismatch
-    );
+    crate::runtime::oracle_account::check_configured_oracle(
+        &ctx.accounts.oracle.to_account_info(),
+        &config.oracle_feed_id,
+    )?;
 
     let now = Clock::get()?.unix_timestamp;
     let a = &ctx.accounts;

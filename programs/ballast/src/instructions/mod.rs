@@ -25,6 +25,8 @@ pub mod update_market;
 pub mod update_reserve_config;
 pub mod update_volatility;
 pub mod withdraw;
+pub mod withdraw_insurance;
+pub mod withdraw_protocol_fees;
 
 pub use accrue_interest::*;
 pub use admin_transfer::*;
@@ -46,3 +48,5 @@ pub use update_market::*;
 pub use update_reserve_config::*;
 pub use update_volatility::*;
 pub use withdraw::*;
+pub use withdraw_insurance::*;
+pub use withdraw_protocol_fees::*;

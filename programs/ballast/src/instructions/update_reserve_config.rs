@@ -20,7 +20,8 @@ pub struct UpdateReserveConfig<'info> {
     #[account(mut, has_one = market @ BallastError::WrongMarket)]
     pub reserve: AccountLoader<'info, Reserve>,
     /// CHECK: checked in the handler: owned by the Pyth receiver program,
-    /// decodes as a `PriceUpdateV2` carrying the new feed id.
+    /// decodes as a `PriceUpdateV2` carrying the new feed id, and is the
+    /// push oracle's price-feed account of that feed id.
     pub oracle: UncheckedAccount<'info>,
 }
 
@@ -33,14 +34,14 @@ pub struct UpdateReserveConfig<'info> {
 ///
 /// Errors: [`BallastError::NotMarketAdmin`], [`BallastError::InvalidRateCurve`],
 /// [`BallastError::InvalidReserveConfig`], oracle decode errors,
-/// [`BallastError::OracleFeedMismatch`].
+/// [`BallastError::OracleFeedMismatch`], [`BallastError::OracleNotPushFeed`]
+/// (see [`crate::runtime::oracle_account::check_configured_oracle`]).
 pub fn handler(ctx: Context<UpdateReserveConfig>, config: ReserveConfig) -> Result<()> {
     config.validate()?;
-    let update = crate::runtime::oracle_account::decode(&ctx.accounts.oracle.to_account_info())?;
-    require!(
-        update.price_message.feed_id == config.oracle_feed_id,
-        BallastError::OracleFeedMismatch
-    );
+    crate::runtime::oracle_account::check_configured_oracle(
+        &ctx.accounts.oracle.to_account_info(),
+        &config.oracle_feed_id,
+    )?;
     let now = Clock::get()?.unix_timestamp;
     let mut reserve = ctx.accounts.reserve.load_mut()?;
     reserve.accrue_interest(now)?;

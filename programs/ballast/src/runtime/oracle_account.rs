@@ -1,6 +1,29 @@
 //! Account-level oracle checks: the account passed is the reserve's
 //! configured oracle, owned by the Pyth receiver program, and decodes as a
 //! `PriceUpdateV2`; then the content checks of [`crate::engine::oracle`].
+//!
+//! ## Whose prices: the push oracle's price-feed account only
+//!
+//! A `PriceUpdateV2` account belongs to its write authority: whoever posted
+//! it may post into it again any verified price (older ones included, as
+//! long as they pass the reserve's max age) and close it. A reserve that
+//! trusted any account owned by the receiver would let that writer pick its
+//! price within the max age (issue 13). So a reserve's oracle must be the
+//! Pyth push oracle's price-feed account of its feed id
+//! ([`push_feed_address`]: the PDA `[shard (u16 LE), feed id]` of
+//! `PYTH_PUSH_ORACLE_ID`, shard [`PUSH_FEED_SHARD`]), checked when the
+//! oracle is set (`init_reserve`, `update_reserve_config`:
+//! [`check_configured_oracle`]). Only the push oracle can sign for that
+//! address, so the receiver lets only the push oracle create it, write it
+//! (it is its own write authority) and close it (the push oracle has no
+//! close instruction); the push oracle posts only verified updates of that
+//! feed id with a newer publish time than the account holds. Pyth's own
+//! pushers keep shard 0 fresh for the feeds they sponsor; anyone may push a
+//! newer verified price into it (the pull model), never an older one.
+//!
+//! The reads (`load_price`) check the key against the reserve's stored
+//! oracle and the owner, as before; the address was pinned when it was
+//! stored, so they cost nothing more.
 
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
@@ -8,6 +31,47 @@ use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 use crate::engine::oracle::{validate_price, OracleLimits, OraclePrice};
 use crate::errors::BallastError;
 use crate::state::Reserve;
+
+pub use crate::state::{PUSH_FEED_SHARD, PYTH_PUSH_ORACLE_PROGRAM_ID};
+
+/// The Pyth push oracle's price-feed account of `feed_id` in shard
+/// [`PUSH_FEED_SHARD`]: the PDA `[shard.to_le_bytes(), feed_id]` of
+/// `PYTH_PUSH_ORACLE_ID` (`pythWSnswVUd12oZpeFP8e9CVaEqJg25g1Vtc2biRsT`), as
+/// Pyth's `pyth_push_oracle::update_price_feed` derives it (its
+/// `price_feed_account` seeds, pyth-crosschain
+/// `target_chains/solana/programs/pyth-push-oracle`). Costs a PDA search (about 1,500 CU per bump tried): for
+/// configuration, not for reads.
+pub fn push_feed_address(feed_id: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(
+        &[&PUSH_FEED_SHARD.to_le_bytes(), feed_id],
+        &PYTH_PUSH_ORACLE_PROGRAM_ID,
+    )
+    .0
+}
+
+/// The checks of an oracle being configured on a reserve with `feed_id`:
+/// owned by the Pyth receiver, a `PriceUpdateV2` carrying `feed_id`, at the
+/// push oracle's price-feed address of `feed_id` ([`push_feed_address`]).
+/// Errors, in this order: [`BallastError::OracleWrongOwner`],
+/// [`BallastError::OracleDecodeFailed`], [`BallastError::OracleFeedMismatch`],
+/// [`BallastError::OracleNotPushFeed`].
+pub fn check_configured_oracle(oracle: &AccountInfo, feed_id: &[u8; 32]) -> Result<()> {
+    let update = decode(oracle)?;
+    require!(
+        update.price_message.feed_id == *feed_id,
+        BallastError::OracleFeedMismatch
+    );
+    let expected = push_feed_address(feed_id);
+    if *oracle.key != expected {
+        msg!(
+            "oracle {} is not the push-oracle price feed account {} of the feed id",
+            oracle.key,
+            expected
+        );
+        return err!(BallastError::OracleNotPushFeed);
+    }
+    Ok(())
+}
 
 /// The oracle limits configured on `reserve`.
 pub fn limits(reserve: &Reserve) -> OracleLimits {
@@ -160,6 +224,22 @@ mod tests {
                 assert_eq!(ours.price_message, u.price_message);
             }
         }
+    }
+
+    #[test]
+    fn push_feed_address_is_pyths() {
+        // Pyth's SOL/USD feed in shard 0: the address Pyth publishes for its
+        // sponsored feed (as gmx-solana's `find_pyth_feed_account` test
+        // pins it).
+        let mut feed = [0u8; 32];
+        let hex = "ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d";
+        for (i, b) in feed.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        assert_eq!(
+            push_feed_address(&feed).to_string(),
+            "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE"
+        );
     }
 
     #[test]

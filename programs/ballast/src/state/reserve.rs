@@ -29,6 +29,16 @@ pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance";
 /// `PriceUpdateV2` account a reserve's oracle may be.
 #[constant]
 pub const PYTH_RECEIVER_PROGRAM_ID: Pubkey = pyth_solana_receiver_sdk::ID;
+/// The Pyth push oracle program (`pythWSnswVUd12oZpeFP8e9CVaEqJg25g1Vtc2biRsT`):
+/// a reserve's oracle must be its price-feed account of the reserve's feed
+/// id, the PDA `[PUSH_FEED_SHARD.to_le_bytes(), feed id]` of this program
+/// (`crate::runtime::oracle_account::push_feed_address`).
+#[constant]
+pub const PYTH_PUSH_ORACLE_PROGRAM_ID: Pubkey = pyth_solana_receiver_sdk::PYTH_PUSH_ORACLE_ID;
+/// The push-oracle shard whose price-feed accounts reserves read: 0, the
+/// one Pyth's own pushers keep fresh for the feeds they sponsor.
+#[constant]
+pub const PUSH_FEED_SHARD: u16 = 0;
 
 pub use crate::engine::bounds::{MAX_BORROW_FACTOR_BPS, MAX_ORACLE_AGE_SECS};
 
@@ -277,8 +287,9 @@ impl Reserve {
         Ok(interest)
     }
 
-    /// Debt outstanding rounded down (the claims side of the balance sheet).
-    fn borrowed_floor(&self) -> Result<Fx> {
+    /// Debt outstanding rounded down (the claims side of the balance sheet),
+    /// base units.
+    pub fn borrowed_floor(&self) -> Result<Fx> {
         let shares = self.borrow_shares.get();
         if shares == FX_ZERO {
             return Ok(FX_ZERO);
