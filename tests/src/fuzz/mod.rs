@@ -46,5 +46,5 @@ pub mod op;
 mod runner;
 mod world;
 
-pub use runner::{replay, run, rust_test, summary, FuzzConfig, FuzzReport, Stats};
+pub use runner::{replay, replay_ungated, run, rust_test, summary, FuzzConfig, FuzzReport, Stats};
 pub use world::*;

@@ -103,8 +103,14 @@ impl World {
 /// Runs `ops` on a fresh world with the known-open gates (the regression
 /// tests' entry point).
 pub fn replay(ops: &[Op]) -> Result<(), String> {
+    World::new().run_ops(ops, &mut Stats::new())
+}
+
+/// Runs `ops` on a fresh world with the checks gated behind `ungate`
+/// applied (the regression tests of known-open defects).
+pub fn replay_ungated(ops: &[Op], ungate: &[super::known::Known]) -> Result<(), String> {
     let mut w = World::new();
-    w.gated = std::env::var("FUZZ_UNGATE").is_err();
+    w.ungate = ungate.to_vec();
     w.run_ops(ops, &mut Stats::new())
 }
 
@@ -122,8 +128,7 @@ pub fn rust_test(name: &str, message: &str, ops: &[Op]) -> String {
 /// the seed; on a failure proptest shrinks the sequence.
 pub fn run(cfg: &FuzzConfig) -> FuzzReport {
     let start = Instant::now();
-    let mut base = World::new();
-    base.gated = std::env::var("FUZZ_UNGATE").is_err();
+    let base = World::new();
     let cases = (cfg.steps / cfg.case_len as u64).max(1);
     let config = Config {
         cases: cases.min(u32::MAX as u64) as u32,
@@ -161,9 +166,33 @@ pub fn run(cfg: &FuzzConfig) -> FuzzReport {
                 break;
             }
         }
+        let before = *ops.borrow();
         *ops.borrow_mut() += n;
         if let Some(b) = &bar {
             b.inc(n);
+            // Without a terminal the bar is hidden: a line every 10,000.
+            if b.is_hidden() && (before / 10_000) != (before + n) / 10_000 {
+                let secs = start.elapsed().as_secs_f64();
+                eprintln!(
+                    "[fuzz] {} ops in {secs:.0} s = {:.0} ops/s",
+                    before + n,
+                    (before + n) as f64 / secs
+                );
+            }
+        }
+        // `FUZZ_STATS_FILE`: the summary so far, every 20,000 operations
+        // (a run stopped early still leaves its counts).
+        if let Ok(path) = std::env::var("FUZZ_STATS_FILE") {
+            if (before / 20_000) != (before + n) / 20_000 && !shrinking {
+                let partial = FuzzReport {
+                    ops: before + n,
+                    ops_to_failure: before + n,
+                    secs: start.elapsed().as_secs_f64(),
+                    stats: stats.borrow().clone(),
+                    failure: None,
+                };
+                let _ = std::fs::write(&path, summary(cfg, &partial));
+            }
         }
         if !shrinking {
             let mut s = stats.borrow_mut();

@@ -47,6 +47,8 @@ pub const RES_NAME: [&str; RESERVES] = ["A/USDC", "A/SOL", "A/ETH", "B/USDC", "B
 const DECIMALS: [u8; MINTS] = [6, 9, 8];
 /// Start prices, USD.
 pub const START_PRICE: [f64; MINTS] = [1.0, 20.0, 2_000.0];
+/// Unix time the world starts at (2023-11-14).
+pub const START_TIME: i64 = 1_700_000_000;
 /// Each user's and the attacker's starting wallet, whole tokens.
 const WALLET: [f64; MINTS] = [1_000_000.0, 50_000.0, 500.0];
 /// The liquidator's starting wallet, whole tokens.
@@ -117,6 +119,8 @@ pub struct World {
     pub hist: super::check::History,
     /// Whether the known-open gates apply ([`super::known`]).
     pub gated: bool,
+    /// Known-open defects whose checks apply in this world regardless.
+    pub ungate: Vec<super::known::Known>,
 }
 
 /// A/SOL's configuration: [`test_config`] under the dynamic policy with
@@ -157,6 +161,7 @@ impl Clone for World {
             modes: self.modes,
             hist: self.hist.clone(),
             gated: self.gated,
+            ungate: self.ungate.clone(),
         }
     }
 }
@@ -191,6 +196,9 @@ impl World {
         // verifying ed25519 (most of a transaction's host time otherwise).
         let svm = std::mem::take(&mut ctx.chain.svm);
         ctx.chain.svm = svm.with_sigverify(false).with_transaction_history(0);
+        // A realistic clock: unix time 0 is the risk state's "never pushed"
+        // (a push or a policy switch at t = 0 would read as none).
+        ctx.chain.set_time(START_TIME);
         let a = ctx.setup_market();
         let b = ctx.setup_market();
         let usdc_cfg = {
@@ -253,6 +261,7 @@ impl World {
             modes: [OracleMode::Fresh; RESERVES],
             hist: Default::default(),
             gated: true,
+            ungate: Vec::new(),
         };
         // A first book: USDC supplied in both markets, SOL collateral and
         // USDC debt in both, a dynamic-policy push, a first deploy.
@@ -315,6 +324,17 @@ impl World {
             assert!(sents.iter().all(|s| s.ok), "setup {op:?}: {sents:?}");
             let now = w.now();
             super::check::record_flows(&mut w, now, &sents);
+        }
+        // Insurance funded by the protocol (a thousandth of a user's wallet
+        // per reserve), so that socialisations draw on it (invariant 9).
+        for r in 0..RESERVES {
+            let m = RES_MINT[r];
+            let amount = units(WALLET[m] / 1_000.0, DECIMALS[m]);
+            w.ctx
+                .chain
+                .mint_to(&w.mints[m], &w.res[r].keys.insurance_vault, amount)
+                .expect("fund insurance");
+            w.minted[m] += amount;
         }
         let obs = w.observe();
         w.hist.start(&obs);

@@ -6,7 +6,9 @@
 //! `ballast_tests::fuzz` after every operation. Its cost in CI is printed
 //! (`[fuzz] ... ops/s`).
 
-use ballast_tests::fuzz::{run, summary, FuzzConfig};
+use ballast_tests::fuzz::known::{Known, KNOWN_OPEN};
+use ballast_tests::fuzz::op::{Amt, Middle, Op};
+use ballast_tests::fuzz::{replay_ungated, run, summary, FuzzConfig};
 
 #[test]
 fn fuzz_short_seeded_run() {
@@ -46,4 +48,136 @@ fn fuzz_short_seeded_run() {
             .unwrap_or(0);
         assert!(ok > 0, "no successful {name} in the short run:\n{text}");
     }
+}
+
+/// A sequence found by the fuzzer that violates a check gated behind the
+/// known-open defect `k`: while `k` is in `KNOWN_OPEN` the sequence must
+/// still fail that invariant with the gate lifted (the defect is there);
+/// once it is removed (the fix merged), the sequence must pass.
+fn known_open_regression(k: Known, invariant: &str, ops: &[Op]) {
+    let r = replay_ungated(ops, &[k]);
+    if KNOWN_OPEN.contains(&k) {
+        let e =
+            r.expect_err("the known-open defect no longer reproduces: remove it from KNOWN_OPEN");
+        assert!(e.contains(invariant), "{e}");
+    } else {
+        r.unwrap();
+    }
+}
+
+/// Issue 13, flash deposit -> rebalance -> withdraw with recall: A/USDC ends
+/// with 328,036 USDC deployed against 400,000 of deposits, above the 50%
+/// rehypothecation cap (invariant 7). Found at op 58 of the first run, one
+/// operation after shrinking.
+#[test]
+fn fuzz_flash_deposit_rebalance_breaks_the_cap() {
+    known_open_regression(
+        Known::Issue13CapAfterEveryInstruction,
+        "invariant 7",
+        &[Op::Flash {
+            res: 0,
+            amt: Amt::Pct(35),
+            middle: Middle::ThenRebalance,
+        }],
+    );
+}
+
+/// Issue 12, the close factor bypass: liquidations of one base unit leave a
+/// solvent obligation's Maintenance health unchanged or, by the whole
+/// micro-USD rounding, a little worse (79,999,999,999 / 80,494,520,448 ->
+/// 79,999,999,998 / 80,494,520,447), so they can be repeated (invariant 5:
+/// strict improvement).
+#[test]
+fn fuzz_one_unit_liquidation_does_not_improve_health() {
+    known_open_regression(
+        Known::Issue12CloseFactorBypass,
+        "invariant 5",
+        &[
+            Op::Borrow {
+                actor: 1,
+                res: 3,
+                amt: Amt::Pct(97),
+            },
+            Op::PriceJump {
+                mint: 0,
+                bps: 10_775,
+            },
+            Op::Liquidate {
+                liquidator: 4,
+                owner: 2,
+                debt: 2,
+                coll: 1,
+                amt: Amt::OneUnit,
+                times: 3,
+            },
+        ],
+    );
+}
+
+/// Issue 12, dust blocks socialisation: SOL falls to 29% of its price, the
+/// liquidator takes all of an insolvent obligation's collateral, and its
+/// owner deposits one base unit of SOL back: the debt (with 0.006 micro-USD
+/// of collateral) can no longer be socialised (invariant 6).
+#[test]
+fn fuzz_one_unit_redeposit_blocks_socialisation() {
+    known_open_regression(
+        Known::Issue12DustBlocksSocialisation,
+        "invariant 6",
+        &[
+            Op::PriceJump {
+                mint: 1,
+                bps: 2_935,
+            },
+            Op::Liquidate {
+                liquidator: 4,
+                owner: 2,
+                debt: 2,
+                coll: 4,
+                amt: Amt::AllMax,
+                times: 3,
+            },
+            Op::Deposit {
+                actor: 1,
+                res: 4,
+                amt: Amt::OneUnit,
+            },
+        ],
+    );
+}
+
+/// Issue 12, liquidation needs cash: the attacker borrows most of A/SOL's
+/// liquidity, SOL falls to 68% and USDC rises to 1.43; actor 2's SOL-backed
+/// USDC debt is below Maintenance but the only pair fails
+/// `InsufficientLiquidity` (invariant 6).
+#[test]
+fn fuzz_drained_collateral_reserve_blocks_liquidation() {
+    known_open_regression(
+        Known::Issue12LiquidationNeedsCash,
+        "invariant 6",
+        &[
+            Op::Deposit {
+                actor: 1,
+                res: 0,
+                amt: Amt::Pct(71),
+            },
+            Op::Borrow {
+                actor: 2,
+                res: 0,
+                amt: Amt::Pct(25),
+            },
+            Op::PriceJump {
+                mint: 1,
+                bps: 6_819,
+            },
+            Op::Borrow {
+                actor: 3,
+                res: 1,
+                amt: Amt::Pct(73),
+            },
+            Op::PriceJump {
+                mint: 0,
+                bps: 14_305,
+            },
+        ],
+    );
 }
