@@ -95,16 +95,14 @@ pub fn net_worth(w: &World, actor: usize) -> [i128; MINTS] {
 /// Whether the attacker alone signs `op`'s transactions and takes nothing
 /// from another actor by design (a liquidation of someone else pays a bonus).
 pub fn attacker_only(op: &Op) -> bool {
-    let a = |x: u8| World::a(x) == ATTACKER;
     let u = |x: u8| World::user(x) == ATTACKER;
     match *op {
         Op::Deposit { actor, .. } | Op::Withdraw { actor, .. } | Op::Borrow { actor, .. } => {
             u(actor)
         }
         Op::Repay { payer, .. } => u(payer),
-        Op::Liquidate {
-            liquidator, owner, ..
-        } => a(liquidator) && a(owner),
+        // A liquidation's owner is chosen from the state (`World::exec`),
+        // which checks an attacker's self-liquidation there.
         Op::Flash { .. } | Op::BorrowRepay { .. } => true,
         _ => false,
     }

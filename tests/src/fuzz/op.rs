@@ -92,6 +92,14 @@ pub enum AttackKind {
     /// `rebalance` with the strategy of the other market swapped for a
     /// reserve of the wrong mint.
     RebalanceWrongStrategy,
+    /// The attacker signs `propose_admin` naming itself.
+    FakeProposeAdmin,
+    /// The attacker signs `accept_admin` with no transfer pending to it.
+    AcceptUnproposed,
+    /// The attacker signs `set_treasury_strategy` (A/SOL -> B/SOL).
+    FakeSetStrategy,
+    /// The attacker opens an obligation for a user (owner who did not sign).
+    ObligationForOther,
 }
 
 /// One fuzzer operation. Actor indices: 0..=2 users, 3 the attacker, 4 the
@@ -228,6 +236,10 @@ fn attack() -> impl Strategy<Value = AttackKind> {
         Just(AttackKind::FakeRiskAuthority),
         Just(AttackKind::SocializeWithCollateral),
         Just(AttackKind::RebalanceWrongStrategy),
+        Just(AttackKind::FakeProposeAdmin),
+        Just(AttackKind::AcceptUnproposed),
+        Just(AttackKind::FakeSetStrategy),
+        Just(AttackKind::ObligationForOther),
     ]
 }
 

@@ -207,6 +207,10 @@ pub fn run(cfg: &FuzzConfig) -> FuzzReport {
             Err(e) => {
                 if !shrinking {
                     *to_failure.borrow_mut() = Some(*ops.borrow());
+                    eprintln!(
+                        "[fuzz] first failure after {} ops (shrinking): {e}",
+                        *ops.borrow()
+                    );
                     if let Some(b) = &bar {
                         b.set_message("shrinking");
                     }

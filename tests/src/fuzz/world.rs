@@ -904,8 +904,16 @@ impl World {
                         .expect("market")
                         .liquidation;
                     let k = clone_kp(&self.actors[l]);
+                    // A self-liquidation by the attacker is one of its round
+                    // trips: no net gain in any mint (invariant 3).
+                    let own = (l == ATTACKER && ow == ATTACKER)
+                        .then(|| super::check::net_worth(self, ATTACKER));
                     let sent = self.send(&[ix], &[&k])?;
                     super::check::liquidation(self, d, c, pre_health, pre_spot, cfg, &o, &sent)?;
+                    if let Some(before) = own {
+                        let after = super::check::net_worth(self, ATTACKER);
+                        super::check::attacker_gain(&before, &after)?;
+                    }
                     out.push(sent);
                 }
             }
@@ -1226,6 +1234,31 @@ impl World {
             AttackKind::SocializeWithCollateral => {
                 // Someone with collateral in r (the deposit makes sure).
                 ix::socialize_bad_debt(&self.ob(ATTACKER, r), &self.res[r].keys)
+            }
+            AttackKind::FakeProposeAdmin => ix::propose_admin(
+                &at.pubkey(),
+                &self.markets[RES_MARKET[r]].market,
+                &at.pubkey(),
+            ),
+            AttackKind::AcceptUnproposed => {
+                ix::accept_admin(&at.pubkey(), &self.markets[RES_MARKET[r]].market)
+            }
+            AttackKind::FakeSetStrategy => {
+                ix::set_treasury_strategy(&at.pubkey(), &self.res[1].keys, &self.res[4].keys)
+            }
+            AttackKind::ObligationForOther => {
+                let victim = self.actors[0].pubkey();
+                let mut ix = ix::init_obligation(
+                    &at.pubkey(),
+                    &victim,
+                    &self.markets[RES_MARKET[r]].market,
+                    7,
+                );
+                // The owner's signature is what is missing.
+                for m in ix.accounts.iter_mut().filter(|m| m.pubkey == victim) {
+                    m.is_signer = false;
+                }
+                ix
             }
             AttackKind::RebalanceWrongStrategy => {
                 let wrong = if r == 3 { 4 } else { r.max(1) };
