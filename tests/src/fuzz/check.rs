@@ -207,6 +207,9 @@ pub fn custody(w: &World, o: &Obs) -> Result<(), String> {
 /// Invariant 3 (first half): a reserve's exchange rate (supply / deposit
 /// shares) never falls, except by a write-down (by at most what was written
 /// off) or, for A/USDC, a marked strategy loss and the strategy's rounding.
+/// Measured in base units on the shares outstanding after the operation:
+/// their supply must be at least their value at the rate before, less the
+/// allowances, less [`RATE_REL_TOL`] of it.
 pub fn exchange_rate(w: &World, pre: &Obs, post: &Obs) -> Result<(), String> {
     for r in 0..RESERVES {
         let (a, b) = (&pre.reserves[r], &post.reserves[r]);
@@ -220,13 +223,13 @@ pub fn exchange_rate(w: &World, pre: &Obs, post: &Obs) -> Result<(), String> {
             fx_f64(a.supply().unwrap_or(FX_ZERO)),
             fx_f64(b.supply().unwrap_or(FX_ZERO)),
         );
+        let rate = sa / a.deposit_shares as f64;
+        let owed = rate * b.deposit_shares as f64;
         let slack = w.hist.allowed_drop[r] + if r == 0 { TREASURY_ROUNDING_UNITS } else { 0.0 };
-        let before = (sa - slack) / a.deposit_shares as f64;
-        let after = sb / b.deposit_shares as f64;
-        if after < before * (1.0 - RATE_REL_TOL) - 1e-15 {
+        if sb < owed - slack - owed * RATE_REL_TOL {
             return err(3, format!(
-                "{}: exchange rate fell from {} to {} (supply {sa} / {} shares -> {sb} / {} shares, write-down allowance {})",
-                RES_NAME[r], sa / a.deposit_shares as f64, after, a.deposit_shares, b.deposit_shares, w.hist.allowed_drop[r]
+                "{}: exchange rate fell from {rate} to {} (supply {sa} / {} shares -> {sb} / {} shares: {} units short, allowance {slack})",
+                RES_NAME[r], sb / b.deposit_shares as f64, a.deposit_shares, b.deposit_shares, owed - sb
             ));
         }
     }
