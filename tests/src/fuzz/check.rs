@@ -655,7 +655,12 @@ pub fn liquidation(
                 fx_f64(after.collateral),
                 fx_f64(after.debt),
             );
-            if ad > 0.0 && (ac + HEALTH_ROUNDING_MICRO_USD) * bd < bc * ad {
+            // Beyond rounding it is issue 12's open defect: below health
+            // LT_c / BF_d even a bonus capped at zero worsens it.
+            if ad > 0.0
+                && (ac + HEALTH_ROUNDING_MICRO_USD) * bd < bc * ad
+                && !gate(w, Known::Issue12CloseFactorBypass)
+            {
                 return err(
                     5,
                     format!(

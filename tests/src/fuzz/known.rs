@@ -10,8 +10,9 @@ use super::world::World;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Known {
     /// Issue 12, "The close factor can be bypassed": a liquidation of a
-    /// solvent obligation may leave its health unchanged (invariant 5's
-    /// strict improvement).
+    /// solvent obligation may leave its health unchanged, or worse when its
+    /// health is below LT_c / BF_d (invariant 5: strict improvement and no
+    /// worsening).
     Issue12CloseFactorBypass,
     /// Issue 12, "Liquidation needs cash in the collateral vault": an
     /// unhealthy obligation whose every pair fails `InsufficientLiquidity`

@@ -224,3 +224,40 @@ fn fuzz_recall_rounding_within_the_allowance() {
     ])
     .unwrap();
 }
+
+/// Issue 12 again, found by the long run at op 201,044: a solvent
+/// obligation at Maintenance health 0.53 is liquidated and its health falls
+/// (60,948,000,016 / 114,157,345,667 -> 60,948,000,000 / 114,157,345,646
+/// micro-USD): below LT_c / BF_d even a bonus capped at zero makes it worse
+/// (invariant 5).
+#[test]
+fn fuzz_liquidation_worsens_a_solvent_obligation() {
+    known_open_regression(
+        Known::Issue12CloseFactorBypass,
+        "invariant 5",
+        &[
+            Op::PriceJump {
+                mint: 1,
+                bps: 6_772,
+            },
+            Op::Deposit {
+                actor: 2,
+                res: 2,
+                amt: Amt::OneUnit,
+            },
+            Op::Warp { secs: 183_193 },
+            Op::PriceJump {
+                mint: 0,
+                bps: 15_861,
+            },
+            Op::Liquidate {
+                liquidator: 4,
+                owner: 4,
+                debt: 4,
+                coll: 1,
+                amt: Amt::Pct(97),
+                times: 2,
+            },
+        ],
+    );
+}
