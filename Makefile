@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build program idl test wasm js-setup js-test js-example unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only validator mock-pyth e2e
+.PHONY: all build program idl test fuzz wasm js-setup js-test js-example unit integration bench bench-peers demo msrv lint fmt clean-sbf keeper-run-only validator mock-pyth e2e
 
 all: build
 
@@ -114,3 +114,10 @@ fmt:
 
 clean-sbf:
 	rm -rf target/sbpf target/deploy
+
+## the invariant fuzzer (issue 14) on target/deploy/ballast.so: FUZZ_SEED
+## (default 14), FUZZ_STEPS (default 1,000,000 operations); prints ops/s and
+## the count of each instruction and refusal code; exits 1 with the shrunk
+## failing sequence as a Rust test
+fuzz: program
+	$(CARGO) run -p ballast-tests --bin ballast-fuzz

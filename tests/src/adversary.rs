@@ -14,6 +14,13 @@ pub struct Snapshot(Vec<(Address, Option<RawAccount>)>);
 /// An account's lamports, owner and data, as [`Snapshot`] records them.
 pub type RawAccount = (u64, Address, Vec<u8>);
 
+impl Snapshot {
+    /// The recorded (address, account) pairs, in the order taken.
+    pub fn pairs(&self) -> &[(Address, Option<RawAccount>)] {
+        &self.0
+    }
+}
+
 impl TestContext {
     /// Snapshots `addrs` (missing accounts included, as `None`).
     pub fn snapshot(&self, addrs: &[Address]) -> Snapshot {

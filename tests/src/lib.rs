@@ -77,6 +77,8 @@ pub use treasury::*;
 pub use vault::*;
 pub use volatility::*;
 
+/// The invariant fuzzer over every instruction (issue 14; `make fuzz`).
+pub mod fuzz;
 /// Kamino Lend and Solend beside Ballast, for the peer CU benchmark.
 pub mod peers;
 pub use ballast_keeper::accounts::{PythPrice, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};

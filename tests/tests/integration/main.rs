@@ -13,6 +13,7 @@ mod events;
 mod failures_market_reserve;
 mod failures_oracle_health;
 mod failures_positions;
+mod fuzz;
 mod grief;
 mod keeper_tick;
 mod lending_smoke;

@@ -1,0 +1,854 @@
+//! The invariants, checked after every operation (successful or refused) and
+//! around the transactions that need a before/after view. Each returns the
+//! violated invariant's number and what broke; the known-open defects are
+//! gated through [`super::known::gate`].
+
+// Reserve and actor indices address several parallel arrays (names, mints,
+// markets, observations); a range loop reads better than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
+use ballast::engine::fx::{Fx, FX_ZERO};
+use ballast::engine::health::{Health, Requirement};
+use ballast::engine::liquidation::LiquidationConfig;
+use ballast::engine::risk::{params_in_force, RiskPolicy};
+use ballast::events::{BadDebtSocialized, Borrowed, Deposited, Liquidated, Repaid, Withdrawn};
+use ballast::state::PositionKind;
+
+use super::known::{gate, Known};
+use super::op::Op;
+use super::world::{
+    Obs, Sent, World, ACTORS, ATTACKER, MINTS, RESERVES, RES_MARKET, RES_MINT, RES_NAME,
+};
+use crate::{events, health_not_worse};
+
+/// Relative tolerance of the exchange-rate check (f64 over the `Fx` values).
+pub const RATE_REL_TOL: f64 = 1e-12;
+/// Base units a treasury move may cost A/USDC's supply: the strategy's share
+/// mint and burn round against the depositing reserve.
+pub const TREASURY_ROUNDING_UNITS: f64 = 2.0;
+/// Base units of rounding an actor's per-mint net worth may gain over one
+/// of its own transactions (claims are rounded down, debts up, each to a
+/// base unit, before and after).
+pub const NET_WORTH_TOL_UNITS: i128 = 2;
+/// Micro-USD of rounding a liquidation may cost a solvent obligation's
+/// Maintenance collateral value (whole micro-USD valuation of two
+/// positions, each side rounded against the obligation).
+pub const HEALTH_ROUNDING_MICRO_USD: f64 = 4.0;
+/// Relative tolerance between accruing 600 s of interest in one step and in
+/// two (the rate moves with the utilisation the first half-step raises).
+pub const ACCRUAL_SPLIT_REL_TOL: f64 = 1e-9;
+
+/// One risk observation: (unix time, LT in force bps, borrow factor in
+/// force bps, `max_lt_step_bps`, `min_update_interval_secs`).
+pub type RiskObservation = (i64, u16, u32, u16, u32);
+
+/// What the invariants remember across the operations of one case.
+#[derive(Clone, Default)]
+pub struct History {
+    /// Risk observations (time, LT in force, borrow factor in force, step,
+    /// interval) per reserve, since it last ran the static policy.
+    pub risk: Vec<Vec<RiskObservation>>,
+    /// Net outflows (time, signed amount) per reserve, from the events.
+    pub flows: Vec<Vec<(i64, i128)>>,
+    /// Supply each reserve may lose in the current operation (write-downs).
+    pub allowed_drop: Vec<f64>,
+    /// Whether the strategy (B/USDC) ever wrote debt down: A/USDC's marks
+    /// may then lower its exchange rate.
+    pub strategy_loss: bool,
+}
+
+impl History {
+    /// Starts a history from the first observation.
+    pub fn start(&mut self, obs: &Obs) {
+        self.risk = vec![Vec::new(); RESERVES];
+        if self.flows.is_empty() {
+            self.flows = vec![Vec::new(); RESERVES];
+        }
+        self.allowed_drop = vec![0.0; RESERVES];
+        let _ = obs;
+    }
+}
+
+fn fx_f64(x: Fx) -> f64 {
+    x.to_num::<f64>()
+}
+
+fn err(n: u8, msg: String) -> Result<(), String> {
+    Err(format!("invariant {n}: {msg}"))
+}
+
+/// Per-mint net worth of `actor`: wallet + claims - debts, base units.
+pub fn net_worth(w: &World, actor: usize) -> [i128; MINTS] {
+    let mut nw = [0i128; MINTS];
+    for (m, v) in nw.iter_mut().enumerate() {
+        *v = w.ctx.token_balance(&w.wallets[actor][m]).unwrap_or(0) as i128;
+    }
+    for m in 0..2 {
+        let o = w.ctx.obligation(&w.obligations[actor][m]);
+        for r in (0..RESERVES).filter(|&r| RES_MARKET[r] == m) {
+            nw[RES_MINT[r]] += w.claim(&o, r) as i128 - w.debt(&o, r) as i128;
+        }
+    }
+    nw
+}
+
+/// Whether the attacker alone signs `op`'s transactions and takes nothing
+/// from another actor by design (a liquidation of someone else pays a bonus).
+pub fn attacker_only(op: &Op) -> bool {
+    let u = |x: u8| World::user(x) == ATTACKER;
+    match *op {
+        Op::Deposit { actor, .. } | Op::Withdraw { actor, .. } | Op::Borrow { actor, .. } => {
+            u(actor)
+        }
+        Op::Repay { payer, .. } => u(payer),
+        // A liquidation's owner is chosen from the state (`World::exec`),
+        // which checks an attacker's self-liquidation there.
+        Op::Flash { .. } | Op::BorrowRepay { .. } => true,
+        _ => false,
+    }
+}
+
+/// Invariant 3 (second half): no transaction of the attacker alone (round
+/// trips included: flash deposit -> withdraw, borrow -> repay, self
+/// liquidation) raises its net worth in any mint beyond rounding.
+pub fn attacker_gain(pre: &[i128; MINTS], post: &[i128; MINTS]) -> Result<(), String> {
+    for m in 0..MINTS {
+        if post[m] > pre[m] + NET_WORTH_TOL_UNITS {
+            return err(3, format!("the attacker's net worth in mint {m} rose from {} to {} in one of its own operations", pre[m], post[m]));
+        }
+    }
+    Ok(())
+}
+
+/// Every invariant that reads one observation or two consecutive ones.
+pub fn after_op(w: &mut World, pre: &Obs, post: &Obs, sents: &[Sent]) -> Result<(), String> {
+    custody(w, post)?;
+    exchange_rate(w, pre, post)?;
+    risk_bound(w, post)?;
+    treasury(w, post)?;
+    record_flows(w, post.now, sents);
+    limiter(w, post, sents)?;
+    interest(pre, post)?;
+    liveness(w, post)?;
+    w.hist.allowed_drop = vec![0.0; RESERVES];
+    Ok(())
+}
+
+/// Invariant 1: custody and books.
+pub fn custody(w: &World, o: &Obs) -> Result<(), String> {
+    for r in 0..RESERVES {
+        if o.vault[r] < o.reserves[r].available_amount {
+            return err(
+                1,
+                format!(
+                    "{} vault {} < available_amount {}",
+                    RES_NAME[r], o.vault[r], o.reserves[r].available_amount
+                ),
+            );
+        }
+    }
+    for m in 0..MINTS {
+        let wallets: u128 = o.wallets.iter().map(|x| x[m] as u128).sum();
+        let vaults: u128 = (0..RESERVES)
+            .filter(|&r| RES_MINT[r] == m)
+            .map(|r| o.vault[r] as u128 + o.insurance[r] as u128)
+            .sum();
+        let supply = w.ctx.mint_supply(&w.mints[m]) as u128;
+        if wallets + vaults != w.minted[m] as u128 || supply != w.minted[m] as u128 {
+            return err(1, format!("mint {m}: wallets {wallets} + vaults and insurance {vaults} vs minted {} (supply {supply})", w.minted[m]));
+        }
+    }
+    for r in 0..RESERVES {
+        let key = w.res[r].keys.reserve;
+        let m = RES_MARKET[r];
+        let mut obs: Vec<&ballast::state::Obligation> =
+            (0..ACTORS).map(|a| &o.obligations[a][m]).collect();
+        if m == 1 {
+            obs.push(&o.treasury_ob);
+        }
+        let mut dep = 0u128;
+        let mut bor = FX_ZERO;
+        let mut n = 0;
+        for ob in obs {
+            if let Some(i) = ob.find(&key, PositionKind::Collateral) {
+                dep += ob.positions[i].deposit_shares as u128;
+            }
+            if let Some(i) = ob.find(&key, PositionKind::Debt) {
+                bor += ob.positions[i].borrow_shares.get();
+                n += 1;
+            }
+        }
+        let reserve = &o.reserves[r];
+        if dep != reserve.deposit_shares as u128 {
+            return err(
+                1,
+                format!(
+                    "{}: obligations' deposit shares {dep} vs the reserve's {}",
+                    RES_NAME[r], reserve.deposit_shares
+                ),
+            );
+        }
+        // Stated bound: one ulp of `Fx` per debt position (observed: exact).
+        let diff = (bor - reserve.borrow_shares.get()).abs();
+        if diff > Fx::DELTA * Fx::from_num(n.max(1)) {
+            return err(
+                1,
+                format!(
+                    "{}: obligations' borrow shares {bor} vs the reserve's {}",
+                    RES_NAME[r],
+                    reserve.borrow_shares.get()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 3 (first half): a reserve's exchange rate (supply / deposit
+/// shares) never falls, except by a write-down (by at most what was written
+/// off) or, for A/USDC, a marked strategy loss and the strategy's rounding.
+/// Measured in base units on the shares outstanding after the operation:
+/// their supply must be at least their value at the rate before, less the
+/// allowances, less [`RATE_REL_TOL`] of it.
+pub fn exchange_rate(w: &World, pre: &Obs, post: &Obs) -> Result<(), String> {
+    for r in 0..RESERVES {
+        let (a, b) = (&pre.reserves[r], &post.reserves[r]);
+        if a.deposit_shares == 0 || b.deposit_shares == 0 {
+            continue;
+        }
+        if r == 0 && w.hist.strategy_loss {
+            continue;
+        }
+        let (sa, sb) = (
+            fx_f64(a.supply().unwrap_or(FX_ZERO)),
+            fx_f64(b.supply().unwrap_or(FX_ZERO)),
+        );
+        let rate = sa / a.deposit_shares as f64;
+        let owed = rate * b.deposit_shares as f64;
+        let slack = w.hist.allowed_drop[r] + if r == 0 { TREASURY_ROUNDING_UNITS } else { 0.0 };
+        if sb < owed - slack - owed * RATE_REL_TOL {
+            return err(3, format!(
+                "{}: exchange rate fell from {rate} to {} (supply {sa} / {} shares -> {sb} / {} shares: {} units short, allowance {slack})",
+                RES_NAME[r], sb / b.deposit_shares as f64, a.deposit_shares, b.deposit_shares, owed - sb
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 4: under the dynamic policy, for any two observations t1 <
+/// t2 since the reserve last ran the static policy, `LT(t2) >= LT(t1) -
+/// step x ceil((t2 - t1) / interval)` and `BF(t2) <= BF(t1) + step x
+/// ceil(...)`, with the values in force computed from the stored risk state.
+pub fn risk_bound(w: &mut World, o: &Obs) -> Result<(), String> {
+    for r in 0..RESERVES {
+        let reserve = &o.reserves[r];
+        let cfg = &reserve.config.risk;
+        if cfg.policy() != RiskPolicy::Dynamic {
+            w.hist.risk[r].clear();
+            continue;
+        }
+        let p = params_in_force(cfg, &reserve.risk, o.now);
+        let (lt, bf) = (p.liquidation_threshold_bps, p.borrow_factor_bps);
+        let h = &mut w.hist.risk[r];
+        // The value at a time is the one after its last transaction: an
+        // observation at the same second replaces the previous one.
+        if h.last().is_some_and(|x| x.0 == o.now) {
+            h.pop();
+        }
+        h.push((
+            o.now,
+            lt,
+            bf,
+            cfg.max_lt_step_bps,
+            cfg.min_update_interval_secs,
+        ));
+        let step = h.iter().map(|x| x.3 as i64).max().unwrap_or(0);
+        let interval = h.iter().map(|x| x.4 as i64).min().unwrap_or(1).max(1);
+        for &(t1, lt1, bf1, _, _) in h.iter().filter(|x| x.0 < o.now) {
+            let k = (o.now - t1 + interval - 1).div_euclid(interval).max(0);
+            if (lt as i64) < lt1 as i64 - step * k {
+                return err(4, format!("{}: LT in force {} at t={} fell from {} at t={} (step {step}, interval {interval})", RES_NAME[r], lt, o.now, lt1, t1));
+            }
+            if bf as i64 > bf1 as i64 + step * k {
+                return err(4, format!("{}: borrow factor {} at t={} rose from {} at t={} (step {step}, interval {interval})", RES_NAME[r], bf, o.now, bf1, t1));
+            }
+        }
+        if h.len() > 64 {
+            h.remove(1);
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 7: the treasury.
+pub fn treasury(w: &World, o: &Obs) -> Result<(), String> {
+    let a = &o.reserves[0];
+    let b_key = w.res[3].keys.reserve;
+    let held = o
+        .treasury_ob
+        .find(&b_key, PositionKind::Collateral)
+        .map_or(0, |i| o.treasury_ob.positions[i].deposit_shares);
+    if a.treasury.deployed_shares != held {
+        return err(
+            7,
+            format!(
+                "A/USDC deployed shares {} vs the treasury obligation's {held} in B/USDC",
+                a.treasury.deployed_shares
+            ),
+        );
+    }
+    for r in 0..RESERVES {
+        let key = w.res[r].keys.reserve;
+        let users = o
+            .reserves
+            .iter()
+            .filter(|x| x.treasury.strategy_reserve == key)
+            .count() as u32;
+        if o.reserves[r].treasury.strategy_users != users {
+            return err(
+                7,
+                format!(
+                    "{}: strategy_users {} vs {users} reserves pointing at it",
+                    RES_NAME[r], o.reserves[r].treasury.strategy_users
+                ),
+            );
+        }
+    }
+    let cap = a.config.liquidity.rehypothecation_cap_bps as u128;
+    let supply = a
+        .supply()
+        .map(|s| s.to_num::<f64>())
+        .unwrap_or(0.0)
+        .max(0.0) as u128;
+    if a.treasury.deployed_amount as u128 * 10_000 > cap * supply + 10_000
+        && !gate(w, Known::Issue13CapAfterEveryInstruction)
+    {
+        return err(
+            7,
+            format!(
+                "A/USDC deployed {} above the cap {} bps of deposits {supply}",
+                a.treasury.deployed_amount, cap
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Records the limiter's flows of successful transactions from their
+/// events (deposit and repay in, withdraw and borrow out; CPIs included).
+pub fn record_flows(w: &mut World, now: i64, sents: &[Sent]) {
+    if w.hist.flows.is_empty() {
+        w.hist.flows = vec![Vec::new(); RESERVES];
+    }
+    for s in sents.iter().filter(|s| s.ok) {
+        let idx =
+            |k: &anchor_lang::prelude::Pubkey| w.res.iter().position(|r| r.keys.reserve == *k);
+        let mut add = |k: anchor_lang::prelude::Pubkey, v: i128| {
+            if let Some(r) = idx(&k) {
+                w.hist.flows[r].push((now, v));
+            }
+        };
+        for e in events::<Deposited>(&s.logs) {
+            add(e.reserve, -(e.amount as i128));
+        }
+        for e in events::<Repaid>(&s.logs) {
+            add(e.reserve, -(e.amount as i128));
+        }
+        for e in events::<Withdrawn>(&s.logs) {
+            add(e.reserve, e.amount as i128);
+        }
+        for e in events::<Borrowed>(&s.logs) {
+            add(e.reserve, e.amount as i128);
+        }
+    }
+}
+
+/// Net outflow counted at `now` by an independent model of the netted
+/// two-bucket limiter over the recorded flows.
+pub fn model_used(flows: &[(i64, i128)], window: i64, now: i64) -> i128 {
+    let start = now.div_euclid(window) * window;
+    let prev: i128 = flows
+        .iter()
+        .filter(|f| f.0 >= start - window && f.0 < start)
+        .map(|f| f.1)
+        .sum();
+    let cur: i128 = flows
+        .iter()
+        .filter(|f| f.0 >= start && f.0 <= now)
+        .map(|f| f.1)
+        .sum();
+    let w = window as i128;
+    let num = prev * (w - (now - start) as i128);
+    num.div_euclid(w) + i128::from(num.rem_euclid(w) != 0) + cur
+}
+
+/// Invariant 8: after any transaction that let tokens out of a reserve with
+/// a limiter, the net outflow of the sliding window (prorated previous
+/// bucket + current, from the events) is within the cap; so the net outflow
+/// of any two consecutive windows is at most 2 x cap unless inflows came
+/// first.
+pub fn limiter(w: &mut World, o: &Obs, sents: &[Sent]) -> Result<(), String> {
+    for r in 0..RESERVES {
+        let cfg = o.reserves[r].config.liquidity;
+        let window = cfg.outflow_window_secs as i64;
+        let flows = &mut w.hist.flows[r];
+        flows.retain(|f| f.0 >= o.now - 2 * window - 1);
+        if window == 0 {
+            continue;
+        }
+        let key = w.res[r].keys.reserve;
+        let out = sents.iter().filter(|s| s.ok).any(|s| {
+            events::<Withdrawn>(&s.logs)
+                .iter()
+                .any(|e| e.reserve == key && e.amount > 0)
+                || events::<Borrowed>(&s.logs).iter().any(|e| e.reserve == key)
+        });
+        if !out {
+            continue;
+        }
+        let used = model_used(flows, window, o.now);
+        if used > cfg.outflow_cap as i128 {
+            return err(
+                8,
+                format!(
+                    "{}: net outflow in the window {used} above the cap {}",
+                    RES_NAME[r], cfg.outflow_cap
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 10: the borrow index never falls, and accruing 600 s in one
+/// step or in two agrees within [`ACCRUAL_SPLIT_REL_TOL`].
+pub fn interest(pre: &Obs, post: &Obs) -> Result<(), String> {
+    for r in 0..RESERVES {
+        let (a, b) = (
+            pre.reserves[r].borrow_index.get(),
+            post.reserves[r].borrow_index.get(),
+        );
+        if b < a {
+            return err(
+                10,
+                format!("{}: borrow index fell from {a} to {b}", RES_NAME[r]),
+            );
+        }
+        let mut reserve = post.reserves[r];
+        if reserve.borrow_shares.get() == FX_ZERO {
+            continue;
+        }
+        // From the state accrued to now: the split is over the next 600 s.
+        let t = reserve.last_update_ts.max(post.now);
+        if reserve.accrue_interest(t).is_err() {
+            continue;
+        }
+        let (mut one, mut two) = (reserve, reserve);
+        if one.accrue_interest(t + 600).is_err()
+            || two.accrue_interest(t + 300).is_err()
+            || two.accrue_interest(t + 600).is_err()
+        {
+            continue;
+        }
+        let (i1, i2) = (
+            fx_f64(one.borrow_index.get()),
+            fx_f64(two.borrow_index.get()),
+        );
+        if ((i1 - i2) / i1).abs() > ACCRUAL_SPLIT_REL_TOL {
+            return err(
+                10,
+                format!(
+                    "{}: 600 s of interest in one step {i1} vs two {i2}",
+                    RES_NAME[r]
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 6: every obligation below Maintenance at usable prices is
+/// liquidatable by the funded liquidator for some (debt, collateral) pair,
+/// or, without collateral, socialisable; one with debt and only dust
+/// collateral is socialisable at once.
+pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
+    use super::world::LIQUIDATOR;
+    for owner in 0..ACTORS {
+        for m in 0..2 {
+            let ob = &o.obligations[owner][m];
+            if !ob.has_debt() {
+                continue;
+            }
+            let Some(h) = w.health(ob, Requirement::Maintenance, false) else {
+                continue;
+            };
+            let colls: Vec<usize> = (0..RESERVES)
+                .filter(|&r| {
+                    ob.find(&w.res[r].keys.reserve, PositionKind::Collateral)
+                        .is_some()
+                })
+                .collect();
+            let debts: Vec<usize> = (0..RESERVES)
+                .filter(|&r| {
+                    ob.find(&w.res[r].keys.reserve, PositionKind::Debt)
+                        .is_some()
+                })
+                .collect();
+            let dust = o.markets[m].liquidation.dust_debt_micro_usd;
+            if !colls.is_empty() && !gate(w, Known::Issue12DustBlocksSocialisation) {
+                if let Some((c, _)) = w.spot(ob) {
+                    if c < Fx::from_num(dust) && !h.is_satisfied() {
+                        let ok = debts.iter().any(|&d| {
+                            w.simulate(
+                                &[ballast_keeper::ix::socialize_bad_debt(
+                                    &w.obligations[owner][m],
+                                    &w.res[d].keys,
+                                )],
+                                &[],
+                            )
+                            .is_ok()
+                        });
+                        if !ok {
+                            return err(6, format!("{} obligation of actor {owner}: debt with dust collateral ({c} micro-USD) is not socialisable", ["A", "B"][m]));
+                        }
+                    }
+                }
+            }
+            if h.is_satisfied() {
+                continue;
+            }
+            let liq = &w.actors[LIQUIDATOR];
+            if colls.is_empty() {
+                let codes: Vec<String> = debts
+                    .iter()
+                    .map(|&d| {
+                        w.simulate(
+                            &[ballast_keeper::ix::socialize_bad_debt(
+                                &w.obligations[owner][m],
+                                &w.res[d].keys,
+                            )],
+                            &[],
+                        )
+                        .err()
+                        .unwrap_or_default()
+                    })
+                    .collect();
+                if codes.iter().all(|c| !c.is_empty()) {
+                    return err(6, format!("{} obligation of actor {owner}: no collateral, debt not socialisable: {codes:?}", ["A", "B"][m]));
+                }
+                continue;
+            }
+            let mut codes = Vec::new();
+            'pairs: for &d in &debts {
+                for &c in &colls {
+                    let ix = w.liquidate_ix(LIQUIDATOR, owner, d, c, u64::MAX);
+                    match w.simulate(&[ix], &[liq]) {
+                        Ok(()) => {
+                            codes.clear();
+                            break 'pairs;
+                        }
+                        Err(e) => codes.push(format!("{}/{}: {e}", RES_NAME[d], RES_NAME[c])),
+                    }
+                }
+            }
+            if codes.is_empty() {
+                continue;
+            }
+            if codes.iter().all(|c| c.ends_with("InsufficientLiquidity"))
+                && gate(w, Known::Issue12LiquidationNeedsCash)
+            {
+                continue;
+            }
+            return err(6, format!(
+                "{} obligation of actor {owner} below Maintenance (collateral {} < debt {}) is liquidatable by no pair: {codes:?}",
+                ["A", "B"][m], h.collateral, h.debt
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 5, around one `liquidate`: it succeeds only below Maintenance
+/// at usable prices of both reserves; a solvent obligation's health does not
+/// worsen, and strictly improves; the seized value is at most the repaid
+/// value x (1 + bonus max).
+#[allow(clippy::too_many_arguments)]
+pub fn liquidation(
+    w: &World,
+    d: usize,
+    c: usize,
+    pre_health: Option<Health>,
+    pre_spot: Option<(Fx, Fx)>,
+    liq_cfg: LiquidationConfig,
+    owner_ob: &ballast::state::Obligation,
+    sent: &Sent,
+) -> Result<(), String> {
+    if !sent.ok {
+        return Ok(());
+    }
+    let now = w.now();
+    let (Some(pd), Some(pc)) = (w.price(d, now), w.price(c, now)) else {
+        return err(
+            5,
+            format!(
+                "liquidation of {} against {} succeeded with an unusable oracle",
+                RES_NAME[d], RES_NAME[c]
+            ),
+        );
+    };
+    let Some(before) = pre_health else {
+        return err(
+            5,
+            "liquidation succeeded while the obligation's debt could not be priced".into(),
+        );
+    };
+    if before.is_satisfied() {
+        return err(
+            5,
+            format!(
+                "liquidation of a healthy obligation (Maintenance collateral {} >= debt {})",
+                before.collateral, before.debt
+            ),
+        );
+    }
+    let e: Vec<Liquidated> = events(&sent.logs);
+    let Some(e) = e.first() else {
+        return err(5, "no Liquidated event".into());
+    };
+    let px = |p: &ballast::engine::oracle::OraclePrice| p.price as f64 * 10f64.powi(p.exponent);
+    let dec = |r: usize| w.reserve(r).mint_decimals as i32;
+    let seized = e.seized as f64 / 10f64.powi(dec(c)) * px(&pc);
+    let repaid = e.repaid as f64 / 10f64.powi(dec(d)) * px(&pd);
+    let unit = px(&pc) / 10f64.powi(dec(c));
+    if seized > repaid * (1.0 + liq_cfg.bonus_max_bps as f64 / 10_000.0) * (1.0 + 1e-9) + unit {
+        return err(
+            5,
+            format!(
+                "seized ${seized} for ${repaid} repaid, above the {} bps bonus max",
+                liq_cfg.bonus_max_bps
+            ),
+        );
+    }
+    if e.bonus_bps > liq_cfg.bonus_max_bps {
+        return err(
+            5,
+            format!(
+                "bonus {} bps above the max {}",
+                e.bonus_bps, liq_cfg.bonus_max_bps
+            ),
+        );
+    }
+    let after_ob = w.ctx.obligation(&e.obligation);
+    let _ = owner_ob;
+    if let (Some((sc, sd)), Some(after)) = (
+        pre_spot,
+        w.health(&after_ob, Requirement::Maintenance, true),
+    ) {
+        if sc >= sd {
+            // Health is valued in whole micro-USD (collateral down, debt
+            // up), so a liquidation of a few base units may move it by that
+            // rounding: allowed up to HEALTH_ROUNDING_MICRO_USD.
+            let (bc, bd, ac, ad) = (
+                fx_f64(before.collateral),
+                fx_f64(before.debt),
+                fx_f64(after.collateral),
+                fx_f64(after.debt),
+            );
+            // Beyond rounding it is issue 12's open defect: below health
+            // LT_c / BF_d even a bonus capped at zero worsens it.
+            if ad > 0.0
+                && (ac + HEALTH_ROUNDING_MICRO_USD) * bd < bc * ad
+                && !gate(w, Known::Issue12CloseFactorBypass)
+            {
+                return err(
+                    5,
+                    format!(
+                        "a solvent obligation's health worsened: {}/{} -> {}/{}",
+                        before.collateral, before.debt, after.collateral, after.debt
+                    ),
+                );
+            }
+            let strictly = after.debt <= FX_ZERO || !health_not_worse(&after, &before);
+            if !strictly && !gate(w, Known::Issue12CloseFactorBypass) {
+                return err(
+                    5,
+                    format!(
+                        "a solvent obligation's health did not improve: {}/{} -> {}/{}",
+                        before.collateral, before.debt, after.collateral, after.debt
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 9, around one `socialize_bad_debt`: covered + written off =
+/// the debt; the insurance vault falls by what it covered and the liquidity
+/// vault rises by it; the write-down is the supply's allowance in
+/// invariant 3.
+pub fn socialize(
+    w: &mut World,
+    pre: &Obs,
+    pre_debt: u64,
+    r: usize,
+    sent: &Sent,
+) -> Result<(), String> {
+    if !sent.ok {
+        return Ok(());
+    }
+    let e: Vec<BadDebtSocialized> = events(&sent.logs);
+    let Some(e) = e.first() else {
+        return err(9, "no BadDebtSocialized event".into());
+    };
+    if e.covered_by_insurance as u128 + e.written_off as u128 != e.debt as u128 {
+        return err(
+            9,
+            format!(
+                "covered {} + written off {} != debt {}",
+                e.covered_by_insurance, e.written_off, e.debt
+            ),
+        );
+    }
+    let expected = e.debt.min(pre.insurance[r]);
+    if e.covered_by_insurance != expected {
+        return err(
+            9,
+            format!(
+                "insurance {} covered {} of {} debt, not min(debt, insurance) = {expected}",
+                pre.insurance[r], e.covered_by_insurance, e.debt
+            ),
+        );
+    }
+    if e.debt != pre_debt {
+        return err(
+            9,
+            format!("event debt {} vs the obligation's debt {pre_debt}", e.debt),
+        );
+    }
+    let post = w.observe();
+    let fell = pre.insurance[r] as i128 - post.insurance[r] as i128;
+    if fell != e.covered_by_insurance as i128 {
+        return err(
+            9,
+            format!(
+                "insurance fell by {fell} for {} covered",
+                e.covered_by_insurance
+            ),
+        );
+    }
+    let rose = post.vault[r] as i128 - pre.vault[r] as i128;
+    if rose != e.covered_by_insurance as i128 {
+        return err(
+            9,
+            format!(
+                "vault rose by {rose} for {} covered",
+                e.covered_by_insurance
+            ),
+        );
+    }
+    w.hist.allowed_drop[r] += e.written_off as f64 + 1.0;
+    if r == 3 && e.written_off > 0 {
+        w.hist.strategy_loss = true;
+    }
+    Ok(())
+}
+
+/// Invariant 8 (second half), around the attacker's flash round trip (when
+/// it held no position in the reserve before): the reserve's remaining
+/// outflow capacity is not reduced, and grows by at most what the attacker
+/// left behind (the withdrawal's rounding).
+pub fn flash(
+    w: &World,
+    pre: &Obs,
+    r: usize,
+    had_position: bool,
+    sent: &Sent,
+) -> Result<(), String> {
+    if !sent.ok || had_position {
+        return Ok(());
+    }
+    let post = w.observe();
+    let (a, b) = (&pre.reserves[r], &post.reserves[r]);
+    let before = a.outflow.remaining(&a.config.liquidity, pre.now) as i128;
+    let after = b.outflow.remaining(&b.config.liquidity, post.now) as i128;
+    let m = RES_MINT[r];
+    let left = pre.wallets[ATTACKER][m] as i128 - post.wallets[ATTACKER][m] as i128;
+    // Others' flows in the same transaction (the treasury's deploy of a
+    // rebalance in between) move the capacity by themselves.
+    let (key, mine) = (w.res[r].keys.reserve, w.ob(ATTACKER, r));
+    let mut others = 0i128;
+    for e in events::<Deposited>(&sent.logs)
+        .iter()
+        .filter(|e| e.reserve == key && e.obligation != mine)
+    {
+        others += e.amount as i128;
+    }
+    for e in events::<Withdrawn>(&sent.logs)
+        .iter()
+        .filter(|e| e.reserve == key && e.obligation != mine)
+    {
+        others -= e.amount as i128;
+    }
+    let before = before + others;
+    if after < before || after - before > left.max(0) {
+        return err(8, format!("{}: a flash deposit -> withdraw moved others' capacity from {before} to {after} (the attacker left {left})", RES_NAME[r]));
+    }
+    Ok(())
+}
+
+/// Invariant 11, around `balance_sheet`: the return data has the documented
+/// length and reconciles with the vaults.
+pub fn balance_sheet(w: &World, r: usize, sent: &Sent) -> Result<(), String> {
+    use anchor_lang::AnchorDeserialize;
+    use ballast::engine::balance_sheet::{BalanceSheet, BALANCE_SHEET_LEN};
+    if !sent.ok {
+        return err(
+            11,
+            format!("balance_sheet of {} refused: {}", RES_NAME[r], sent.code),
+        );
+    }
+    if sent.return_data.len() != BALANCE_SHEET_LEN {
+        return err(
+            11,
+            format!(
+                "return data of {} bytes, documented {BALANCE_SHEET_LEN}",
+                sent.return_data.len()
+            ),
+        );
+    }
+    let s = BalanceSheet::deserialize(&mut &sent.return_data[..])
+        .map_err(|e| format!("invariant 11: {e}"))?;
+    let bal = |a| w.ctx.token_balance(a).unwrap_or(0);
+    let keys = &w.res[r].keys;
+    if s.reserve != keys.reserve || s.timestamp != w.now() {
+        return err(11, "reserve or timestamp".into());
+    }
+    if s.liquid != bal(&keys.liquidity_vault) || s.insurance != bal(&keys.insurance_vault) {
+        return err(
+            11,
+            format!(
+                "liquid {} / insurance {} vs vaults {} / {}",
+                s.liquid,
+                s.insurance,
+                bal(&keys.liquidity_vault),
+                bal(&keys.insurance_vault)
+            ),
+        );
+    }
+    if s.assets as u128 != s.liquid as u128 + s.deployed as u128 + s.borrowed as u128 {
+        return err(11, "assets != liquid + deployed + borrowed".into());
+    }
+    if r == 0 && s.deployed != w.projected(0).treasury.deployed_amount {
+        return err(
+            11,
+            format!(
+                "deployed {} vs the shares at the strategy's rate {}",
+                s.deployed,
+                w.projected(0).treasury.deployed_amount
+            ),
+        );
+    }
+    Ok(())
+}
