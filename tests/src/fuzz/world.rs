@@ -218,6 +218,8 @@ impl World {
         };
         let b_usdc = ctx.add_reserve_for_mint(&b, &a_usdc.keys.mint, 6, 1.0, b_usdc_cfg);
         let b_sol = ctx.add_reserve_for_mint(&b, &a_sol.keys.mint, 9, 20.0, test_config([0; 32]));
+        // Being B/USDC's strategy user needs B's admin's consent (issue 13).
+        ctx.approve_strategy_user(&b, &b_usdc, &a_usdc.keys.reserve);
         let ixs = ix::set_treasury_strategy(&a.admin.pubkey(), &a_usdc.keys, &b_usdc.keys);
         ctx.ok("set_treasury_strategy", &[ixs], &[&a.admin]);
         let treasury_ob = ix::treasury_obligation(&b.market, &a.market);
@@ -725,6 +727,34 @@ impl World {
         )
     }
 
+    /// The `liquidate_for_shares` instruction (issue 12): the seized
+    /// collateral is credited as deposit shares to liquidator `liq`'s own
+    /// obligation in the same market; no cash leaves the collateral vault.
+    pub fn liquidate_for_shares_ix(
+        &self,
+        liq: usize,
+        owner: usize,
+        d: usize,
+        c: usize,
+        max_repay: u64,
+    ) -> Instruction {
+        let o = self.ob(owner, d);
+        let health = self.ctx.health_accounts(&o, &[]);
+        ix::with_accounts(
+            ix::liquidate_for_shares(
+                &self.actors[liq].pubkey(),
+                &o,
+                &self.ob(liq, d),
+                &self.res[d].keys,
+                &self.res[c].keys,
+                &self.wallet(liq, d),
+                max_repay,
+                health,
+            ),
+            self.strategy_meta(c),
+        )
+    }
+
     /// Obligations with debt, least healthy (Maintenance, usable oracles)
     /// first: (actor, market, health ratio or 0 when it cannot be priced).
     fn indebted(&self) -> Vec<(usize, usize, f64)> {
@@ -910,6 +940,7 @@ impl World {
                         .then(|| super::check::net_worth(self, ATTACKER));
                     let sent = self.send(&[ix], &[&k])?;
                     super::check::liquidation(self, d, c, pre_health, pre_spot, cfg, &o, &sent)?;
+                    super::check::liquidation_write_off(self, d, &sent)?;
                     if let Some(before) = own {
                         let after = super::check::net_worth(self, ATTACKER);
                         super::check::attacker_gain(&before, &after)?;
