@@ -58,10 +58,11 @@ pub struct History {
     /// may then lower its exchange rate.
     pub strategy_loss: bool,
     /// Whether a liquidation or write-off took deposits out of A/USDC while
-    /// shares were deployed: the program never refuses those for the
-    /// rehypothecation cap (a liquidation must not be blocked), so A/USDC may
-    /// sit above the cap until a rebalance or a withdrawal recalls the excess
-    /// (then this clears).
+    /// shares were deployed, or a mark booked the strategy's gain: the
+    /// program never refuses those for the rehypothecation cap (a
+    /// liquidation must not be blocked; a mark moves no token), so A/USDC
+    /// may sit above the cap until a rebalance or a withdrawal recalls the
+    /// excess (then this clears).
     pub cap_exempt: bool,
 }
 

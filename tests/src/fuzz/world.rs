@@ -980,7 +980,15 @@ impl World {
                 if mark {
                     ix = ix::with_accounts(ix, self.strategy_meta(r));
                 }
-                out.push(self.send(&[ix], &[])?);
+                let sent = self.send(&[ix], &[])?;
+                // A mark books the strategy's interest: deployed and
+                // deposits both grow by the gain, so deployed / deposits
+                // rises a hair; no token moves, and the next rebalance or
+                // withdrawal recalls the excess (`History::cap_exempt`).
+                if mark && r == 0 && sent.ok {
+                    self.hist.cap_exempt = true;
+                }
+                out.push(sent);
             }
             Op::Sheet { res } => {
                 let r = Self::r(res);
