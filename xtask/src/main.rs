@@ -36,6 +36,14 @@ fn idl(root: &Path, out: &Path) -> Result<()> {
         ])
         .build()
         .context("building the IDL (cargo test --features idl-build)")?;
+    let undocumented = undocumented_accounts(&idl);
+    if !undocumented.is_empty() {
+        bail!(
+            "accounts without docs in the IDL (anchor's IDL builder drops `/// CHECK:` \
+             lines: put the description on a line of its own above it): {}",
+            undocumented.join(", ")
+        );
+    }
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -50,4 +58,27 @@ fn idl(root: &Path, out: &Path) -> Result<()> {
         idl.errors.len()
     );
     Ok(())
+}
+
+/// `instruction.account` for every instruction account the IDL carries no
+/// docs for: an integrator reading the IDL (or the client Codama generates
+/// from it) must learn what each account is and how it is checked.
+fn undocumented_accounts(idl: &anchor_lang_idl::types::Idl) -> Vec<String> {
+    use anchor_lang_idl::types::IdlInstructionAccountItem as Item;
+    fn walk(ix: &str, items: &[Item], out: &mut Vec<String>) {
+        for item in items {
+            match item {
+                Item::Single(a) if a.docs.iter().all(|d| d.trim().is_empty()) => {
+                    out.push(format!("{ix}.{}", a.name))
+                }
+                Item::Single(_) => {}
+                Item::Composite(c) => walk(ix, &c.accounts, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ix in &idl.instructions {
+        walk(&ix.name, &ix.accounts, &mut out);
+    }
+    out
 }

@@ -31,8 +31,9 @@ pub struct InitReserve<'info> {
         bump
     )]
     pub reserve: AccountLoader<'info, Reserve>,
-    /// CHECK: the market authority PDA (no data), checked by its seeds; it
+    /// The market authority PDA (no data), checked by its seeds; it
     /// owns the vaults.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(seeds = [MARKET_AUTHORITY_SEED, market.key().as_ref()], bump)]
     pub market_authority: UncheckedAccount<'info>,
     /// The liquidity vault.
@@ -57,9 +58,10 @@ pub struct InitReserve<'info> {
         token::token_program = token_program
     )]
     pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    /// CHECK: checked in the handler: owned by the Pyth receiver program,
+    /// Checked in the handler: owned by the Pyth receiver program,
     /// decodes as a `PriceUpdateV2` carrying `config.oracle_feed_id`, and is
     /// the push oracle's price-feed account of that feed id.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     pub oracle: UncheckedAccount<'info>,
     /// The mint's token program.
     pub token_program: Interface<'info, TokenInterface>,

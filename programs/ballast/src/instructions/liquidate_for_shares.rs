@@ -46,8 +46,9 @@ pub struct LiquidateForShares<'info> {
     pub liquidator: Signer<'info>,
     /// The market.
     pub market: AccountLoader<'info, Market>,
-    /// CHECK: the market authority PDA, checked by its seeds and stored
+    /// The market authority PDA, checked by its seeds and stored
     /// bump (signs the insurance cover of a write-off).
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(seeds = [MARKET_AUTHORITY_SEED, market.key().as_ref()], bump = market.load()?.authority_bump)]
     pub market_authority: UncheckedAccount<'info>,
     /// The obligation liquidated.

@@ -28,7 +28,8 @@ pub struct RecallTreasury<'info> {
     /// The market.
     #[account(has_one = admin @ BallastError::NotMarketAdmin)]
     pub market: AccountLoader<'info, Market>,
-    /// CHECK: the market authority PDA, checked by its seeds and stored bump.
+    /// The market authority PDA, checked by its seeds and stored bump.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(seeds = [MARKET_AUTHORITY_SEED, market.key().as_ref()], bump = market.load()?.authority_bump)]
     pub market_authority: UncheckedAccount<'info>,
     /// The reserve whose treasury is recalled.
@@ -40,28 +41,35 @@ pub struct RecallTreasury<'info> {
         has_one = token_program @ BallastError::ReserveAccountMismatch
     )]
     pub reserve: AccountLoader<'info, Reserve>,
-    /// CHECK: the reserve's mint (pinned by `has_one`; the token program
+    /// The reserve's mint (pinned by `has_one`; the token program
     /// checks it in the transfer).
+    /// CHECK: as documented above (the IDL keeps the lines above).
     pub mint: UncheckedAccount<'info>,
-    /// CHECK: the reserve's liquidity vault (pinned by `has_one`).
+    /// The reserve's liquidity vault (pinned by `has_one`).
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(mut)]
     pub liquidity_vault: UncheckedAccount<'info>,
     /// The mint's token program.
     pub token_program: Interface<'info, TokenInterface>,
-    /// CHECK: the strategy's market; the strategy's `withdraw` checks it
+    /// The strategy's market; the strategy's `withdraw` checks it
     /// against the strategy reserve.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     pub strategy_market: UncheckedAccount<'info>,
-    /// CHECK: the strategy market's authority PDA; the strategy's `withdraw`
+    /// The strategy market's authority PDA; the strategy's `withdraw`
     /// checks its seeds.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     pub strategy_market_authority: UncheckedAccount<'info>,
-    /// CHECK: the strategy reserve; must be the reserve's configured one
+    /// The strategy reserve; must be the reserve's configured one
     /// (checked in the handler), loaded as a `Reserve`.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(mut)]
     pub strategy_reserve: UncheckedAccount<'info>,
-    /// CHECK: the strategy reserve's vault; the strategy's `has_one` checks it.
+    /// The strategy reserve's vault; the strategy's `has_one` checks it.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(mut)]
     pub strategy_liquidity_vault: UncheckedAccount<'info>,
-    /// CHECK: the treasury obligation; must be the configured one.
+    /// The treasury obligation; must be the configured one.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(mut)]
     pub strategy_obligation: UncheckedAccount<'info>,
     /// This program (the CPI target).

@@ -37,7 +37,8 @@ pub struct SetTreasuryStrategy<'info> {
     /// The market.
     #[account(has_one = admin @ BallastError::NotMarketAdmin)]
     pub market: AccountLoader<'info, Market>,
-    /// CHECK: the market authority PDA, checked by its seeds and stored bump.
+    /// The market authority PDA, checked by its seeds and stored bump.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(seeds = [MARKET_AUTHORITY_SEED, market.key().as_ref()], bump = market.load()?.authority_bump)]
     pub market_authority: UncheckedAccount<'info>,
     /// The reserve whose treasury is configured.
@@ -52,9 +53,10 @@ pub struct SetTreasuryStrategy<'info> {
     pub strategy_reserve: AccountLoader<'info, Reserve>,
     /// The strategy reserve's market.
     pub strategy_market: AccountLoader<'info, Market>,
-    /// CHECK: the treasury obligation PDA `[OBLIGATION_SEED, strategy market,
+    /// The treasury obligation PDA `[OBLIGATION_SEED, strategy market,
     /// market authority, 0]`; created here by CPI unless it exists already
     /// (another reserve of this market may use the same strategy market).
+    /// CHECK: as documented above (the IDL keeps the lines above).
     #[account(
         mut,
         seeds = [OBLIGATION_SEED, strategy_market.key().as_ref(), market_authority.key().as_ref(), &TREASURY_OBLIGATION_INDEX_SEED],

@@ -19,9 +19,10 @@ pub struct UpdateReserveConfig<'info> {
     /// The reserve.
     #[account(mut, has_one = market @ BallastError::WrongMarket)]
     pub reserve: AccountLoader<'info, Reserve>,
-    /// CHECK: checked in the handler: owned by the Pyth receiver program,
+    /// Checked in the handler: owned by the Pyth receiver program,
     /// decodes as a `PriceUpdateV2` carrying the new feed id, and is the
     /// push oracle's price-feed account of that feed id.
+    /// CHECK: as documented above (the IDL keeps the lines above).
     pub oracle: UncheckedAccount<'info>,
 }
 
