@@ -543,8 +543,19 @@ pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
                             )
                             .is_ok()
                         });
+                        // Or a liquidation takes the dust and, with the
+                        // last collateral, writes the rest off in the same
+                        // instruction (issue 12).
+                        let liq = &w.actors[LIQUIDATOR];
+                        let ok = ok
+                            || debts.iter().any(|&d| {
+                                colls.iter().any(|&c| {
+                                    let ix = w.liquidate_ix(LIQUIDATOR, owner, d, c, u64::MAX);
+                                    w.simulate(&[ix], &[liq]).is_ok()
+                                })
+                            });
                         if !ok {
-                            return err(6, format!("{} obligation of actor {owner}: debt with dust collateral ({c} micro-USD) is not socialisable", ["A", "B"][m]));
+                            return err(6, format!("{} obligation of actor {owner}: debt with dust collateral ({c} micro-USD) is neither socialisable nor liquidatable", ["A", "B"][m]));
                         }
                     }
                 }
