@@ -11,7 +11,7 @@
 //! | `ballast_keeper_liquidations_total` | counter | | liquidations that went through (the bad-debt task's dust sweeps included: each is a `liquidate`) |
 //! | `ballast_keeper_liquidated_usd_total` | counter | | USD of debt they repaid (oracle prices) |
 //! | `ballast_keeper_liquidation_skips_total` | counter | | candidates someone else liquidated first |
-//! | `ballast_keeper_bad_debt_socialized_total` | counter | | debt positions socialised |
+//! | `ballast_keeper_bad_debt_socialized_total` | counter | | debt positions socialised (by `socialize_bad_debt`, or written off by the liquidation that took the last collateral) |
 //! | `ballast_keeper_rebalances_total` | counter | | treasury rebalances sent |
 //! | `ballast_keeper_obligations_scanned` | gauge | | obligations the last scan assessed |
 //! | `ballast_keeper_lowest_health` | gauge | | lowest Maintenance health of the last scan |
@@ -209,8 +209,15 @@ impl Metrics {
             }
         }
         self.liquidations.inc_by(report.bad_debt.swept.len() as u64);
+        // Debt written off by socialize_bad_debt, and by a liquidation or
+        // dust sweep that took the last collateral (the same event).
+        let in_liquidations = report
+            .liquidation
+            .as_ref()
+            .map_or(0, |l| l.written_off.len())
+            + report.bad_debt.swept_written_off.len();
         self.socialized
-            .inc_by(report.bad_debt.socialized.len() as u64);
+            .inc_by((report.bad_debt.socialized.len() + in_liquidations) as u64);
         for _ in &report.bad_debt.failed {
             self.fail("bad_debt", "transaction");
         }

@@ -61,6 +61,10 @@ pub struct BadDebtRun {
     pub swept: Vec<(Address, Address)>,
     /// Debt positions socialised.
     pub socialized: Vec<Socialized>,
+    /// Debt written off by the program inside a dust sweep that took the
+    /// obligation's last collateral (`BadDebtSocialized` emitted by
+    /// `liquidate`), as (obligation, debt reserve, written-off base units).
+    pub swept_written_off: Vec<(Address, Address, u64)>,
     /// Positions whose transaction failed: (obligation, reserve, message).
     pub failed: Vec<(Address, Address, String)>,
     /// Positions someone else socialised or swept first (the program found
@@ -198,7 +202,12 @@ fn sweep_dust(
             ix::strategy_account(c),
         );
         match chain.send(&[sweep], &[&liq.keypair]) {
-            Ok(_) => out.swept.push((*key, coll)),
+            Ok(sent) => {
+                for e in crate::events::events::<BadDebtSocialized>(&sent.logs) {
+                    out.swept_written_off.push((*key, e.reserve, e.written_off));
+                }
+                out.swept.push((*key, coll))
+            }
             Err(e) if done_by_someone_else(&e) => {
                 tracing::info!(obligation = %key, "dust sweep skipped: done by someone else first");
                 out.skipped.push((*key, coll))

@@ -214,6 +214,8 @@ pub fn log_tick(report: &TickReport) {
         skipped = liq.map_or(0, |l| l.skipped.len()),
         swept = report.bad_debt.swept.len(),
         socialized = report.bad_debt.socialized.len(),
+        written_off_in_liquidations =
+            liq.map_or(0, |l| l.written_off.len()) + report.bad_debt.swept_written_off.len(),
         rebalanced = report
             .rebalance
             .iter()
