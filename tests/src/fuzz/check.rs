@@ -514,7 +514,7 @@ pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
             if !ob.has_debt() {
                 continue;
             }
-            let Some(h) = w.health(ob, Requirement::Maintenance, false) else {
+            let Some(h) = w.health_projected(ob, Requirement::Maintenance) else {
                 continue;
             };
             let colls: Vec<usize> = (0..RESERVES)

@@ -554,6 +554,29 @@ impl World {
         obligation_health(&positions, |k| views.get(k).map(|(v, p)| (v, p)), req).ok()
     }
 
+    /// [`World::health`] with every reserve accrued (and A/USDC's treasury
+    /// marked) to now ([`World::projected`]): the obligation's true health.
+    /// An instruction values a reserve it has not accrued at its stored
+    /// supply (interest owed to depositors since the last accrual left out,
+    /// the protocol's favour), but `liquidate` accrues both reserves of its
+    /// pair first; so an obligation below 1 only at stored supplies can be
+    /// healthy to every liquidation, and liveness is judged here. `None`
+    /// when an oracle is unusable.
+    pub fn health_projected(&self, o: &Obligation, req: Requirement) -> Option<Health> {
+        let now = self.now();
+        let mut views = BTreeMap::new();
+        for p in o
+            .positions
+            .iter()
+            .filter(|p| p.kind() != PositionKind::Empty)
+        {
+            let r = self.res_index(&p.reserve);
+            let price = self.price(r, now)?;
+            views.insert(p.reserve, (self.projected(r).view(now).ok()?, price));
+        }
+        obligation_health(&o.positions, |k| views.get(k).map(|(v, p)| (v, p)), req).ok()
+    }
+
     /// Unweighted spot values (collateral, debt), micro-USD, when every
     /// oracle of the obligation is usable.
     pub fn spot(&self, o: &Obligation) -> Option<(Fx, Fx)> {
