@@ -120,4 +120,4 @@ clean-sbf:
 ## the count of each instruction and refusal code; exits 1 with the shrunk
 ## failing sequence as a Rust test
 fuzz: program
-	$(CARGO) run -p ballast-tests --bin ballast-fuzz
+	$(CARGO) run --release -p ballast-tests --bin ballast-fuzz

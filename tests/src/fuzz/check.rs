@@ -533,15 +533,19 @@ pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
             if !colls.is_empty() && !gate(w, Known::Issue12DustBlocksSocialisation) {
                 if let Some((c, _)) = w.spot(ob) {
                     if c < Fx::from_num(dust) && !h.is_satisfied() {
+                        let mut codes = Vec::new();
                         let ok = debts.iter().any(|&d| {
-                            w.simulate(
+                            let r = w.simulate(
                                 &[ballast_keeper::ix::socialize_bad_debt(
                                     &w.obligations[owner][m],
                                     &w.res[d].keys,
                                 )],
                                 &[],
-                            )
-                            .is_ok()
+                            );
+                            if let Err(e) = &r {
+                                codes.push(format!("socialize {}: {e}", RES_NAME[d]));
+                            }
+                            r.is_ok()
                         });
                         // Or a liquidation takes the dust and, with the
                         // last collateral, writes the rest off in the same
@@ -551,11 +555,18 @@ pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
                             || debts.iter().any(|&d| {
                                 colls.iter().any(|&c| {
                                     let ix = w.liquidate_ix(LIQUIDATOR, owner, d, c, u64::MAX);
-                                    w.simulate(&[ix], &[liq]).is_ok()
+                                    let r = w.simulate(&[ix], &[liq]);
+                                    if let Err(e) = &r {
+                                        codes.push(format!(
+                                            "liquidate {}/{}: {e}",
+                                            RES_NAME[d], RES_NAME[c]
+                                        ));
+                                    }
+                                    r.is_ok()
                                 })
                             });
                         if !ok {
-                            return err(6, format!("{} obligation of actor {owner}: debt with dust collateral ({c} micro-USD) is neither socialisable nor liquidatable", ["A", "B"][m]));
+                            return err(6, format!("{} obligation of actor {owner}: debt with dust collateral ({c} micro-USD) is neither socialisable nor liquidatable: {codes:?}", ["A", "B"][m]));
                         }
                     }
                 }

@@ -312,3 +312,28 @@ fn fuzz_health_just_below_one_after_interest_is_liquidatable() {
     ];
     ballast_tests::fuzz::replay(&ops).unwrap();
 }
+
+/// Found by the 1,000,000-operation run (seed 14, op 331,303): one base
+/// unit of A/ETH (13 micro-USD) as the only collateral behind a small
+/// A/USDC debt; after ETH falls 33% the obligation is below Maintenance,
+/// `socialize_bad_debt` refuses it (it holds collateral) and no
+/// liquidation of the dust completes, so the debt can be neither
+/// liquidated nor written off (issue 12: dust must not block).
+#[test]
+fn fuzz_one_unit_collateral_debt_is_resolvable() {
+    let ops = vec![
+        Op::Warp { secs: 1 },
+        Op::Deposit {
+            actor: 1,
+            res: 2,
+            amt: Amt::OneUnit,
+        },
+        Op::Borrow {
+            actor: 1,
+            res: 0,
+            amt: Amt::Pct(89),
+        },
+        Op::PriceJump { mint: 2, bps: 6656 },
+    ];
+    ballast_tests::fuzz::replay(&ops).unwrap();
+}
