@@ -322,6 +322,16 @@ impl Reserve {
     }
 
     /// The engine's view of this reserve with its index projected to `now`.
+    ///
+    /// The debt side is projected (the borrow index grown to `now`); the
+    /// supply is the stored one ([`Reserve::supply`]): depositors' interest
+    /// since the last accrual is left out until an instruction accrues the
+    /// reserve. So a health check values collateral in a reserve it has not
+    /// accrued low by at most (supply APR x seconds since the last accrual
+    /// / one year) of its value, the protocol's favour; `liquidate` accrues
+    /// both reserves of its pair first, and the keeper's interest task
+    /// accrues every reserve at its interval, which bounds the gap for the
+    /// other reserves of an obligation.
     pub fn view(&self, now: i64) -> Result<ReserveView> {
         self.view_for(now, true, true)
     }
