@@ -129,6 +129,48 @@ pub fn health_accounts(
         .collect()
 }
 
+/// The remaining accounts of `liquidate` and `liquidate_for_shares` from
+/// `health` ([`health_accounts`] of `obligation`) for a liquidation of its
+/// debt in `debt_reserve`: every other reserve the obligation owes made
+/// writable among them, then, per such reserve, its write-off group (the
+/// program's `WRITE_OFF_GROUP`: insurance vault and liquidity vault
+/// writable, mint, token program) from `reserve_of`. When the liquidation
+/// takes the obligation's last collateral the program writes its debt off in
+/// every reserve in that instruction and fails with
+/// `WriteOffAccountsRequired` without these; otherwise they go unused. The
+/// collateral reserve's [`strategy_account`] still goes last.
+pub fn with_write_off_accounts(
+    mut health: Vec<AccountMeta>,
+    obligation: &Obligation,
+    debt_reserve: &Address,
+    reserve_of: impl Fn(&Address) -> Option<ballast::state::Reserve>,
+) -> Vec<AccountMeta> {
+    use ballast::state::PositionKind;
+    let others: Vec<Address> = obligation
+        .positions
+        .iter()
+        .filter(|p| p.kind() == PositionKind::Debt && p.reserve != *debt_reserve)
+        .map(|p| p.reserve)
+        .collect();
+    for a in health.iter_mut().step_by(2) {
+        if others.contains(&a.pubkey) {
+            a.is_writable = true;
+        }
+    }
+    for r in &others {
+        let Some(reserve) = reserve_of(r) else {
+            continue;
+        };
+        health.extend([
+            AccountMeta::new(reserve.insurance_vault, false),
+            AccountMeta::new(reserve.liquidity_vault, false),
+            AccountMeta::new_readonly(reserve.mint, false),
+            AccountMeta::new_readonly(reserve.token_program, false),
+        ]);
+    }
+    health
+}
+
 /// `init_market`: `admin` signs and pays; `market` is a fresh keypair that
 /// signs too.
 pub fn init_market(admin: &Address, market: &Address, params: InitMarketParams) -> Instruction {
@@ -445,6 +487,28 @@ pub fn liquidate_for_shares(
         ballast::instruction::LiquidateForShares { max_repay },
         health,
     )
+}
+
+/// The remaining accounts of `socialize_bad_debt` for `obligation`: per
+/// collateral position, in slot order, its reserve (writable: the program
+/// forfeits it when it is dust) and `oracle_of` it. Empty without
+/// collateral.
+pub fn dust_accounts(
+    obligation: &Obligation,
+    oracle_of: impl Fn(&Address) -> Address,
+) -> Vec<AccountMeta> {
+    use ballast::state::PositionKind;
+    obligation
+        .positions
+        .iter()
+        .filter(|p| p.kind() == PositionKind::Collateral)
+        .flat_map(|p| {
+            [
+                AccountMeta::new(p.reserve, false),
+                AccountMeta::new_readonly(oracle_of(&p.reserve), false),
+            ]
+        })
+        .collect()
 }
 
 /// `socialize_bad_debt` of `obligation` in `reserve` (permissionless).

@@ -326,70 +326,135 @@ fn main() {
         (0..3).map(|_| liquidation(6, 2, false)).collect(),
     );
 
-    // socialize_bad_debt: an obligation whose collateral was liquidated away.
+    // liquidate, taking the last collateral of an obligation with two
+    // debts: both are written off in that instruction (issue 12).
     let samples = (0..RUNS)
         .map(|_| {
             let mut ctx = TestContext::new();
             let m = ctx.setup_market();
             let sol = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
             let usdc = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
-            // A second stablecoin: the liquidation that takes the last SOL
-            // writes its USDT debt off itself; the USDC debt is left to
-            // `socialize_bad_debt`.
             let usdt = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
-            let (s, s_ta) = ctx.user_with_tokens(&usdc, usdc.units(100_000.0));
-            let so = ctx.open_obligation(&s, &m.market, 0);
-            ctx.deposit(&s, &usdc, &so, &s_ta, usdc.units(100_000.0));
-            let s_usdt = ctx.token_account_for(&usdt, &s.pubkey(), usdt.units(100_000.0));
-            ctx.deposit(&s, &usdt, &so, &s_usdt, usdt.units(100_000.0));
+            for r in [&usdc, &usdt] {
+                let (s, ta) = ctx.user_with_tokens(r, r.units(100_000.0));
+                let so = ctx.open_obligation(&s, &m.market, 0);
+                ctx.deposit(&s, r, &so, &ta, r.units(100_000.0));
+            }
             let (b, b_sol) = ctx.user_with_tokens(&sol, sol.units(100.0));
-            let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), 0);
-            let b_usdt = ctx.token_account_for(&usdt, &b.pubkey(), 0);
             let ob = ctx.open_obligation(&b, &m.market, 0);
             ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
-            ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(400.0));
-            ctx.borrow(&b, &usdt, &ob, &b_usdt, usdt.units(1_000.0));
-            ctx.set_price(&sol, 5.0, 0.0);
-            let (liq, liq_usdt) = ctx.user_with_tokens(&usdt, usdt.units(10_000.0));
-            let liq_sol = ctx.token_account_for(&sol, &liq.pubkey(), 0);
-            while ctx
-                .obligation(&ob)
-                .positions
-                .iter()
-                .any(|p| p.kind() == ballast::state::PositionKind::Collateral)
-            {
-                let health = ctx.health_accounts(&ob, &[]);
-                let ix = ix::liquidate(
-                    &liq.pubkey(),
-                    &ob,
-                    &usdt.keys,
-                    &sol.keys,
-                    &liq_usdt,
-                    &liq_sol,
-                    u64::MAX,
-                    health,
-                );
-                ctx.ok("liquidate", &[ix], &[&liq]);
+            for (r, amount) in [(&usdc, 1_300.0), (&usdt, 200.0)] {
+                let ta = ctx.token_account_for(r, &b.pubkey(), 0);
+                ctx.borrow(&b, r, &ob, &ta, r.units(amount));
+                ctx.chain
+                    .mint_to(&r.keys.mint, &r.keys.insurance_vault, r.units(50.0))
+                    .unwrap();
             }
-            ctx.chain
-                .mint_to(
-                    &usdc.keys.mint,
-                    &usdc.keys.insurance_vault,
-                    usdc.units(100.0),
-                )
-                .unwrap();
             ctx.warp_seconds(DT);
-            ctx.ok(
-                "socialize_bad_debt",
-                &[ix::socialize_bad_debt(&ob, &usdc.keys)],
-                &[],
-            )
+            ctx.set_price(&sol, 12.0, 0.0);
+            ctx.set_price(&usdc, 1.0, 0.0);
+            ctx.set_price(&usdt, 1.0, 0.0);
+            let (liq, liq_usdc) = ctx.user_with_tokens(&usdc, usdc.units(10_000.0));
+            let liq_sol = ctx.token_account_for(&sol, &liq.pubkey(), 0);
+            let accounts = ctx.liquidation_accounts(&ob, &usdc);
+            let ix = ix::liquidate(
+                &liq.pubkey(),
+                &ob,
+                &usdc.keys,
+                &sol.keys,
+                &liq_usdc,
+                &liq_sol,
+                u64::MAX,
+                accounts,
+            );
+            let cu = ctx.ok("liquidate(write off 2 debts)", &[ix], &[&liq]);
+            assert!(!ctx.obligation(&ob).has_debt(), "both debts written off");
+            cu
         })
         .collect();
     record(
+        "liquidate_write_off_2_debts",
+        "insolvent obligation (100 SOL at $12 against 1,300 USDC + 200 USDT), 1 h since the last accrual; one liquidation takes all the SOL and writes off the rest of both debts (insurance $50 each, then depositors)".into(),
+        samples,
+    );
+
+    // socialize_bad_debt: an obligation left, after a liquidation took all
+    // its SOL, with 0.5 DUST ($0.50, priced then, so the liquidation wrote
+    // nothing off) and USDC and USDT debt. An hour later DUST's oracle is
+    // stale: `socialize_bad_debt` of USDT forfeits the DUST and writes USDT
+    // off (the dust row); `socialize_bad_debt` of USDC then finds no
+    // collateral (the plain row).
+    let socialize = || -> (u64, u64) {
+        let mut ctx = TestContext::new();
+        let m = ctx.setup_market();
+        let sol = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
+        let usdc = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+        let usdt = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+        let dust = ctx.add_reserve(&m, &TOKEN_PROGRAM_ID, 6, 1.0, test_config([0; 32]));
+        let (s, s_ta) = ctx.user_with_tokens(&usdc, usdc.units(100_000.0));
+        let so = ctx.open_obligation(&s, &m.market, 0);
+        ctx.deposit(&s, &usdc, &so, &s_ta, usdc.units(100_000.0));
+        let s_usdt = ctx.token_account_for(&usdt, &s.pubkey(), usdt.units(100_000.0));
+        ctx.deposit(&s, &usdt, &so, &s_usdt, usdt.units(100_000.0));
+        let s_dust = ctx.token_account_for(&dust, &s.pubkey(), dust.units(100.0));
+        ctx.deposit(&s, &dust, &so, &s_dust, dust.units(100.0));
+        let (b, b_sol) = ctx.user_with_tokens(&sol, sol.units(100.0));
+        let b_usdc = ctx.token_account_for(&usdc, &b.pubkey(), 0);
+        let b_usdt = ctx.token_account_for(&usdt, &b.pubkey(), 0);
+        let b_dust = ctx.token_account_for(&dust, &b.pubkey(), 500_000);
+        let ob = ctx.open_obligation(&b, &m.market, 0);
+        ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(100.0));
+        ctx.deposit(&b, &dust, &ob, &b_dust, 500_000);
+        ctx.borrow(&b, &usdc, &ob, &b_usdc, usdc.units(400.0));
+        ctx.borrow(&b, &usdt, &ob, &b_usdt, usdt.units(1_000.0));
+        ctx.set_price(&sol, 5.0, 0.0);
+        let (liq, liq_usdt) = ctx.user_with_tokens(&usdt, usdt.units(10_000.0));
+        let liq_sol = ctx.token_account_for(&sol, &liq.pubkey(), 0);
+        while ctx.collateral_of(&ob, &sol) > 0 {
+            let health = ctx.health_accounts(&ob, &[]);
+            let ix = ix::liquidate(
+                &liq.pubkey(),
+                &ob,
+                &usdt.keys,
+                &sol.keys,
+                &liq_usdt,
+                &liq_sol,
+                u64::MAX,
+                health,
+            );
+            ctx.ok("liquidate", &[ix], &[&liq]);
+        }
+        ctx.chain
+            .mint_to(
+                &usdc.keys.mint,
+                &usdc.keys.insurance_vault,
+                usdc.units(100.0),
+            )
+            .unwrap();
+        ctx.warp_seconds(DT);
+        ctx.set_price(&sol, 5.0, 0.0);
+        ctx.set_price(&usdc, 1.0, 0.0);
+        ctx.set_price(&usdt, 1.0, 0.0);
+        let ix = ctx.socialize_ix(&ob, &usdt);
+        let with_dust = ctx.ok("socialize_bad_debt(stale dust)", &[ix], &[]);
+        assert!(!ctx.has_collateral(&ob), "dust forfeited");
+        let plain = ctx.ok(
+            "socialize_bad_debt",
+            &[ix::socialize_bad_debt(&ob, &usdc.keys)],
+            &[],
+        );
+        (plain, with_dust)
+    };
+    let runs: Vec<(u64, u64)> = (0..RUNS).map(|_| socialize()).collect();
+    record(
         "socialize_bad_debt",
         "obligation left with USDC debt and no collateral, 1 h since the last accrual; $100 of insurance covers part, the rest is written off".into(),
-        samples,
+        runs.iter().map(|r| r.0).collect(),
+    );
+    record(
+        "socialize_bad_debt_dust",
+        "as `socialize_bad_debt` (USDT, no insurance), the obligation holding 0.5 DUST ($0.50) behind a stale oracle: the dust is valued at its last price, forfeited to the DUST reserve's protocol fees, and the debt written off".into(),
+        runs.iter().map(|r| r.1).collect(),
     );
 
     // balance_sheet: a USDC reserve with deposits, loans and a day of

@@ -23,7 +23,7 @@ impl TestContext {
         l_coll: &Address,
         max_repay: u64,
     ) -> Instruction {
-        let health = self.health_accounts(o, &[]);
+        let health = self.liquidation_accounts(o, debt);
         ix::liquidate(
             &liquidator.pubkey(),
             o,
@@ -34,6 +34,35 @@ impl TestContext {
             max_repay,
             health,
         )
+    }
+
+    /// The remaining accounts of a liquidation of obligation `o`'s debt in
+    /// `debt`, as on chain now: its health accounts with its other debt
+    /// reserves writable, then their write-off groups
+    /// ([`ix::with_write_off_accounts`]); the collateral's strategy account
+    /// goes after these.
+    pub fn liquidation_accounts(
+        &self,
+        o: &Address,
+        debt: &TestReserve,
+    ) -> Vec<solana_instruction::AccountMeta> {
+        let health = self.health_accounts(o, &[]);
+        ix::with_write_off_accounts(health, &self.obligation(o), &debt.address(), |r| {
+            self.chain.zero_copy::<ballast::state::Reserve>(r).ok()
+        })
+    }
+
+    /// `socialize_bad_debt` of obligation `o` in `r`, with the reserve and
+    /// oracle of each of its collateral positions (forfeited when dust:
+    /// [`ix::dust_accounts`]).
+    pub fn socialize_ix(&self, o: &Address, r: &TestReserve) -> Instruction {
+        let dust = ix::dust_accounts(&self.obligation(o), |k| {
+            self.chain
+                .zero_copy::<ballast::state::Reserve>(k)
+                .expect("reserve in obligation")
+                .oracle
+        });
+        ix::with_accounts(ix::socialize_bad_debt(o, &r.keys), dust)
     }
 
     /// Sends a liquidation that must succeed and checks it against its own
@@ -80,13 +109,22 @@ impl TestContext {
         // A liquidation that takes the last collateral writes the remaining
         // debt off in the same instruction, insurance first: the cover
         // reaches the debt vault too.
+        // A liquidation that takes the last collateral writes every
+        // remaining debt off in the same instruction (the debt reserve's
+        // first), insurance first: the cover reaches the debt vault too.
         let w: Vec<ballast::events::BadDebtSocialized> = events(&logs);
-        assert!(w.len() <= 1, "at most one write-off");
-        let covered = w.first().map_or(0, |w| {
-            assert_eq!((w.obligation, w.reserve), (*o, debt.address()));
+        for x in &w {
+            assert_eq!(x.obligation, *o);
             assert!(!self.has_collateral(o), "written off only once bare");
-            w.covered_by_insurance
-        });
+        }
+        if !w.is_empty() {
+            assert!(!self.obligation(o).has_debt(), "every debt written off");
+        }
+        let covered = w
+            .iter()
+            .filter(|x| x.reserve == debt.address())
+            .map(|x| x.covered_by_insurance)
+            .sum::<u64>();
         assert_eq!(e.obligation, *o);
         assert_eq!(e.liquidator, liquidator.pubkey());
         assert_eq!(e.debt_reserve, debt.address());

@@ -7,8 +7,10 @@
  *   then the six recall accounts while the reserve has shares deployed to its
  *   treasury strategy (or when the vault holds less than the withdrawal);
  * - `deposit`: the strategy reserve while shares are deployed;
- * - `liquidate` and `liquidate_for_shares`: the health accounts, then the
- *   collateral reserve's strategy reserve while it has shares deployed;
+ * - `liquidate` and `liquidate_for_shares`: {@link liquidationAccounts}: the
+ *   health accounts (the obligation's other debt reserves writable), a
+ *   write-off group per other debt reserve, then the collateral reserve's
+ *   strategy reserve while it has shares deployed;
  * - `repay`: none.
  *
  * Every address (market authority, vaults, mint, token program, oracles) comes
@@ -62,6 +64,45 @@ export async function recallAccounts(snapshot: MarketSnapshot, r: LoadedReserve)
         { address: treasuryObligation, role: AccountRole.WRITABLE },
         { address: BALLAST_PROGRAM_ADDRESS, role: AccountRole.READONLY },
     ];
+}
+
+/**
+ * The remaining accounts of `liquidate` and `liquidate_for_shares` for a
+ * liquidation of `obligation`'s debt in `debtReserve` against `collateral`:
+ * the health accounts, with every other reserve the obligation owes passed
+ * writable; then, per such reserve in health order, its write-off group
+ * (insurance vault and liquidity vault writable, mint, token program); then
+ * the collateral reserve's strategy reserve while it has shares deployed.
+ * When the liquidation takes the last collateral, the program writes the
+ * obligation's debt off in every reserve in that instruction and fails with
+ * `WriteOffAccountsRequired` without these; otherwise they go unused.
+ */
+export function liquidationAccounts(
+    snapshot: MarketSnapshot,
+    obligation: LoadedObligation,
+    debtReserve: Address,
+    collateral: LoadedReserve,
+): AccountMeta[] {
+    const others = new Set(
+        obligation.account.positions
+            .filter((p) => p.kind === PositionKind.Debt && p.reserve !== debtReserve)
+            .map((p) => p.reserve),
+    );
+    const health = healthAccounts(snapshot, obligation.account).map((a) =>
+        others.has(a.address) ? { address: a.address, role: AccountRole.WRITABLE } : a,
+    );
+    const groups = health
+        .filter((a) => others.has(a.address))
+        .flatMap((a) => {
+            const r = reserveOf(snapshot, a.address).account;
+            return [
+                { address: r.insuranceVault, role: AccountRole.WRITABLE },
+                { address: r.liquidityVault, role: AccountRole.WRITABLE },
+                { address: r.mint, role: AccountRole.READONLY },
+                { address: r.tokenProgram, role: AccountRole.READONLY },
+            ];
+        });
+    return [...health, ...groups, ...strategyAccount(collateral)];
 }
 
 /** `init_obligation` of obligation `index` of `owner` (signs), paid by `payer`; returns its address too. */
@@ -216,7 +257,7 @@ export async function liquidateAction(args: {
         debtInsuranceVault: d.account.insuranceVault,
         maxRepay: args.maxRepay,
     });
-    return withRemainingAccounts(ix, [...healthAccounts(args.snapshot, args.obligation.account), ...strategyAccount(c)]);
+    return withRemainingAccounts(ix, liquidationAccounts(args.snapshot, args.obligation, d.address, c));
 }
 
 /**
@@ -253,5 +294,5 @@ export async function liquidateForSharesAction(args: {
         collateralReserve: c.address,
         maxRepay: args.maxRepay,
     });
-    return withRemainingAccounts(ix, [...healthAccounts(args.snapshot, args.obligation.account), ...strategyAccount(c)]);
+    return withRemainingAccounts(ix, liquidationAccounts(args.snapshot, args.obligation, d.address, c));
 }

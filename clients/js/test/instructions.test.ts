@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { none, some } from '@solana/kit';
+import { AccountRole, none, some } from '@solana/kit';
 import {
     borrowAction,
     depositAction,
@@ -313,8 +313,12 @@ test('every instruction through the generated client and the action builders', a
     await t.test('socialize_bad_debt', async () => {
         // A second borrower whose collateral is worth less than the debt, in
         // two reserves: the liquidation that takes its last collateral writes
-        // the USDC debt off itself, the ETH debt is left to
-        // `socialize_bad_debt`.
+        // both debts off itself (the action builder passes the ETH reserve
+        // writable with its write-off group). A third holds 0.0002 ETH
+        // ($0.40, under the $1 dust value) beside its SOL and owes USDC: the
+        // liquidation of all its SOL leaves the priced dust, so nothing is
+        // written off there, and `socialize_bad_debt` forfeits the dust (ETH
+        // reserve and oracle passed) and writes the USDC debt off.
         sol.price = 20;
         refresh(chain, sol, usdc, eth);
         snap = await loadMarket(src, m.market);
@@ -337,43 +341,69 @@ test('every instruction through the generated client and the action builders', a
         await chain.ok('borrow', [
             await borrowAction({ snapshot: snap, owner: b2, obligation: await loadObligation(src, o2.obligation), reserve: eth.reserve, userTokenAccount: b2Eth, amount: units(eth, 0.01) }),
         ]);
+        const b3 = await chain.user();
+        const b3Sol = await chain.tokenAccount(sol.mint, b3.address, units(sol, 10));
+        const b3Eth = await chain.tokenAccount(eth.mint, b3.address, units(eth, 0.0002));
+        const b3Usdc = await chain.tokenAccount(usdc.mint, b3.address);
+        const o3 = await initObligationAction({ payer: b3, owner: b3, market: m.market, index: 9 });
+        await chain.ok('init_obligation', [o3.instruction]);
+        await chain.ok('deposit', [depositAction({ snapshot: snap, owner: b3, obligation: o3.obligation, reserve: sol.reserve, userTokenAccount: b3Sol, amount: units(sol, 10) })]);
+        await chain.ok('deposit', [depositAction({ snapshot: snap, owner: b3, obligation: o3.obligation, reserve: eth.reserve, userTokenAccount: b3Eth, amount: units(eth, 0.0002) })]);
+        await chain.ok('borrow', [
+            await borrowAction({ snapshot: snap, owner: b3, obligation: await loadObligation(src, o3.obligation), reserve: usdc.reserve, userTokenAccount: b3Usdc, amount: units(usdc, 60) }),
+        ]);
         sol.price = 5;
         refresh(chain, sol, usdc, eth);
         snap = await loadMarket(src, m.market);
-        const e = eventsOf(
-            (
-                await chain.ok('liquidate', [
-                    await liquidateAction({
-                        snapshot: snap,
-                        liquidator,
-                        obligation: await loadObligation(src, o2.obligation),
-                        debtReserve: usdc.reserve,
-                        collateralReserve: sol.reserve,
-                        liquidatorDebtAccount: lUsdc,
-                        liquidatorCollateralAccount: lSol,
-                        maxRepay: U64_MAX,
-                    }),
-                ])
-            ).logs,
-            'liquidated',
-        )[0];
-        assert.ok(e.seized > 0n);
-        const left = (await loadObligation(src, o2.obligation)).account.positions;
-        assert.ok(!left.some((p) => p.kind === PositionKind.Collateral), 'collateral gone');
-        const s = await chain.ok('socialize_bad_debt', [
-            await getSocializeBadDebtInstructionAsync({
-                market: m.market,
-                obligation: o2.obligation,
-                reserve: eth.reserve,
-                mint: eth.mint,
-                liquidityVault: eth.liquidityVault,
-                insuranceVault: eth.insuranceVault,
+        const liq2 = await chain.ok('liquidate', [
+            await liquidateAction({
+                snapshot: snap,
+                liquidator,
+                obligation: await loadObligation(src, o2.obligation),
+                debtReserve: usdc.reserve,
+                collateralReserve: sol.reserve,
+                liquidatorDebtAccount: lUsdc,
+                liquidatorCollateralAccount: lSol,
+                maxRepay: U64_MAX,
             }),
         ]);
+        assert.ok(eventsOf(liq2.logs, 'liquidated')[0].seized > 0n);
+        const both = eventsOf(liq2.logs, 'badDebtSocialized');
+        assert.deepEqual(new Set(both.map((e) => e.reserve)), new Set([usdc.reserve, eth.reserve]), 'both debts written off');
+        const left = (await loadObligation(src, o2.obligation)).account.positions;
+        assert.ok(left.every((p) => p.kind === PositionKind.Empty), 'nothing owed, nothing held');
+        const liq3 = await chain.ok('liquidate', [
+            await liquidateAction({
+                snapshot: snap,
+                liquidator,
+                obligation: await loadObligation(src, o3.obligation),
+                debtReserve: usdc.reserve,
+                collateralReserve: sol.reserve,
+                liquidatorDebtAccount: lUsdc,
+                liquidatorCollateralAccount: lSol,
+                maxRepay: U64_MAX,
+            }),
+        ]);
+        assert.equal(eventsOf(liq3.logs, 'badDebtSocialized').length, 0, 'the ETH dust is priced collateral');
+        const ix = await getSocializeBadDebtInstructionAsync({
+            market: m.market,
+            obligation: o3.obligation,
+            reserve: usdc.reserve,
+            mint: usdc.mint,
+            liquidityVault: usdc.liquidityVault,
+            insuranceVault: usdc.insuranceVault,
+        });
+        const s = await chain.ok('socialize_bad_debt', [
+            withRemainingAccounts(ix, [
+                { address: eth.reserve, role: AccountRole.WRITABLE },
+                { address: eth.oracle, role: AccountRole.READONLY },
+            ]),
+        ]);
+        assert.equal(eventsOf(s.logs, 'dustForfeited')[0].reserve, eth.reserve);
         const bad = eventsOf(s.logs, 'badDebtSocialized')[0];
-        assert.equal(bad.obligation, o2.obligation);
+        assert.equal(bad.obligation, o3.obligation);
         assert.equal(bad.coveredByInsurance + bad.writtenOff, bad.debt);
-        const after = (await loadObligation(src, o2.obligation)).account.positions;
+        const after = (await loadObligation(src, o3.obligation)).account.positions;
         assert.ok(after.every((p) => p.kind === PositionKind.Empty), 'nothing owed any more');
     });
 

@@ -18,6 +18,13 @@
 //! such dust: a `liquidate` with `max_repay = u64::MAX`, which the program
 //! caps at what the position covers (about one base unit of debt) while
 //! taking the whole position; then it socialises the rest.
+//!
+//! **Dust the sweep cannot take** (its oracle stale or too wide, so no
+//! liquidation can seize it): `socialize_bad_debt` forfeits dust collateral
+//! itself (issue 12), so such an obligation is socialised with its
+//! collateral reserves and oracles passed ([`ix::dust_accounts`]); the
+//! program refuses (`ObligationHasCollateral`) if the collateral is worth
+//! more than the market's dust value.
 
 use std::collections::HashMap;
 
@@ -55,7 +62,8 @@ pub struct Socialized {
 /// What one run did.
 #[derive(Debug, Default)]
 pub struct BadDebtRun {
-    /// Obligations found with debt and no collateral (after the sweeps).
+    /// Obligations found with debt and no collateral, or only dust the
+    /// sweep could not take (after the sweeps).
     pub found: usize,
     /// Dust sweeps that went through: (obligation, collateral reserve).
     pub swept: Vec<(Address, Address)>,
@@ -128,6 +136,8 @@ pub fn run(
     let by_key: HashMap<Address, &Reserve> = reserves.iter().map(|(k, r)| (*k, r)).collect();
     let keys_of = |r: &Reserve| ReserveKeys::derive(market, &r.mint, &r.token_program, &r.oracle);
 
+    // Obligations whose dust the sweep left (it could not be seized).
+    let mut dusty: Vec<Address> = Vec::new();
     if let (Some(liq), Some(snapshot)) = (sweeper, &snapshot) {
         for (key, ob) in obligations.iter_mut() {
             if is_bad_debt(ob)
@@ -136,9 +146,15 @@ pub fn run(
                 continue;
             }
             sweep_dust(chain, liq, key, ob, &by_key, &keys_of, &mut out)?;
+            if ob.has_debt() && !is_bad_debt(ob) {
+                dusty.push(*key);
+            }
         }
     }
-    for (key, ob) in obligations.iter().filter(|(_, o)| is_bad_debt(o)) {
+    for (key, ob) in obligations
+        .iter()
+        .filter(|(k, o)| is_bad_debt(o) || (o.has_debt() && dusty.contains(k)))
+    {
         out.found += 1;
         socialize(chain, key, ob, &by_key, &keys_of, now, &mut out);
     }
@@ -185,6 +201,11 @@ fn sweep_dust(
         };
         let health = ix::health_accounts(ob, None, |r| {
             by_key.get(r).map(|x| x.oracle).unwrap_or_default()
+        });
+        // The sweep takes the last collateral: the other debts are written
+        // off in the same instruction (their reserves writable).
+        let health = ix::with_write_off_accounts(health, ob, &debt_keys.reserve, |r| {
+            by_key.get(r).map(|x| **x)
         });
         // As the liquidation task does: a collateral reserve with funds
         // deployed to its strategy names the strategy too.
@@ -249,7 +270,10 @@ fn socialize(
             .and_then(|i| ballast::engine::shares::debt_for_shares(p.borrow_shares.get(), i))
             .and_then(|d| d.to_ceil_u64())
             .unwrap_or(u64::MAX);
-        match chain.send(&[ix::socialize_bad_debt(key, &keys_of(r))], &[]) {
+        // Its collateral (dust), forfeited by the program; none usually.
+        let dust = ix::dust_accounts(ob, |c| by_key.get(c).map(|x| x.oracle).unwrap_or_default());
+        let socialize = ix::with_accounts(ix::socialize_bad_debt(key, &keys_of(r)), dust);
+        match chain.send(&[socialize], &[]) {
             Ok(sent) => match crate::events::events::<BadDebtSocialized>(&sent.logs).pop() {
                 Some(e) => out.socialized.push(Socialized {
                     obligation: *key,

@@ -205,7 +205,7 @@ fn liquidate_one(
     liquidator: &Liquidator,
     keys_of: &impl Fn(&Address) -> Option<ReserveKeys>,
     reserves: &HashMap<Address, &Reserve>,
-) -> Result<(u64, u64, Option<super::bad_debt::Socialized>), LiquidateError> {
+) -> Result<(u64, u64, Vec<super::bad_debt::Socialized>), LiquidateError> {
     let other = |m: &str| LiquidateError::Other(m.to_string());
     let (debt, coll) = (
         keys_of(&c.debt_reserve).ok_or_else(|| other("unknown debt reserve"))?,
@@ -229,6 +229,12 @@ fn liquidate_one(
     let ob = decode_obligation(data).ok_or_else(|| other("not an obligation"))?;
     let health = ix::health_accounts(&ob, None, |r| {
         reserves.get(r).map(|x| x.oracle).unwrap_or_default()
+    });
+    // When this liquidation takes the last collateral, the program writes
+    // the obligation's debt off in every reserve in the same instruction:
+    // its other debt reserves writable, with their write-off groups.
+    let health = ix::with_write_off_accounts(health, &ob, &c.debt_reserve, |r| {
+        reserves.get(r).map(|x| **x)
     });
     let strategy = reserves
         .get(&c.collateral_reserve)
@@ -281,7 +287,7 @@ fn liquidate_one(
                 .unwrap_or(c.repay),
             sent.compute_units,
             crate::events::events::<ballast::events::BadDebtSocialized>(&sent.logs)
-                .first()
+                .iter()
                 .map(|e| super::bad_debt::Socialized {
                     obligation: e.obligation,
                     reserve: e.reserve,
@@ -289,7 +295,8 @@ fn liquidate_one(
                     debt: e.debt,
                     covered_by_insurance: e.covered_by_insurance,
                     written_off: e.written_off,
-                }),
+                })
+                .collect(),
         )),
         Err(ChainError::Transaction { err, .. })
             if is_ballast(&err, BallastError::ObligationHealthy) =>

@@ -230,6 +230,13 @@ pub enum BallastError {
     /// write, with verified and ever newer prices, and nobody can close.
     #[msg("oracle is not the Pyth push-oracle price feed account of the feed id")]
     OracleNotPushFeed,
+    /// A liquidation takes the obligation's last collateral, so its debt in
+    /// every reserve is written off in that instruction, but a reserve it
+    /// owes is not writable among the health accounts or its write-off
+    /// group (insurance vault, liquidity vault, mint, token program) is
+    /// missing (the log names the reserve).
+    #[msg("write-off of the remaining debt needs that reserve writable and its accounts")]
+    WriteOffAccountsRequired,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -374,3 +374,26 @@ pub struct InsuranceWithdrawn {
     /// Tokens left in the insurance vault, base units.
     pub insurance_after: u64,
 }
+
+/// `socialize_bad_debt` forfeited a dust collateral position of the
+/// obligation it wrote off: worth at most the market's dust value, at a
+/// usable oracle or, behind a stale or too-wide one, at its last price. The
+/// shares are burned and the tokens they redeem join the reserve's
+/// protocol fees.
+#[event]
+pub struct DustForfeited {
+    /// The obligation.
+    pub obligation: Pubkey,
+    /// The collateral reserve.
+    pub reserve: Pubkey,
+    /// Deposit shares burned.
+    pub shares: u64,
+    /// Tokens they redeemed, added to the reserve's protocol fees, base
+    /// units, rounded down.
+    pub tokens_to_protocol_fees: u64,
+    /// Their value, micro-USD, unweighted, rounded up.
+    pub value_micro_usd: u64,
+    /// 0: valued at a usable price; 1: at a stale one; 2: at one whose
+    /// confidence was too wide.
+    pub oracle_unusable: u8,
+}

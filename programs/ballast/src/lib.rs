@@ -154,10 +154,10 @@ pub mod ballast {
         liquidate::handler(ctx, max_repay)
     }
 
-    /// Covers an obligation's debt in one reserve, once it has no collateral,
-    /// from insurance and then depositors (permissionless). Emits
-    /// [`events::BadDebtSocialized`].
-    pub fn socialize_bad_debt(ctx: Context<SocializeBadDebt>) -> Result<()> {
+    /// Covers an obligation's debt in one reserve, once it has no collateral
+    /// of value (dust is forfeited), from insurance and then depositors
+    /// (permissionless). Emits [`events::BadDebtSocialized`].
+    pub fn socialize_bad_debt<'info>(ctx: Context<'info, SocializeBadDebt<'info>>) -> Result<()> {
         socialize_bad_debt::handler(ctx)
     }
 

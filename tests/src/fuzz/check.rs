@@ -534,14 +534,20 @@ pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
                 if let Some((c, _)) = w.spot(ob) {
                     if c < Fx::from_num(dust) && !h.is_satisfied() {
                         let mut codes = Vec::new();
+                        // `socialize_bad_debt` forfeits the dust (its
+                        // reserves and oracles passed) and writes off.
+                        let dust_accounts = ballast_keeper::ix::dust_accounts(ob, |k| {
+                            w.reserve(w.res_index(k)).oracle
+                        });
                         let ok = debts.iter().any(|&d| {
-                            let r = w.simulate(
-                                &[ballast_keeper::ix::socialize_bad_debt(
+                            let ix = ballast_keeper::ix::with_accounts(
+                                ballast_keeper::ix::socialize_bad_debt(
                                     &w.obligations[owner][m],
                                     &w.res[d].keys,
-                                )],
-                                &[],
+                                ),
+                                dust_accounts.clone(),
                             );
+                            let r = w.simulate(&[ix], &[]);
                             if let Err(e) = &r {
                                 codes.push(format!("socialize {}: {e}", RES_NAME[d]));
                             }
@@ -836,14 +842,17 @@ pub fn socialize(
 /// Invariants 9 and 3 around a liquidation that took an insolvent
 /// obligation's last collateral: `liquidate` then writes the remaining debt
 /// off in the same instruction (issue 12), emitting `BadDebtSocialized`:
-/// covered + written off = the debt, and the write-down joins the debt
-/// reserve's allowance in invariant 3.
-pub fn liquidation_write_off(w: &mut World, d: usize, sent: &Sent) -> Result<(), String> {
+/// covered + written off = the debt, and the write-down joins the
+/// allowance of the reserve written down (the debt reserve repaid, and any
+/// other reserve the obligation owed: all its debt goes in that
+/// instruction) in invariant 3.
+pub fn liquidation_write_off(w: &mut World, _d: usize, sent: &Sent) -> Result<(), String> {
     if !sent.ok {
         return Ok(());
     }
     let es: Vec<BadDebtSocialized> = events(&sent.logs);
     for e in es {
+        let d = w.res_index(&e.reserve);
         if e.covered_by_insurance as u128 + e.written_off as u128 != e.debt as u128 {
             return err(
                 9,

@@ -522,7 +522,7 @@ impl World {
         .ok()
     }
 
-    fn res_index(&self, key: &Pubkey) -> usize {
+    pub(super) fn res_index(&self, key: &Pubkey) -> usize {
         self.res
             .iter()
             .position(|r| r.keys.reserve == *key)
@@ -734,7 +734,7 @@ impl World {
         max_repay: u64,
     ) -> Instruction {
         let o = self.ob(owner, d);
-        let health = self.ctx.health_accounts(&o, &[]);
+        let health = self.ctx.liquidation_accounts(&o, &self.res[d]);
         ix::with_accounts(
             ix::liquidate(
                 &self.actors[liq].pubkey(),
@@ -762,7 +762,7 @@ impl World {
         max_repay: u64,
     ) -> Instruction {
         let o = self.ob(owner, d);
-        let health = self.ctx.health_accounts(&o, &[]);
+        let health = self.ctx.liquidation_accounts(&o, &self.res[d]);
         ix::with_accounts(
             ix::liquidate_for_shares(
                 &self.actors[liq].pubkey(),

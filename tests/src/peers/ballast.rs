@@ -144,7 +144,7 @@ impl Protocol for BallastMarket {
         src: &Address,
     ) -> Result<Cost, String> {
         let dst = self.ctx.token_account_for(coll, &liquidator.pubkey(), 0);
-        let health = self.ctx.health_accounts(ob, &[]);
+        let health = self.ctx.liquidation_accounts(ob, debt);
         let ix = ix::liquidate(
             &liquidator.pubkey(),
             ob,

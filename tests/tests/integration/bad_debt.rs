@@ -29,15 +29,21 @@ fn refused(ctx: &mut TestContext, label: &str, ix: Instruction, watch: &[Address
 }
 
 /// The [`Lending`] fixture plus a second USDC supplier (5,000), a USDT
-/// reserve, the borrower at 900 USDC and 500 USDT of debt after a day of
+/// reserve, a DUST reserve ($1, 6 decimals) where the borrower holds 0.5
+/// DUST, the borrower at 900 USDC and 500 USDT of debt after a day of
 /// interest, and a liquidator holding 10,000 USDC and 10,000 USDT. The
-/// close-out repays USDT: the liquidation that takes the last collateral
-/// writes the rest of the USDT debt off itself, and leaves the USDC debt to
-/// `socialize_bad_debt`, the instruction under test.
+/// close-out repays USDT and takes all the SOL; the 0.5 DUST ($0.50,
+/// priced, under the $1 dust value) stays, so that liquidation writes
+/// nothing off (a liquidation that takes the last collateral writes off
+/// every debt itself, `liquidation_write_off`); `socialize_bad_debt` of
+/// USDT then forfeits the DUST and writes USDT off, and leaves the USDC
+/// debt, with no collateral, to `socialize_bad_debt`, the instruction
+/// under test.
 struct Fixture {
     tp: Address,
     l: Lending,
     usdt: TestReserve,
+    dust: TestReserve,
     l_t: Address,
     supplier2: Keypair,
     so2: Address,
@@ -56,6 +62,9 @@ impl Fixture {
         ctx.deposit(&supplier2, &l.debt, &so2, &s2_debt, l.debt.units(5_000.0));
         ctx.borrow(&l.borrower, &l.debt, &l.ob, &l.b_debt, l.debt.units(900.0));
         let usdt = ctx.add_reserve(&l.m, &tp, 6, 1.0, test_config([0; 32]));
+        let dust = ctx.add_reserve(&l.m, &tp, 6, 1.0, test_config([0; 32]));
+        let b_dust = ctx.token_account_for(&dust, &l.borrower.pubkey(), 500_000);
+        ctx.deposit(&l.borrower, &dust, &l.ob, &b_dust, 500_000);
         let s2_usdt = ctx.token_account_for(&usdt, &supplier2.pubkey(), usdt.units(5_000.0));
         ctx.deposit(&supplier2, &usdt, &so2, &s2_usdt, usdt.units(5_000.0));
         let b_usdt = ctx.token_account_for(&usdt, &l.borrower.pubkey(), 0);
@@ -65,6 +74,7 @@ impl Fixture {
         ctx.set_price(&l.coll, 20.0, 0.0);
         ctx.set_price(&l.debt, 1.0, 0.0);
         ctx.set_price(&usdt, 1.0, 0.0);
+        ctx.set_price(&dust, 1.0, 0.0);
         let (liq, l_d) = ctx.user_with_tokens(&l.debt, l.debt.units(10_000.0));
         let l_c = ctx.token_account_for(&l.coll, &liq.pubkey(), 0);
         let l_t = ctx.token_account_for(&usdt, &liq.pubkey(), usdt.units(10_000.0));
@@ -72,6 +82,7 @@ impl Fixture {
             tp,
             l,
             usdt,
+            dust,
             l_t,
             supplier2,
             so2,
@@ -98,16 +109,18 @@ impl Fixture {
     }
 
     /// SOL crashes to $5: 100 SOL ($500) against about $1,400 of debt is
-    /// insolvent. Liquidates USDT until no collateral is left (one
-    /// close-out, which writes the rest of the USDT debt off) and checks
-    /// that the USDC debt remains.
+    /// insolvent. Liquidates USDT until no SOL is left (one close-out; the
+    /// priced DUST stays, so nothing is written off there), then
+    /// `socialize_bad_debt` of USDT forfeits the DUST and writes the rest
+    /// of the USDT debt off; checks that the USDC debt remains.
     fn crash_and_close_out(&self, ctx: &mut TestContext) {
         let l = &self.l;
         ctx.set_price(&l.coll, 5.0, 0.0);
         ctx.set_price(&l.debt, 1.0, 0.0);
         ctx.set_price(&self.usdt, 1.0, 0.0);
+        ctx.set_price(&self.dust, 1.0, 0.0);
         let mut rounds = 0;
-        while ctx.has_collateral(&l.ob) {
+        while ctx.collateral_of(&l.ob, &l.coll) > 0 {
             let e = ctx.liquidate_ok(
                 &self.liq,
                 &l.ob,
@@ -122,6 +135,11 @@ impl Fixture {
             assert!(rounds < 5, "collateral never exhausted");
         }
         assert_eq!(rounds, 1, "an insolvent obligation is closed out at once");
+        assert_eq!(ctx.collateral_of(&l.ob, &self.dust), 500_000);
+        let ix = ctx.socialize_ix(&l.ob, &self.usdt);
+        let logs = ctx.ok_logs("socialize USDT, forfeit the DUST", &[ix], &[]);
+        assert_eq!(events::<ballast::events::DustForfeited>(&logs).len(), 1);
+        assert!(!ctx.has_collateral(&l.ob));
         let o = ctx.obligation(&l.ob);
         assert!(
             o.find(&l.debt.address(), PositionKind::Debt).is_some(),

@@ -20,8 +20,11 @@ use crate::state::*;
 
 /// Accounts of `liquidate`. Remaining accounts: the obligation's health
 /// accounts (see `crate::runtime::health_accounts`), which include both
-/// reserves, then, while the collateral reserve has treasury shares
-/// deployed, its strategy reserve (read-only, to mark them).
+/// reserves; then, when the liquidation takes the obligation's last
+/// collateral and it owes in other reserves, a write-off group per other
+/// debt reserve (those reserves writable among the health accounts, see
+/// [`write_off_if_bare`]); then, while the collateral reserve has treasury
+/// shares deployed, its strategy reserve (read-only, to mark them).
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     /// The liquidator: pays the debt, receives the collateral.
@@ -87,10 +90,13 @@ pub struct Liquidate<'info> {
 /// [`BallastError::ObligationHealthy`], [`BallastError::PositionNotFound`],
 /// [`BallastError::LiquidationCannotImproveHealth`],
 /// [`BallastError::InsufficientLiquidity`] (the collateral vault cannot
-/// pay: `liquidate_for_shares` takes the collateral as deposit shares).
+/// pay: `liquidate_for_shares` takes the collateral as deposit shares),
+/// [`BallastError::WriteOffAccountsRequired`] (it takes the last collateral
+/// and another debt reserve is not writable or lacks its write-off group,
+/// see [`write_off_if_bare`]).
 pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
     let a = &ctx.accounts;
-    let (plan, authority_bump, unpriced) = accrue_and_plan(
+    let (plan, authority_bump, unpriced, others) = accrue_and_plan(
         &a.market,
         &a.obligation,
         &a.debt_reserve,
@@ -125,6 +131,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
             market: &market_key,
             bump: authority_bump,
         },
+        &others,
     )?;
     emit!(Liquidated {
         obligation: a.obligation.key(),
@@ -146,8 +153,16 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
 /// deployed) and plans the liquidation over the obligation's health
 /// accounts ([`plan_liquidation`]; an oracle error aborts here, except for
 /// dust collateral, see [`HealthAccounts::load_for_liquidation`]). Returns
-/// the plan, the market authority's bump and the reserves held as unpriced
-/// dust. Errors: those of [`plan_liquidation`] and of the health accounts.
+/// the plan, the market authority's bump, the reserves held as unpriced
+/// dust and the accounts a write-off of the obligation's other debts needs
+/// ([`WriteOffOthers`]).
+///
+/// Layout of `remaining`: the health accounts (two per reserve of the
+/// obligation), then the write-off groups ([`WRITE_OFF_GROUP`] accounts
+/// per other debt reserve, needed only when the liquidation takes the last
+/// collateral, see [`write_off_if_bare`]), then the strategy reserve when
+/// the collateral reserve has treasury shares deployed.
+/// Errors: those of [`plan_liquidation`] and of the health accounts.
 pub(crate) fn accrue_and_plan<'info>(
     market: &AccountLoader<'info, Market>,
     obligation: &AccountLoader<'info, Obligation>,
@@ -155,7 +170,7 @@ pub(crate) fn accrue_and_plan<'info>(
     collateral_reserve: &AccountLoader<'info, Reserve>,
     remaining: &'info [AccountInfo<'info>],
     max_repay: u64,
-) -> Result<(LiquidationPlan, u8, Unpriced)> {
+) -> Result<(LiquidationPlan, u8, Unpriced, WriteOffOthers<'info>)> {
     require!(max_repay > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
     let market_key = market.key();
@@ -173,6 +188,13 @@ pub(crate) fn accrue_and_plan<'info>(
         health
     };
     let obligation = obligation.load()?;
+    // The health accounts first, the write-off groups after them.
+    let n = obligation.health_reserves().1;
+    let (remaining, groups) = remaining.split_at(remaining.len().min(2 * n));
+    require!(
+        groups.len() % WRITE_OFF_GROUP == 0,
+        BallastError::HealthAccountsMismatch
+    );
     // Dust collateral behind an unusable oracle counts as zero rather than
     // blocking; the two reserves liquidated must be priced.
     let accounts = Box::new(HealthAccounts::load_for_liquidation(
@@ -199,7 +221,12 @@ pub(crate) fn accrue_and_plan<'info>(
             unpriced.len += 1;
         }
     }
-    Ok((plan, authority_bump, unpriced))
+    let others = WriteOffOthers {
+        health: remaining,
+        groups,
+        now,
+    };
+    Ok((plan, authority_bump, unpriced, others))
 }
 
 /// The reserves of an obligation whose collateral was valued at zero as
@@ -227,22 +254,47 @@ pub(crate) struct WriteOffAccounts<'a, 'info> {
     pub(crate) bump: u8,
 }
 
+/// Accounts per other debt reserve in a liquidation's write-off groups
+/// (see [`accrue_and_plan`]): that reserve's insurance vault (writable),
+/// liquidity vault (writable), mint and token program, in that order.
+pub const WRITE_OFF_GROUP: usize = 4;
+
+/// What a liquidation needs to write off the obligation's debt in reserves
+/// other than the one repaid: the validated health accounts (where each
+/// such reserve is, and must then be writable) and the write-off groups
+/// that follow them in the remaining accounts.
+pub(crate) struct WriteOffOthers<'info> {
+    health: &'info [AccountInfo<'info>],
+    groups: &'info [AccountInfo<'info>],
+    now: i64,
+}
+
 /// After a liquidation's booking: when the obligation holds no collateral
-/// any more (none, or only dust valued at zero in `unpriced` reserves) and
-/// still owes in the debt reserve, that debt is written off now, insurance
-/// first, as `socialize_bad_debt` would ([`write_off`]), and
-/// [`BadDebtSocialized`] is emitted. In the instruction that takes the
-/// last collateral, so nobody can re-deposit a base unit to block the
-/// write-off, nor withdraw ahead of a pending one. Debt in other reserves
-/// (an obligation with several debts) is left to `socialize_bad_debt`.
-pub(crate) fn write_off_if_bare(
-    obligation: &AccountLoader<Obligation>,
-    debt_reserve: &AccountLoader<Reserve>,
+/// any more (none, or only dust valued at zero in `unpriced` reserves), its
+/// remaining debt is written off now, in every reserve it still owes:
+/// first the debt reserve repaid, then each other debt reserve in slot
+/// order, each exactly as `socialize_bad_debt` does it ([`write_off`]:
+/// interest accrued to now, the reserve's insurance vault covers first, the
+/// rest is written off against its depositors by the lower exchange rate),
+/// each with its [`BadDebtSocialized`]. All in the instruction that takes
+/// the last collateral, so nobody can re-deposit a base unit to block the
+/// write-off, nor withdraw ahead of a pending one.
+///
+/// Each other debt reserve must be writable among the health accounts and
+/// have its write-off group ([`WRITE_OFF_GROUP`]) after them; otherwise
+/// the liquidation fails with [`BallastError::WriteOffAccountsRequired`]
+/// rather than leave the debt behind (a group whose accounts are not that
+/// reserve's: [`BallastError::ReserveAccountMismatch`]). A liquidation that
+/// leaves collateral needs neither.
+pub(crate) fn write_off_if_bare<'info>(
+    obligation: &AccountLoader<'info, Obligation>,
+    debt_reserve: &AccountLoader<'info, Reserve>,
     unpriced: &Unpriced,
-    w: WriteOffAccounts,
+    w: WriteOffAccounts<'_, 'info>,
+    others: &WriteOffOthers<'info>,
 ) -> Result<()> {
     let debt_key = debt_reserve.key();
-    let done = {
+    let (done, rest) = {
         let mut o = obligation.load_mut()?;
         let bare = o
             .positions
@@ -252,11 +304,105 @@ pub(crate) fn write_off_if_bare(
             return Ok(());
         }
         let mut d = debt_reserve.load_mut()?;
-        write_off(&mut o, &mut d, &debt_key, w.insurance_vault.amount)?
+        let done = write_off(&mut o, &mut d, &debt_key, w.insurance_vault.amount)?;
+        let mut rest = [Pubkey::default(); MAX_POSITIONS];
+        for (k, p) in rest.iter_mut().zip(o.positions.iter()) {
+            if p.kind() == PositionKind::Debt {
+                *k = p.reserve;
+            }
+        }
+        (done, rest)
     };
-    let Some((debt, covered, written_off)) = done else {
+    if let Some(done) = done {
+        cover_and_emit(obligation.key(), debt_key, done, &w)?;
+    }
+    for key in rest.iter().filter(|k| **k != Pubkey::default()) {
+        write_off_other(obligation, key, others, &w)?;
+    }
+    Ok(())
+}
+
+/// [`write_off`] of the obligation's debt in `key`, a debt reserve other
+/// than the one repaid, from its health account (writable) and its
+/// write-off group. Errors: [`BallastError::WriteOffAccountsRequired`],
+/// [`BallastError::ReserveAccountMismatch`], [`BallastError::HealthAccountsMismatch`].
+#[inline(never)]
+fn write_off_other<'info>(
+    obligation: &AccountLoader<'info, Obligation>,
+    key: &Pubkey,
+    others: &WriteOffOthers<'info>,
+    w: &WriteOffAccounts<'_, 'info>,
+) -> Result<()> {
+    let info = others
+        .health
+        .iter()
+        .step_by(2)
+        .find(|a| a.key == key)
+        .ok_or(error!(BallastError::HealthAccountsMismatch))?;
+    if !info.is_writable {
+        msg!("write-off needs reserve {} writable", key);
+        return err!(BallastError::WriteOffAccountsRequired);
+    }
+    let loader = AccountLoader::<Reserve>::try_from(info)?;
+    let (ins, liq, mint, tp) = {
+        let r = loader.load()?;
+        (
+            r.insurance_vault,
+            r.liquidity_vault,
+            r.mint,
+            r.token_program,
+        )
+    };
+    let Some(g) = others
+        .groups
+        .chunks_exact(WRITE_OFF_GROUP)
+        .find(|g| *g[0].key == ins)
+    else {
+        msg!("write-off needs the accounts of reserve {}", key);
+        return err!(BallastError::WriteOffAccountsRequired);
+    };
+    require!(
+        *g[1].key == liq && *g[2].key == mint && *g[3].key == tp,
+        BallastError::ReserveAccountMismatch
+    );
+    require!(
+        g[0].is_writable && g[1].is_writable,
+        BallastError::WriteOffAccountsRequired
+    );
+    let insurance_vault = Box::new(InterfaceAccount::<TokenAccount>::try_from(&g[0])?);
+    let vault = Box::new(InterfaceAccount::<TokenAccount>::try_from(&g[1])?);
+    let mint = Box::new(InterfaceAccount::<Mint>::try_from(&g[2])?);
+    let token_program = Interface::<TokenInterface>::try_from(&g[3])?;
+    let done = {
+        let mut o = obligation.load_mut()?;
+        let mut r = loader.load_mut()?;
+        r.accrue_interest(others.now)?;
+        write_off(&mut o, &mut r, key, insurance_vault.amount)?
+    };
+    let Some(done) = done else {
         return Ok(());
     };
+    let wo = WriteOffAccounts {
+        token_program: &token_program,
+        insurance_vault: &insurance_vault,
+        mint: &mint,
+        vault: &vault,
+        authority: w.authority,
+        market: w.market,
+        bump: w.bump,
+    };
+    cover_and_emit(obligation.key(), *key, done, &wo)
+}
+
+/// Moves the insurance cover of a booked write-off (`(debt, covered,
+/// written_off)` from [`write_off`]) into the reserve's liquidity vault and
+/// emits [`BadDebtSocialized`].
+fn cover_and_emit(
+    obligation: Pubkey,
+    reserve: Pubkey,
+    (debt, covered, written_off): (u64, u64, u64),
+    w: &WriteOffAccounts,
+) -> Result<()> {
     if covered > 0 {
         token::transfer_out(
             w.token_program,
@@ -270,8 +416,8 @@ pub(crate) fn write_off_if_bare(
         )?;
     }
     emit!(BadDebtSocialized {
-        reserve: debt_key,
-        obligation: obligation.key(),
+        reserve,
+        obligation,
         debt,
         covered_by_insurance: covered,
         written_off,

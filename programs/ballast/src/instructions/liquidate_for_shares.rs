@@ -38,8 +38,11 @@ use crate::events::LiquidatedForShares;
 use crate::state::*;
 
 /// Accounts of `liquidate_for_shares`. Remaining accounts as `liquidate`'s:
-/// the liquidated obligation's health accounts, then, while the collateral
-/// reserve has treasury shares deployed, its strategy reserve.
+/// the liquidated obligation's health accounts, then the write-off groups
+/// of its other debt reserves (needed, with those reserves writable, when
+/// the liquidation takes the last collateral: every debt is then written
+/// off in this instruction), then, while the collateral reserve has
+/// treasury shares deployed, its strategy reserve.
 #[derive(Accounts)]
 pub struct LiquidateForShares<'info> {
     /// The liquidator: pays the debt, owns `liquidator_obligation`.
@@ -104,13 +107,15 @@ pub struct LiquidateForShares<'info> {
 /// [`BallastError::LiquidatorObligationIsLiquidated`] (it is the
 /// obligation liquidated), [`BallastError::SameReserveLoop`] (it owes debt in the
 /// collateral reserve), [`BallastError::ObligationFull`] (no free slot for
-/// the new collateral position).
+/// the new collateral position), [`BallastError::WriteOffAccountsRequired`]
+/// (it takes the last collateral and another debt reserve is not writable
+/// or lacks its write-off group).
 pub fn handler<'info>(
     ctx: Context<'info, LiquidateForShares<'info>>,
     max_repay: u64,
 ) -> Result<()> {
     let a = &ctx.accounts;
-    let (plan, authority_bump, unpriced) = accrue_and_plan(
+    let (plan, authority_bump, unpriced, others) = accrue_and_plan(
         &a.market,
         &a.obligation,
         &a.debt_reserve,
@@ -170,6 +175,7 @@ pub fn handler<'info>(
             market: &market_key,
             bump: authority_bump,
         },
+        &others,
     )?;
     emit!(LiquidatedForShares {
         obligation: a.obligation.key(),
