@@ -230,6 +230,14 @@ pub enum BallastError {
     /// write, with verified and ever newer prices, and nobody can close.
     #[msg("oracle is not the Pyth push-oracle price feed account of the feed id")]
     OracleNotPushFeed,
+    /// `obligation_stress`'s shock vector does not have one factor per
+    /// health reserve of the obligation (the order of its health accounts).
+    #[msg("price shock vector needs one factor per health reserve of the obligation")]
+    PriceShockLengthMismatch,
+    /// A price shock factor is outside 1..=1,000,000 bps (a price can't be
+    /// shocked to zero or by more than 100x).
+    #[msg("price shock factor outside 1..=1,000,000 bps")]
+    PriceShockOutOfRange,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -28,6 +28,7 @@ mod liquidity;
 mod market;
 mod market_apply;
 mod mock_pyth_receiver;
+mod obligation_stress;
 mod oracle_authority;
 mod peers_smoke;
 mod prop_accounting;
