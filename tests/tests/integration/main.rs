@@ -35,6 +35,7 @@ mod prop_accounting;
 mod rebalance_task;
 mod replay;
 mod scenario_two_users;
+mod snapshot;
 mod status;
 mod treasury;
 mod vault_example;
