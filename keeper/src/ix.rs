@@ -766,3 +766,23 @@ pub fn withdraw_insurance(
         vec![],
     )
 }
+
+/// `obligation_stress` of `obligation` in `market` with `shocks_bps` (one
+/// factor per health reserve, 10,000 = unchanged) and its health accounts
+/// ([`health_accounts`]); read-only, no signer; the result is return data
+/// (`ballast::engine::stress::ObligationStress`).
+pub fn obligation_stress(
+    market: &Address,
+    obligation: &Address,
+    shocks_bps: Vec<u32>,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        ballast::accounts::ObligationStressView {
+            market: *market,
+            obligation: *obligation,
+        },
+        ballast::instruction::ObligationStress { shocks_bps },
+        health,
+    )
+}

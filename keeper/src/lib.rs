@@ -132,6 +132,7 @@ pub mod metrics;
 #[cfg(feature = "embedded")]
 pub mod replay;
 pub mod scan;
+pub mod snapshot;
 pub mod status;
 pub mod tasks;
 pub mod user;

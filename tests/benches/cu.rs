@@ -709,6 +709,63 @@ fn main() {
         steps,
     );
 
+    // obligation_stress at MAX_POSITIONS: 7 collateral reserves + USDC
+    // debt near the Initial limit, USDC shocked +10% and each collateral
+    // -10%, so Maintenance fails and every collateral's liquidation price is
+    // searched (the costly case; a collateral whose loss the rest covers
+    // stops at the first probe).
+    let samples = (0..3)
+        .map(|_| {
+            let mut s = Scenario::new(7);
+            let usdc = s.reserves[0];
+            s.warp();
+            let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+            let ix = ix::borrow(
+                &s.user.pubkey(),
+                &usdc.keys,
+                &s.obligation,
+                &s.token_accounts[0],
+                usdc.units(440_000.0),
+                health,
+            );
+            s.send("borrow(open)", ix);
+            s.warp();
+            let n = s.ctx.obligation(&s.obligation).health_reserves().1;
+            assert_eq!(n, ballast::state::MAX_POSITIONS, "8 positions");
+            let mut shocks = vec![9_000u32; n];
+            shocks[n - 1] = 11_000;
+            let market = s.ctx.reserve(&usdc).market;
+            let ix = s.ctx.stress_ix(&market, &s.obligation, &shocks);
+            let (v, cu) = s.ctx.stress_send(ix).expect("obligation_stress");
+            assert!(v.maintenance_health < 1 << 48);
+            assert!(v.reserves[..n - 1]
+                .iter()
+                .all(|r| r.liquidation_price > 0 && r.liquidation_price < u64::MAX));
+            let ix = s.ctx.stress_ix(&market, &s.obligation, &vec![10_000; n]);
+            let (v, base) = s.ctx.stress_send(ix).expect("obligation_stress");
+            assert!(v.maintenance_health >= 1 << 48);
+            // SOL (1,600 weighted each): the rest covers its loss, 0 after
+            // one probe; ETH (160,000 each): searched.
+            let searched = v.reserves[..n - 1]
+                .iter()
+                .filter(|r| r.liquidation_price > 0)
+                .count();
+            assert_eq!(searched, 3);
+            (cu, base)
+        })
+        .collect::<Vec<_>>();
+    let (samples, base): (Vec<u64>, Vec<u64>) = samples.into_iter().unzip();
+    record(
+        "obligation_stress_unshocked",
+        "the obligation_stress scenario unshocked: Maintenance holds; the 4 SOL liquidation prices are 0 after one probe (the rest covers their loss), the 3 ETH ones are searched".into(),
+        base,
+    );
+    record(
+        "obligation_stress",
+        "8 positions (7 collateral reserves: 4x 100 SOL, 3x 100 ETH; 440,000 USDC debt), collateral shocked -10% and USDC +10%: Maintenance < 1 and all 7 liquidation prices searched; return data only".into(),
+        samples,
+    );
+
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&root).expect("create target/bench");
     let cu_json = serde_json::to_string_pretty(&cu).unwrap();

@@ -33,6 +33,8 @@
 //!   ([`TestContext::liquidate_ok`]) and the positions' values.
 //! * `treasury`: [`buffered_config`], the two-market [`Treasury`] fixture,
 //!   rebalances and recalls ([`TestContext::assert_treasury_reconciles`]).
+//! * `stress`: the `obligation_stress` view sent and decoded
+//!   ([`TestContext::stress`]), oracle prices by exact mantissa.
 //! * `vault`: the CPI example program `ballast-vault-example` loaded beside
 //!   Ballast, its instruction builders ([`vault_ix`]) and [`TestVault`].
 //!
@@ -62,6 +64,7 @@ mod failures;
 mod lending;
 mod liquidation;
 mod market;
+mod stress;
 mod treasury;
 mod vault;
 mod volatility;

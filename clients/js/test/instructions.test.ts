@@ -26,6 +26,8 @@ import {
     getProposeAdminInstruction,
     getBalanceSheetDecoder,
     getBalanceSheetInstruction,
+    getObligationStressDecoder,
+    getObligationStressInstruction,
     getRebalanceInstructionAsync,
     getRecallTreasuryInstructionAsync,
     getSetStrategyApprovalInstruction,
@@ -210,6 +212,40 @@ test('every instruction through the generated client and the action builders', a
         assert.equal(sheet.liquid, chain.balance(usdc.liquidityVault));
         assert.equal(sheet.assets, sheet.liquid + sheet.deployed + sheet.borrowed);
         assert.ok(sheet.borrowed > units(usdc, 900), `interest on 900 USDC: ${sheet.borrowed}`);
+    });
+
+    await t.test('obligation_stress (return data decoded by the generated codec)', async () => {
+        const ob = await loadObligation(src, bo.obligation);
+        const stress = async (shocks: number[]) => {
+            const ix = withRemainingAccounts(
+                getObligationStressInstruction({ market: m.market, obligation: bo.obligation, shocksBps: shocks }),
+                healthAccounts(snap, ob.account),
+            );
+            const sent = await chain.ok('obligation_stress', [ix]);
+            assert.equal(sent.returnData.length, 561);
+            return getObligationStressDecoder().decode(sent.returnData);
+        };
+        const one = 1n << 48n;
+        const v = await stress([10_000, 10_000]);
+        assert.equal(v.obligation, bo.obligation);
+        assert.equal(v.reserveCount, 2);
+        assert.equal(v.reserves[0].reserve, sol.reserve);
+        assert.equal(v.reserves[0].exponent, -8);
+        assert.ok(v.maintenanceHealth >= one);
+        // 90 SOL against ~900 USDC (interest included) at LT 80%: about $12.50.
+        const lp = v.reserves[0].liquidationPrice;
+        assert.ok(lp > 1_250_000_000n && lp < 1_260_000_000n, `${lp}`);
+        // Shocked to 60%: below 1 exactly when the shocked price is below it.
+        const s = await stress([6_000, 10_000]);
+        const shocked = (BigInt(Math.round(sol.price * 1e8)) * 6_000n) / 10_000n;
+        assert.equal(s.maintenanceHealth < one, shocked < lp);
+        const refused = await chain.fails('obligation_stress, one shock short', [
+            withRemainingAccounts(
+                getObligationStressInstruction({ market: m.market, obligation: bo.obligation, shocksBps: [10_000] }),
+                healthAccounts(snap, ob.account),
+            ),
+        ]);
+        assert.equal(refused.error?.errorName, 'PriceShockLengthMismatch');
     });
 
     // Before the treasury moves in (balance_sheet would then need the strategy reserve).

@@ -335,6 +335,18 @@ impl Chain for EmbeddedChain {
         Ok(self.svm.get_account(address).map(|a| a.data))
     }
 
+    fn account(&self, address: &Address) -> Result<Option<super::RawAccount>, ChainError> {
+        Ok(self.svm.get_account(address).map(|a| super::RawAccount {
+            lamports: a.lamports,
+            owner: a.owner,
+            data: a.data,
+        }))
+    }
+
+    fn slot(&self) -> Result<u64, ChainError> {
+        Ok(self.clock().slot)
+    }
+
     fn ballast_accounts<T: Discriminator>(
         &self,
         market: &Address,

@@ -100,4 +100,50 @@ pub trait Chain {
     ) -> Result<Simulated, ChainError> {
         Err(ChainError::Backend("this chain cannot simulate".into()))
     }
+    /// An account's lamports, owner and data, if it exists (`snapshot`).
+    /// The default: this chain cannot say.
+    fn account(&self, _address: &Address) -> Result<Option<RawAccount>, ChainError> {
+        Err(ChainError::Backend(
+            "this chain cannot read account owners and lamports".into(),
+        ))
+    }
+    /// [`Chain::ballast_accounts`] with lamports and owner (`snapshot`). The
+    /// default: the scan, then [`Chain::account`] for each.
+    fn ballast_raw_accounts<T: Discriminator>(
+        &self,
+        market: &Address,
+    ) -> Result<Vec<(Address, RawAccount)>, ChainError> {
+        let mut out = vec![];
+        for (k, _) in self.ballast_accounts::<T>(market)? {
+            if let Some(a) = self.account(&k)? {
+                out.push((k, a));
+            }
+        }
+        Ok(out)
+    }
+    /// The current slot: the first 8 bytes of the Clock sysvar.
+    fn slot(&self) -> Result<u64, ChainError> {
+        let clock = self
+            .account_data(&CLOCK_SYSVAR)?
+            .ok_or_else(|| ChainError::Backend("no Clock sysvar account".into()))?;
+        clock
+            .get(..8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .ok_or_else(|| ChainError::Backend("Clock sysvar data too short".into()))
+    }
+}
+
+/// The Clock sysvar's address.
+pub const CLOCK_SYSVAR: Address =
+    Address::from_str_const("SysvarC1ock11111111111111111111111111111111");
+
+/// An account as a snapshot keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawAccount {
+    /// Lamports.
+    pub lamports: u64,
+    /// The owning program.
+    pub owner: Address,
+    /// The data.
+    pub data: Vec<u8>,
 }

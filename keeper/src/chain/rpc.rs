@@ -564,6 +564,26 @@ fn backend(e: ClientError) -> ChainError {
     }
 }
 
+/// An RPC account's lamports, owner and (base64) data.
+fn raw_account(
+    address: &Address,
+    a: &solana_account_decoder_client_types::UiAccount,
+) -> Result<super::RawAccount, ChainError> {
+    let data = a
+        .data
+        .decode()
+        .ok_or_else(|| ChainError::Backend(format!("undecodable data of {address}")))?;
+    let owner = a
+        .owner
+        .parse()
+        .map_err(|e| ChainError::Backend(format!("owner of {address}: {e}")))?;
+    Ok(super::RawAccount {
+        lamports: a.lamports,
+        owner,
+        data,
+    })
+}
+
 impl Chain for RpcChain {
     fn payer(&self) -> Address {
         self.payer.pubkey()
@@ -600,6 +620,40 @@ impl Chain for RpcChain {
                 .map(Some)
                 .ok_or_else(|| ChainError::Backend(format!("undecodable data of {address}"))),
         }
+    }
+
+    fn account(&self, address: &Address) -> Result<Option<super::RawAccount>, ChainError> {
+        let config = RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(self.commitment),
+            ..Default::default()
+        };
+        let accounts = self
+            .call("getMultipleAccounts", |c| {
+                c.get_multiple_ui_accounts_with_config(&[*address], config.clone())
+            })
+            .map_err(backend)?
+            .value;
+        match accounts.into_iter().next().flatten() {
+            None => Ok(None),
+            Some(a) => raw_account(address, &a).map(Some),
+        }
+    }
+
+    fn ballast_raw_accounts<T: anchor_lang::Discriminator>(
+        &self,
+        market: &Address,
+    ) -> Result<Vec<(Address, super::RawAccount)>, ChainError> {
+        let config = program_accounts_config(T::DISCRIMINATOR, market, self.commitment);
+        let accounts = self
+            .call("getProgramAccounts", |c| {
+                c.get_program_ui_accounts_with_config(&ballast::ID, config.clone())
+            })
+            .map_err(backend)?;
+        accounts
+            .into_iter()
+            .map(|(k, a)| raw_account(&k, &a).map(|r| (k, r)))
+            .collect()
     }
 
     fn ballast_accounts<T: anchor_lang::Discriminator>(

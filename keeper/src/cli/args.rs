@@ -77,6 +77,27 @@ pub enum Command {
     /// `--url embedded` (fresh at each run) `--market` is a market
     /// definition, applied first.
     Status(StatusArgs),
+    /// Writes every account of a market (market, reserves, obligations,
+    /// oracles, strategy reserves) with the slot and unix time to one JSON
+    /// file, so a stress run or an investigation needs no RPC (format:
+    /// docs/DESIGN.md, "Market snapshots"). On `--url embedded` (fresh at
+    /// each run) `--market` is a market definition, applied first.
+    Snapshot(SnapshotArgs),
+}
+
+/// Arguments of `ballast-keeper snapshot`.
+#[derive(clap::Args, Debug)]
+pub struct SnapshotArgs {
+    /// The market's address (a market definition file on `--url
+    /// embedded`).
+    #[arg(long, value_name = "ADDRESS")]
+    pub market: String,
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Format of the summary printed after writing.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
 }
 
 /// `--output`, as the Solana CLI spells it.

@@ -237,6 +237,14 @@ pub enum BallastError {
     /// missing (the log names the reserve).
     #[msg("write-off of the remaining debt needs that reserve writable and its accounts")]
     WriteOffAccountsRequired,
+    /// `obligation_stress`'s shock vector does not have one factor per
+    /// health reserve of the obligation (the order of its health accounts).
+    #[msg("price shock vector needs one factor per health reserve of the obligation")]
+    PriceShockLengthMismatch,
+    /// A price shock factor is outside 1..=1,000,000 bps (a price can't be
+    /// shocked to zero or by more than 100x).
+    #[msg("price shock factor outside 1..=1,000,000 bps")]
+    PriceShockOutOfRange,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -302,4 +302,19 @@ pub mod ballast {
     pub fn withdraw_insurance(ctx: Context<WithdrawInsurance>, amount: u64) -> Result<()> {
         withdraw_insurance::handler(ctx, amount)
     }
+
+    /// Returns (as return data) one obligation's health under both
+    /// requirements and each collateral's liquidation price with its
+    /// reserves' prices shocked by `shocks_bps` (one factor per health
+    /// reserve, in the order of its health accounts; 10,000 = unchanged,
+    /// bounded to 1..=1,000,000); writes nothing, needs no signer, works
+    /// while the market is paused. Remaining accounts: the obligation's
+    /// health accounts (see `liquidate`). See [`engine::stress`] for the
+    /// figures and the layout.
+    pub fn obligation_stress<'info>(
+        ctx: Context<'info, ObligationStressView<'info>>,
+        shocks_bps: Vec<u32>,
+    ) -> Result<engine::stress::ObligationStress> {
+        obligation_stress::handler(ctx, shocks_bps)
+    }
 }

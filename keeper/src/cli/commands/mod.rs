@@ -5,6 +5,8 @@ use anyhow::Result;
 
 use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs};
 
+mod snapshot;
+
 mod status;
 
 #[cfg(feature = "embedded")]
@@ -28,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Replay(ref args) => replay(&cli, args),
         Command::Run(ref args) => run_live(&cli, args),
         Command::Status(ref args) => status::run(&cli, args),
+        Command::Snapshot(ref args) => snapshot::run(&cli, args),
     }
 }
 

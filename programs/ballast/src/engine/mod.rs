@@ -20,6 +20,8 @@
 //!   limiter, coverage), [`book`].
 //! * Configuration ranges: [`bounds`].
 //! * The protocol's equity leaving a reserve: [`equity::fee_withdrawal`].
+//! * An obligation under a price shock, with its liquidation prices:
+//!   [`stress::obligation_stress`].
 
 pub mod balance_sheet;
 pub mod book;
@@ -35,4 +37,5 @@ pub mod rates;
 pub mod risk;
 pub mod safe_math;
 pub mod shares;
+pub mod stress;
 pub mod treasury;

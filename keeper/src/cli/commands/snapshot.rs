@@ -1,0 +1,109 @@
+//! `ballast-keeper snapshot --market <ADDR> --out FILE`: every account of a
+//! market in one file ([`crate::snapshot`]), over a cluster, or on the
+//! embedded chain, which is fresh at each run: there `--market` names a
+//! market definition (`migrations/*.toml`) applied first. Prints what it
+//! wrote (a line, or JSON with `--output json`).
+
+use anyhow::{Context, Result};
+
+use crate::cli::args::{Cli, Output, SnapshotArgs};
+use crate::snapshot::{Role, Snapshot};
+
+/// Takes and writes the snapshot.
+pub(super) fn run(cli: &Cli, args: &SnapshotArgs) -> Result<()> {
+    let s = if cli.url == "embedded" {
+        embedded(cli, args)?
+    } else {
+        rpc(cli, args)?
+    };
+    s.write(&args.out)?;
+    let c = s.counts();
+    let n = |r| c.get(&r).copied().unwrap_or(0);
+    let summary = serde_json::json!({
+        "file": args.out.display().to_string(),
+        "market": s.market.to_string(),
+        "slot": s.slot,
+        "unix_time": s.unix_time,
+        "reserves": n(Role::Reserve),
+        "obligations": n(Role::Obligation),
+        "oracles": n(Role::Oracle),
+        "strategy_reserves": n(Role::StrategyReserve),
+    });
+    match args.output {
+        Output::Text => println!(
+            "wrote {}: market {} at slot {} (unix {}): {} reserves, {} obligations, {} oracles, {} strategy reserves",
+            args.out.display(),
+            s.market,
+            s.slot,
+            s.unix_time,
+            n(Role::Reserve),
+            n(Role::Obligation),
+            n(Role::Oracle),
+            n(Role::StrategyReserve)
+        ),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+    }
+    Ok(())
+}
+
+#[cfg(feature = "rpc")]
+fn rpc(cli: &Cli, args: &SnapshotArgs) -> Result<Snapshot> {
+    let market = args
+        .market
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--market {}: not an address ({e})", args.market))?;
+    // Reading needs no signer: a throwaway payer.
+    let chain = crate::chain::rpc::RpcChain::new(&cli.url, solana_keypair::Keypair::new());
+    Snapshot::capture(&chain, &market)
+        .with_context(|| format!("snapshot of market {market} on {}", cli.url))
+}
+
+#[cfg(not(feature = "rpc"))]
+fn rpc(_: &Cli, _: &SnapshotArgs) -> Result<Snapshot> {
+    Err(crate::cli::feature_off("`snapshot` on a cluster", "rpc"))
+}
+
+#[cfg(feature = "embedded")]
+fn embedded(cli: &Cli, args: &SnapshotArgs) -> Result<Snapshot> {
+    use solana_keypair::Keypair;
+    use solana_signer::Signer;
+
+    use crate::chain::embedded::EmbeddedChain;
+    use crate::market::{apply, provision_embedded, MarketDef, PolicyChoice};
+
+    let path = std::path::Path::new(&args.market);
+    if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+        anyhow::bail!(
+            "the embedded chain is fresh at each run: give --market a market definition \
+             (e.g. migrations/replay-sol-usdc.toml), or --url a cluster"
+        );
+    }
+    let def = MarketDef::load(path)?;
+    let so = super::program_so(cli);
+    let mut chain = EmbeddedChain::new(&so)
+        .with_context(|| format!("starting the embedded chain with {}", so.display()))?;
+    let admin = chain.payer.insecure_clone();
+    let market_kp = Keypair::new();
+    let market = match &def.market.address {
+        Some(a) => a.parse().context("market.address")?,
+        None => market_kp.pubkey(),
+    };
+    let dep = provision_embedded(&mut chain, &def, market)?;
+    apply(
+        &mut chain,
+        &admin,
+        Some(&market_kp),
+        &def,
+        &dep,
+        PolicyChoice::AsWritten,
+    )?;
+    Ok(Snapshot::capture(&chain, &dep.market)?)
+}
+
+#[cfg(not(feature = "embedded"))]
+fn embedded(_: &Cli, _: &SnapshotArgs) -> Result<Snapshot> {
+    Err(crate::cli::feature_off(
+        "`snapshot --url embedded`",
+        "embedded",
+    ))
+}
