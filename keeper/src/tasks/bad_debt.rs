@@ -184,7 +184,10 @@ fn sweep_dust(
             continue;
         };
         let health = ix::health_accounts(ob, None, |r| {
-            by_key.get(r).map(|x| x.oracle).unwrap_or_default()
+            by_key
+                .get(r)
+                .map(|x| ix::health_keys(x))
+                .unwrap_or_default()
         });
         // As the liquidation task does: a collateral reserve with funds
         // deployed to its strategy names the strategy too.

@@ -230,6 +230,12 @@ pub enum BallastError {
     /// write, with verified and ever newer prices, and nobody can close.
     #[msg("oracle is not the Pyth push-oracle price feed account of the feed id")]
     OracleNotPushFeed,
+    /// A health reserve with a treasury strategy is not followed, after its
+    /// oracle, by its strategy reserve: the account is missing or another
+    /// one stands in its place (health checks mark the deployed shares at
+    /// the strategy's current exchange rate).
+    #[msg("health reserve's treasury strategy reserve missing or substituted")]
+    StrategyAccountRequired,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

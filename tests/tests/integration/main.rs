@@ -36,6 +36,7 @@ mod replay;
 mod scenario_two_users;
 mod status;
 mod treasury;
+mod treasury_health;
 mod vault_example;
 mod volatility;
 mod volatility_keeper;

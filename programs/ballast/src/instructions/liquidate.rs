@@ -14,7 +14,7 @@ use crate::engine::liquidation::{plan_liquidation, LiquidationPlan};
 use crate::engine::safe_math::SafeMath;
 use crate::errors::BallastError;
 use crate::events::{BadDebtSocialized, Liquidated};
-use crate::runtime::health_accounts::HealthAccounts;
+use crate::runtime::health_accounts::{self, HealthAccounts};
 use crate::runtime::{token, treasury_cpi};
 use crate::state::*;
 
@@ -165,14 +165,22 @@ pub(crate) fn accrue_and_plan<'info>(
     };
     let (debt_key, coll_key) = (debt_reserve.key(), collateral_reserve.key());
     debt_reserve.load_mut()?.accrue_interest(now)?;
+    let obligation = obligation.load()?;
     let remaining = {
+        // The health accounts, then the collateral's marking strategy.
+        let (health, rest) = health_accounts::split(&obligation, remaining)?;
         let mut c = collateral_reserve.load_mut()?;
         c.accrue_interest(now)?;
-        let (health, strategy) = treasury_cpi::split_strategy(remaining, &c);
+        let (extra, strategy) = treasury_cpi::split_strategy(rest, &c);
         treasury_cpi::mark_readonly(&mut c, strategy, now)?;
-        health
+        // Anything else left over: the health check sees every account and
+        // fails with `HealthAccountsMismatch`.
+        if extra.is_empty() {
+            health
+        } else {
+            remaining
+        }
     };
-    let obligation = obligation.load()?;
     // Dust collateral behind an unusable oracle counts as zero rather than
     // blocking; the two reserves liquidated must be priced.
     let accounts = Box::new(HealthAccounts::load_for_liquidation(
