@@ -104,13 +104,16 @@ impl ReserveKeys {
 /// The health remaining accounts of `obligation` for an instruction that
 /// borrows from `borrowing` (if any): for each distinct reserve of its
 /// positions in slot order, after opening the debt position the borrow would
-/// open, the reserve then its oracle (`oracle_of(reserve)`), read-only.
-/// Otherwise withdraw and borrow take the obligation as it is before the
-/// instruction.
+/// open, the reserve, its oracle and, when the reserve has a treasury
+/// strategy configured, its strategy reserve (the program marks deployed
+/// shares at the strategy's exchange rate there), read-only.
+/// `keys_of(reserve)` gives (oracle, strategy reserve or the default key for
+/// none): [`health_keys`] of the decoded reserve. Otherwise withdraw and
+/// borrow take the obligation as it is before the instruction.
 pub fn health_accounts(
     obligation: &Obligation,
     borrowing: Option<&Address>,
-    oracle_of: impl Fn(&Address) -> Address,
+    keys_of: impl Fn(&Address) -> (Address, Address),
 ) -> Vec<AccountMeta> {
     let mut after = *obligation;
     if let Some(reserve) = borrowing {
@@ -118,15 +121,22 @@ pub fn health_accounts(
         let _ = after.find_or_open(reserve, ballast::state::PositionKind::Debt);
     }
     let (keys, n) = after.health_reserves();
-    keys[..n]
-        .iter()
-        .flat_map(|r| {
-            [
-                AccountMeta::new_readonly(*r, false),
-                AccountMeta::new_readonly(oracle_of(r), false),
-            ]
-        })
-        .collect()
+    let mut metas = Vec::with_capacity(3 * n);
+    for r in &keys[..n] {
+        let (oracle, strategy) = keys_of(r);
+        metas.push(AccountMeta::new_readonly(*r, false));
+        metas.push(AccountMeta::new_readonly(oracle, false));
+        if strategy != Address::default() {
+            metas.push(AccountMeta::new_readonly(strategy, false));
+        }
+    }
+    metas
+}
+
+/// A reserve's (oracle, treasury strategy reserve) for [`health_accounts`];
+/// the strategy is the default key when none is configured.
+pub fn health_keys(reserve: &ballast::state::Reserve) -> (Address, Address) {
+    (reserve.oracle, reserve.treasury.strategy_reserve)
 }
 
 /// The remaining accounts of `liquidate` and `liquidate_for_shares` from

@@ -136,7 +136,10 @@ pub fn view_obligation(
     let mut entries: Vec<(Address, ReserveView, OraclePrice, u8, Address)> = vec![];
     let mut note = None;
     for (key, r) in snapshot.reserves() {
+        // As the program values it (deployed treasury shares at the lower
+        // of book and mark), falling back to the book view.
         let view = r.view(now)?;
+        let view = snapshot.health_view(key).copied().unwrap_or(view);
         match snapshot.price(key) {
             Some(Ok(p)) => entries.push((*key, view, *p, r.mint_decimals, r.mint)),
             Some(Err(reason)) => note = Some(format!("reserve {key}: {reason}")),
@@ -270,7 +273,7 @@ pub fn instructions(
         reserves
             .iter()
             .find(|(k, _)| k == r)
-            .map(|(_, x)| x.oracle)
+            .map(|(_, x)| ix::health_keys(x))
             .unwrap_or_default()
     };
     let ob = chain

@@ -66,15 +66,19 @@ impl TestContext {
     }
 
     /// The health remaining accounts of obligation `o` as it is on chain,
-    /// plus the debt position a borrow from `extra[0]` would open.
+    /// plus the debt position a borrow from `extra[0]` would open (each
+    /// reserve's strategy reserve after its oracle when it has a treasury
+    /// strategy: [`ix::health_accounts`]).
     pub fn health_accounts(&self, o: &Address, extra: &[&TestReserve]) -> Vec<AccountMeta> {
         let ob = self.obligation(o);
         let borrowing = extra.first().map(|r| r.keys.reserve);
         ix::health_accounts(&ob, borrowing.as_ref(), |reserve| {
-            self.chain
-                .zero_copy::<Reserve>(reserve)
-                .expect("reserve in obligation")
-                .oracle
+            ix::health_keys(
+                &self
+                    .chain
+                    .zero_copy::<Reserve>(reserve)
+                    .expect("reserve in obligation"),
+            )
         })
     }
 

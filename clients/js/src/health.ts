@@ -1,7 +1,11 @@
 /**
  * The health remaining accounts (programs/ballast/src/health.rs): for each
  * distinct reserve of the obligation's open positions, in slot order of
- * first appearance, the reserve then its oracle, read-only. A borrow that
+ * first appearance, the reserve, its oracle and, when the reserve has a
+ * treasury strategy configured, its strategy reserve (the program values
+ * deployed shares at the lower of book and their value at the strategy's
+ * rate there; missing or substituted: `StrategyAccountRequired`), read-only.
+ * A borrow that
  * opens a debt position takes the first free slot, so its reserve is
  * counted where that slot is; a withdraw that empties a position frees it
  * only after the check, so the obligation is taken as it is before the
@@ -12,7 +16,7 @@ import { AccountRole, type AccountMeta, type Address } from '@solana/kit';
 import { PositionKind } from './constants';
 import { MAX_OBLIGATION_POSITIONS } from './generated';
 import type { Obligation } from './generated';
-import { reserveOf, type MarketSnapshot } from './market';
+import { hasStrategy, reserveOf, type MarketSnapshot } from './market';
 
 /**
  * The reserves a health check reads, in order, for `obligation` after a
@@ -33,10 +37,18 @@ export function healthReserves(obligation: Obligation, borrowing?: Address): Add
     return out;
 }
 
-/** The (reserve, oracle) account pairs of {@link healthReserves}, oracles from the snapshot. */
+/**
+ * The (reserve, oracle[, strategy reserve]) accounts of {@link healthReserves},
+ * oracles and strategies from the snapshot.
+ */
 export function healthAccounts(snapshot: MarketSnapshot, obligation: Obligation, borrowing?: Address): AccountMeta[] {
-    return healthReserves(obligation, borrowing).flatMap((r) => [
-        { address: r, role: AccountRole.READONLY },
-        { address: reserveOf(snapshot, r).account.oracle, role: AccountRole.READONLY },
-    ]);
+    return healthReserves(obligation, borrowing).flatMap((r) => {
+        const reserve = reserveOf(snapshot, r);
+        const metas: AccountMeta[] = [
+            { address: r, role: AccountRole.READONLY },
+            { address: reserve.account.oracle, role: AccountRole.READONLY },
+        ];
+        if (hasStrategy(reserve)) metas.push({ address: reserve.account.treasury.strategyReserve, role: AccountRole.READONLY });
+        return metas;
+    });
 }

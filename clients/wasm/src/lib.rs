@@ -386,7 +386,23 @@ impl MarketState {
                 Some(p) => p,
                 None => self.price(r)?,
             };
-            let view = r.view_for(self.now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;
+            let mut view = r.view_for(self.now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;
+            // As the program's health checks: deployed treasury shares at
+            // the lower of book and their value at the strategy's rate
+            // (when the snapshot holds the strategy reserve).
+            let t = &r.treasury;
+            if kinds[i] & 1 != 0 && t.deployed_shares > 0 {
+                if let Ok(s) = self.reserve(&t.strategy_reserve) {
+                    let mut s = *s;
+                    s.accrue_interest(self.now)?;
+                    let marked = ballast::engine::treasury::shares_value(&s, t.deployed_shares)?;
+                    view.supply = ballast::engine::treasury::health_supply(
+                        view.supply,
+                        t.deployed_amount,
+                        marked,
+                    )?;
+                }
+            }
             loaded.push((k, view, price));
         }
         Ok(loaded)

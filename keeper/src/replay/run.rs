@@ -339,7 +339,11 @@ impl Replay {
     fn open_borrowers(&mut self, population: &Population, planned: &[u64]) -> Result<()> {
         let (c, d) = (self.collateral.keys, self.debt.keys);
         let payer = self.chain.payer.pubkey();
-        let oracle_of = |r: &Address| if *r == c.reserve { c.oracle } else { d.oracle };
+        // The replay's reserves have no treasury strategy.
+        let oracle_of = |r: &Address| {
+            let oracle = if *r == c.reserve { c.oracle } else { d.oracle };
+            (oracle, Address::default())
+        };
         for (i, (b, amount)) in population.borrowers.iter().zip(planned).enumerate() {
             let user = Keypair::new_from_array(b.key_seed);
             let coll_units = self.collateral_units(b.collateral_usd);

@@ -106,6 +106,29 @@ fn liquidation_view(
     r.view(now)
 }
 
+/// `view` (the book view of `reserve`) as the program's health checks read
+/// it: the deployed treasury shares at the lower of their book value and
+/// their value at `strategy`'s exchange rate (its interest projected to
+/// `now`, rounded down), the supply lowered by the difference, never below
+/// zero (`ballast::runtime::health_accounts::marked_deployed`).
+fn health_view(
+    reserve: &Reserve,
+    view: &ReserveView,
+    strategy: &Reserve,
+    now: i64,
+) -> anchor_lang::Result<ReserveView> {
+    let mut s = *strategy;
+    s.accrue_interest(now)?;
+    let marked = ballast::engine::treasury::shares_value(&s, reserve.treasury.deployed_shares)?;
+    let mut v = *view;
+    v.supply = ballast::engine::treasury::health_supply(
+        v.supply,
+        reserve.treasury.deployed_amount,
+        marked,
+    )?;
+    Ok(v)
+}
+
 /// A debt or collateral position with its tokens and unweighted spot value.
 #[derive(Clone, Copy)]
 struct Valued<'a> {
@@ -275,11 +298,15 @@ impl MarketSnapshot {
         }
     }
 
-    /// Re-prices for liquidation each reserve with treasury shares deployed
-    /// whose strategy reserve is in `strategies` (address, decoded account):
-    /// its shares marked at the strategy's rate, as `liquidate` marks them
-    /// before pricing the collateral (see [`liquidation_view`]). Reserves
-    /// whose strategy is missing keep the book value.
+    /// Re-prices each reserve with treasury shares deployed whose strategy
+    /// reserve is in `strategies` (address, decoded account), as the program
+    /// does: for liquidation, its shares marked at the strategy's rate, as
+    /// `liquidate` marks them before pricing the collateral (see
+    /// [`liquidation_view`]); for health, its collateral at the lower of the
+    /// book value and that mark ([`health_view`], what every health check
+    /// reads). Reserves whose strategy is missing keep the book value (the
+    /// program then refuses the instruction: the strategy reserve is a
+    /// required health account).
     pub fn with_strategies(mut self, strategies: &[(Pubkey, Reserve)]) -> Self {
         for (e, (_, r)) in self.entries.iter_mut().zip(&self.reserves) {
             if r.treasury.deployed_shares == 0 {
@@ -292,6 +319,12 @@ impl MarketSnapshot {
             if let (Some(s), Some(_)) = (strategy, e.problem.is_none().then_some(())) {
                 if let Ok(v) = liquidation_view(r, Some(s), self.now) {
                     e.liq_view = v;
+                }
+                if let Ok(v) = health_view(r, &e.view, s, self.now) {
+                    e.view = v;
+                    if let Some(d) = e.dust_view.as_mut() {
+                        d.supply = v.supply;
+                    }
                 }
             }
         }
@@ -325,6 +358,17 @@ impl MarketSnapshot {
             .iter()
             .find(|(k, _)| k == reserve)
             .map(|(_, r)| r)
+    }
+
+    /// The view health checks read of `reserve` (index projected to now,
+    /// deployed treasury shares at the lower of book and mark once
+    /// [`MarketSnapshot::with_strategies`] gave the strategy), if it is in
+    /// the snapshot.
+    pub fn health_view(&self, reserve: &Pubkey) -> Option<&ReserveView> {
+        self.entries
+            .iter()
+            .find(|e| e.address == *reserve)
+            .map(|e| &e.view)
     }
 
     /// The validated price of `reserve`, or why it cannot be used now;

@@ -433,3 +433,51 @@ fn random_candidates_never_seize_more_than_the_position() {
     }
     assert!(found > 100, "{found}");
 }
+
+/// As the program's health checks: a reserve with treasury shares deployed
+/// is valued at the lower of its book and the shares' value at the
+/// strategy's rate. A loss in the strategy makes an obligation holding the
+/// reserve's collateral liquidatable before any mark; a gain is not counted
+/// until marked.
+#[test]
+fn deployed_collateral_is_valued_at_the_lower_of_book_and_mark() {
+    const STRATEGY: Pubkey = Pubkey::new_from_array([21; 32]);
+    let usd = |x: u64| x * 1_000_000;
+    let mut s = Setup::new();
+    // USDC: 1,000 deposited (shares 1:1), 500 of it deployed at book 500.
+    {
+        let r = s.reserve_mut(&USDC);
+        r.available_amount = usd(500);
+        r.deposit_shares = usd(1_000);
+        r.treasury.strategy_reserve = STRATEGY;
+        r.treasury.deployed_shares = usd(500);
+        r.treasury.deployed_amount = usd(500);
+    }
+    // 1,000 USDC ($800 at LT 80%) against 35 SOL ($700) of debt: health
+    // 800/700 at book.
+    let o = obligation(&[coll(USDC, usd(1_000)), debt(SOL, 35_000_000_000)]);
+    let strategy = |value: u64| {
+        let mut st = reserve(&STRATEGY, 6);
+        st.market = key(99);
+        st.available_amount = value;
+        st.deposit_shares = usd(500);
+        (STRATEGY, st)
+    };
+    // No strategy given: the book value.
+    let book = s.snapshot();
+    assert!(book.score(&key(70), &o).is_none(), "healthy at book");
+    // The strategy lost 40%: USDC supply 500 + 300 = 800, collateral $640
+    // at 80%, against $700.
+    let loss = s.snapshot().with_strategies(&[strategy(usd(300))]);
+    let v = loss.health_view(&USDC).unwrap();
+    assert_eq!(v.supply, fx_u64(usd(800)));
+    let c = loss.score(&key(70), &o).expect("liquidatable at the mark");
+    assert!(close(c.health, 640.0 / 700.0), "{}", c.health);
+    // A gain (the strategy's 500 shares worth 600) is not counted.
+    let gain = s.snapshot().with_strategies(&[strategy(usd(600))]);
+    assert_eq!(gain.health_view(&USDC).unwrap().supply, fx_u64(usd(1_000)));
+    match gain.assess(&key(70), &o) {
+        Assessment::Healthy { health } => assert!(close(health, 800.0 / 700.0), "{health}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -200,7 +200,10 @@ fn sweep_dust(
             continue;
         };
         let health = ix::health_accounts(ob, None, |r| {
-            by_key.get(r).map(|x| x.oracle).unwrap_or_default()
+            by_key
+                .get(r)
+                .map(|x| ix::health_keys(x))
+                .unwrap_or_default()
         });
         // The sweep takes the last collateral: the other debts are written
         // off in the same instruction (their reserves writable).

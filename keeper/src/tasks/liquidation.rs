@@ -228,7 +228,10 @@ fn liquidate_one(
         .1;
     let ob = decode_obligation(data).ok_or_else(|| other("not an obligation"))?;
     let health = ix::health_accounts(&ob, None, |r| {
-        reserves.get(r).map(|x| x.oracle).unwrap_or_default()
+        reserves
+            .get(r)
+            .map(|x| ix::health_keys(x))
+            .unwrap_or_default()
     });
     // When this liquidation takes the last collateral, the program writes
     // the obligation's debt off in every reserve in the same instruction:

@@ -245,6 +245,12 @@ pub enum BallastError {
     /// shocked to zero or by more than 100x).
     #[msg("price shock factor outside 1..=1,000,000 bps")]
     PriceShockOutOfRange,
+    /// A health reserve with a treasury strategy is not followed, after its
+    /// oracle, by its strategy reserve: the account is missing or another
+    /// one stands in its place (health checks mark the deployed shares at
+    /// the strategy's current exchange rate).
+    #[msg("health reserve's treasury strategy reserve missing or substituted")]
+    StrategyAccountRequired,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -147,9 +147,12 @@ pub mod ballast {
     /// oracle (the reserve's `oracle`, a Pyth `PriceUpdateV2` owned by the
     /// receiver `PYTH_RECEIVER_PROGRAM_ID`, fully verified, of the reserve's
     /// feed id, no older than `oracle_max_age_secs` and with a confidence
-    /// within `oracle_max_conf_bps` of the price); otherwise
-    /// `HealthAccountsMismatch`, `OracleAccountMismatch` or the oracle's own
-    /// error.
+    /// within `oracle_max_conf_bps` of the price), then, when the reserve has
+    /// a treasury strategy configured, its strategy reserve (deployed shares
+    /// are valued at the lower of book and their value at the strategy's
+    /// rate); otherwise `HealthAccountsMismatch`, `OracleAccountMismatch`,
+    /// `StrategyAccountRequired`, `TreasuryAccountsMismatch` or the oracle's
+    /// own error.
     pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
         liquidate::handler(ctx, max_repay)
     }

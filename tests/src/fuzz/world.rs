@@ -1140,8 +1140,9 @@ impl World {
                 let o = self.ob(a, r);
                 let mut after = self.ctx.obligation(&o);
                 let _ = after.find_or_open(&self.res[r].keys.reserve, PositionKind::Collateral);
-                let mut health =
-                    ix::health_accounts(&after, None, |k| self.reserve(self.res_index(k)).oracle);
+                let mut health = ix::health_accounts(&after, None, |k| {
+                    ix::health_keys(&self.reserve(self.res_index(k)))
+                });
                 if r == 0 {
                     health.extend(ix::recall_accounts(&self.res[0].keys, &self.res[3].keys));
                 }

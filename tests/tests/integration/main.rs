@@ -40,6 +40,7 @@ mod socialize_dust;
 mod snapshot;
 mod status;
 mod treasury;
+mod treasury_health;
 mod vault_example;
 mod volatility;
 mod volatility_keeper;

@@ -1278,8 +1278,8 @@ fn a_withdraw_with_debt_takes_health_then_recall_accounts() {
     ctx.borrow(&d1, &a_sol, &o1, &d1_sol, a_sol.units(10.0));
     assert_eq!(
         ctx.health_accounts(&o1, &[]).len(),
-        4,
-        "2 reserves + 2 oracles"
+        5,
+        "2 reserves + 2 oracles + USDC's strategy reserve"
     );
 
     // 5,800 would leave 200 USDC (150 of borrowing power) against $200.

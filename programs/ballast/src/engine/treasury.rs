@@ -51,8 +51,9 @@ pub struct TreasuryState {
     /// liquidation seizing it, rebalance) marks it first from the strategy
     /// reserve's account, required while shares are deployed; health checks
     /// that read this reserve as another obligation's collateral use the
-    /// book value, which `accrue_interest` (given the strategy reserve)
-    /// refreshes.
+    /// lower of this book value and the shares' value now at the strategy's
+    /// rate ([`health_supply`]; the strategy reserve is a health account),
+    /// and `accrue_interest` (given the strategy reserve) refreshes it.
     pub deployed_amount: u64,
     /// Unix time of the last mark, seconds.
     pub last_mark_ts: i64,
@@ -127,6 +128,20 @@ impl StrategyApprovals {
 /// down (the strategy's interest must be accrued first).
 pub fn shares_value(strategy: &impl ReserveBook, shares: u64) -> Result<u64> {
     tokens_for_shares_floor(shares, strategy.claims()?, strategy.deposit_shares())?.to_floor_u64()
+}
+
+/// The supply (depositors' claims, base units) a health check values a
+/// reserve's deposit shares at: `supply` (with the deployed shares at their
+/// book value `book`) lowered to count them at `marked` (their value now at
+/// the strategy's exchange rate, [`shares_value`] rounded down) when that is
+/// lower, never below zero. A loss in the strategy counts at once; a gain
+/// only once marked. Used by the program's health checks
+/// (`runtime::health_accounts`), the keeper and the TS client's engine.
+pub fn health_supply(supply: Fx, book: u64, marked: u64) -> Result<Fx> {
+    if marked >= book {
+        return Ok(supply);
+    }
+    Ok(supply.sub_(fx_u64(book - marked))?.max(FX_ZERO))
 }
 
 /// What the strategy could return now: the book value deployed, bounded by

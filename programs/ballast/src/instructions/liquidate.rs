@@ -14,7 +14,7 @@ use crate::engine::liquidation::{plan_liquidation, LiquidationPlan};
 use crate::engine::safe_math::SafeMath;
 use crate::errors::BallastError;
 use crate::events::{BadDebtSocialized, Liquidated};
-use crate::runtime::health_accounts::HealthAccounts;
+use crate::runtime::health_accounts::{self, HealthAccounts};
 use crate::runtime::{token, treasury_cpi};
 use crate::state::*;
 
@@ -180,17 +180,17 @@ pub(crate) fn accrue_and_plan<'info>(
     };
     let (debt_key, coll_key) = (debt_reserve.key(), collateral_reserve.key());
     debt_reserve.load_mut()?.accrue_interest(now)?;
-    let remaining = {
+    let obligation = obligation.load()?;
+    // The health accounts, then the write-off groups, then the
+    // collateral's marking strategy (while it has shares deployed).
+    let (remaining, groups) = {
+        let (health, rest) = health_accounts::split(&obligation, remaining)?;
         let mut c = collateral_reserve.load_mut()?;
         c.accrue_interest(now)?;
-        let (health, strategy) = treasury_cpi::split_strategy(remaining, &c);
+        let (groups, strategy) = treasury_cpi::split_strategy(rest, &c);
         treasury_cpi::mark_readonly(&mut c, strategy, now)?;
-        health
+        (health, groups)
     };
-    let obligation = obligation.load()?;
-    // The health accounts first, the write-off groups after them.
-    let n = obligation.health_reserves().1;
-    let (remaining, groups) = remaining.split_at(remaining.len().min(2 * n));
     require!(
         groups.len() % WRITE_OFF_GROUP == 0,
         BallastError::HealthAccountsMismatch
@@ -336,7 +336,6 @@ fn write_off_other<'info>(
     let info = others
         .health
         .iter()
-        .step_by(2)
         .find(|a| a.key == key)
         .ok_or(error!(BallastError::HealthAccountsMismatch))?;
     if !info.is_writable {

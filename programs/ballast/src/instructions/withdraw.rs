@@ -86,7 +86,17 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
     let a = &ctx.accounts;
-    let tail = treasury_cpi::split_recall(ctx.remaining_accounts, &*a.reserve.load()?);
+    // The health accounts first (each strategy reserve in its place), then
+    // this withdrawal's own recall accounts or marking strategy reserve.
+    // Anything else left over makes the health check see every account
+    // (and fail with `HealthAccountsMismatch`), after the mark.
+    let (health, rest) = health_accounts::split(&*a.obligation.load()?, ctx.remaining_accounts)?;
+    let mut tail = treasury_cpi::split_recall(rest, &*a.reserve.load()?);
+    tail.health = if tail.health.is_empty() {
+        health
+    } else {
+        ctx.remaining_accounts
+    };
     let strategy = tail.recall.map(|r| StrategyAccounts {
         market: market_key,
         authority_bump,

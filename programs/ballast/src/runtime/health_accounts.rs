@@ -2,15 +2,31 @@
 //!
 //! Layout of the remaining accounts: for each distinct reserve of the
 //! obligation's open positions, in slot order of first appearance
-//! ([`Obligation::health_reserves`]), the reserve and then its oracle. That
-//! is the obligation's reserves as they were before the instruction, plus the
-//! borrowed reserve when a borrow opens a new debt position (it takes the
-//! first free slot); a withdraw that empties a position frees its slot only
-//! after the check. Each
-//! pair is validated: the reserve key is the expected one (so none is
-//! missing, duplicated or substituted), it is a `Reserve` owned by this
-//! program and belongs to this market, and the oracle is that reserve's
-//! configured `PriceUpdateV2`, fresh and tight enough.
+//! ([`Obligation::health_reserves`]), the reserve, then its oracle, then --
+//! only when the reserve has a treasury strategy configured
+//! ([`TreasuryState::has_strategy`], whether or not shares are deployed now,
+//! so a rebalance landing first never changes the layout) -- its strategy
+//! reserve. That is the obligation's reserves as they were before the
+//! instruction, plus the borrowed reserve when a borrow opens a new debt
+//! position (it takes the first free slot); a withdraw that empties a
+//! position frees its slot only after the check. Each entry is validated:
+//! the reserve key is the expected one (so none is missing, duplicated or
+//! substituted), it is a `Reserve` owned by this program and belongs to this
+//! market, the oracle is that reserve's configured `PriceUpdateV2`, fresh
+//! and tight enough, and the strategy account's key is the reserve's
+//! configured strategy ([`BallastError::StrategyAccountRequired`] otherwise)
+//! and it is a `Reserve` owned by this program
+//! ([`BallastError::TreasuryAccountsMismatch`] otherwise).
+//!
+//! Deployed treasury shares are valued conservatively: a reserve's deposit
+//! shares are worth its supply with the deployed shares at the lower of
+//! their book value (last mark) and their value now at the strategy's
+//! exchange rate (its interest projected to now, read-only, rounded down:
+//! [`marked_deployed`]). A loss in the strategy lowers every health check at
+//! once, before any crank marks it; a gain counts only once marked. Debts
+//! are valued as before.
+//!
+//! [`TreasuryState::has_strategy`]: crate::engine::treasury::TreasuryState::has_strategy
 
 use anchor_lang::prelude::*;
 
@@ -95,14 +111,17 @@ impl HealthAccounts {
     ) -> Result<Self> {
         let (keys, kinds, n) = obligation.health_reserves_with_kinds();
         require!(
-            remaining.len() == 2 * n,
+            remaining.len() >= 2 * n,
             BallastError::HealthAccountsMismatch
         );
         let mut loaded: [Option<(ReserveView, OraclePrice)>; MAX_POSITIONS] = [None; MAX_POSITIONS];
         let mut unpriced = [0u8; MAX_POSITIONS];
+        let mut at = 0;
         for i in 0..n {
             crate::cu_trace!("health: pair start");
-            let reserve_info = &remaining[2 * i];
+            let reserve_info = remaining
+                .get(at)
+                .ok_or(error!(BallastError::HealthAccountsMismatch))?;
             require_keys_eq!(
                 *reserve_info.key,
                 keys[i],
@@ -113,12 +132,26 @@ impl HealthAccounts {
             let reserve = loader.load()?;
             require_keys_eq!(reserve.market, *market, BallastError::HealthReserveInvalid);
             crate::cu_trace!("health: reserve loaded");
-            let oracle = &remaining[2 * i + 1];
+            let oracle = remaining
+                .get(at + 1)
+                .ok_or(error!(BallastError::HealthAccountsMismatch))?;
+            let strategy = if reserve.treasury.has_strategy() {
+                let s = remaining
+                    .get(at + 2)
+                    .filter(|s| *s.key == reserve.treasury.strategy_reserve)
+                    .ok_or(error!(BallastError::StrategyAccountRequired))?;
+                at += 3;
+                Some(s)
+            } else {
+                at += 2;
+                None
+            };
+            let collateral = kinds[i] & 1 != 0;
             // Only what this obligation's positions in the reserve value.
-            let (view, price) = match super::oracle_account::load_price(oracle, &reserve, now) {
+            let (mut view, price) = match super::oracle_account::load_price(oracle, &reserve, now) {
                 Ok(price) => {
                     crate::cu_trace!("health: price loaded", price);
-                    let view = reserve.view_for(now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)?;
+                    let view = reserve.view_for(now, collateral, kinds[i] & 2 != 0)?;
                     (view, price)
                 }
                 Err(e) => {
@@ -134,9 +167,19 @@ impl HealthAccounts {
                     (view, price)
                 }
             };
+            if let (Some(s), true) = (strategy, collateral) {
+                let marked = marked_deployed(&reserve, s, now)?;
+                view.supply = crate::engine::treasury::health_supply(
+                    view.supply,
+                    reserve.treasury.deployed_amount,
+                    marked,
+                )?;
+                crate::cu_trace!("health: strategy marked");
+            }
             crate::cu_trace!("health: view built", view);
             loaded[i] = Some((view, price));
         }
+        require!(at == remaining.len(), BallastError::HealthAccountsMismatch);
         Ok(Self {
             keys,
             len: n,
@@ -162,6 +205,72 @@ impl HealthAccounts {
     pub fn health(&self, obligation: &Obligation, req: Requirement) -> Result<Health> {
         crate::engine::health::obligation_health(&obligation.positions, |r| self.get(r), req)
     }
+}
+
+/// The value now of `reserve`'s deployed treasury shares, base units,
+/// rounded down: the shares at the exchange rate of the strategy reserve
+/// `strategy` (key, owner and discriminator checked against `reserve`'s
+/// configuration), its interest projected to `now` on a copy, nothing
+/// written (the `deposit`/`withdraw` mark, [`treasury_cpi::mark_readonly`],
+/// without the write). 0 without deployed shares (the account is then not
+/// read). About 2,000 CU. Errors: [`BallastError::TreasuryAccountsMismatch`]
+/// (not the configured strategy, or not a `Reserve` of this program),
+/// [`BallastError::MathOverflow`].
+///
+/// [`treasury_cpi::mark_readonly`]: super::treasury_cpi::mark_readonly
+pub fn marked_deployed(reserve: &Reserve, strategy: &AccountInfo, now: i64) -> Result<u64> {
+    let shares = reserve.treasury.deployed_shares;
+    if shares == 0 {
+        return Ok(0);
+    }
+    super::treasury_cpi::with_projected_strategy(reserve, strategy, now, |s| {
+        crate::engine::treasury::shares_value(s, shares)
+    })
+}
+
+/// Splits `remaining` into the obligation's health accounts (see the module
+/// doc) and what follows them (an instruction's own trailing accounts, such
+/// as `withdraw`'s recall accounts or the strategy reserve that marks the
+/// instruction's reserve). Walks the layout reading only each reserve's
+/// configured strategy; [`HealthAccounts::load`] validates the rest. When
+/// `remaining` does not start with the obligation's first health reserve
+/// (no health accounts passed, as a `withdraw` without debt may), the
+/// health part is empty. Errors: [`BallastError::HealthAccountsMismatch`]
+/// (a reserve out of place or missing, or its oracle missing),
+/// [`BallastError::StrategyAccountRequired`] (the accounts end where a
+/// strategy reserve is due), [`BallastError::HealthReserveInvalid`] (not a
+/// `Reserve` of this program).
+pub fn split<'a, 'info>(
+    obligation: &Obligation,
+    remaining: &'a [AccountInfo<'info>],
+) -> Result<(&'a [AccountInfo<'info>], &'a [AccountInfo<'info>])> {
+    let (keys, n) = obligation.health_reserves();
+    if n == 0 || remaining.first().map(|a| *a.key) != Some(keys[0]) {
+        return Ok((&remaining[..0], remaining));
+    }
+    let mut at = 0;
+    for key in &keys[..n] {
+        let info = remaining
+            .get(at)
+            .filter(|a| a.key == key)
+            .ok_or(error!(BallastError::HealthAccountsMismatch))?;
+        let data = info.try_borrow_data()?;
+        require!(
+            *info.owner == crate::ID
+                && data.len() >= 8 + Reserve::SIZE
+                && data[..8] == *Reserve::DISCRIMINATOR,
+            BallastError::HealthReserveInvalid
+        );
+        let reserve: &Reserve = bytemuck::from_bytes(&data[8..8 + Reserve::SIZE]);
+        // The reserve and its oracle, then its strategy reserve if any.
+        at += 2;
+        require!(at <= remaining.len(), BallastError::HealthAccountsMismatch);
+        if reserve.treasury.has_strategy() {
+            at += 1;
+            require!(at <= remaining.len(), BallastError::StrategyAccountRequired);
+        }
+    }
+    Ok(remaining.split_at(at))
 }
 
 /// [`HealthAccounts::unpriced`]: the oracle was stale.

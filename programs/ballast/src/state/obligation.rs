@@ -101,7 +101,8 @@ impl Obligation {
 
     /// The distinct reserves of the open positions, in slot order of first
     /// appearance: the order in which health checks expect their
-    /// (reserve, oracle) pairs. Returns the keys and their count.
+    /// (reserve, oracle[, strategy reserve]) entries. Returns the keys and
+    /// their count.
     pub fn health_reserves(&self) -> ([Pubkey; MAX_POSITIONS], usize) {
         let (keys, _, n) = self.health_reserves_with_kinds();
         (keys, n)
