@@ -133,6 +133,8 @@ pub mod metrics;
 pub mod replay;
 pub mod scan;
 pub mod status;
+#[cfg(feature = "stress")]
+pub mod stress;
 pub mod tasks;
 pub mod user;
 pub mod volatility;

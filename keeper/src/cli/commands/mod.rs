@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs};
+use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs, StressArgs};
 
 mod status;
 
@@ -15,6 +15,8 @@ pub(super) mod live;
 mod market;
 #[cfg(feature = "embedded")]
 mod replay;
+#[cfg(feature = "stress")]
+mod stress;
 mod vol;
 
 /// Runs the parsed command.
@@ -28,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Replay(ref args) => replay(&cli, args),
         Command::Run(ref args) => run_live(&cli, args),
         Command::Status(ref args) => status::run(&cli, args),
+        Command::Stress(ref args) => stress(args),
     }
 }
 
@@ -39,6 +42,16 @@ fn demo(cli: &Cli) -> Result<()> {
 #[cfg(not(feature = "embedded"))]
 fn demo(_: &Cli) -> Result<()> {
     Err(super::feature_off("`demo`", "embedded"))
+}
+
+#[cfg(feature = "stress")]
+fn stress(args: &StressArgs) -> Result<()> {
+    stress::stress(args)
+}
+
+#[cfg(not(feature = "stress"))]
+fn stress(_: &StressArgs) -> Result<()> {
+    Err(super::feature_off("`stress`", "stress"))
 }
 
 #[cfg(feature = "embedded")]
