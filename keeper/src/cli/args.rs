@@ -495,6 +495,10 @@ pub struct StressArgs {
     /// Multiplies every asset's depth (2: twice as deep).
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     pub depth_scale: f64,
+    /// Multiplies every asset's current volatility (2: twice the EWMA
+    /// estimate; correlations kept).
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    pub vol_scale: f64,
     /// Paths per bumped run of the Greeks (0: no Greeks).
     #[arg(long, value_name = "N", default_value_t = 2_000)]
     pub greeks_paths: usize,

@@ -34,6 +34,8 @@ struct StressJson {
     seed: u64,
     shocks: ShockModel,
     correlation_stress: f64,
+    vol_scale: f64,
+    depth_scale: f64,
     capacity_usd_per_hour: f64,
     impact_k: f64,
     lambda: f64,
@@ -70,7 +72,13 @@ pub fn stress(args: &StressArgs) -> Result<()> {
         })
         .collect();
     let history = load_history(&files, st.estimation_period_secs)?;
-    let model = PriceModel::fit(&history)?;
+    if !(args.vol_scale.is_finite() && args.vol_scale > 0.0) {
+        bail!("--vol-scale must be positive");
+    }
+    let mut model = PriceModel::fit(&history)?;
+    for a in 0..model.n() {
+        model.scale_vol(a, args.vol_scale);
+    }
     let sigmas: Vec<f64> = (0..model.n()).map(|a| model.sigma_annual(a)).collect();
     let mut book = Book::synthetic(&def, &model.s0, &sigmas, args.borrowers)?;
     for a in &mut book.assets {
@@ -157,6 +165,8 @@ pub fn stress(args: &StressArgs) -> Result<()> {
         seed: args.seed,
         shocks: cfg.shocks,
         correlation_stress: cfg.corr_stress,
+        vol_scale: args.vol_scale,
+        depth_scale: args.depth_scale,
         capacity_usd_per_hour: capacity,
         impact_k: st.impact_k,
         lambda: crate::stress::prices::LAMBDA,
@@ -179,7 +189,7 @@ pub fn stress(args: &StressArgs) -> Result<()> {
 fn print_table(j: &StressJson) {
     let b = &j.book;
     println!(
-        "stress: {} obligations, debt {}, deposits {}; {} paths x {} steps of {} s, seed {}, {:?} shocks, correlation stress {}, capacity {}/h, impact k {}",
+        "stress: {} obligations, debt {}, deposits {}; {} paths x {} steps of {} s, seed {}, {:?} shocks, correlation stress {}, vol x{}, depth x{}, capacity {}/h, impact k {}",
         b.obligations,
         usd(b.debt_usd),
         usd(b.deposits_usd),
@@ -189,6 +199,8 @@ fn print_table(j: &StressJson) {
         j.seed,
         j.shocks,
         j.correlation_stress,
+        j.vol_scale,
+        j.depth_scale,
         usd(j.capacity_usd_per_hour),
         j.impact_k
     );
