@@ -134,6 +134,8 @@ pub mod replay;
 pub mod scan;
 pub mod snapshot;
 pub mod status;
+#[cfg(feature = "stress")]
+pub mod stress;
 pub mod tasks;
 pub mod user;
 pub mod volatility;

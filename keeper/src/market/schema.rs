@@ -27,6 +27,10 @@ pub struct MarketDef {
     /// What `replay` does with this market (optional; ignored by `apply`).
     #[serde(default)]
     pub replay: Option<ReplaySection>,
+    /// What `stress` does with this market (optional; ignored by `apply`
+    /// and `replay`).
+    #[serde(default)]
+    pub stress: Option<StressSection>,
 }
 
 /// `[market]`.
@@ -237,6 +241,71 @@ pub struct ReplaySection {
     pub debt: String,
     /// The borrowed asset's constant price, USD.
     pub debt_price_usd: f64,
+}
+
+/// `[stress]`: the synthetic book and the liquidation market of `stress`
+/// (see `crate::stress`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StressSection {
+    /// Symbol of the borrowed reserve (a stablecoin, price constant).
+    pub debt: String,
+    /// The borrowed asset's constant price, USD.
+    #[serde(default = "default_one")]
+    pub debt_price_usd: f64,
+    /// Obligations of the synthetic book.
+    pub borrowers: usize,
+    /// Seed of the synthetic book's population.
+    #[serde(default)]
+    pub seed: u64,
+    /// Share of borrowers holding a single collateral (the others split
+    /// their collateral over every asset), in [0, 1].
+    #[serde(default = "default_single_share")]
+    pub single_collateral_share: f64,
+    /// Debt liquidators can repay per hour, market-wide, USD.
+    pub liquidator_capacity_usd_per_hour: f64,
+    /// Square-root impact coefficient `k` in `impact = k * sigma_day *
+    /// sqrt(volume / depth)` (dimensionless, about 1 by the square-root law).
+    #[serde(default = "default_one")]
+    pub impact_k: f64,
+    /// Period at which the price files are aligned and the covariance is
+    /// estimated, seconds (14,400: 4 h, the coarsest file's).
+    #[serde(default = "default_stress_period")]
+    pub estimation_period_secs: i64,
+    /// The collateral assets the model drives.
+    pub assets: Vec<StressAssetDef>,
+}
+
+/// `[[stress.assets]]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StressAssetDef {
+    /// Symbol of a collateral reserve of the file.
+    pub symbol: String,
+    /// Price file (relative paths are taken from the working directory).
+    pub prices: String,
+    /// The file's `symbol` column value, for multi-symbol files.
+    #[serde(default)]
+    pub file_symbol: Option<String>,
+    /// Daily depth the square-root impact is measured against, USD (the
+    /// volume that moves the price by `k` daily sigmas).
+    pub depth_usd: f64,
+    /// Relative weight of this asset among the single-collateral borrowers
+    /// and in the others' split (> 0).
+    #[serde(default = "default_one")]
+    pub weight: f64,
+}
+
+fn default_one() -> f64 {
+    1.0
+}
+
+fn default_single_share() -> f64 {
+    0.5
+}
+
+fn default_stress_period() -> i64 {
+    14_400
 }
 
 /// Which policy an apply sets, overriding each reserve's `risk.policy`.

@@ -57,6 +57,68 @@ impl MarketDef {
                 );
             }
         }
+        if let Some(st) = &self.stress {
+            self.validate_stress(st).context("[stress]")?;
+        }
+        Ok(())
+    }
+
+    fn validate_stress(&self, st: &super::schema::StressSection) -> Result<()> {
+        if self.reserve(&st.debt).is_none() {
+            bail!("debt = \"{}\" names no reserve of the file", st.debt);
+        }
+        let pos = |v: f64| v.is_finite() && v > 0.0;
+        if !pos(st.debt_price_usd) {
+            bail!("debt_price_usd {} must be positive", st.debt_price_usd);
+        }
+        if st.borrowers == 0 {
+            bail!("borrowers must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&st.single_collateral_share) {
+            bail!(
+                "single_collateral_share {} must be in [0, 1]",
+                st.single_collateral_share
+            );
+        }
+        if !(st.liquidator_capacity_usd_per_hour.is_finite()
+            && st.liquidator_capacity_usd_per_hour >= 0.0)
+        {
+            bail!(
+                "liquidator_capacity_usd_per_hour {} must be >= 0",
+                st.liquidator_capacity_usd_per_hour
+            );
+        }
+        if !(st.impact_k.is_finite() && st.impact_k >= 0.0) {
+            bail!("impact_k {} must be >= 0", st.impact_k);
+        }
+        if st.estimation_period_secs < 60 {
+            bail!(
+                "estimation_period_secs {} must be at least 60",
+                st.estimation_period_secs
+            );
+        }
+        if st.assets.is_empty() {
+            bail!("no [[stress.assets]]");
+        }
+        let mut seen = HashSet::new();
+        for (i, a) in st.assets.iter().enumerate() {
+            let at = format!("assets[{i}] ({})", a.symbol);
+            if !seen.insert(a.symbol.as_str()) {
+                bail!("{at}: symbol appears twice");
+            }
+            if a.symbol == st.debt {
+                bail!("{at}: the debt asset cannot be stressed collateral");
+            }
+            if self.reserve(&a.symbol).is_none() {
+                bail!("{at}: names no reserve of the file");
+            }
+            if !pos(a.depth_usd) {
+                bail!("{at}: depth_usd {} must be positive", a.depth_usd);
+            }
+            if !pos(a.weight) {
+                bail!("{at}: weight {} must be positive", a.weight);
+            }
+        }
         Ok(())
     }
 }

@@ -20,7 +20,7 @@ use crate::market::PolicyName;
 const WIDTH: u32 = 1_400;
 const PANEL_HEIGHT: u32 = 300;
 
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
     ONCE.call_once(|| {
@@ -50,7 +50,7 @@ fn lt_colour(p: PolicyName) -> RGBColor {
 
 /// Axis numbers short enough not to run into the axis title: 5.2M,
 /// 120k, 37.5.
-fn compact(v: f64) -> String {
+pub(crate) fn compact(v: f64) -> String {
     let a = v.abs();
     if a >= 1e6 {
         format!("{:.1}M", v / 1e6)

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs};
+use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs, StressArgs};
 
 mod snapshot;
 
@@ -17,6 +17,8 @@ pub(super) mod live;
 mod market;
 #[cfg(feature = "embedded")]
 mod replay;
+#[cfg(feature = "stress")]
+mod stress;
 mod vol;
 
 /// Runs the parsed command.
@@ -31,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(ref args) => run_live(&cli, args),
         Command::Status(ref args) => status::run(&cli, args),
         Command::Snapshot(ref args) => snapshot::run(&cli, args),
+        Command::Stress(ref args) => stress(args),
     }
 }
 
@@ -42,6 +45,16 @@ fn demo(cli: &Cli) -> Result<()> {
 #[cfg(not(feature = "embedded"))]
 fn demo(_: &Cli) -> Result<()> {
     Err(super::feature_off("`demo`", "embedded"))
+}
+
+#[cfg(feature = "stress")]
+fn stress(args: &StressArgs) -> Result<()> {
+    stress::stress(args)
+}
+
+#[cfg(not(feature = "stress"))]
+fn stress(_: &StressArgs) -> Result<()> {
+    Err(super::feature_off("`stress`", "stress"))
 }
 
 #[cfg(feature = "embedded")]

@@ -1,0 +1,287 @@
+//! The book a stress run simulates: collateral assets with their risk
+//! parameters and depth, and the obligations as struct-of-arrays (tokens of
+//! each collateral, debt in USD), built from a market definition and a
+//! seeded population ([`Book::synthetic`]) or from decoded chain state
+//! ([`Book::from_chain`]).
+
+use anyhow::{anyhow, bail, Result};
+use ballast::engine::fx::Fx;
+use ballast::engine::liquidation::LiquidationConfig;
+use ballast::engine::position::PositionKind;
+use ballast::engine::risk::{RiskConfig, RiskParams, RiskPolicy};
+use ballast::state::{Obligation, Reserve};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use solana_address::Address as Pubkey;
+
+use crate::market::{MarketDef, PolicyChoice};
+use crate::replay::{
+    MAX_BORROW_SHARE, MAX_COLLATERAL_USD, MIN_BORROW_SHARE, MIN_COLLATERAL_USD, TARGET_UTILIZATION,
+};
+
+/// One collateral asset of the book.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Asset {
+    /// Symbol (or the reserve's address for a book read from chain).
+    pub symbol: String,
+    /// Price at the start, USD per whole token.
+    pub price: f64,
+    /// The static policy's LTV / liquidation threshold, bps.
+    pub static_params: RiskParams,
+    /// The dynamic policy's configuration, if the reserve has one.
+    pub dynamic: Option<RiskConfig>,
+    /// Daily depth of the square-root impact, USD.
+    pub depth_usd: f64,
+}
+
+/// The book: assets and obligations (struct of arrays).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Book {
+    /// Collateral assets.
+    pub assets: Vec<Asset>,
+    /// `collateral[a][i]`: whole tokens of asset `a` obligation `i` holds.
+    pub collateral: Vec<Vec<f64>>,
+    /// Debt of each obligation, USD (the debt asset's price is constant).
+    pub debt: Vec<f64>,
+    /// The market's liquidation parameters.
+    pub liquidation: LiquidationConfig,
+    /// Deposits of the debt reserve, USD.
+    pub debt_deposits_usd: f64,
+    /// Stressed outflow per window of the debt reserve, bps of deposits.
+    pub stress_outflow_bps: u16,
+}
+
+/// The first parameters of a dynamic reserve: those derived from `sigma`
+/// (annualised) by the program's curves, as if the keeper had been pushing
+/// this volatility for long enough to converge.
+pub fn converged_params(cfg: &RiskConfig, sigma: f64) -> Result<RiskParams> {
+    let sh = cfg.sqrt_horizon().map_err(|e| anyhow!("{e}"))?;
+    let s = Fx::from_num(sigma.clamp(cfg.sigma_min.get().to_num(), cfg.sigma_max.get().to_num()));
+    cfg.derive(s, sh).map_err(|e| anyhow!("{e}"))
+}
+
+impl Book {
+    /// Number of obligations.
+    pub fn len(&self) -> usize {
+        self.debt.len()
+    }
+
+    /// Whether the book has no obligation.
+    pub fn is_empty(&self) -> bool {
+        self.debt.is_empty()
+    }
+
+    /// Obligation `i`'s collateral value at `prices`, USD.
+    pub fn collateral_value(&self, i: usize, prices: &[f64]) -> f64 {
+        (0..self.assets.len())
+            .map(|a| self.collateral[a][i] * prices[a])
+            .sum()
+    }
+
+    /// The synthetic book of `def`'s `[stress]` section at `prices` (USD per
+    /// token, in the section's asset order) with `sigmas` (annualised, for
+    /// the dynamic policy's LTV at the start): `borrowers` obligations drawn
+    /// from `seed` (ChaCha8) as the replay draws its population (collateral
+    /// log-uniform in [$1k, $100k], borrowing a share uniform in [0.30,
+    /// 0.95] of its borrowing power), a `single_collateral_share` of them
+    /// holding one asset (picked by weight), the others splitting their
+    /// collateral over every asset with uniform random weights. Borrowing
+    /// power uses each asset's lower LTV of the two policies at the start,
+    /// so the same book is admissible under both. The debt reserve's
+    /// deposits are the debt over the replay's 75% utilisation.
+    pub fn synthetic(
+        def: &MarketDef,
+        prices: &[f64],
+        sigmas: &[f64],
+        borrowers: Option<usize>,
+    ) -> Result<Self> {
+        let st = def
+            .stress
+            .as_ref()
+            .ok_or_else(|| anyhow!("the market definition has no [stress] section"))?;
+        let n = borrowers.unwrap_or(st.borrowers);
+        let mut assets = Vec::new();
+        for (k, a) in st.assets.iter().enumerate() {
+            let r = def
+                .reserve(&a.symbol)
+                .ok_or_else(|| anyhow!("[stress] asset {} is no reserve", a.symbol))?;
+            let c = r.config([0; 32], PolicyChoice::Dynamic)?;
+            let dynamic = (c.risk.policy() == RiskPolicy::Dynamic).then_some(c.risk);
+            assets.push(Asset {
+                symbol: a.symbol.clone(),
+                price: prices[k],
+                static_params: RiskParams {
+                    ltv_bps: r.risk.ltv_bps,
+                    liquidation_threshold_bps: r.risk.liquidation_threshold_bps,
+                    borrow_factor_bps: 10_000,
+                },
+                dynamic,
+                depth_usd: a.depth_usd,
+            });
+        }
+        let mut ltv = Vec::new();
+        for (k, a) in assets.iter().enumerate() {
+            let mut l = a.static_params.ltv_bps;
+            if let Some(cfg) = &a.dynamic {
+                l = l.min(converged_params(cfg, sigmas[k])?.ltv_bps);
+            }
+            ltv.push(l as f64 / 1e4);
+        }
+        let weights: Vec<f64> = st.assets.iter().map(|a| a.weight).collect();
+        let wsum: f64 = weights.iter().sum();
+        let m = assets.len();
+        let mut rng = ChaCha8Rng::seed_from_u64(st.seed);
+        let (lo, hi) = (MIN_COLLATERAL_USD.ln(), MAX_COLLATERAL_USD.ln());
+        let mut collateral = vec![vec![0.0; n]; m];
+        let mut debt = vec![0.0; n];
+        for i in 0..n {
+            let usd = rng.gen_range(lo..hi).exp();
+            let share = rng.gen_range(MIN_BORROW_SHARE..MAX_BORROW_SHARE);
+            let single = rng.gen::<f64>() < st.single_collateral_share;
+            let mut split = vec![0.0; m];
+            if single || m == 1 {
+                let mut u = rng.gen::<f64>() * wsum;
+                let mut pick = m - 1;
+                for (k, w) in weights.iter().enumerate() {
+                    if u < *w {
+                        pick = k;
+                        break;
+                    }
+                    u -= w;
+                }
+                split[pick] = 1.0;
+            } else {
+                for (k, s) in split.iter_mut().enumerate() {
+                    *s = weights[k] * rng.gen::<f64>();
+                }
+                let t: f64 = split.iter().sum();
+                split.iter_mut().for_each(|s| *s /= t);
+            }
+            let mut power = 0.0;
+            for k in 0..m {
+                collateral[k][i] = usd * split[k] / prices[k];
+                power += usd * split[k] * ltv[k];
+            }
+            debt[i] = power * share;
+        }
+        let total: f64 = debt.iter().sum();
+        let debt_reserve = def.reserve(&st.debt).expect("validated");
+        Ok(Self {
+            assets,
+            collateral,
+            debt,
+            liquidation: def.liquidation_config(),
+            debt_deposits_usd: total / TARGET_UTILIZATION,
+            stress_outflow_bps: debt_reserve.liquidity.stress_outflow_bps,
+        })
+    }
+
+    /// The book of decoded chain state: every reserve some obligation holds
+    /// as collateral becomes an asset (named by the reserve's address; a
+    /// reserve without a price in `prices` is an error), every debt is
+    /// valued at its reserve's price in `prices` and then held constant (the
+    /// model moves collateral prices only: debt in a volatile asset is
+    /// treated as if it were a stablecoin). Tokens and debt come from the
+    /// program's own share conversions at the reserves' `last_update_ts`
+    /// (collateral rounded down, debt up). `depth_usd` gives each collateral
+    /// reserve's depth (default `default_depth_usd`). The debt deposits are
+    /// the supply of the reserves borrowed, in USD; the stressed outflow the
+    /// largest of theirs.
+    pub fn from_chain(
+        reserves: &[(Pubkey, Reserve)],
+        obligations: &[(Pubkey, Obligation)],
+        prices: &[(Pubkey, f64)],
+        liquidation: LiquidationConfig,
+        default_depth_usd: f64,
+    ) -> Result<Self> {
+        let price = |k: &Pubkey| {
+            prices
+                .iter()
+                .find(|(p, _)| p == k)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| anyhow!("no price for reserve {k}"))
+        };
+        let reserve = |k: &Pubkey| {
+            reserves
+                .iter()
+                .find(|(p, _)| p == k)
+                .map(|(_, r)| r)
+                .ok_or_else(|| anyhow!("an obligation uses reserve {k}, which is not given"))
+        };
+        let mut keys: Vec<Pubkey> = Vec::new();
+        let mut debt_keys: Vec<Pubkey> = Vec::new();
+        for (_, o) in obligations {
+            for p in o.positions.iter() {
+                let list = match p.kind() {
+                    PositionKind::Collateral if p.deposit_shares > 0 => &mut keys,
+                    PositionKind::Debt => &mut debt_keys,
+                    _ => continue,
+                };
+                if !list.contains(&p.reserve) {
+                    list.push(p.reserve);
+                }
+            }
+        }
+        keys.sort();
+        let mut assets = Vec::new();
+        for k in &keys {
+            let r = reserve(k)?;
+            let dynamic = (r.config.risk.policy() == RiskPolicy::Dynamic).then_some(r.config.risk);
+            assets.push(Asset {
+                symbol: k.to_string(),
+                price: price(k)?,
+                static_params: r.risk_params_static(),
+                dynamic,
+                depth_usd: default_depth_usd,
+            });
+        }
+        let n = obligations.len();
+        let mut collateral = vec![vec![0.0; n]; keys.len()];
+        let mut debt = vec![0.0; n];
+        for (i, (_, o)) in obligations.iter().enumerate() {
+            for p in o.positions.iter() {
+                let r = match p.kind() {
+                    PositionKind::Collateral | PositionKind::Debt => reserve(&p.reserve)?,
+                    _ => continue,
+                };
+                let view = r.view(r.last_update_ts).map_err(|e| anyhow!("{e}"))?;
+                let scale = 10f64.powi(r.mint_decimals as i32);
+                match p.kind() {
+                    PositionKind::Collateral => {
+                        let a = keys.iter().position(|k| *k == p.reserve).expect("listed");
+                        let t = view
+                            .collateral_tokens(p.deposit_shares)
+                            .map_err(|e| anyhow!("{e}"))?;
+                        collateral[a][i] += t.to_num::<f64>() / scale;
+                    }
+                    PositionKind::Debt => {
+                        let t = view
+                            .debt_tokens(p.borrow_shares.get())
+                            .map_err(|e| anyhow!("{e}"))?;
+                        debt[i] += t.to_num::<f64>() / scale * price(&p.reserve)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut deposits = 0.0;
+        let mut outflow = 0;
+        for k in &debt_keys {
+            let r = reserve(k)?;
+            let s = r.supply().map_err(|e| anyhow!("{e}"))?;
+            deposits += s.to_num::<f64>() / 10f64.powi(r.mint_decimals as i32) * price(k)?;
+            outflow = outflow.max(r.config.liquidity.stress_outflow_bps);
+        }
+        if assets.is_empty() {
+            bail!("no obligation holds collateral");
+        }
+        Ok(Self {
+            assets,
+            collateral,
+            debt,
+            liquidation,
+            debt_deposits_usd: deposits,
+            stress_outflow_bps: outflow,
+        })
+    }
+}

@@ -1,0 +1,475 @@
+//! Tests of the stress engine: the closed-form check against Black-Scholes,
+//! seeded determinism across thread counts, correlation stress and depth,
+//! the price reader's line-numbered errors, the book from chain state.
+
+use ballast::engine::fx::{Fx, WrappedFx};
+use ballast::engine::liquidation::LiquidationConfig;
+use ballast::engine::position::{Position, PositionKind};
+use ballast::engine::risk::RiskParams;
+use ballast::state::{Obligation, Reserve};
+use bytemuck::Zeroable;
+use solana_address::Address as Pubkey;
+
+use super::book::{Asset, Book};
+use super::greeks::{bs_put, greeks};
+use super::prices::{load_history, PriceFile, PriceModel, ShockModel};
+use super::report::{mean_se, Tail};
+use super::run_paths;
+use super::sim::{bounded_step, Policy, SimConfig};
+
+fn asset(symbol: &str, price: f64, lt_bps: u16, depth: f64) -> Asset {
+    Asset {
+        symbol: symbol.into(),
+        price,
+        static_params: RiskParams {
+            ltv_bps: lt_bps - 500,
+            liquidation_threshold_bps: lt_bps,
+            borrow_factor_bps: 10_000,
+        },
+        dynamic: None,
+        depth_usd: depth,
+    }
+}
+
+fn cfg(paths: usize, steps: usize, step_secs: i64, shocks: ShockModel) -> SimConfig {
+    SimConfig {
+        paths,
+        steps,
+        step_secs,
+        seed: 7,
+        shocks,
+        corr_stress: 0.0,
+        capacity_usd_per_step: 0.0,
+        impact_k: 1.0,
+        record: false,
+    }
+}
+
+/// One obligation, one asset, no liquidation (no capacity), GBM: the bad
+/// debt at the horizon is `max(D - C S_T, 0)`, `C` times a put struck at
+/// `D / C`. Its mean and its finite-difference delta, gamma and vega must
+/// match Black-Scholes (zero rate) within 4 standard errors.
+#[test]
+fn expected_bad_debt_of_one_obligation_is_the_black_scholes_put() {
+    let (s0, sigma, c, d) = (100.0, 0.8, 2.0, 190.0);
+    let model = PriceModel::gaussian(&["X"], &[s0], &[sigma], &[1.0]);
+    let book = Book {
+        assets: vec![asset("X", s0, 8_000, 1e9)],
+        collateral: vec![vec![c]],
+        debt: vec![d],
+        liquidation: LiquidationConfig::SOLEND_LIKE,
+        debt_deposits_usd: 1_000.0,
+        stress_outflow_bps: 0,
+    };
+    let cfg = cfg(40_000, 7, 86_400, ShockModel::Gaussian);
+    let t = 7.0 / 365.0;
+    let (put, delta, gamma, vega) = bs_put(s0, d / c, sigma, t);
+    let g = greeks(&book, &model, &cfg, Policy::Static);
+    let within = |what: &str, mc: (f64, f64), bs: f64| {
+        assert!(
+            (mc.0 - bs).abs() < 4.0 * mc.1,
+            "{what}: Monte Carlo {} (se {}) against Black-Scholes {bs}",
+            mc.0,
+            mc.1
+        );
+        assert!(
+            mc.1 < 0.1 * bs.abs(),
+            "{what}: se {} too wide for a check",
+            mc.1
+        );
+    };
+    within("value", g.expected_bad_debt, c * put);
+    let a = &g.assets[0];
+    within("delta", a.delta, c * delta);
+    within("gamma", a.gamma, c * gamma);
+    within("vega (per vol point)", a.vega, c * vega * 0.01);
+    // A day less of horizon leaves the put less time: theta = V(T - 1 day)
+    // - V(T) is negative.
+    assert!(a.theta.0 < 0.0, "theta {:?}", a.theta);
+    // The delta hedge holds `delta` units (short) and cuts the tail.
+    assert!(a.hedge_units < 0.0);
+    assert!(
+        g.hedged.var99 < g.unhedged.var99,
+        "{:?} vs {:?}",
+        g.hedged,
+        g.unhedged
+    );
+}
+
+fn mixed_book(n: usize, depth: f64) -> Book {
+    mixed_book_lt(n, depth, 8_000)
+}
+
+fn mixed_book_lt(n: usize, depth: f64, lt_bps: u16) -> Book {
+    // Two assets at $100, every obligation holding one of each; debt at
+    // 60-78% of the collateral (health 1.03-1.33 at LT 80%).
+    let mut debt = Vec::new();
+    for i in 0..n {
+        debt.push(200.0 * (0.60 + 0.18 * i as f64 / n as f64));
+    }
+    Book {
+        assets: vec![
+            asset("A", 100.0, lt_bps, depth),
+            asset("B", 100.0, lt_bps, depth),
+        ],
+        collateral: vec![vec![1.0; n], vec![1.0; n]],
+        debt,
+        liquidation: LiquidationConfig::SOLEND_LIKE,
+        debt_deposits_usd: 200.0 * n as f64,
+        stress_outflow_bps: 2_000,
+    }
+}
+
+fn fhs_model() -> PriceModel {
+    let mut m = PriceModel::gaussian(
+        &["A", "B"],
+        &[100.0, 100.0],
+        &[1.0, 1.2],
+        &[1.0, 0.3, 0.3, 1.0],
+    );
+    // Residuals with a fat joint left tail: mostly small moves, a few joint
+    // crashes; standardised by hand to mean 0 and unit variance per column.
+    let raw: Vec<Vec<f64>> = (0..200)
+        .map(|k| {
+            let x = ((k * 37) % 101) as f64 / 50.0 - 1.0;
+            let y = ((k * 53) % 97) as f64 / 48.0 - 1.0;
+            if k % 50 == 0 {
+                vec![-6.0, -5.0]
+            } else {
+                vec![x, y]
+            }
+        })
+        .collect();
+    let n = raw.len() as f64;
+    let mut cols = [(0.0, 0.0); 2];
+    for (j, col) in cols.iter_mut().enumerate() {
+        let mean = raw.iter().map(|r| r[j]).sum::<f64>() / n;
+        let var = raw.iter().map(|r| (r[j] - mean).powi(2)).sum::<f64>() / n;
+        *col = (mean, var.sqrt());
+    }
+    m.residuals = raw
+        .iter()
+        .map(|r| (0..2).map(|j| (r[j] - cols[j].0) / cols[j].1).collect())
+        .collect();
+    m
+}
+
+/// Two runs with the same seed are identical bit for bit, on one thread
+/// and on three; another seed differs.
+#[test]
+fn seeded_runs_are_bit_for_bit_deterministic_across_thread_counts() {
+    let book = mixed_book(300, 2_000.0);
+    let model = fhs_model();
+    let c = SimConfig {
+        capacity_usd_per_step: 2_000.0,
+        ..cfg(64, 48, 3_600, ShockModel::Fhs)
+    };
+    let on = |threads: usize, c: &SimConfig| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| run_paths(&book, &model, c, Policy::Static, None))
+    };
+    let a = on(1, &c);
+    let b = on(3, &c);
+    assert_eq!(a, b);
+    let bits = |o: &[super::sim::PathOutcome]| -> Vec<u64> {
+        o.iter()
+            .flat_map(|p| [p.bad_debt.to_bits(), p.liquidated_debt.to_bits()])
+            .collect()
+    };
+    assert_eq!(bits(&a), bits(&on(2, &c)));
+    // Something happened (liquidations), and another seed is another run.
+    assert!(a.iter().any(|p| p.liquidated_debt > 0.0));
+    let other = on(
+        2,
+        &SimConfig {
+            seed: 8,
+            ..c.clone()
+        },
+    );
+    assert_ne!(bits(&a), bits(&other));
+}
+
+fn var_at(book: &Book, model: &PriceModel, c: &SimConfig, x: f64) -> Tail {
+    let o = run_paths(
+        book,
+        model,
+        &SimConfig {
+            corr_stress: x,
+            ..c.clone()
+        },
+        Policy::Static,
+        None,
+    );
+    Tail::of(&o.iter().map(|p| p.bad_debt).collect::<Vec<_>>())
+}
+
+/// On a book whose obligations all hold both assets, blending the
+/// correlation toward one removes the diversification: VaR99 and ES99 of
+/// bad debt do not fall as the stress grows, and rise from 0 to 1.
+#[test]
+fn correlation_stress_raises_var_on_a_mixed_book() {
+    let book = mixed_book(200, 1e9);
+    let model = PriceModel::gaussian(
+        &["A", "B"],
+        &[100.0, 100.0],
+        &[1.5, 1.5],
+        &[1.0, 0.0, 0.0, 1.0],
+    );
+    let c = SimConfig {
+        capacity_usd_per_step: 1_000.0,
+        ..cfg(3_000, 7, 86_400, ShockModel::Gaussian)
+    };
+    let tails: Vec<Tail> = [0.0, 0.5, 1.0]
+        .iter()
+        .map(|&x| var_at(&book, &model, &c, x))
+        .collect();
+    for w in tails.windows(2) {
+        assert!(w[1].var99 >= w[0].var99, "VaR99 fell: {tails:?}");
+        assert!(w[1].es99 >= w[0].es99, "ES99 fell: {tails:?}");
+    }
+    assert!(tails[2].es99 > 1.2 * tails[0].es99, "{tails:?}");
+}
+
+/// With thin depth the liquidators' sales push prices down into more
+/// liquidations and bad debt (a cascade); twice the depth lowers the
+/// expected bad debt and does not raise VaR99.
+#[test]
+fn doubling_depth_lowers_bad_debt() {
+    let model = PriceModel::gaussian(
+        &["A", "B"],
+        &[100.0, 100.0],
+        &[1.5, 1.5],
+        &[1.0, 0.5, 0.5, 1.0],
+    );
+    let c = SimConfig {
+        capacity_usd_per_step: 1e9,
+        impact_k: 1.0,
+        ..cfg(2_000, 14, 43_200, ShockModel::Gaussian)
+    };
+    // Liquidation threshold 95%: collateral covers the debt by 5% at
+    // health 1, so a few percent of impact make obligations insolvent.
+    let run = |depth: f64| {
+        let o = run_paths(
+            &mixed_book_lt(400, depth, 9_500),
+            &model,
+            &c,
+            Policy::Static,
+            None,
+        );
+        Tail::of(&o.iter().map(|p| p.bad_debt).collect::<Vec<_>>())
+    };
+    let (thin, deep) = (run(10_000.0), run(20_000.0));
+    assert!(
+        thin.mean > deep.mean + 2.0 * (thin.mean_se + deep.mean_se),
+        "{thin:?} vs {deep:?}"
+    );
+    assert!(deep.var99 <= thin.var99, "{thin:?} vs {deep:?}");
+}
+
+/// A malformed row in a price file is reported with its line number and
+/// the file's asset.
+#[test]
+fn a_bad_price_row_names_its_line() {
+    let dir = std::env::temp_dir().join(format!("ballast-stress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.csv");
+    std::fs::write(
+        &path,
+        "timestamp,open,high,low,close,volume\n\
+         2020-01-01 00:00:00,1,1,1,1,1\n\
+         2020-01-01 04:00:00,1,1,1,1,1\n\
+         2020-01-01 08:00:00,1,1,1,oops,1\n",
+    )
+    .unwrap();
+    let err = load_history(
+        &[PriceFile {
+            symbol: "SOL".into(),
+            path: path.clone(),
+            file_symbol: None,
+        }],
+        14_400,
+    )
+    .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("line 4"), "{msg}");
+    assert!(msg.contains("SOL prices from"), "{msg}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The EWMA fit recovers the volatility and correlation of returns drawn
+/// with a known covariance, and its residuals are standardised.
+#[test]
+fn fit_recovers_a_known_covariance() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let (s1, s2, rho) = (0.02, 0.01, 0.6);
+    let mut p = [100.0f64, 50.0];
+    let mut h = super::prices::History {
+        symbols: vec!["A".into(), "B".into()],
+        ts: Vec::new(),
+        closes: Vec::new(),
+        period_secs: 14_400,
+    };
+    for t in 0..3_000 {
+        let (z1, z2) = super::prices::normal_pair(&mut rng);
+        p[0] *= (s1 * z1).exp();
+        p[1] *= (s2 * (rho * z1 + (1.0 - rho * rho).sqrt() * z2)).exp();
+        h.ts.push(t * 14_400);
+        h.closes.push(p.to_vec());
+    }
+    let m = PriceModel::fit(&h).unwrap();
+    // EWMA at lambda 0.94 uses about 30 effective returns: within 40%.
+    let per = |a: usize| m.cov[a * 2 + a].sqrt();
+    assert!((per(0) / s1 - 1.0).abs() < 0.4, "{}", per(0));
+    assert!((per(1) / s2 - 1.0).abs() < 0.4, "{}", per(1));
+    let e = &m.residuals;
+    let (m0, _) = mean_se(&e.iter().map(|v| v[0]).collect::<Vec<_>>());
+    let c01 = e.iter().map(|v| v[0] * v[1]).sum::<f64>() / e.len() as f64;
+    let v1 = e.iter().map(|v| v[1] * v[1]).sum::<f64>() / e.len() as f64;
+    assert!(m0.abs() < 1e-9 && c01.abs() < 1e-9 && (v1 - 1.0).abs() < 1e-9);
+}
+
+/// The dynamic parameters move by at most the configured steps and are
+/// accepted by the program's own step check.
+#[test]
+fn bounded_step_respects_the_program_steps() {
+    let cfg = ballast::fixtures::sol_risk();
+    let old = RiskParams {
+        ltv_bps: 7_000,
+        liquidation_threshold_bps: 8_000,
+        borrow_factor_bps: 10_000,
+    };
+    let far = RiskParams {
+        ltv_bps: 4_000,
+        liquidation_threshold_bps: 5_000,
+        borrow_factor_bps: 14_000,
+    };
+    let s = bounded_step(&cfg, old, far);
+    assert_eq!(s.liquidation_threshold_bps, 8_000 - cfg.max_lt_step_bps);
+    assert_eq!(s.borrow_factor_bps, 10_000 + cfg.max_lt_step_bps as u32);
+    assert!(s.ltv_bps <= s.liquidation_threshold_bps);
+    assert!(cfg.step(old, s).is_ok());
+}
+
+fn reserve(decimals: u8, deposit_shares: u64, available: u64, borrow_shares: f64) -> Reserve {
+    let mut r = Reserve::zeroed();
+    r.mint_decimals = decimals;
+    r.deposit_shares = deposit_shares;
+    r.available_amount = available;
+    r.borrow_shares = WrappedFx::new(Fx::from_num(borrow_shares));
+    r.borrow_index = WrappedFx::new(Fx::ONE);
+    r.config = ballast::fixtures::reserve_config([0; 32]);
+    r.config.liquidity.stress_outflow_bps = 2_000;
+    r
+}
+
+/// A book built from decoded accounts: collateral tokens from deposit
+/// shares, debt from borrow shares, at the reserves' parameters and the
+/// given prices; a reserve without a price is refused by name.
+#[test]
+fn book_from_chain_reads_positions() {
+    let (sol, usdc) = (
+        Pubkey::new_from_array([1; 32]),
+        Pubkey::new_from_array([2; 32]),
+    );
+    // SOL: 10 tokens of supply for 5e9 shares (2 tokens per 1e9 shares).
+    let r_sol = reserve(9, 5_000_000_000, 10_000_000_000, 0.0);
+    // USDC: $1,000 lent out of $4,000 of supply.
+    let r_usdc = reserve(6, 4_000_000_000, 3_000_000_000, 1_000_000_000.0);
+    let mut o = Obligation::zeroed();
+    o.positions[0] = Position {
+        reserve: sol,
+        kind: PositionKind::Collateral as u8,
+        deposit_shares: 1_000_000_000,
+        ..Position::zeroed()
+    };
+    o.positions[1] = Position {
+        reserve: usdc,
+        kind: PositionKind::Debt as u8,
+        borrow_shares: WrappedFx::new(Fx::from_num(250_000_000)),
+        ..Position::zeroed()
+    };
+    let reserves = [(sol, r_sol), (usdc, r_usdc)];
+    let obligations = [(Pubkey::new_from_array([9; 32]), o)];
+    let prices = [(sol, 150.0), (usdc, 1.0)];
+    let b = Book::from_chain(
+        &reserves,
+        &obligations,
+        &prices,
+        LiquidationConfig::SOLEND_LIKE,
+        1e8,
+    )
+    .unwrap();
+    assert_eq!(b.assets.len(), 1);
+    assert_eq!(b.assets[0].symbol, sol.to_string());
+    assert_eq!(b.assets[0].static_params.liquidation_threshold_bps, 8_000);
+    assert!(
+        (b.collateral[0][0] - 2.0).abs() < 1e-9,
+        "{}",
+        b.collateral[0][0]
+    );
+    assert!((b.debt[0] - 250.0).abs() < 1e-6, "{}", b.debt[0]);
+    assert!((b.debt_deposits_usd - 4_000.0).abs() < 1e-6);
+    assert_eq!(b.stress_outflow_bps, 2_000);
+    // Health 2 * 150 * 0.8 / 250 = 0.96: liquidatable at the first step.
+    let model = PriceModel::gaussian(&["SOL"], &[150.0], &[0.01], &[1.0]);
+    let c = SimConfig {
+        capacity_usd_per_step: 1e6,
+        ..cfg(4, 2, 3_600, ShockModel::Gaussian)
+    };
+    let o = run_paths(&b, &model, &c, Policy::Static, None);
+    assert!(
+        o.iter()
+            .all(|p| p.liquidated_debt > 0.0 && p.bad_debt == 0.0),
+        "{o:?}"
+    );
+    let err = Book::from_chain(
+        &reserves,
+        &obligations,
+        &prices[1..],
+        LiquidationConfig::SOLEND_LIKE,
+        1e8,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains(&sol.to_string()), "{err}");
+}
+
+/// The worst window of a series is its planted crash, with the window's
+/// returns.
+#[test]
+fn worst_window_finds_the_planted_crash() {
+    let mut h = super::prices::History {
+        symbols: vec!["A".into()],
+        ts: (0..400).map(|t| t * 14_400).collect(),
+        closes: (0..400)
+            .map(|t| vec![if (200..210).contains(&t) { 50.0 } else { 100.0 }])
+            .collect(),
+        period_secs: 14_400,
+    };
+    h.closes[199][0] = 100.0;
+    let w = super::scenarios::worst_windows(&h, 1);
+    assert_eq!(w.len(), 1);
+    assert!((w[0].moves[0] + 0.5).abs() < 1e-12, "{:?}", w[0].moves);
+    assert_eq!(w[0].returns.len(), 6);
+}
+
+/// The shipped definition validates; a `[stress]` asset naming no
+/// reserve is refused by name.
+#[test]
+fn shipped_stress_definition_validates() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/stress-multi.toml");
+    let def = crate::market::MarketDef::load(&path).unwrap();
+    let st = def.stress.unwrap();
+    assert_eq!(st.debt, "USDC");
+    assert_eq!(st.assets.len(), 2);
+    // A [stress] section naming an unknown reserve is refused.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("symbol = \"BTC\"\nprices", "symbol = \"ETH\"\nprices");
+    let err = crate::market::MarketDef::parse(&text).unwrap_err();
+    assert!(format!("{err:#}").contains("ETH"), "{err:#}");
+}
