@@ -47,6 +47,47 @@ impl TestContext {
         self.stress_send(ix).expect("obligation_stress").0
     }
 
+    /// The stress view of `o` computed off-chain by the program's own engine
+    /// ([`ballast::engine::stress::obligation_stress`]) from the chain's
+    /// reserves and oracles now, as a keeper would from a snapshot.
+    pub fn engine_stress(&self, o: &Address, shocks_bps: &[u32]) -> ObligationStress {
+        use ballast::engine::health::ReserveView;
+        use ballast::engine::oracle::OraclePrice;
+        use ballast::state::Reserve;
+        let now = self.clock().unix_timestamp;
+        let ob = self.obligation(o);
+        let (keys, kinds, n) = ob.health_reserves_with_kinds();
+        let loaded: Vec<(ReserveView, OraclePrice)> = (0..n)
+            .map(|i| {
+                let reserve: Reserve = self.chain.zero_copy(&keys[i]).unwrap();
+                let acc = self.svm.get_account(&reserve.oracle).unwrap();
+                let update = ballast::runtime::oracle_account::decode_bytes(&acc.data).unwrap();
+                let price = ballast::engine::oracle::validate_price(
+                    &update,
+                    &ballast::runtime::oracle_account::limits(&reserve),
+                    now,
+                )
+                .unwrap();
+                let view = reserve
+                    .view_for(now, kinds[i] & 1 != 0, kinds[i] & 2 != 0)
+                    .unwrap();
+                (view, price)
+            })
+            .collect();
+        ballast::engine::stress::obligation_stress(
+            *o,
+            now,
+            &ob.positions,
+            &keys[..n],
+            shocks_bps,
+            |r| {
+                let i = keys[..n].iter().position(|k| k == r)?;
+                Some((&loaded[i].0, &loaded[i].1))
+            },
+        )
+        .unwrap()
+    }
+
     /// Writes `r`'s oracle with spot and EMA mantissa `mantissa` at
     /// `exponent`, zero confidence, published now.
     pub fn set_mantissa(&mut self, r: &TestReserve, mantissa: i64, exponent: i32) {

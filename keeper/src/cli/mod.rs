@@ -20,7 +20,7 @@ pub mod user;
 
 pub use args::{
     Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, Output, OutputFormat, PolicyArg,
-    ReplayArgs, RunArgs, StatusArgs, VolArgs, VolMethod,
+    ReplayArgs, RunArgs, SnapshotArgs, StatusArgs, VolArgs, VolMethod,
 };
 #[cfg(feature = "rpc")]
 pub use commands::live::{run_live, LiveOptions};
@@ -108,6 +108,14 @@ mod tests {
             &["ballast-keeper", "demo"][..],
             &replay,
             &["ballast-keeper", "market", "apply", "--market", "x.toml"],
+            &[
+                "ballast-keeper",
+                "snapshot",
+                "--market",
+                "x.toml",
+                "--out",
+                "x.json",
+            ],
         ] {
             let e = run(Cli::parse_from(argv)).unwrap_err().to_string();
             assert!(e.contains("`embedded` cargo feature"), "{argv:?}: {e}");

@@ -196,6 +196,31 @@ fn liquidation_price_after_interest_matches_the_oracle_boundary() {
 }
 
 #[test]
+fn the_off_chain_engine_gives_the_same_view() {
+    // What a keeper computes from decoded accounts is what the program
+    // returns, bit for bit, after interest and with conf and EMA apart.
+    let mut f = fixture(0.2);
+    f.ctx.warp_seconds(30 * 86_400);
+    let now = f.ctx.clock().unix_timestamp;
+    let mut p = PythPrice::usd(f.sol.feed_id, 19.37, now);
+    p.conf = 2_000_000;
+    p.ema_price = 1_900_000_000;
+    p.ema_conf = 3_000_000;
+    f.ctx.set_pyth(&f.sol, &p);
+    f.ctx.set_price(&f.eth, 2_000.0, 0.5);
+    f.ctx.set_price(&f.usdc, 1.0, 0.0);
+    for shocks in [
+        [10_000, 10_000, 10_000],
+        [7_777, 4_321, 10_500],
+        [1, MAX_SHOCK_BPS, 9_999],
+        [12_345, 10_000, 15_000],
+    ] {
+        let on_chain = f.stress(&shocks);
+        assert_eq!(on_chain, f.ctx.engine_stress(&f.ob, &shocks), "{shocks:?}");
+    }
+}
+
+#[test]
 fn no_debt_reports_none() {
     let mut ctx = TestContext::new();
     let m = ctx.setup_market();

@@ -261,9 +261,13 @@ pub fn obligation_stress<'a>(
         let i = reserves.iter().position(|k| k == r)?;
         shocked[i].as_ref().map(|(v, p)| (v, p))
     };
+    crate::cu_trace!("stress: shocked");
     let init = obligation_health(positions, look, Requirement::Initial)?;
+    crate::cu_trace!("stress: initial");
     let maint = obligation_health(positions, look, Requirement::Maintenance)?;
+    crate::cu_trace!("stress: maintenance");
     let (spot_c, spot_d) = spot_values(positions, look)?;
+    crate::cu_trace!("stress: spot");
     out.initial_health = ratio_bits(init.collateral, init.debt);
     out.maintenance_health = ratio_bits(maint.collateral, maint.debt);
     out.initial_collateral = micro_usd(init.collateral, false)?;
@@ -290,6 +294,7 @@ pub fn obligation_stress<'a>(
         let others = maint.collateral.sub_(own)?;
         out.reserves[i].liquidation_price =
             liquidation_price(view, shares, out.reserves[i].exponent, others, maint.debt)?;
+        crate::cu_trace!("stress: liquidation price");
     }
     Ok(out)
 }
@@ -311,57 +316,76 @@ pub fn liquidation_price(
     const MAX_M: u64 = i64::MAX as u64;
     // `ReserveView::collateral_value` at spot mantissa `m`, with the share
     // conversion done once: whole base units, then whole micro-USD, each
-    // rounded down.
+    // rounded down: `floor(whole * m * unit.num / unit.den)`, where
+    // `UnitPrice::new(m, ..)` has numerator `m * unit.num` and the same
+    // denominator. In `u128` while it fits, as `UnitPrice::value_floor_units`
+    // computes it; past that, that function's exact path. `others` and
+    // `debt` are sums of such whole micro-USD values.
     let whole = view.collateral_tokens(shares)?.to_floor_u64()?;
     let weight = view.liquidation_threshold_bps as u64;
-    let value_at = |m: u64| -> Result<Option<Fx>> {
-        // An overflow means a value beyond I80F48's range: more than any
-        // debt the health check could have valued.
-        Ok(UnitPrice::new(m as i128, weight, view.decimals, exponent)
-            .and_then(|u| u.value_floor_units(whole))
-            .ok())
+    let unit = UnitPrice::new(1, weight, view.decimals, exponent)?;
+    let per_num = (whole as u128).checked_mul(unit.num as u128);
+    let whole_units = |v: Fx, ceil: bool| {
+        let v = if ceil {
+            v.checked_ceil()
+        } else {
+            v.checked_floor()
+        };
+        v.and_then(|v| v.checked_to_num::<u128>())
     };
-    let sat = |m: u64| -> Result<bool> {
-        Ok(match value_at(m)? {
-            Some(v) => others.add_(v)? >= debt,
+    let others_u = whole_units(others, false).unwrap_or(u128::MAX);
+    let debt_u = whole_units(debt, true).unwrap_or(u128::MAX);
+    let sat = |m: u64| -> bool {
+        if m == 0 {
+            return others_u >= debt_u;
+        }
+        let fast = per_num
+            .and_then(|p| p.checked_mul(m as u128))
+            .map(|p| p / unit.den as u128);
+        let value = match fast {
+            Some(v) => Some(v),
+            // An overflow of the exact path means a value beyond I80F48's
+            // range: more than any debt the health check could have valued.
+            None => UnitPrice::new(m as i128, weight, view.decimals, exponent)
+                .and_then(|u| u.value_floor_units(whole))
+                .ok()
+                .and_then(|v| whole_units(v, false)),
+        };
+        match value {
+            Some(v) => others_u.saturating_add(v) >= debt_u,
             None => true,
-        })
+        }
     };
-    if sat(0)? {
+    if sat(0) {
         return Ok(LIQUIDATION_PRICE_NONE);
     }
-    // Estimate: the shortfall over the position's value per mantissa unit.
-    let tokens = view.collateral_tokens(shares)?;
-    let per_unit = UnitPrice::new(
-        1,
-        view.liquidation_threshold_bps as u64,
-        view.decimals,
-        exponent,
-    )?
-    .value_floor(tokens)?;
-    if per_unit <= FX_ZERO && !sat(MAX_M)? {
+    if per_num == Some(0) {
+        // No tokens or a zero threshold: worth nothing at any price.
         return Ok(LIQUIDATION_PRICE_ANY);
     }
-    let m0 = if per_unit <= FX_ZERO {
-        MAX_M
-    } else {
-        debt.sub_(others)?
-            .div_ceil(per_unit)
-            .ok()
-            .and_then(|q| q.to_ceil_u64().ok())
-            .unwrap_or(MAX_M)
-            .clamp(1, MAX_M)
+    // Estimate: the shortfall in whole micro-USD over the position's value
+    // per mantissa unit, `per_num / den`; the search below corrects it on
+    // the exact predicate.
+    let shortfall = debt_u.saturating_sub(others_u);
+    let m0 = match per_num {
+        Some(p) => shortfall
+            .checked_mul(unit.den as u128)
+            .map(|x| x.div_ceil(p))
+            .unwrap_or(MAX_M as u128)
+            .clamp(1, MAX_M as u128) as u64,
+        // A value per unit beyond 2^128: the smallest prices.
+        None => 1,
     };
     // Bracket: !sat(lo), sat(hi), lo < hi; gallop out from the estimate.
     let (mut lo, mut hi) = (0u64, m0);
     let mut step = 1u64;
-    if sat(m0)? {
+    if sat(m0) {
         loop {
             let c = m0.saturating_sub(step);
             if c <= lo {
                 break;
             }
-            if sat(c)? {
+            if sat(c) {
                 hi = c;
                 step = step.saturating_mul(2);
             } else {
@@ -373,7 +397,7 @@ pub fn liquidation_price(
         lo = m0;
         loop {
             let c = m0.saturating_add(step).min(MAX_M);
-            if sat(c)? {
+            if sat(c) {
                 hi = c;
                 break;
             }
@@ -386,7 +410,7 @@ pub fn liquidation_price(
     }
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if sat(mid)? {
+        if sat(mid) {
             hi = mid;
         } else {
             lo = mid;

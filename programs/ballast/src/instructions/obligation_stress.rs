@@ -58,6 +58,7 @@ pub fn handler<'info>(
         ctx.remaining_accounts,
         now,
     )?);
+    crate::cu_trace!("stress: health accounts loaded");
     obligation_stress(
         key,
         now,
