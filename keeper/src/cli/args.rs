@@ -537,3 +537,42 @@ pub struct StressArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub scenario_days: i64,
 }
+
+#[cfg(test)]
+mod stress_arg_tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_bad_ones_say_why() {
+        assert_eq!(parse_duration("7d"), Ok(7 * 86_400));
+        assert_eq!(parse_duration("1h"), Ok(3_600));
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert!(parse_duration("7w").unwrap_err().contains("s, m, h or d"));
+        assert!(parse_duration("xh").unwrap_err().contains("whole number"));
+        assert!(parse_duration("0h").unwrap_err().contains("positive"));
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn correlation_stress_is_a_fraction() {
+        assert_eq!(parse_unit_interval("0.5"), Ok(0.5));
+        assert!(parse_unit_interval("1.5").unwrap_err().contains("[0, 1]"));
+        assert!(parse_unit_interval("-0.1").is_err());
+        assert!(parse_unit_interval("a").is_err());
+    }
+
+    #[test]
+    fn stress_command_parses_with_defaults() {
+        let cli = Cli::try_parse_from(["ballast-keeper", "stress", "--paths", "10"]).unwrap();
+        let Command::Stress(a) = cli.command else {
+            panic!("not stress")
+        };
+        assert_eq!(a.paths, 10);
+        assert_eq!(a.horizon, 7 * 86_400);
+        assert_eq!(a.step, 3_600);
+        assert_eq!(a.shocks, StressShocks::Fhs);
+        assert!(
+            Cli::try_parse_from(["ballast-keeper", "stress", "--correlation-stress", "2"]).is_err()
+        );
+    }
+}

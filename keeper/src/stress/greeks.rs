@@ -62,6 +62,9 @@ pub struct AssetGreeks {
 pub struct GreeksReport {
     /// Policy.
     pub policy: Policy,
+    /// Whether liquidators act (false: the gross short put, no liquidation
+    /// before the horizon, where the policy does not matter).
+    pub liquidation: bool,
     /// Paths per bumped run.
     pub paths: usize,
     /// Expected bad debt (and se) of the unbumped run.
@@ -148,6 +151,7 @@ pub fn greeks(book: &Book, model: &PriceModel, cfg: &SimConfig, policy: Policy) 
         .collect();
     GreeksReport {
         policy,
+        liquidation: cfg.capacity_usd_per_step > 0.0,
         paths: cfg.paths,
         expected_bad_debt: mean_se(&base),
         assets,

@@ -473,3 +473,39 @@ fn shipped_stress_definition_validates() {
     let err = crate::market::MarketDef::parse(&text).unwrap_err();
     assert!(format!("{err:#}").contains("ETH"), "{err:#}");
 }
+
+/// Bad `[stress]` values are refused naming the field.
+#[test]
+fn bad_stress_sections_are_refused_by_field() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/stress-multi.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (from, to, expect) in [
+        ("depth_usd = 300000000.0", "depth_usd = 0.0", "depth_usd"),
+        ("borrowers = 10000", "borrowers = 0", "borrowers"),
+        (
+            "single_collateral_share = 0.5",
+            "single_collateral_share = 1.5",
+            "single_collateral_share",
+        ),
+        (
+            "debt = \"USDC\"\ndebt_price",
+            "debt = \"SOL\"\ndebt_price",
+            "debt asset",
+        ),
+        (
+            "liquidator_capacity_usd_per_hour = 1000000.0",
+            "liquidator_capacity_usd_per_hour = -1.0",
+            "liquidator_capacity",
+        ),
+        (
+            "estimation_period_secs = 14400",
+            "estimation_period_secs = 0",
+            "estimation_period_secs",
+        ),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let err = crate::market::MarketDef::parse(&text.replacen(from, to, 1)).unwrap_err();
+        assert!(format!("{err:#}").contains(expect), "{to}: {err:#}");
+    }
+}

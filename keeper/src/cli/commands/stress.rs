@@ -126,6 +126,13 @@ pub fn stress(args: &StressArgs) -> Result<()> {
         for p in policies {
             greeks_reports.push(greeks(&book, &model, &gcfg, p));
         }
+        // The gross exposure: the puts the lender is short with no
+        // liquidation before the horizon (what liquidators hedge away).
+        let gross = SimConfig {
+            capacity_usd_per_step: 0.0,
+            ..gcfg.clone()
+        };
+        greeks_reports.push(greeks(&book, &model, &gross, Policy::Static));
     }
     let scen_cfg = SimConfig {
         step_secs: history.period_secs,
@@ -225,9 +232,13 @@ fn print_table(j: &StressJson) {
     println!();
     print!("{}", table(&j.policies));
     for g in &j.greeks {
+        let what = if g.liquidation {
+            format!("{:?}", g.policy)
+        } else {
+            "no liquidation (the gross short put)".to_string()
+        };
         println!(
-            "\nGreeks of expected bad debt, {:?} ({} paths): E = {} (se {})",
-            g.policy,
+            "\nGreeks of expected bad debt, {what} ({} paths): E = {} (se {})",
             g.paths,
             usd(g.expected_bad_debt.0),
             usd(g.expected_bad_debt.1)
