@@ -536,6 +536,18 @@ pub struct StressArgs {
     /// to the book [default: 7].
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub scenario_days: i64,
+    /// Stress the positions of a market snapshot (`ballast-keeper snapshot
+    /// --out FILE`) instead of the synthetic book: its obligations, reserves
+    /// and oracle prices; `--book` still gives the price model's files,
+    /// depths, capacity and impact.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// With `--snapshot`: which price-model asset (a `[[stress.assets]]`
+    /// symbol of `--book`) a collateral reserve follows, as
+    /// SYMBOL=RESERVE_ADDRESS; repeatable. Reserves whose oracle feed id is
+    /// the `feed_id` of the `--book` reserve of that symbol map without it.
+    #[arg(long = "asset", value_name = "SYMBOL=RESERVE")]
+    pub assets: Vec<String>,
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub use apply::{apply, config_diff, resolve_existing, ApplyReport, DeployedReser
 pub use embedded::provision_embedded;
 pub use schema::{
     AccountRef, CurveDef, DynamicDef, LiquidationDef, LiquidityDef, MarketDef, MarketSection,
-    PolicyChoice, PolicyName, ReplaySection, ReserveDef, RiskDef,
+    PolicyChoice, PolicyName, ReplaySection, ReserveDef, RiskDef, StressAssetDef, StressSection,
 };
 
 /// The replay's market, compiled in (`migrations/replay-sol-usdc.toml`), so

@@ -284,4 +284,78 @@ impl Book {
             stress_outflow_bps: outflow,
         })
     }
+
+    /// This book with its assets in the order of a price model's
+    /// `symbols`: `mapping` names the model symbol of each of this book's
+    /// assets (by its `symbol`, for a book read from chain the reserve's
+    /// address). A model asset no obligation holds gets no collateral (its
+    /// price still moves); its start price is `model_s0` and its risk
+    /// parameters `fallback`'s. Errors name a book asset with no symbol in
+    /// `mapping`, a symbol the model does not have, and two assets mapped to
+    /// one symbol.
+    pub fn aligned(
+        &self,
+        symbols: &[String],
+        model_s0: &[f64],
+        mapping: &[(String, String)],
+        fallback: &Asset,
+    ) -> Result<Self> {
+        let n = self.len();
+        let mut assets = Vec::with_capacity(symbols.len());
+        let mut collateral = Vec::with_capacity(symbols.len());
+        let mut used = vec![false; self.assets.len()];
+        for (m, sym) in symbols.iter().enumerate() {
+            let mine: Vec<usize> = self
+                .assets
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| {
+                    mapping
+                        .iter()
+                        .any(|(book, model)| *book == a.symbol && model == sym)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            match mine.as_slice() {
+                [] => {
+                    let mut a = fallback.clone();
+                    a.symbol = sym.clone();
+                    a.price = model_s0[m];
+                    assets.push(a);
+                    collateral.push(vec![0.0; n]);
+                }
+                [i] => {
+                    used[*i] = true;
+                    let mut a = self.assets[*i].clone();
+                    a.symbol = sym.clone();
+                    assets.push(a);
+                    collateral.push(self.collateral[*i].clone());
+                }
+                many => bail!(
+                    "assets {} are all mapped to {sym}",
+                    many.iter()
+                        .map(|&i| self.assets[i].symbol.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+        if let Some(i) = used.iter().position(|u| !u) {
+            let a = &self.assets[i].symbol;
+            match mapping.iter().find(|(book, _)| book == a) {
+                Some((_, sym)) => bail!(
+                    "asset {a} is mapped to {sym}, which the price model does not have (it has {})",
+                    symbols.join(", ")
+                ),
+                None => bail!(
+                    "collateral reserve {a} has no price model asset: map it with --asset SYMBOL={a}"
+                ),
+            }
+        }
+        Ok(Self {
+            assets,
+            collateral,
+            ..self.clone()
+        })
+    }
 }

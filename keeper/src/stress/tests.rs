@@ -509,3 +509,65 @@ fn bad_stress_sections_are_refused_by_field() {
         assert!(format!("{err:#}").contains(expect), "{to}: {err:#}");
     }
 }
+
+#[test]
+fn a_book_aligns_to_the_model_order_and_names_what_it_cannot_map() {
+    // A book read from chain: assets named by reserve address, in key order.
+    let mut b = mixed_book(3, 1e8);
+    b.assets[0].symbol = "ReserveB".into();
+    b.assets[1].symbol = "ReserveA".into();
+    b.assets[0].price = 50.0;
+    b.collateral[0] = vec![2.0, 3.0, 4.0];
+    let symbols = vec!["SOL".to_string(), "BTC".to_string(), "ETH".to_string()];
+    let s0 = [150.0, 60_000.0, 3_000.0];
+    let mapping = vec![
+        ("ReserveA".to_string(), "SOL".to_string()),
+        ("ReserveB".to_string(), "BTC".to_string()),
+    ];
+    let fallback = b.assets[0].clone();
+    let a = b.aligned(&symbols, &s0, &mapping, &fallback).unwrap();
+    assert_eq!(
+        a.assets
+            .iter()
+            .map(|x| x.symbol.as_str())
+            .collect::<Vec<_>>(),
+        ["SOL", "BTC", "ETH"]
+    );
+    // SOL is the book's second asset, BTC its first; ETH is held by nobody.
+    assert_eq!(a.collateral[0], b.collateral[1]);
+    assert_eq!(a.collateral[1], b.collateral[0]);
+    assert_eq!(a.assets[0].price, b.assets[1].price);
+    assert!(a.collateral[2].iter().all(|&t| t == 0.0));
+    assert_eq!(a.assets[2].price, 3_000.0);
+    assert_eq!(a.debt, b.debt);
+    // Every obligation's collateral value is the same at the same prices.
+    let pb: Vec<f64> = b.assets.iter().map(|x| x.price).collect();
+    let pa: Vec<f64> = a.assets.iter().map(|x| x.price).collect();
+    for i in 0..b.len() {
+        assert_eq!(a.collateral_value(i, &pa), b.collateral_value(i, &pb));
+    }
+
+    let e = b
+        .aligned(&symbols, &s0, &mapping[..1], &fallback)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ReserveB") && e.contains("--asset"), "{e}");
+    let bad = vec![
+        ("ReserveA".to_string(), "SOL".to_string()),
+        ("ReserveB".to_string(), "DOGE".to_string()),
+    ];
+    let e = b
+        .aligned(&symbols, &s0, &bad, &fallback)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("DOGE") && e.contains("does not have"), "{e}");
+    let twice = vec![
+        ("ReserveA".to_string(), "SOL".to_string()),
+        ("ReserveB".to_string(), "SOL".to_string()),
+    ];
+    let e = b
+        .aligned(&symbols, &s0, &twice, &fallback)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("all mapped to SOL"), "{e}");
+}
