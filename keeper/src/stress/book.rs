@@ -285,6 +285,71 @@ impl Book {
         })
     }
 
+    /// The book of a market snapshot's obligations, its assets in the
+    /// order of a price model's `symbols` ([`Book::aligned`]). Each
+    /// collateral reserve follows the model asset named by an `assets`
+    /// entry `SYMBOL=RESERVE_ADDRESS`, or else the one whose reserve in
+    /// `def` has the same oracle feed id; prices are the snapshot's oracle
+    /// spot prices (a reserve whose oracle fails the program's checks has
+    /// none: an error if an obligation uses it); each asset's depth is the
+    /// `[stress]` section's for its symbol. Errors: a malformed `assets`
+    /// entry, those of [`Book::from_chain`] and [`Book::aligned`].
+    pub fn from_snapshot(
+        snap: &crate::snapshot::Snapshot,
+        def: &MarketDef,
+        st: &crate::market::StressSection,
+        symbols: &[String],
+        s0: &[f64],
+        assets: &[String],
+    ) -> Result<Self> {
+        let ms = snap.market_snapshot();
+        let (_, market, reserves, obligations, _, _) = snap.to_chain_state();
+        let prices: Vec<_> = reserves
+            .iter()
+            .filter_map(|(k, _)| match ms.price(k) {
+                Some(Ok(p)) => Some((*k, p.price as f64 * 10f64.powi(p.exponent))),
+                _ => None,
+            })
+            .collect();
+        let default_depth = st
+            .assets
+            .iter()
+            .map(|a| a.depth_usd)
+            .fold(f64::INFINITY, f64::min);
+        let chain = Self::from_chain(
+            &reserves,
+            &obligations,
+            &prices,
+            market.liquidation,
+            default_depth,
+        )?;
+        let mut mapping = Vec::new();
+        for a in assets {
+            let (sym, key) = a
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--asset {a}: expected SYMBOL=RESERVE_ADDRESS"))?;
+            mapping.push((key.trim().to_string(), sym.trim().to_string()));
+        }
+        for (k, r) in &reserves {
+            if mapping.iter().any(|(b, _)| *b == k.to_string()) {
+                continue;
+            }
+            for d in &def.reserves {
+                if d.feed_id_bytes()? == Some(r.config.oracle_feed_id) {
+                    mapping.push((k.to_string(), d.symbol.clone()));
+                }
+            }
+        }
+        let fallback = chain.assets[0].clone();
+        let mut book = chain.aligned(symbols, s0, &mapping, &fallback)?;
+        for (a, asset) in book.assets.iter_mut().enumerate() {
+            if let Some(d) = st.assets.iter().find(|d| d.symbol == symbols[a]) {
+                asset.depth_usd = d.depth_usd;
+            }
+        }
+        Ok(book)
+    }
+
     /// This book with its assets in the order of a price model's
     /// `symbols`: `mapping` names the model symbol of each of this book's
     /// assets (by its `symbol`, for a book read from chain the reserve's

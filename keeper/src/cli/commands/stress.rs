@@ -300,12 +300,8 @@ fn print_table(j: &StressJson) {
     println!("\n{:.1} s", j.seconds);
 }
 
-/// The book of a market snapshot's obligations (`--snapshot`), its assets
-/// in the price model's order. Each collateral reserve follows the model
-/// asset named by `--asset SYMBOL=RESERVE`, or the one whose `--book`
-/// reserve has the same oracle feed id; prices are the snapshot's oracle
-/// spot prices (a reserve whose oracle fails the program's checks has none,
-/// an error if an obligation uses it); depths are the `[stress]` section's.
+/// The book of a market snapshot's obligations (`--snapshot`):
+/// [`Book::from_snapshot`] with the `[stress]` section's depths.
 fn snapshot_book(
     def: &MarketDef,
     st: &crate::market::StressSection,
@@ -314,50 +310,5 @@ fn snapshot_book(
     assets: &[String],
 ) -> Result<Book> {
     let snap = crate::snapshot::Snapshot::read(path)?;
-    let ms = snap.market_snapshot();
-    let (_, market, reserves, obligations, _, _) = snap.to_chain_state();
-    let prices: Vec<_> = reserves
-        .iter()
-        .filter_map(|(k, _)| match ms.price(k) {
-            Some(Ok(p)) => Some((*k, p.price as f64 * 10f64.powi(p.exponent))),
-            _ => None,
-        })
-        .collect();
-    let default_depth = st
-        .assets
-        .iter()
-        .map(|a| a.depth_usd)
-        .fold(f64::INFINITY, f64::min);
-    let chain = Book::from_chain(
-        &reserves,
-        &obligations,
-        &prices,
-        market.liquidation,
-        default_depth,
-    )?;
-    let mut mapping = Vec::new();
-    for a in assets {
-        let (sym, key) = a
-            .split_once('=')
-            .with_context(|| format!("--asset {a}: expected SYMBOL=RESERVE_ADDRESS"))?;
-        mapping.push((key.trim().to_string(), sym.trim().to_string()));
-    }
-    for (k, r) in &reserves {
-        if mapping.iter().any(|(b, _)| *b == k.to_string()) {
-            continue;
-        }
-        for d in &def.reserves {
-            if d.feed_id_bytes()? == Some(r.config.oracle_feed_id) {
-                mapping.push((k.to_string(), d.symbol.clone()));
-            }
-        }
-    }
-    let fallback = chain.assets[0].clone();
-    let mut book = chain.aligned(&model.symbols, &model.s0, &mapping, &fallback)?;
-    for (a, asset) in book.assets.iter_mut().enumerate() {
-        if let Some(d) = st.assets.iter().find(|d| d.symbol == model.symbols[a]) {
-            asset.depth_usd = d.depth_usd;
-        }
-    }
-    Ok(book)
+    Book::from_snapshot(&snap, def, st, &model.symbols, &model.s0, assets)
 }
