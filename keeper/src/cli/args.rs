@@ -548,6 +548,11 @@ pub struct StressArgs {
     /// the `feed_id` of the `--book` reserve of that symbol map without it.
     #[arg(long = "asset", value_name = "SYMBOL=RESERVE")]
     pub assets: Vec<String>,
+    /// Stress the positions of this market as the cluster at `--url` holds
+    /// them now (read as `snapshot` reads them); `--asset` as with
+    /// `--snapshot`.
+    #[arg(long, value_name = "ADDRESS")]
+    pub market: Option<String>,
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(ref args) => run_live(&cli, args),
         Command::Status(ref args) => status::run(&cli, args),
         Command::Snapshot(ref args) => snapshot::run(&cli, args),
-        Command::Stress(ref args) => stress(args),
+        Command::Stress(ref args) => stress(&cli, args),
     }
 }
 
@@ -48,12 +48,12 @@ fn demo(_: &Cli) -> Result<()> {
 }
 
 #[cfg(feature = "stress")]
-fn stress(args: &StressArgs) -> Result<()> {
-    stress::stress(args)
+fn stress(cli: &Cli, args: &StressArgs) -> Result<()> {
+    stress::stress(cli, args)
 }
 
 #[cfg(not(feature = "stress"))]
-fn stress(_: &StressArgs) -> Result<()> {
+fn stress(_: &Cli, _: &StressArgs) -> Result<()> {
     Err(super::feature_off("`stress`", "stress"))
 }
 

@@ -46,21 +46,29 @@ pub(super) fn run(cli: &Cli, args: &SnapshotArgs) -> Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "rpc")]
 fn rpc(cli: &Cli, args: &SnapshotArgs) -> Result<Snapshot> {
-    let market = args
-        .market
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--market {}: not an address ({e})", args.market))?;
-    // Reading needs no signer: a throwaway payer.
-    let chain = crate::chain::rpc::RpcChain::new(&cli.url, solana_keypair::Keypair::new());
-    Snapshot::capture(&chain, &market)
-        .with_context(|| format!("snapshot of market {market} on {}", cli.url))
+    capture_rpc(&cli.url, &args.market)
 }
 
+/// The snapshot of market `market` (an address) on the cluster at `url`.
+#[cfg(feature = "rpc")]
+pub(super) fn capture_rpc(url: &str, market: &str) -> Result<Snapshot> {
+    let market = market
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--market {market}: not an address ({e})"))?;
+    // Reading needs no signer: a throwaway payer.
+    let chain = crate::chain::rpc::RpcChain::new(url, solana_keypair::Keypair::new());
+    Snapshot::capture(&chain, &market)
+        .with_context(|| format!("snapshot of market {market} on {url}"))
+}
+
+/// Without the `rpc` feature: an error naming it.
 #[cfg(not(feature = "rpc"))]
-fn rpc(_: &Cli, _: &SnapshotArgs) -> Result<Snapshot> {
-    Err(crate::cli::feature_off("`snapshot` on a cluster", "rpc"))
+pub(super) fn capture_rpc(_: &str, _: &str) -> Result<Snapshot> {
+    Err(crate::cli::feature_off(
+        "reading a market on a cluster",
+        "rpc",
+    ))
 }
 
 #[cfg(feature = "embedded")]

@@ -46,7 +46,7 @@ struct StressJson {
 }
 
 /// Runs `stress`.
-pub fn stress(args: &StressArgs) -> Result<()> {
+pub fn stress(cli: &crate::cli::args::Cli, args: &StressArgs) -> Result<()> {
     if args.paths == 0 {
         bail!("--paths must be at least 1");
     }
@@ -80,9 +80,20 @@ pub fn stress(args: &StressArgs) -> Result<()> {
         model.scale_vol(a, args.vol_scale);
     }
     let sigmas: Vec<f64> = (0..model.n()).map(|a| model.sigma_annual(a)).collect();
-    let mut book = match &args.snapshot {
+    let snap = match (&args.snapshot, &args.market) {
+        (Some(_), Some(_)) => bail!("give --snapshot or --market, not both"),
+        (Some(path), None) => Some(crate::snapshot::Snapshot::read(path)?),
+        (None, Some(m)) if cli.url == "embedded" => bail!(
+            "--market reads a market on a cluster (--url); the embedded chain is fresh at each run"
+        ),
+        (None, Some(m)) => Some(super::snapshot::capture_rpc(&cli.url, m)?),
+        (None, None) => None,
+    };
+    let mut book = match &snap {
         None => Book::synthetic(&def, &model.s0, &sigmas, args.borrowers)?,
-        Some(path) => snapshot_book(&def, &st, &model, path, &args.assets)?,
+        Some(snap) => {
+            Book::from_snapshot(snap, &def, &st, &model.symbols, &model.s0, &args.assets)?
+        }
     };
     for a in &mut book.assets {
         a.depth_usd *= args.depth_scale;
@@ -298,17 +309,4 @@ fn print_table(j: &StressJson) {
         }
     }
     println!("\n{:.1} s", j.seconds);
-}
-
-/// The book of a market snapshot's obligations (`--snapshot`):
-/// [`Book::from_snapshot`] with the `[stress]` section's depths.
-fn snapshot_book(
-    def: &MarketDef,
-    st: &crate::market::StressSection,
-    model: &crate::stress::prices::PriceModel,
-    path: &std::path::Path,
-    assets: &[String],
-) -> Result<Book> {
-    let snap = crate::snapshot::Snapshot::read(path)?;
-    Book::from_snapshot(&snap, def, st, &model.symbols, &model.s0, assets)
 }
