@@ -661,6 +661,115 @@ fn main() {
         wd_marked,
     );
 
+    // Health checks over a collateral reserve with treasury shares deployed:
+    // its strategy reserve follows its oracle and the shares are valued at
+    // min(book, marked). The same obligation, the USDC reserve without a
+    // strategy, is the baseline.
+    let deployed_case = |with_strategy: bool| -> (u64, u64, u64) {
+        let mut ctx = TestContext::new();
+        let t = with_strategy.then(|| {
+            let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
+            // B lends 5,000 of its USDC, so its interest is projected.
+            let (b, b_sol) = ctx.user_with_tokens(&t.b_sol, t.b_sol.units(1_000.0));
+            let b_usdc = ctx.token_account_for(&t.b_usdc, &b.pubkey(), 0);
+            let bo = ctx.open_obligation(&b, &t.b.market, 0);
+            ctx.deposit(&b, &t.b_sol, &bo, &b_sol, t.b_sol.units(1_000.0));
+            ctx.borrow(&b, &t.b_usdc, &bo, &b_usdc, t.b_usdc.units(5_000.0));
+            t
+        });
+        let plain_market;
+        let (market, usdc) = match &t {
+            Some(t) => (&t.a, t.a_usdc),
+            None => {
+                plain_market = ctx.setup_market();
+                let usdc = ctx.add_reserve(
+                    &plain_market,
+                    &TOKEN_PROGRAM_ID,
+                    6,
+                    1.0,
+                    buffered_config([0; 32]),
+                );
+                (&plain_market, usdc)
+            }
+        };
+        ctx.depositor(&market.market, &usdc, usdc.units(10_000.0));
+        let sol = ctx.add_reserve(market, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
+        let eth = ctx.add_reserve(market, &TOKEN_PROGRAM_ID, 8, 100.0, test_config([0; 32]));
+        ctx.depositor(&market.market, &sol, sol.units(1_000.0));
+        ctx.depositor(&market.market, &eth, eth.units(1_000.0));
+        let (u, u_usdc) = ctx.user_with_tokens(&usdc, usdc.units(6_000.0));
+        let o = ctx.open_obligation(&u, &market.market, 0);
+        ctx.deposit(&u, &usdc, &o, &u_usdc, usdc.units(6_000.0));
+        let u_sol = ctx.token_account_for(&sol, &u.pubkey(), sol.units(50.0));
+        ctx.deposit(&u, &sol, &o, &u_sol, sol.units(50.0));
+        let u_eth = ctx.token_account_for(&eth, &u.pubkey(), 0);
+        ctx.borrow(&u, &eth, &o, &u_eth, eth.units(40.0));
+        if let Some(t) = &t {
+            let (e, _) = ctx.rebalance(t).expect("deploy");
+            assert!(e.deployed && ctx.reserve(&usdc).treasury.deployed_shares > 0);
+        }
+        let fresh = |ctx: &mut TestContext, eth_px: f64| {
+            ctx.warp_seconds(DT);
+            for (r, p) in [(&usdc, 1.0), (&sol, 20.0), (&eth, eth_px)] {
+                ctx.set_price(r, p, p * 0.001);
+            }
+        };
+        fresh(&mut ctx, 100.0);
+        let health = ctx.health_accounts(&o, &[&eth]);
+        let ix = ix::borrow(&u.pubkey(), &eth.keys, &o, &u_eth, eth.units(1.0), health);
+        let borrow = ctx.ok("borrow(deployed collateral)", &[ix], &[&u]);
+        fresh(&mut ctx, 100.0);
+        let health = ctx.health_accounts(&o, &[]);
+        let ix = ix::withdraw(&u.pubkey(), &sol.keys, &o, &u_sol, sol.units(1.0), health);
+        let withdraw = ctx.ok("withdraw(deployed collateral)", &[ix], &[&u]);
+        // ETH doubles: 41 ETH ($8,200) against $6,000 + $980 at 80%.
+        fresh(&mut ctx, 200.0);
+        let (l, l_eth) = ctx.user_with_tokens(&eth, eth.units(10.0));
+        let l_sol = ctx.token_account_for(&sol, &l.pubkey(), 0);
+        let ix = ctx.liquidate_ix(&l, &o, &eth, &sol, &l_eth, &l_sol, eth.units(1.0));
+        let liquidate = ctx.ok("liquidate(deployed collateral)", &[ix], &[&l]);
+        (borrow, withdraw, liquidate)
+    };
+    let (mut with, mut without) = (vec![], vec![]);
+    for _ in 0..RUNS {
+        with.push(deployed_case(true));
+        without.push(deployed_case(false));
+    }
+    let col = |v: &[(u64, u64, u64)], f: fn(&(u64, u64, u64)) -> u64| v.iter().map(f).collect();
+    let dbase = "obligation with USDC ($6,000) and SOL ($1,000) collateral and ETH debt; 1 h since the last accruals";
+    let deployed = "A's USDC reserve has 5,000 deployed to B's USDC (5,000 lent): health accounts carry B's USDC after A's USDC oracle, valued at min(book, marked)";
+    let plain = "the same with A's USDC reserve without a treasury strategy (baseline)";
+    record(
+        "borrow_deployed_collateral",
+        format!("{dbase}; {deployed}; borrows 1 ETH"),
+        col(&with, |c| c.0),
+    );
+    record(
+        "borrow_deployed_collateral_baseline",
+        format!("{dbase}; {plain}; borrows 1 ETH"),
+        col(&without, |c| c.0),
+    );
+    record(
+        "withdraw_deployed_collateral",
+        format!("{dbase}; {deployed}; withdraws 1 SOL"),
+        col(&with, |c| c.1),
+    );
+    record(
+        "withdraw_deployed_collateral_baseline",
+        format!("{dbase}; {plain}; withdraws 1 SOL"),
+        col(&without, |c| c.1),
+    );
+    record(
+        "liquidate_deployed_collateral",
+        format!("{dbase}; {deployed}; ETH doubled, repays 1 ETH, seizes SOL"),
+        col(&with, |c| c.2),
+    );
+    record(
+        "liquidate_deployed_collateral_baseline",
+        format!("{dbase}; {plain}; ETH doubled, repays 1 ETH, seizes SOL"),
+        col(&without, |c| c.2),
+    );
+
     // Marginal health cost: borrow CU with 1..=7 collateral positions + 1 debt
     // (2..=8 positions in all), each collateral in its own reserve.
     let mut curve: BTreeMap<usize, u64> = BTreeMap::new();

@@ -515,6 +515,12 @@ test('every instruction through the generated client and the action builders', a
             depositAction({ snapshot: snap, owner: s2, obligation: o3.obligation, reserve: usdc.reserve, userTokenAccount: s2Usdc, amount: units(usdc, 50) }),
         ]);
         snap = await loadMarket(src, m.market);
+        // The health accounts carry the strategy reserve after USDC's oracle
+        // (the program values the deployed shares at min(book, marked)).
+        assert.deepEqual(
+            healthAccounts(snap, (await loadObligation(src, o3.obligation)).account).map((a) => a.address),
+            [usdc.reserve, reserveOf(snap, usdc.reserve).account.oracle, strategy.reserve],
+        );
         const want = liquid + units(usdc, 100);
         const w = await chain.ok('withdraw (recall)', [
             await withdrawAction({ snapshot: snap, owner: supplier, obligation: await loadObligation(src, so.obligation), reserve: usdc.reserve, userTokenAccount: sUsdc, amount: want }),

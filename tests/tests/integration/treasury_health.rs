@@ -444,3 +444,94 @@ fn an_unmarked_gain_is_not_counted() {
         Expect::Ballast(BallastError::InitialRequirementNotMet),
     );
 }
+
+/// Withdraw and liquidate refuse the health accounts without the strategy
+/// reserve too (before any valuation: a healthy obligation's liquidation
+/// answers `StrategyAccountRequired`, not `ObligationHealthy`), and a
+/// substituted one; nothing changes.
+#[test]
+fn withdraw_and_liquidate_require_the_strategy_health_account() {
+    let mut ctx = context();
+    let f = fixture(&mut ctx);
+    let t = &f.t;
+    let (d1, o1, _) = &f.d1;
+    let d1_sol = ctx.token_account_for(&f.a_sol, &d1.pubkey(), f.a_sol.units(50.0));
+    ctx.deposit(d1, &f.a_sol, o1, &d1_sol, f.a_sol.units(50.0));
+    let d1_eth = ctx.token_account_for(&f.a_eth, &d1.pubkey(), 0);
+    ctx.borrow(d1, &f.a_eth, o1, &d1_eth, f.a_eth.units(10.0));
+    let health = ctx.health_accounts(o1, &[]);
+    // [A USDC, oracle, B USDC, A SOL, oracle, A ETH, oracle]
+    assert_eq!(health.len(), 7);
+    assert_eq!(health[2].pubkey, t.b_usdc.address());
+    let mut missing = health.clone();
+    missing.remove(2);
+    let mut substituted = health.clone();
+    substituted[2] = AccountMeta::new_readonly(t.b_sol.address(), false);
+    let (liq, l_eth) = ctx.user_with_tokens(&f.a_eth, f.a_eth.units(10.0));
+    let l_sol = ctx.token_account_for(&f.a_sol, &liq.pubkey(), 0);
+    let withdraw = |h| {
+        ix::withdraw(
+            &d1.pubkey(),
+            &f.a_sol.keys,
+            o1,
+            &d1_sol,
+            f.a_sol.units(1.0),
+            h,
+        )
+    };
+    let liquidate = |h| {
+        ix::liquidate(
+            &liq.pubkey(),
+            o1,
+            &f.a_eth.keys,
+            &f.a_sol.keys,
+            &l_eth,
+            &l_sol,
+            f.a_eth.units(1.0),
+            h,
+        )
+    };
+    let watch = [
+        *o1,
+        d1_sol,
+        l_eth,
+        l_sol,
+        f.a_sol.address(),
+        f.a_eth.address(),
+        t.a_usdc.address(),
+    ];
+    let required = Expect::Ballast(BallastError::StrategyAccountRequired);
+    for (label, ix, signer) in [
+        ("withdraw, strategy missing", withdraw(missing.clone()), d1),
+        (
+            "withdraw, B's SOL in its place",
+            withdraw(substituted.clone()),
+            d1,
+        ),
+        ("liquidate, strategy missing", liquidate(missing), &liq),
+        (
+            "liquidate, B's SOL in its place",
+            liquidate(substituted),
+            &liq,
+        ),
+    ] {
+        let before = ctx.snapshot(&watch);
+        let err = ctx.fails(label, &[ix], &[signer]);
+        check(label, &err, required);
+        ctx.assert_unchanged(label, &before);
+    }
+    // With it: the withdraw passes and the healthy obligation's liquidation
+    // is refused for what it is.
+    let err = ctx.fails(
+        "liquidate a healthy obligation",
+        &[liquidate(health.clone())],
+        &[&liq],
+    );
+    check(
+        "liquidate a healthy obligation",
+        &err,
+        Expect::Ballast(BallastError::ObligationHealthy),
+    );
+    ctx.ok("withdraw", &[withdraw(health)], &[d1]);
+    assert_eq!(ctx.token_balance(&d1_sol).unwrap(), f.a_sol.units(1.0));
+}

@@ -30,6 +30,7 @@
 
 use anchor_lang::prelude::*;
 
+use crate::engine::fx::FxExt;
 use crate::engine::health::{Health, Requirement, ReserveView};
 use crate::engine::oracle::OraclePrice;
 use crate::errors::BallastError;
@@ -121,7 +122,7 @@ impl HealthAccounts {
             crate::cu_trace!("health: pair start");
             let reserve_info = remaining
                 .get(at)
-                .ok_or(error!(BallastError::HealthAccountsMismatch))?;
+                .ok_or_else(|| error!(BallastError::HealthAccountsMismatch))?;
             require_keys_eq!(
                 *reserve_info.key,
                 keys[i],
@@ -134,12 +135,12 @@ impl HealthAccounts {
             crate::cu_trace!("health: reserve loaded");
             let oracle = remaining
                 .get(at + 1)
-                .ok_or(error!(BallastError::HealthAccountsMismatch))?;
+                .ok_or_else(|| error!(BallastError::HealthAccountsMismatch))?;
             let strategy = if reserve.treasury.has_strategy() {
                 let s = remaining
                     .get(at + 2)
                     .filter(|s| *s.key == reserve.treasury.strategy_reserve)
-                    .ok_or(error!(BallastError::StrategyAccountRequired))?;
+                    .ok_or_else(|| error!(BallastError::StrategyAccountRequired))?;
                 at += 3;
                 Some(s)
             } else {
@@ -210,10 +211,10 @@ impl HealthAccounts {
 /// The value now of `reserve`'s deployed treasury shares, base units,
 /// rounded down: the shares at the exchange rate of the strategy reserve
 /// `strategy` (key, owner and discriminator checked against `reserve`'s
-/// configuration), its interest projected to `now` on a copy, nothing
-/// written (the `deposit`/`withdraw` mark, [`treasury_cpi::mark_readonly`],
-/// without the write). 0 without deployed shares (the account is then not
-/// read). About 2,000 CU. Errors: [`BallastError::TreasuryAccountsMismatch`]
+/// configuration), its interest projected to `now` in place
+/// ([`Reserve::projected_supply`]: no copy, nothing written; the value the
+/// `deposit`/`withdraw` mark, [`treasury_cpi::mark_readonly`], would write).
+/// 0 without deployed shares (the account is then not read). Errors: [`BallastError::TreasuryAccountsMismatch`]
 /// (not the configured strategy, or not a `Reserve` of this program),
 /// [`BallastError::MathOverflow`].
 ///
@@ -223,16 +224,35 @@ pub fn marked_deployed(reserve: &Reserve, strategy: &AccountInfo, now: i64) -> R
     if shares == 0 {
         return Ok(0);
     }
-    super::treasury_cpi::with_projected_strategy(reserve, strategy, now, |s| {
-        crate::engine::treasury::shares_value(s, shares)
-    })
+    require!(
+        reserve.treasury.has_strategy()
+            && *strategy.key == reserve.treasury.strategy_reserve
+            && *strategy.owner == crate::ID
+            && strategy.data_len() >= 8 + Reserve::SIZE,
+        BallastError::TreasuryAccountsMismatch
+    );
+    let data = strategy.try_borrow_data()?;
+    require!(
+        data[..8] == *Reserve::DISCRIMINATOR,
+        BallastError::TreasuryAccountsMismatch
+    );
+    // In place (no copy): the supply the strategy's accrual to now would
+    // leave ([`Reserve::projected_supply`]).
+    let s: &Reserve = bytemuck::from_bytes(&data[8..8 + Reserve::SIZE]);
+    crate::engine::shares::tokens_for_shares_floor(
+        shares,
+        s.projected_supply(now)?,
+        s.deposit_shares,
+    )?
+    .to_floor_u64()
 }
 
 /// Splits `remaining` into the obligation's health accounts (see the module
 /// doc) and what follows them (an instruction's own trailing accounts, such
 /// as `withdraw`'s recall accounts or the strategy reserve that marks the
-/// instruction's reserve). Walks the layout reading only each reserve's
-/// configured strategy; [`HealthAccounts::load`] validates the rest. When
+/// instruction's reserve). Walks the layout by keys, reading only the last
+/// reserve's configured strategy; [`HealthAccounts::load`] validates the
+/// rest (a misplaced account is refused there). When
 /// `remaining` does not start with the obligation's first health reserve
 /// (no health accounts passed, as a `withdraw` without debt may), the
 /// health part is empty. Errors: [`BallastError::HealthAccountsMismatch`]
@@ -248,24 +268,32 @@ pub fn split<'a, 'info>(
     if n == 0 || remaining.first().map(|a| *a.key) != Some(keys[0]) {
         return Ok((&remaining[..0], remaining));
     }
+    // Keys only, except for the last reserve: a strategy reserve is in
+    // another market, so it is never the next health reserve's key; whether
+    // the last reserve has one is read from its account.
     let mut at = 0;
-    for key in &keys[..n] {
-        let info = remaining
-            .get(at)
-            .filter(|a| a.key == key)
-            .ok_or(error!(BallastError::HealthAccountsMismatch))?;
-        let data = info.try_borrow_data()?;
+    for i in 0..n {
         require!(
-            *info.owner == crate::ID
-                && data.len() >= 8 + Reserve::SIZE
-                && data[..8] == *Reserve::DISCRIMINATOR,
-            BallastError::HealthReserveInvalid
+            remaining.get(at).map(|a| a.key) == Some(&keys[i]) && at + 2 <= remaining.len(),
+            BallastError::HealthAccountsMismatch
         );
-        let reserve: &Reserve = bytemuck::from_bytes(&data[8..8 + Reserve::SIZE]);
-        // The reserve and its oracle, then its strategy reserve if any.
         at += 2;
-        require!(at <= remaining.len(), BallastError::HealthAccountsMismatch);
-        if reserve.treasury.has_strategy() {
+        let strategy = match keys[..n].get(i + 1) {
+            Some(next) => remaining.get(at).is_some_and(|a| a.key != next),
+            None => {
+                let info = &remaining[at - 2];
+                let data = info.try_borrow_data()?;
+                require!(
+                    *info.owner == crate::ID
+                        && data.len() >= 8 + Reserve::SIZE
+                        && data[..8] == *Reserve::DISCRIMINATOR,
+                    BallastError::HealthReserveInvalid
+                );
+                let reserve: &Reserve = bytemuck::from_bytes(&data[8..8 + Reserve::SIZE]);
+                reserve.treasury.has_strategy()
+            }
+        };
+        if strategy {
             at += 1;
             require!(at <= remaining.len(), BallastError::StrategyAccountRequired);
         }
@@ -295,7 +323,7 @@ fn unpriced_dust(
     now: i64,
     dust: u64,
 ) -> Result<Option<(ReserveView, OraclePrice, u8)>> {
-    use crate::engine::fx::{fx_u64, FxExt, BPS};
+    use crate::engine::fx::{fx_u64, BPS};
     use crate::engine::health::UnitPrice;
     use crate::engine::oracle::{validate_price, OracleLimits};
     if *oracle.key != reserve.oracle || *oracle.owner != pyth_solana_receiver_sdk::ID {
