@@ -976,7 +976,15 @@ impl World {
                 let (ow, r) = self
                     .bad_debt(owner)
                     .unwrap_or((Self::a(owner), Self::r(res)));
-                let ix = ix::socialize_bad_debt(&self.ob(ow, r), &self.res[r].keys);
+                // With the obligation's collateral reserves and oracles:
+                // dust there is forfeited (issue 12), more is refused.
+                let dust = ix::dust_accounts(&self.ctx.obligation(&self.ob(ow, r)), |k| {
+                    self.reserve(self.res_index(k)).oracle
+                });
+                let ix = ix::with_accounts(
+                    ix::socialize_bad_debt(&self.ob(ow, r), &self.res[r].keys),
+                    dust,
+                );
                 let pre = self.observe();
                 let pre_debt = self.debt(&self.ctx.obligation(&self.ob(ow, r)), r);
                 let sent = self.send(&[ix], &[])?;

@@ -20,6 +20,7 @@ use solana_instruction::AccountMeta;
 /// collateral against $1,500 of debt, insolvent.
 struct Book {
     ctx: TestContext,
+    m: TestMarket,
     sol: TestReserve,
     usdc: TestReserve,
     usdt: TestReserve,
@@ -74,6 +75,7 @@ fn book(tp: &Address) -> Book {
     let l_sol = ctx.token_account_for(&sol, &liq.pubkey(), 0);
     Book {
         ctx,
+        m,
         sol,
         usdc,
         usdt,
@@ -175,6 +177,24 @@ fn the_last_collateral_takes_every_debt_with_it() {
         b.ctx.deposit(&borrower, &sol, &ob, &b_sol, 1);
         assert!(!b.ctx.obligation(&ob).has_debt(), "still owes nothing");
     }
+}
+
+/// A paused market still liquidates (it only de-risks), write-offs
+/// included: both debts go in the liquidation that takes the last SOL.
+#[test]
+fn a_paused_market_still_writes_off_every_debt() {
+    let mut b = book(&TOKEN_PROGRAM_ID);
+    b.ctx.set_paused(&b.m, true);
+    let (usdc, usdt, sol, ob) = (b.usdc, b.usdt, b.sol, b.ob);
+    let usdc_debt0 = b.ctx.debt_of(&ob, &usdc).to_ceil_u64().unwrap();
+    let usdt_debt0 = b.ctx.debt_of(&ob, &usdt).to_ceil_u64().unwrap();
+    let pre = [books_of(&b.ctx, &usdc), books_of(&b.ctx, &usdt)];
+    let ix = b
+        .ctx
+        .liquidate_ix(&b.liq, &ob, &usdc, &sol, &b.l_usdc, &b.l_sol, u64::MAX);
+    let logs = b.ctx.ok_logs("liquidate while paused", &[ix], &[&b.liq]);
+    let l: Vec<Liquidated> = events(&logs);
+    check_write_offs(&b, &logs, l[0].repaid, usdc_debt0, usdt_debt0, pre);
 }
 
 /// `liquidate_for_shares` writes off the same way: the liquidator takes the

@@ -197,3 +197,32 @@ fn socialize_over_collateral_still_refuses() {
     b.ctx.ok("socialize", &[good], &[]);
     assert!(!b.ctx.obligation(&ob).has_debt());
 }
+
+/// The keeper's bad-debt task resolves the obligation of
+/// [`dust_does_not_block_socialize_bad_debt`] (0.5 DUST behind a stale
+/// oracle over USDC debt): its dust sweep cannot seize the DUST (a
+/// liquidation needs the seized reserve's oracle), so it socialises the
+/// USDC debt with the DUST reserve and oracle passed, which forfeits the
+/// dust. Before, the task only socialised obligations without collateral
+/// and this one stayed in debt for as long as the oracle was stale.
+#[test]
+fn the_keeper_socialises_over_stale_dust() {
+    use ballast_keeper::tasks::bad_debt::run;
+    use ballast_keeper::tasks::liquidation::Liquidator;
+    use std::collections::HashMap;
+    let mut b = book(&TOKEN_PROGRAM_ID, 500_000);
+    let (liq, l_usdc) = b.ctx.user_with_tokens(&b.usdc, b.usdc.units(1_000.0));
+    let l_dust = b.ctx.token_account_for(&b.dust, &liq.pubkey(), 0);
+    let keeper = Liquidator {
+        keypair: liq,
+        token_accounts: HashMap::from([(b.usdc.keys.mint, l_usdc), (b.dust.keys.mint, l_dust)]),
+        obligation: None,
+    };
+    let market = b.ctx.reserve(&b.usdc).market;
+    let out = run(&mut b.ctx.chain, &market, Some(&keeper)).unwrap();
+    assert_eq!(out.socialized.len(), 1, "{out:?}");
+    assert_eq!(out.socialized[0].obligation, b.ob);
+    assert_eq!(out.socialized[0].debt, out.socialized[0].expected_debt);
+    assert!(!b.ctx.obligation(&b.ob).has_debt());
+    assert!(!b.ctx.has_collateral(&b.ob));
+}
