@@ -530,6 +530,9 @@ pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
                 })
                 .collect();
             let dust = o.markets[m].liquidation.dust_debt_micro_usd;
+            // Debt behind dust collateral is resolved by a write-off
+            // (`socialize_bad_debt` forfeits the dust): no liquidation owed.
+            let mut socialisable = false;
             if !colls.is_empty() && !gate(w, Known::Issue12DustBlocksSocialisation) {
                 if let Some((c, _)) = w.spot(ob) {
                     if c < Fx::from_num(dust) && !h.is_satisfied() {
@@ -574,10 +577,11 @@ pub fn liveness(w: &World, o: &Obs) -> Result<(), String> {
                         if !ok {
                             return err(6, format!("{} obligation of actor {owner}: debt with dust collateral ({c} micro-USD) is neither socialisable nor liquidatable: {codes:?}", ["A", "B"][m]));
                         }
+                        socialisable = true;
                     }
                 }
             }
-            if h.is_satisfied() {
+            if h.is_satisfied() || socialisable {
                 continue;
             }
             let liq = &w.actors[LIQUIDATOR];
