@@ -643,6 +643,9 @@ impl World {
                 AccountMeta::new_readonly(sol_oracle, false),
                 AccountMeta::new_readonly(usdc.reserve, false),
                 AccountMeta::new_readonly(usdc_oracle, false),
+                // USDC has a treasury strategy: its deployed shares are
+                // valued at the strategy's rate (issue 13).
+                AccountMeta::new_readonly(strategy.reserve, false),
             ];
             let mut batch: Vec<Batch> = vec![];
             for b in &borrowers {
