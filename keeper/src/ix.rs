@@ -162,7 +162,9 @@ pub fn with_write_off_accounts(
         .filter(|p| p.kind() == PositionKind::Debt && p.reserve != *debt_reserve)
         .map(|p| p.reserve)
         .collect();
-    for a in health.iter_mut().step_by(2) {
+    // By key, not by position: a reserve with a treasury strategy is
+    // followed by its strategy reserve as well as its oracle.
+    for a in health.iter_mut() {
         if others.contains(&a.pubkey) {
             a.is_writable = true;
         }

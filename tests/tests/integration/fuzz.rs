@@ -337,3 +337,57 @@ fn fuzz_one_unit_collateral_debt_is_resolvable() {
     ];
     ballast_tests::fuzz::replay(&ops).unwrap();
 }
+
+/// Found by the 1,000,000-operation run on the merged tree (seed 14, op
+/// 27,599): A/USDC (with its treasury strategy) is a collateral reserve
+/// listed before the other debt reserve, so its strategy reserve shifts the
+/// health accounts by one; the keeper's write-off builder marked the other
+/// debt reserve writable by position (every second account) and missed it,
+/// and the liquidation that takes the last collateral failed with
+/// `WriteOffAccountsRequired`. It now marks them by key.
+#[test]
+fn fuzz_write_off_accounts_after_a_strategy_reserve() {
+    let ops = vec![
+        Op::PriceJump {
+            mint: 0,
+            bps: 13667,
+        },
+        Op::PriceJump { mint: 1, bps: 6525 },
+        Op::Borrow {
+            actor: 4,
+            res: 1,
+            amt: Amt::Pct(66),
+        },
+        Op::PriceJump { mint: 0, bps: 8699 },
+        Op::PriceJump { mint: 0, bps: 8555 },
+        Op::Withdraw {
+            actor: 0,
+            res: 2,
+            amt: Amt::AllMax,
+            recall: true,
+        },
+        Op::Deposit {
+            actor: 1,
+            res: 2,
+            amt: Amt::Pct(65),
+        },
+        Op::PriceJump { mint: 0, bps: 9036 },
+        Op::Borrow {
+            actor: 0,
+            res: 2,
+            amt: Amt::Pct(84),
+        },
+        Op::PriceJump { mint: 0, bps: 9769 },
+        Op::Borrow {
+            actor: 4,
+            res: 2,
+            amt: Amt::Pct(60),
+        },
+        Op::PriceJump {
+            mint: 1,
+            bps: 10140,
+        },
+        Op::PriceJump { mint: 0, bps: 2960 },
+    ];
+    ballast_tests::fuzz::replay(&ops).unwrap();
+}
