@@ -12,7 +12,8 @@ use ballast::engine::health::{Health, Requirement};
 use ballast::engine::liquidation::LiquidationConfig;
 use ballast::engine::risk::{params_in_force, RiskPolicy};
 use ballast::events::{
-    BadDebtSocialized, Borrowed, Deposited, Liquidated, LiquidatedForShares, Repaid, Withdrawn,
+    BadDebtSocialized, Borrowed, Deposited, Liquidated, LiquidatedForShares, Rebalanced, Repaid,
+    Withdrawn,
 };
 use ballast::state::PositionKind;
 
@@ -142,6 +143,19 @@ pub fn after_op(w: &mut World, pre: &Obs, post: &Obs, sents: &[Sent]) -> Result<
             || !events::<LiquidatedForShares>(&s.logs).is_empty()
             || !events::<BadDebtSocialized>(&s.logs).is_empty())
     }) {
+        w.hist.cap_exempt = true;
+    }
+    // So may a mark of the strategy's gain by a deposit or an accrual with
+    // the strategy reserve: deployed grew with no rebalance, so no token
+    // moved. A withdrawal that marks must still end under the cap.
+    let marked_gain = post.reserves[0].treasury.deployed_amount
+        > pre.reserves[0].treasury.deployed_amount
+        && sents.iter().all(|s| {
+            !s.ok
+                || (events::<Rebalanced>(&s.logs).is_empty()
+                    && events::<Withdrawn>(&s.logs).is_empty())
+        });
+    if marked_gain {
         w.hist.cap_exempt = true;
     }
     treasury(w, post)?;

@@ -1119,17 +1119,9 @@ impl World {
                                 .find_or_open(&self.res[r].keys.reserve, PositionKind::Collateral);
                             let _ =
                                 after.find_or_open(&self.res[d].keys.reserve, PositionKind::Debt);
-                            let (keys, n) = after.health_reserves();
-                            let health: Vec<AccountMeta> = keys[..n]
-                                .iter()
-                                .flat_map(|k| {
-                                    let oracle = self.reserve(self.res_index(k)).oracle;
-                                    [
-                                        AccountMeta::new_readonly(*k, false),
-                                        AccountMeta::new_readonly(oracle, false),
-                                    ]
-                                })
-                                .collect();
+                            let health = ix::health_accounts(&after, None, |k| {
+                                ix::health_keys(&self.reserve(self.res_index(k)))
+                            });
                             let borrow = units(10.0, 6);
                             ixs.push(ix::borrow(
                                 &k.pubkey(),
