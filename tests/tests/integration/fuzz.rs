@@ -431,3 +431,51 @@ fn fuzz_deposit_marking_a_gain_may_sit_above_the_cap() {
     ];
     ballast_tests::fuzz::replay(&ops).unwrap();
 }
+
+/// Found by the 1,000,000-operation run on the merged tree (seed 14, op
+/// 601,886): three one-unit liquidations of a solvent obligation (health
+/// 0.9036); the last repays 12 micro-USD of weighted debt for 11 of
+/// weighted collateral, and health moves from 158,526,954,042 /
+/// 175,445,499,444 to 158,526,954,031 / 175,445,499,432, a hair lower. The
+/// bonus cap leaves an improvement of about 0.3 micro-USD on such a repay,
+/// less than the whole-micro-USD rounding of the two valuations; the model
+/// owed strict improvement for any repay above 4 micro-USD, and now owes it
+/// when the improvement itself exceeds the rounding.
+#[test]
+fn fuzz_one_unit_liquidations_within_the_rounding() {
+    let ops = vec![
+        Op::Warp { secs: 450 },
+        Op::PriceJump {
+            mint: 1,
+            bps: 11958,
+        },
+        Op::PriceJump { mint: 2, bps: 6461 },
+        Op::Repay {
+            payer: 1,
+            owner: 2,
+            res: 0,
+            amt: Amt::Pct(93),
+        },
+        Op::Borrow {
+            actor: 2,
+            res: 2,
+            amt: Amt::Pct(86),
+        },
+        Op::PriceJump { mint: 1, bps: 6912 },
+        Op::Warp { secs: 292 },
+        Op::Warp { secs: 12074 },
+        Op::PriceJump {
+            mint: 1,
+            bps: 11839,
+        },
+        Op::Liquidate {
+            liquidator: 4,
+            owner: 3,
+            debt: 3,
+            coll: 2,
+            amt: Amt::OneUnit,
+            times: 3,
+        },
+    ];
+    ballast_tests::fuzz::replay(&ops).unwrap();
+}
