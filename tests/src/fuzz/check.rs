@@ -122,8 +122,23 @@ pub fn attacker_only(op: &Op) -> bool {
 /// trips included: flash deposit -> withdraw, borrow -> repay, self
 /// liquidation) raises its net worth in any mint beyond rounding.
 pub fn attacker_gain(pre: &[i128; MINTS], post: &[i128; MINTS]) -> Result<(), String> {
+    attacker_gain_beyond(pre, post, &[0; MINTS])
+}
+
+/// [`attacker_gain`] allowing `forgiven[m]` more in mint `m`: the debt of
+/// the attacker's own obligation written off in the operation. An
+/// obligation left insolvent by the prices is its owner's put: taking the
+/// last collateral writes the rest of the debt off in the same instruction
+/// (issue 12), whoever liquidates, so a self-liquidation keeps the borrowed
+/// tokens the collateral did not cover, exactly as walking away would, and
+/// no more.
+pub fn attacker_gain_beyond(
+    pre: &[i128; MINTS],
+    post: &[i128; MINTS],
+    forgiven: &[i128; MINTS],
+) -> Result<(), String> {
     for m in 0..MINTS {
-        if post[m] > pre[m] + NET_WORTH_TOL_UNITS {
+        if post[m] > pre[m] + forgiven[m] + NET_WORTH_TOL_UNITS {
             return err(3, format!("the attacker's net worth in mint {m} rose from {} to {} in one of its own operations", pre[m], post[m]));
         }
     }

@@ -966,7 +966,14 @@ impl World {
                     super::check::liquidation_write_off(self, d, &sent)?;
                     if let Some(before) = own {
                         let after = super::check::net_worth(self, ATTACKER);
-                        super::check::attacker_gain(&before, &after)?;
+                        let own_ob = self.ob(ATTACKER, d);
+                        let mut forgiven = [0i128; MINTS];
+                        for e in crate::events::<ballast::events::BadDebtSocialized>(&sent.logs) {
+                            if e.obligation == own_ob {
+                                forgiven[RES_MINT[self.res_index(&e.reserve)]] += e.debt as i128;
+                            }
+                        }
+                        super::check::attacker_gain_beyond(&before, &after, &forgiven)?;
                     }
                     out.push(sent);
                 }

@@ -479,3 +479,49 @@ fn fuzz_one_unit_liquidations_within_the_rounding() {
     ];
     ballast_tests::fuzz::replay(&ops).unwrap();
 }
+
+/// Found by the 1,000,000-operation run on the merged tree (seed 14, op
+/// 602,989): the attacker borrows USDC against ETH, USDC rises 30% and ETH
+/// falls 37%, and the attacker liquidates itself: the liquidation takes the
+/// last collateral and, since issue 12, writes the rest of the debt off in
+/// the same instruction, so the attacker ends 7,106 USDC up in that mint.
+/// That is the borrower's default (the put a lender is short), the same as
+/// walking away from the position, and the gain is bounded by the debt
+/// written off; the model now allows exactly that much in that mint.
+#[test]
+fn fuzz_self_liquidation_of_an_insolvent_obligation_gains_only_the_write_off() {
+    let ops = vec![
+        Op::Liquidate {
+            liquidator: 4,
+            owner: 1,
+            debt: 4,
+            coll: 4,
+            amt: Amt::Pct(44),
+            times: 3,
+        },
+        Op::Deposit {
+            actor: 3,
+            res: 2,
+            amt: Amt::Pct(15),
+        },
+        Op::Borrow {
+            actor: 3,
+            res: 0,
+            amt: Amt::Pct(68),
+        },
+        Op::PriceJump {
+            mint: 0,
+            bps: 13024,
+        },
+        Op::PriceJump { mint: 2, bps: 6323 },
+        Op::Liquidate {
+            liquidator: 3,
+            owner: 3,
+            debt: 0,
+            coll: 0,
+            amt: Amt::Pct(115),
+            times: 3,
+        },
+    ];
+    ballast_tests::fuzz::replay(&ops).unwrap();
+}
