@@ -116,3 +116,51 @@ fn program_so(cli: &Cli) -> std::path::PathBuf {
         .clone()
         .unwrap_or_else(crate::chain::embedded::EmbeddedChain::default_so_path)
 }
+
+/// A fresh embedded chain with the market of definition `market` (a
+/// `migrations/*.toml` path: the chain is fresh at each run, so an address
+/// is refused) provisioned and applied as written; returns the chain and the
+/// market's address. What `status` and `snapshot` run on `--url embedded`.
+#[cfg(feature = "embedded")]
+fn embedded_market(
+    cli: &Cli,
+    market: &str,
+) -> Result<(
+    crate::chain::embedded::EmbeddedChain,
+    solana_address::Address,
+)> {
+    use anyhow::Context;
+    use solana_keypair::Keypair;
+    use solana_signer::Signer;
+
+    use crate::chain::embedded::EmbeddedChain;
+    use crate::market::{apply, provision_embedded, MarketDef, PolicyChoice};
+
+    let path = std::path::Path::new(market);
+    if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+        anyhow::bail!(
+            "the embedded chain is fresh at each run: give --market a market definition \
+             (e.g. migrations/replay-sol-usdc.toml), or --url a cluster"
+        );
+    }
+    let def = MarketDef::load(path)?;
+    let so = program_so(cli);
+    let mut chain = EmbeddedChain::new(&so)
+        .with_context(|| format!("starting the embedded chain with {}", so.display()))?;
+    let admin = chain.payer.insecure_clone();
+    let market_kp = Keypair::new();
+    let address = match &def.market.address {
+        Some(a) => a.parse().context("market.address")?,
+        None => market_kp.pubkey(),
+    };
+    let dep = provision_embedded(&mut chain, &def, address)?;
+    apply(
+        &mut chain,
+        &admin,
+        Some(&market_kp),
+        &def,
+        &dep,
+        PolicyChoice::AsWritten,
+    )?;
+    Ok((chain, dep.market))
+}

@@ -73,39 +73,8 @@ pub(super) fn capture_rpc(_: &str, _: &str) -> Result<Snapshot> {
 
 #[cfg(feature = "embedded")]
 fn embedded(cli: &Cli, args: &SnapshotArgs) -> Result<Snapshot> {
-    use solana_keypair::Keypair;
-    use solana_signer::Signer;
-
-    use crate::chain::embedded::EmbeddedChain;
-    use crate::market::{apply, provision_embedded, MarketDef, PolicyChoice};
-
-    let path = std::path::Path::new(&args.market);
-    if path.extension().and_then(|e| e.to_str()) != Some("toml") {
-        anyhow::bail!(
-            "the embedded chain is fresh at each run: give --market a market definition \
-             (e.g. migrations/replay-sol-usdc.toml), or --url a cluster"
-        );
-    }
-    let def = MarketDef::load(path)?;
-    let so = super::program_so(cli);
-    let mut chain = EmbeddedChain::new(&so)
-        .with_context(|| format!("starting the embedded chain with {}", so.display()))?;
-    let admin = chain.payer.insecure_clone();
-    let market_kp = Keypair::new();
-    let market = match &def.market.address {
-        Some(a) => a.parse().context("market.address")?,
-        None => market_kp.pubkey(),
-    };
-    let dep = provision_embedded(&mut chain, &def, market)?;
-    apply(
-        &mut chain,
-        &admin,
-        Some(&market_kp),
-        &def,
-        &dep,
-        PolicyChoice::AsWritten,
-    )?;
-    Ok(Snapshot::capture(&chain, &dep.market)?)
+    let (chain, market) = super::embedded_market(cli, &args.market)?;
+    Ok(Snapshot::capture(&chain, &market)?)
 }
 
 #[cfg(not(feature = "embedded"))]
