@@ -176,7 +176,8 @@ impl Book {
         })
     }
 
-    /// The book of decoded chain state: every reserve some obligation holds
+    /// The book of decoded chain state, over the obligations that owe
+    /// something (the others cannot leave bad debt): every reserve one holds
     /// as collateral becomes an asset (named by the reserve's address; a
     /// reserve without a price in `prices` is an error), every debt is
     /// valued at its reserve's price in `prices` and then held constant (the
@@ -208,9 +209,15 @@ impl Book {
                 .map(|(_, r)| r)
                 .ok_or_else(|| anyhow!("an obligation uses reserve {k}, which is not given"))
         };
+        // Only borrowers: an obligation that owes nothing cannot leave bad
+        // debt, and its deposits are in the reserves' supply already (a
+        // supplier's USDC "collateral" would otherwise become a price-model
+        // asset that the model does not have).
+        let obligations: Vec<&(Pubkey, Obligation)> =
+            obligations.iter().filter(|(_, o)| o.has_debt()).collect();
         let mut keys: Vec<Pubkey> = Vec::new();
         let mut debt_keys: Vec<Pubkey> = Vec::new();
-        for (_, o) in obligations {
+        for (_, o) in &obligations {
             for p in o.positions.iter() {
                 let list = match p.kind() {
                     PositionKind::Collateral if p.deposit_shares > 0 => &mut keys,
@@ -273,7 +280,7 @@ impl Book {
             outflow = outflow.max(r.config.liquidity.stress_outflow_bps);
         }
         if assets.is_empty() {
-            bail!("no obligation holds collateral");
+            bail!("no obligation that owes anything holds collateral: nothing to stress");
         }
         Ok(Self {
             assets,

@@ -437,6 +437,71 @@ fn book_from_chain_reads_positions() {
     assert!(err.to_string().contains(&sol.to_string()), "{err}");
 }
 
+/// A supplier (collateral, no debt) is not in the book: it cannot leave bad
+/// debt, and its collateral reserve (here USDC, which a price model of
+/// volatile assets does not have, and here without a price at all) must
+/// not become an asset the model is asked to move. Before, the supplier's
+/// USDC made `stress --market` fail on any market with suppliers.
+#[test]
+fn book_from_chain_leaves_out_obligations_without_debt() {
+    let (sol, usdc) = (
+        Pubkey::new_from_array([1; 32]),
+        Pubkey::new_from_array([2; 32]),
+    );
+    let r_sol = reserve(9, 5_000_000_000, 10_000_000_000, 0.0);
+    let r_usdc = reserve(6, 4_000_000_000, 3_000_000_000, 1_000_000_000.0);
+    let mut borrower = Obligation::zeroed();
+    borrower.positions[0] = Position {
+        reserve: sol,
+        kind: PositionKind::Collateral as u8,
+        deposit_shares: 1_000_000_000,
+        ..Position::zeroed()
+    };
+    borrower.positions[1] = Position {
+        reserve: usdc,
+        kind: PositionKind::Debt as u8,
+        borrow_shares: WrappedFx::new(Fx::from_num(250_000_000)),
+        ..Position::zeroed()
+    };
+    let mut supplier = Obligation::zeroed();
+    supplier.positions[0] = Position {
+        reserve: usdc,
+        kind: PositionKind::Collateral as u8,
+        deposit_shares: 3_000_000_000,
+        ..Position::zeroed()
+    };
+    let reserves = [(sol, r_sol), (usdc, r_usdc)];
+    let obligations = [
+        (Pubkey::new_from_array([8; 32]), supplier),
+        (Pubkey::new_from_array([9; 32]), borrower),
+    ];
+    // No USDC price: only the debt's valuation would need it, and the
+    // borrower's debt does. Give it, then check the supplier's absence.
+    let b = Book::from_chain(
+        &reserves,
+        &obligations,
+        &[(sol, 150.0), (usdc, 1.0)],
+        LiquidationConfig::SOLEND_LIKE,
+        1e8,
+    )
+    .unwrap();
+    assert_eq!(b.len(), 1, "only the borrower");
+    assert_eq!(b.assets.len(), 1, "SOL only");
+    assert_eq!(b.assets[0].symbol, sol.to_string());
+    assert!((b.debt[0] - 250.0).abs() < 1e-6, "{}", b.debt[0]);
+    assert!((b.collateral[0][0] - 2.0).abs() < 1e-9);
+    // Suppliers alone: no borrower, nothing to stress.
+    let err = Book::from_chain(
+        &reserves,
+        &obligations[..1],
+        &[(sol, 150.0), (usdc, 1.0)],
+        LiquidationConfig::SOLEND_LIKE,
+        1e8,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("no obligation"), "{err}");
+}
+
 /// The worst window of a series is its planted crash, with the window's
 /// returns.
 #[test]

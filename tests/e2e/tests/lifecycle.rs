@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ballast::state::Reserve;
 use ballast_e2e::books::reconcile;
-use ballast_e2e::keeper::{user_cli, KeeperProcess};
+use ballast_e2e::keeper::{keeper_binary, user_cli, KeeperProcess};
 use ballast_e2e::report::measure;
 use ballast_e2e::world::{
     free_port, metric_sum, scrape, SolRisk, World, WorldOptions, COLLATERAL_SOL,
@@ -117,6 +117,77 @@ fn users_cli_previews_and_refusals(w: &World) {
     );
 }
 
+/// `snapshot` and `stress --market` over RPC, on the populated market
+/// before the crash: the snapshot file holds every reserve and obligation
+/// the validator has, and a seeded stress run that reads the market live
+/// over RPC gives the same report as one that reads the file (only the wall
+/// time differs). The LiteSVM test `snapshot::` checks the same round trip
+/// on the embedded chain; this one checks the RPC capture (`getProgramAccounts`
+/// filters, the oracle and strategy accounts fetched by address).
+fn snapshot_and_stress_over_rpc(w: &World) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let keeper = |args: &[&str]| -> String {
+        // From the repository root: the stress definition names its price
+        // files relative to it.
+        let out = std::process::Command::new(keeper_binary().unwrap())
+            .current_dir(&root)
+            .args(["--url", &w.url(), "--keypair"])
+            .arg(&w.admin.path)
+            .args(args)
+            .output()
+            .expect("running ballast-keeper");
+        assert!(
+            out.status.success(),
+            "ballast-keeper {args:?}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let market = w.market.to_string();
+    let file = w.dir.join("market.snapshot");
+    let file_s = file.to_str().unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&keeper(&[
+        "snapshot", "--market", &market, "--out", file_s, "--output", "json",
+    ]))
+    .expect("snapshot JSON");
+    // Every borrower, the supplier, and nothing from elsewhere.
+    assert_eq!(summary["obligations"], w.borrowers.len() as u64 + 1);
+    assert_eq!(summary["reserves"], 2);
+    assert_eq!(summary["market"], market);
+
+    let sol = format!("SOL={}", w.sol.reserve);
+    let stress = |source: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "stress",
+            "--book",
+            "migrations/stress-multi.toml",
+            "--paths",
+            "200",
+            "--greeks-paths",
+            "50",
+            "--seed",
+            "5",
+            "--asset",
+            &sol,
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(source);
+        let mut v: serde_json::Value = serde_json::from_str(&keeper(&args)).expect("stress JSON");
+        v.as_object_mut().unwrap().remove("seconds");
+        v
+    };
+    let live = stress(&["--market", &market]);
+    let from_file = stress(&["--snapshot", file_s]);
+    assert_eq!(live, from_file, "stress over RPC vs over its snapshot");
+    // The book is the borrowers' (the supplier owes nothing), at the
+    // oracle's price: 100 SOL each at $20.
+    assert_eq!(live["book"]["obligations"], w.borrowers.len() as u64);
+    let sol_usd = live["book"]["collateral_usd"][0][1].as_f64().unwrap();
+    let expect = (w.borrowers.len() as u64 * COLLATERAL_SOL) as f64 * ballast_e2e::world::SOL_PRICE;
+    assert!((sol_usd - expect).abs() < 1e-6, "{sol_usd} vs {expect}");
+}
+
 #[test]
 fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     let t0 = Instant::now();
@@ -130,6 +201,7 @@ fn apply_populate_crash_liquidate_socialize_rebalance_reconcile() {
     })
     .expect("world");
     users_cli_previews_and_refusals(&w);
+    snapshot_and_stress_over_rpc(&w);
     // `run --ticks 1 --history ...` pushed SOL's volatility before the
     // population borrowed: an 80% estimate gives LTV 75.2%, LT 81.1%.
     let sol: Reserve = w.cluster.ballast(&w.sol.reserve).unwrap();
