@@ -58,8 +58,9 @@ pub struct Step {
     pub capacity_left: f64,
     /// Collateral sold this step per asset, USD at the step's prices.
     pub sold_usd: Vec<f64>,
-    /// Liquidations not taken because they were unprofitable.
-    pub unprofitable: usize,
+    /// Liquidations not taken because they were unprofitable: the offers'
+    /// indices ([`LiquidatorModel::select`]; the stress sim: obligations').
+    pub unprofitable: Vec<usize>,
 }
 
 /// A liquidation on offer (the replay's candidates, in USD).
@@ -90,7 +91,7 @@ impl LiquidatorModel {
         Step {
             capacity_left: self.capacity_usd_per_step,
             sold_usd: vec![0.0; self.depth_usd.len()],
-            unprofitable: 0,
+            unprofitable: vec![],
         }
     }
 
@@ -173,7 +174,7 @@ impl LiquidatorModel {
             }
             let seized = repay * (1.0 + o.bonus);
             if !self.profitable(step, repay, o.bonus, &[(o.asset, seized)], sigma_day) {
-                step.unprofitable += 1;
+                step.unprofitable.push(i);
                 continue;
             }
             step.capacity_left -= repay;
@@ -256,7 +257,7 @@ mod tests {
         let t = m.select(&mut s, &[offer(0.5, 20.0), offer(0.9, 100.0)], &[0.04]);
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].index, 1);
-        assert_eq!(s.unprofitable, 1);
+        assert_eq!(s.unprofitable, vec![0]);
         assert_eq!(s.capacity_left, 900.0);
         // Without the rule both are taken.
         let m = model(None);

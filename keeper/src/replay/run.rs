@@ -13,7 +13,9 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::model::{
-    candle_path, ema_step, OracleModel, Population, Window, STEPS_PER_CANDLE, TARGET_UTILIZATION,
+    candle_path, ema_step, supplier_income_usd, time_weighted_mean, LiquidatorSettings,
+    OracleModel, Population, Window, DEFAULT_CAPACITY_SHARE_PER_HOUR, DEFAULT_DEPTH_USD,
+    STEPS_PER_CANDLE, TARGET_UTILIZATION,
 };
 use super::report::{RunResult, RunSummary, StepRecord};
 use crate::accounts::{decode_obligation, PythPrice};
@@ -21,10 +23,11 @@ use crate::chain::embedded::EmbeddedChain;
 use crate::chain::Chain;
 use crate::ix;
 use crate::keeper_loop::{Keeper, KeeperConfig, TickReport};
+use crate::liquidators::{LiquidatorModel, Offer, Step};
 use crate::market::{
     apply, provision_embedded, DeployedReserve, Deployment, MarketDef, PolicyChoice, PolicyName,
 };
-use crate::scan::{Assessment, MarketSnapshot};
+use crate::scan::{Assessment, Candidate, MarketSnapshot};
 use crate::tasks::liquidation::Liquidator;
 use crate::volatility::candles::format_ts;
 
@@ -33,8 +36,9 @@ use crate::volatility::candles::format_ts;
 pub struct ReplayOptions {
     /// The collateral policy.
     pub policy: PolicyName,
-    /// Liquidations the liquidator can send per candle.
-    pub capacity_per_candle: usize,
+    /// The liquidators ([`crate::liquidators`]): USD capacity, impact,
+    /// profitability.
+    pub liquidators: LiquidatorSettings,
     /// The oracle model.
     pub oracle: OracleModel,
     /// The keeper's settings.
@@ -80,7 +84,10 @@ pub struct Replay {
     next: usize,
     ema: f64,
     last_ts: i64,
-    capacity_left: usize,
+    liq_model: LiquidatorModel,
+    capacity_usd_per_hour: f64,
+    cum_impact: f64,
+    liabilities_start: u64,
     started: Instant,
     acc: Accumulator,
     series: Vec<StepRecord>,
@@ -98,6 +105,10 @@ struct Exposure {
 struct Accumulator {
     initial_debt_units: u64,
     liquidations: usize,
+    bonus_usd: f64,
+    /// Obligations a liquidator skipped as unprofitable, with their debt
+    /// (USD) when last skipped.
+    unprofitable: std::collections::BTreeMap<Address, f64>,
     liquidated_units: u128,
     bad_debt_units: u128,
     written_off_units: u128,
@@ -192,7 +203,19 @@ impl Replay {
             next: 0,
             ema: p0,
             last_ts: t0,
-            capacity_left: opts.capacity_per_candle,
+            liq_model: LiquidatorModel {
+                capacity_usd_per_step: 0.0,
+                impact_k: opts.liquidators.impact_k.or(rp.impact_k).unwrap_or(1.0),
+                depth_usd: vec![opts
+                    .liquidators
+                    .depth_usd
+                    .or(rp.depth_usd)
+                    .unwrap_or(DEFAULT_DEPTH_USD)],
+                profit: opts.liquidators.profit,
+            },
+            capacity_usd_per_hour: 0.0,
+            cum_impact: 0.0,
+            liabilities_start: 0,
             started,
             acc: Accumulator::default(),
             series: vec![],
@@ -223,6 +246,16 @@ impl Replay {
         replay.keeper.liquidator = Some(liquidator);
         replay.open_borrowers(population, &planned)?;
         replay.acc.initial_debt_units = total;
+        let debt_usd = replay.usd_per_unit(replay.debt.decimals, replay.debt_price) * total as f64;
+        replay.capacity_usd_per_hour = replay
+            .opts
+            .liquidators
+            .capacity_usd_per_hour
+            .unwrap_or(debt_usd * DEFAULT_CAPACITY_SHARE_PER_HOUR);
+        replay.liq_model.capacity_usd_per_step = replay.capacity_usd_per_hour
+            * (replay.window.period_secs / STEPS_PER_CANDLE as i64) as f64
+            / 3_600.0;
+        replay.liabilities_start = replay.balance_sheet()?.liabilities;
         Ok(replay)
     }
 
@@ -396,13 +429,13 @@ impl Replay {
         let candle = self.window.candles[ci];
         let point = candle_path(&candle, self.window.period_secs)[si];
         let ts = candle.ts + point.offset_secs;
-        if si == 0 {
-            self.capacity_left = self.opts.capacity_per_candle;
-        }
+        // The historical price lowered by the liquidators' sales so far
+        // (permanent impact).
+        let price = point.price * (-self.cum_impact).exp();
         let n = self.next;
-        let at = || format!("step {n} ({}, price {})", format_ts(ts), point.price);
+        let at = || format!("step {n} ({}, price {price})", format_ts(ts));
         self.chain.set_time(ts);
-        self.write_prices(ts, point.price).with_context(at)?;
+        self.write_prices(ts, price).with_context(at)?;
         let in_outage = self.opts.outage.is_some_and(|(a, b)| ts >= a && ts < b);
         self.keeper.pushes_paused = in_outage;
         // From the outage's start until the first push after it: the
@@ -413,10 +446,30 @@ impl Replay {
             }
             _ => None,
         };
+        // The liquidators' daily volatility: the keeper's estimate before
+        // this step's tick.
+        let sigma_day = self.sigma_day();
+        let mut liq_step = self.liq_model.step();
+        let model = &self.liq_model;
+        let mut offered: Vec<(Address, f64)> = vec![];
         let tick = self
             .keeper
-            .tick(&mut self.chain, self.capacity_left)
+            .tick_with(&mut self.chain, &mut |snap, cands| {
+                let (chosen, offers) = select(model, &mut liq_step, snap, cands, sigma_day);
+                offered = cands
+                    .iter()
+                    .zip(&offers)
+                    .map(|(c, o)| (c.obligation, o.repay_usd))
+                    .collect();
+                chosen
+            })
             .with_context(at)?;
+        for &i in &liq_step.unprofitable {
+            let (o, _) = offered[i];
+            let debt = self.debt_units(&o).with_context(at)?
+                * self.usd_per_unit(self.debt.decimals, self.debt_price);
+            self.acc.unprofitable.insert(o, debt);
+        }
         let mut refused: Vec<(Address, String)> = vec![];
         if let Some(l) = &tick.liquidation {
             refused.extend(l.failed.iter().chain(&l.blocked).cloned());
@@ -436,9 +489,11 @@ impl Replay {
         if !fatal.is_empty() {
             bail!("{}: {}", at(), fatal.join("; "));
         }
+        let mut sold_usd = 0.0;
         if let Some(l) = &tick.liquidation {
-            self.capacity_left = self.capacity_left.saturating_sub(l.liquidated.len());
             self.acc.liquidations += l.liquidated.len();
+            self.acc.bonus_usd += l.seized_usd - l.liquidated_usd;
+            sold_usd = l.seized_usd;
             self.acc.liquidated_units += l.liquidated.iter().map(|x| x.1 as u128).sum::<u128>();
         }
         let in_liquidations = tick.liquidation.iter().flat_map(|l| &l.written_off);
@@ -470,7 +525,13 @@ impl Replay {
             }
         }
         self.acc.pushes += tick.pushes.len();
-        let record = self.record(ts, point.price).with_context(at)?;
+        // The seized collateral is sold this step: the next steps' prices
+        // fall by the square-root law.
+        self.cum_impact += self.liq_model.impact(0, sold_usd, sigma_day);
+        let mut record = self.record(ts, price).with_context(at)?;
+        record.historical_price = point.price;
+        record.sold_usd = sold_usd;
+        record.cum_impact = self.cum_impact;
         self.acc.max_debt_at_risk = self.acc.max_debt_at_risk.max(record.debt_at_risk_usd);
         self.series.push(record);
         self.next += 1;
@@ -532,7 +593,30 @@ impl Replay {
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd_per_debt_unit,
             utilization_bps: sheet.utilization_bps,
             liquidity_coverage: coverage,
+            historical_price: price,
+            sold_usd: 0.0,
+            cum_impact: self.cum_impact,
         })
+    }
+
+    /// The keeper's current volatility estimate of the collateral as a
+    /// daily fraction (annualised sigma times `sqrt(day / year)`, the
+    /// estimator's 365-day year); 0 before it has one (no impact then).
+    fn sigma_day(&self) -> f64 {
+        use crate::volatility::estimators::SECONDS_PER_YEAR;
+        self.keeper
+            .sigma(&self.collateral.keys.reserve)
+            .map_or(0.0, |s| s * (86_400.0 / SECONDS_PER_YEAR).sqrt())
+    }
+
+    /// The liquidators' USD capacity per hour this run resolved to.
+    pub fn capacity_usd_per_hour(&self) -> f64 {
+        self.capacity_usd_per_hour
+    }
+
+    /// The liquidator model of this run (capacity per step resolved).
+    pub fn liquidator_model(&self) -> &LiquidatorModel {
+        &self.liq_model
     }
 
     /// The population's debt, USD, at the snapshot's time and the collateral
@@ -653,13 +737,17 @@ impl Replay {
         // Time weights: each step counts until the next one (the last for a
         // quarter period).
         let q = (self.window.period_secs / STEPS_PER_CANDLE as i64) as f64;
-        let weights: Vec<f64> = (0..s.len())
-            .map(|i| s.get(i + 1).map(|n| (n.ts - s[i].ts) as f64).unwrap_or(q))
-            .collect();
-        let wsum: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+        let ts: Vec<i64> = s.iter().map(|r| r.ts).collect();
         let mean = |f: &dyn Fn(&StepRecord) -> f64| {
-            s.iter().zip(&weights).map(|(r, w)| f(r) * w).sum::<f64>() / wsum
+            time_weighted_mean(&ts, &s.iter().map(f).collect::<Vec<_>>(), q)
         };
+        let liabilities_end = self.balance_sheet().map_or(0, |b| b.liabilities);
+        let unprofitable_open_debt_usd: f64 = self
+            .acc
+            .unprofitable
+            .keys()
+            .map(|o| self.debt_units(o).unwrap_or(0.0) * usd)
+            .sum();
         let summary = RunSummary {
             policy: self.opts.policy,
             steps: s.len(),
@@ -672,6 +760,13 @@ impl Replay {
                 .outage
                 .map(|_| self.acc.outage_healthy_by_hour.clone()),
             liquidated_debt_usd: self.acc.liquidated_units as f64 * usd,
+            bonus_paid_usd: self.acc.bonus_usd,
+            debt_lent_usd: mean(&|r| r.total_debt_usd),
+            supplier_income_usd: supplier_income_usd(self.liabilities_start, liabilities_end, usd),
+            unprofitable_obligations: self.acc.unprofitable.len(),
+            unprofitable_debt_usd: self.acc.unprofitable.values().sum(),
+            unprofitable_open_debt_usd,
+            final_impact: 1.0 - (-self.cum_impact).exp(),
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd,
             written_off_usd: self.acc.written_off_units as f64 * usd,
             final_shortfall_usd: s.last().map_or(0.0, |r| r.shortfall_usd),
@@ -688,7 +783,8 @@ impl Replay {
                 .min_by(f64::total_cmp),
             max_debt_at_risk_usd: self.acc.max_debt_at_risk,
             pushes: self.acc.pushes,
-            liquidator_capacity_per_candle: self.opts.capacity_per_candle,
+            capacity_usd_per_hour: self.capacity_usd_per_hour,
+            depth_usd: self.liq_model.depth_usd[0],
             unrecoverable_obligations: self.acc.unrecoverable.len(),
             unrecoverable_debt_usd: self
                 .acc
@@ -726,4 +822,56 @@ pub fn run_policy(
         on_step(&replay, &outcome)?;
     }
     Ok(replay.finish())
+}
+
+/// The liquidations of one tick: the scan's candidates priced in USD at the
+/// snapshot's oracle prices (repay, bonus, health) and passed to the shared
+/// [`LiquidatorModel::select`]; a candidate cut by the capacity is sent with
+/// its `repay` and `expected_seize` scaled down (rounded down). Returns the
+/// candidates to send and the offers (aligned with `cands`).
+pub fn select(
+    model: &LiquidatorModel,
+    step: &mut Step,
+    snap: &MarketSnapshot,
+    cands: &[Candidate],
+    sigma_day: f64,
+) -> (Vec<Candidate>, Vec<Offer>) {
+    use crate::tasks::liquidation::usd;
+    let offers: Vec<Offer> = cands
+        .iter()
+        .map(|c| {
+            let bonus = c.bonus_bps as f64 / 1e4;
+            // What the liquidation repays: `repay`, or less when the
+            // collateral position cannot pay for it (an insolvent close-out).
+            let repay_usd = usd(snap, &c.debt_reserve, c.repay)
+                .min(usd(snap, &c.collateral_reserve, c.expected_seize) / (1.0 + bonus));
+            Offer {
+                health: c.health.to_num::<f64>(),
+                repay_usd,
+                bonus,
+                asset: 0,
+            }
+        })
+        .collect();
+    let chosen = model
+        .select(step, &offers, &[sigma_day])
+        .into_iter()
+        .filter_map(|t| {
+            let (c, o) = (cands[t.index], offers[t.index]);
+            if t.repay_usd >= o.repay_usd {
+                return Some(c);
+            }
+            // Cut to the capacity: `repay` to the USD granted, the
+            // collateral seized in proportion.
+            let full = usd(snap, &c.debt_reserve, c.repay);
+            let cut = Candidate {
+                repay: (c.repay as f64 * t.repay_usd / full).floor() as u64,
+                expected_seize: (c.expected_seize as f64 * t.repay_usd / o.repay_usd).floor()
+                    as u64,
+                ..c
+            };
+            (cut.repay > 0).then_some(cut)
+        })
+        .collect();
+    (chosen, offers)
 }

@@ -252,7 +252,7 @@ impl State<'_> {
                     .model
                     .profitable(&self.liq, repay, b, &sales, &self.sigma_day)
                 {
-                    self.liq.unprofitable += 1;
+                    self.liq.unprofitable.push(i);
                     return;
                 }
                 for (a, usd) in sales {
@@ -309,7 +309,7 @@ impl State<'_> {
                 .model
                 .profitable(&self.liq, repay, b, &[(a, seized)], &self.sigma_day)
             {
-                self.liq.unprofitable += 1;
+                self.liq.unprofitable.push(i);
                 return;
             }
             self.q[a][i] = (self.q[a][i] - seized / self.s[a]).max(0.0);
