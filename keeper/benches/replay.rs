@@ -66,6 +66,7 @@ fn main() -> anyhow::Result<()> {
                 keeper: KeeperConfig::default(),
                 so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
                 outage: None,
+                arrivals: false,
             };
             let r = run_policy(&def, &window, &population, opts, |_, _| Ok(()))?;
             per[i].push(r.summary.wall_seconds);

@@ -290,6 +290,11 @@ pub struct ReplayArgs {
     /// liquidator takes a liquidation, USD.
     #[arg(long, value_name = "USD", default_value_t = 1.0)]
     pub min_profit_usd: f64,
+    /// The book builds up over the window: borrowers open their positions
+    /// spread evenly over it, each at the price and LTV then in force,
+    /// instead of all at the first candle.
+    #[arg(long)]
+    pub arrivals: bool,
 }
 
 /// `START..END` (two [`parse_bound`] instants, START < END).

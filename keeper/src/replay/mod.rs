@@ -54,4 +54,4 @@ pub use model::{
     TARGET_UTILIZATION,
 };
 pub use report::{summary_table, ReplayReport, RunResult, RunSummary, StepRecord};
-pub use run::{run_policy, select, Replay, ReplayOptions, StepOutcome};
+pub use run::{run_policy, select, Arrival, Replay, ReplayOptions, StepOutcome};

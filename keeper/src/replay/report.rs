@@ -71,6 +71,13 @@ pub struct RunSummary {
     /// starts to liquidate (past `max_age_secs`) and how fast (the decay).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outage_healthy_by_hour: Option<Vec<usize>>,
+    /// With `--arrivals`: borrowers that opened during the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<usize>,
+    /// With `--arrivals`: those whose deposit and borrow the program
+    /// refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrivals_refused: Option<usize>,
     /// Debt repaid by liquidators, USD.
     pub liquidated_debt_usd: f64,
     /// Bonus borrowers paid the liquidators, USD: collateral seized minus
@@ -105,7 +112,9 @@ pub struct RunSummary {
     pub final_shortfall_usd: f64,
     /// Largest such shortfall over the run, USD.
     pub max_shortfall_usd: f64,
-    /// Debt right after the population borrowed, USD.
+    /// Debt right after the population borrowed, USD (with `--arrivals`:
+    /// the debt it would have taken at the first price, which sizes the
+    /// suppliers' deposits and the default capacity).
     pub initial_debt_usd: f64,
     /// Time average of the collateral reserve's LTV, bps.
     pub mean_ltv_bps: f64,

@@ -51,6 +51,29 @@ pub struct ReplayOptions {
     /// checked against the last pushed values (see
     /// [`RunSummary::outage_healthy_liquidated`]).
     pub outage: Option<(i64, i64)>,
+    /// The book builds up over the window: borrower `i` of `n` opens its
+    /// position at step `floor(i * steps / n)` at the price, EMA and LTV
+    /// then in force (collateral of `collateral_usd` at that price), instead
+    /// of all at the first price. Suppliers still deposit at the start, for
+    /// the debt the population would take at the first price.
+    pub arrivals: bool,
+}
+
+/// A borrower that opened its position during the window (`--arrivals`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Arrival {
+    /// When, unix seconds.
+    pub ts: i64,
+    /// The collateral reserve's LTV in force then, bps.
+    pub ltv_bps: u16,
+    /// The collateral price then, USD.
+    pub price: f64,
+    /// Collateral deposited, USD at `price`.
+    pub collateral_usd: f64,
+    /// The borrower's drawn share of its borrowing power.
+    pub borrow_share: f64,
+    /// Debt taken, USD (0 when the program refused the borrow).
+    pub debt_usd: f64,
 }
 
 /// One step's outcome, for callers that check invariants as it goes.
@@ -88,6 +111,8 @@ pub struct Replay {
     capacity_usd_per_hour: f64,
     cum_impact: f64,
     liabilities_start: u64,
+    /// With arrivals: the borrowers not yet opened, (step, borrower).
+    pending: std::collections::VecDeque<(usize, crate::replay::BorrowerSpec)>,
     started: Instant,
     acc: Accumulator,
     series: Vec<StepRecord>,
@@ -121,6 +146,11 @@ struct Accumulator {
     outage_healthy_liquidated: usize,
     outage_healthy_by_hour: Vec<usize>,
     outage_over: bool,
+    arrivals: Vec<Arrival>,
+    /// Arrivals whose deposit and borrow the program refused, with the
+    /// message of the last.
+    arrivals_refused: usize,
+    last_arrival_refusal: Option<String>,
 }
 
 impl Replay {
@@ -216,6 +246,7 @@ impl Replay {
             capacity_usd_per_hour: 0.0,
             cum_impact: 0.0,
             liabilities_start: 0,
+            pending: Default::default(),
             started,
             acc: Accumulator::default(),
             series: vec![],
@@ -244,7 +275,19 @@ impl Replay {
         replay.fund_suppliers(population, total)?;
         let liquidator = replay.fund_liquidator(liquidator_kp, total)?;
         replay.keeper.liquidator = Some(liquidator);
-        replay.open_borrowers(population, &planned)?;
+        if replay.opts.arrivals {
+            let (n, steps) = (population.borrowers.len(), replay.total_steps());
+            replay.pending = population
+                .borrowers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (i * steps / n.max(1), *b))
+                .collect();
+        } else {
+            let p0 = replay.window.candles[0].open;
+            let pairs: Vec<_> = population.borrowers.iter().copied().zip(planned).collect();
+            replay.open_borrowers(&pairs, p0, 0)?;
+        }
         replay.acc.initial_debt_units = total;
         let debt_usd = replay.usd_per_unit(replay.debt.decimals, replay.debt_price) * total as f64;
         replay.capacity_usd_per_hour = replay
@@ -305,18 +348,25 @@ impl Replay {
     /// price (collateral at min(spot, EMA) - conf times the LTV in force,
     /// debt at spot + conf times its borrow factor).
     fn plan_debt(&self, population: &Population) -> Result<Vec<u64>> {
+        self.plan_debt_at(&population.borrowers, self.window.candles[0].open)
+    }
+
+    /// Each borrower's debt at collateral `price` now: see [`plan_debt`].
+    fn plan_debt_at(
+        &self,
+        borrowers: &[crate::replay::BorrowerSpec],
+        price: f64,
+    ) -> Result<Vec<u64>> {
         let now = self.chain.clock().unix_timestamp;
         let coll = self.reserve_state(&self.collateral)?;
         let debt = self.reserve_state(&self.debt)?;
         let (rc, rd) = (coll.risk_params(now), debt.risk_params(now));
-        let p0 = self.window.candles[0].open;
-        let asset_price = p0.min(self.ema) * (1.0 - self.conf_bps[0] / 1e4);
+        let asset_price = price.min(self.ema) * (1.0 - self.conf_bps[0] / 1e4);
         let debt_price = self.debt_price * (1.0 + self.conf_bps[1] / 1e4);
-        Ok(population
-            .borrowers
+        Ok(borrowers
             .iter()
             .map(|b| {
-                let tokens = (b.collateral_usd / p0 * 1e9).floor() / 1e9;
+                let tokens = (b.collateral_usd / price * 1e9).floor() / 1e9;
                 let power_usd = tokens * asset_price * rc.ltv_bps as f64
                     / 1e4
                     / (rd.borrow_factor_bps as f64 / 1e4);
@@ -327,9 +377,8 @@ impl Replay {
             .collect())
     }
 
-    fn collateral_units(&self, usd: f64) -> u64 {
-        let p0 = self.window.candles[0].open;
-        (usd / p0 * 10f64.powi(self.collateral.decimals as i32)).floor() as u64
+    fn collateral_units(&self, usd: f64, price: f64) -> u64 {
+        (usd / price * 10f64.powi(self.collateral.decimals as i32)).floor() as u64
     }
 
     fn fund_suppliers(&mut self, population: &Population, planned_debt: u64) -> Result<()> {
@@ -369,7 +418,14 @@ impl Replay {
         })
     }
 
-    fn open_borrowers(&mut self, population: &Population, planned: &[u64]) -> Result<()> {
+    /// Opens `borrowers` (spec, debt units) with collateral worth their
+    /// `collateral_usd` at `price`; `first` numbers them in messages.
+    fn open_borrowers(
+        &mut self,
+        borrowers: &[(crate::replay::BorrowerSpec, u64)],
+        price: f64,
+        first: usize,
+    ) -> Result<()> {
         let (c, d) = (self.collateral.keys, self.debt.keys);
         let payer = self.chain.payer.pubkey();
         // The replay's reserves have no treasury strategy.
@@ -377,9 +433,10 @@ impl Replay {
             let oracle = if *r == c.reserve { c.oracle } else { d.oracle };
             (oracle, Address::default())
         };
-        for (i, (b, amount)) in population.borrowers.iter().zip(planned).enumerate() {
+        for (k, (b, amount)) in borrowers.iter().enumerate() {
+            let i = first + k;
             let user = Keypair::new_from_array(b.key_seed);
-            let coll_units = self.collateral_units(b.collateral_usd);
+            let coll_units = self.collateral_units(b.collateral_usd, price);
             let coll_ta = self.chain.create_token_account(&c.mint, &user.pubkey())?;
             self.chain.mint_to(&c.mint, &coll_ta, coll_units)?;
             let debt_ta = self.chain.create_token_account(&d.mint, &user.pubkey())?;
@@ -436,6 +493,7 @@ impl Replay {
         let at = || format!("step {n} ({}, price {price})", format_ts(ts));
         self.chain.set_time(ts);
         self.write_prices(ts, price).with_context(at)?;
+        self.open_arrivals(n, ts, price).with_context(at)?;
         let in_outage = self.opts.outage.is_some_and(|(a, b)| ts >= a && ts < b);
         self.keeper.pushes_paused = in_outage;
         // From the outage's start until the first push after it: the
@@ -599,6 +657,50 @@ impl Replay {
         })
     }
 
+    /// With arrivals: opens the borrowers due at step `n` at `price` and
+    /// the LTV in force (see [`ReplayOptions::arrivals`]); a refused one is
+    /// counted and the walk goes on.
+    fn open_arrivals(&mut self, n: usize, ts: i64, price: f64) -> Result<()> {
+        let mut due = vec![];
+        while self.pending.front().is_some_and(|(s, _)| *s <= n) {
+            due.extend(self.pending.pop_front().map(|(_, b)| b));
+        }
+        if due.is_empty() {
+            return Ok(());
+        }
+        let planned = self.plan_debt_at(&due, price)?;
+        let ltv_bps = self
+            .reserve_state(&self.collateral)?
+            .risk_params(ts)
+            .ltv_bps;
+        let usd = self.usd_per_unit(self.debt.decimals, self.debt_price);
+        for (b, amount) in due.into_iter().zip(planned) {
+            let first = self.acc.arrivals.len();
+            let debt_usd = match self.open_borrowers(&[(b, amount)], price, first) {
+                Ok(()) => amount as f64 * usd,
+                Err(e) => {
+                    self.acc.arrivals_refused += 1;
+                    self.acc.last_arrival_refusal = Some(format!("{e:#}"));
+                    0.0
+                }
+            };
+            self.acc.arrivals.push(Arrival {
+                ts,
+                ltv_bps,
+                price,
+                collateral_usd: b.collateral_usd,
+                borrow_share: b.borrow_share,
+                debt_usd,
+            });
+        }
+        Ok(())
+    }
+
+    /// The borrowers that opened during the window so far (`arrivals`).
+    pub fn arrivals(&self) -> &[Arrival] {
+        &self.acc.arrivals
+    }
+
     /// The keeper's current volatility estimate of the collateral as a
     /// daily fraction (annualised sigma times `sqrt(day / year)`, the
     /// estimator's 365-day year); 0 before it has one (no impact then).
@@ -759,6 +861,8 @@ impl Replay {
                 .opts
                 .outage
                 .map(|_| self.acc.outage_healthy_by_hour.clone()),
+            arrivals: self.opts.arrivals.then_some(self.acc.arrivals.len()),
+            arrivals_refused: self.opts.arrivals.then_some(self.acc.arrivals_refused),
             liquidated_debt_usd: self.acc.liquidated_units as f64 * usd,
             bonus_paid_usd: self.acc.bonus_usd,
             debt_lent_usd: mean(&|r| r.total_debt_usd),

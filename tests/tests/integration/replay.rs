@@ -34,6 +34,7 @@ fn options(policy: PolicyName, capacity_usd_per_hour: Option<f64>) -> ReplayOpti
         keeper: KeeperConfig::default(),
         so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
         outage: None,
+        arrivals: false,
     }
 }
 
@@ -574,4 +575,48 @@ fn an_unprofitable_liquidation_is_skipped() {
         free.liquidations > strict.liquidations,
         "{free:?} vs {strict:?}"
     );
+}
+
+/// With arrivals the book builds up over the window: each borrower opens at
+/// the LTV then in force. On the FTX crash the dynamic policy cuts the LTV,
+/// so a borrower arriving after the cut borrows less per dollar of
+/// collateral than the same borrower arriving at the same step under the
+/// static 75%; every arrival borrows its drawn share of the LTV in force
+/// at most.
+#[test]
+fn under_a_cut_ltv_an_arrival_borrows_less() {
+    let window = ftx_window("2022-11-08", "2022-11-09 23:00");
+    let def = def();
+    let arrivals = |policy: PolicyName| {
+        let mut opts = options(policy, None);
+        opts.arrivals = true;
+        let mut replay = Replay::new(&def, &window, &draw_population(7, 40), opts).unwrap();
+        assert!(replay.arrivals().is_empty());
+        while replay.step().unwrap().is_some() {}
+        let a = replay.arrivals().to_vec();
+        let s = replay.finish().summary;
+        assert_eq!(s.arrivals, Some(40));
+        assert_eq!(s.arrivals_refused, Some(0), "{s:?}");
+        a
+    };
+    let (dynamic, fixed) = (arrivals(PolicyName::Dynamic), arrivals(PolicyName::Static));
+    assert_eq!(dynamic.len(), 40);
+    // Spread over the window, not all at its start.
+    assert!(dynamic.last().unwrap().ts - dynamic[0].ts > 40 * 3_600);
+    let per_dollar =
+        |a: &ballast_keeper::replay::Arrival| a.debt_usd / (a.collateral_usd * a.borrow_share);
+    let mut cut = 0;
+    for (d, s) in dynamic.iter().zip(&fixed) {
+        assert_eq!(d.ts, s.ts);
+        assert_eq!(s.ltv_bps, 7_500);
+        for a in [d, s] {
+            assert!(per_dollar(a) <= a.ltv_bps as f64 / 1e4 * 1.000_001, "{a:?}");
+            assert!(a.debt_usd > 0.0, "{a:?}");
+        }
+        if d.ltv_bps < 7_000 {
+            cut += 1;
+            assert!(per_dollar(d) < per_dollar(s), "{d:?} vs {s:?}");
+        }
+    }
+    assert!(cut > 0, "the dynamic LTV was never cut: {dynamic:?}");
 }

@@ -177,6 +177,7 @@ fn run_all(cli: &Cli, args: &ReplayArgs, plan: &Plan) -> Result<Vec<RunResult>> 
             keeper: KeeperConfig::default(),
             so_path: super::program_so(cli),
             outage: args.outage,
+            arrivals: args.arrivals,
         };
         let run = run_policy(&plan.def, &plan.window, &population, opts, |_, _| {
             bar.inc(1);
