@@ -151,8 +151,10 @@ impl LiquidatorModel {
     }
 
     /// The liquidations taken this step out of `offers`, lowest health
-    /// first: each offer is cut to the capacity left, then taken when
-    /// [`profitable`](Self::profitable); a taken offer uses up its repay
+    /// first: an offer not [`profitable`](Self::profitable) at its full size
+    /// is skipped and counted in [`Step::unprofitable`]; the others are cut
+    /// to the capacity left and taken if the cut piece is still profitable
+    /// (else left, uncounted); a taken offer uses up its repay
     /// and adds its seized collateral (`repay * (1 + bonus)`) to the step's
     /// sales. `sigma_day`: each asset's daily volatility.
     pub fn select(&self, step: &mut Step, offers: &[Offer], sigma_day: &[f64]) -> Vec<Take> {
@@ -168,13 +170,22 @@ impl LiquidatorModel {
                 break;
             }
             let o = offers[i];
-            let repay = o.repay_usd.min(step.capacity_left);
-            if repay <= 0.0 {
+            if o.repay_usd <= 0.0 {
                 continue;
             }
-            let seized = repay * (1.0 + o.bonus);
-            if !self.profitable(step, repay, o.bonus, &[(o.asset, seized)], sigma_day) {
+            let full = o.repay_usd * (1.0 + o.bonus);
+            if !self.profitable(step, o.repay_usd, o.bonus, &[(o.asset, full)], sigma_day) {
                 step.unprofitable.push(i);
+                continue;
+            }
+            // The end of the capacity: a piece too small to be worth its
+            // fixed cost is left (not counted as unprofitable: the whole
+            // liquidation is).
+            let repay = o.repay_usd.min(step.capacity_left);
+            let seized = repay * (1.0 + o.bonus);
+            if repay < o.repay_usd
+                && !self.profitable(step, repay, o.bonus, &[(o.asset, seized)], sigma_day)
+            {
                 continue;
             }
             step.capacity_left -= repay;
@@ -259,6 +270,16 @@ mod tests {
         assert_eq!(t[0].index, 1);
         assert_eq!(s.unprofitable, vec![0]);
         assert_eq!(s.capacity_left, 900.0);
+        // A profitable offer cut by the capacity to a piece below the
+        // fixed cost is left, and is not counted as unprofitable.
+        let mut s = LiquidatorModel {
+            capacity_usd_per_step: 110.0,
+            ..m.clone()
+        }
+        .step();
+        let t = m.select(&mut s, &[offer(0.5, 100.0), offer(0.9, 100.0)], &[0.04]);
+        assert_eq!((t.len(), s.unprofitable.len()), (1, 0));
+        assert_eq!(s.capacity_left, 10.0);
         // Without the rule both are taken.
         let m = model(None);
         let mut s = m.step();
