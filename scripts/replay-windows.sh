@@ -5,8 +5,9 @@
 # one `--json` per run under target/replay/windows/, their summaries in
 # target/replay/windows.json, and prints the table (markdown).
 #
-#   bash scripts/replay-windows.sh            # every window (about 10 min)
+#   bash scripts/replay-windows.sh            # every window (about 7 min)
 #   ONLY=ftx bash scripts/replay-windows.sh   # the runs whose name matches
+#                                             # (windows.json: those only)
 #
 # Window rules (computed here from the files, so they are reproducible):
 # * SOL crashes: for every hour t of ../shared/data/SOLUSDT_1h.csv from
@@ -18,7 +19,7 @@
 # * BTC 4 h (../shared/data/BTCUSDT_4h.csv): COVID 2020-03-05..25,
 #   2021-05-12..31, 2022-06-05..25, 2022-11-01..20.
 # * ETH and BTC 1 h (../shared/data/BTC_ETH_USDT_1h_2020-02-15_2020-04-15.csv,
-#   `--symbol`): COVID 2020-03-05..25.
+#   `--symbol`): COVID 2020-03-05..25, also with ten times the depth.
 # * Calm months: the N_CALM calendar months of SOL from 2021 on with the
 #   lowest realised volatility of hourly log returns.
 # BTC and ETH prices go through the definition's collateral reserve (named
@@ -88,6 +89,8 @@ for name, a, b in [("btc4h-covid", "2020-03-05", "2020-03-25"),
 covid = f"{data}/BTC_ETH_USDT_1h_2020-02-15_2020-04-15.csv"
 for sym in ["BTCUSDT", "ETHUSDT"]:
     print(f"{sym[:3].lower()}1h-covid|{covid}|2020-03-05|2020-03-25|--symbol {sym} --depth-usd 100000000")
+for sym in ["BTCUSDT", "ETHUSDT"]:
+    print(f"{sym[:3].lower()}1h-covid-10x-depth|{covid}|2020-03-05|2020-03-25|--symbol {sym} --depth-usd 1000000000")
 # Calm months: lowest realised volatility of hourly log returns.
 months = {}
 for i in range(1, n):

@@ -44,6 +44,9 @@ pub struct StepRecord {
     /// Cumulative log price impact of the liquidators' sales after this
     /// step (applied from the next step on).
     pub cum_impact: f64,
+    /// The daily volatility this step's impact was scaled by (the replay's
+    /// EWMA of written candle closes before the step).
+    pub impact_sigma_day: f64,
 }
 
 /// The summary of one run (one object of the `--json` file's `runs`).

@@ -110,6 +110,11 @@ pub struct Replay {
     liq_model: LiquidatorModel,
     capacity_usd_per_hour: f64,
     cum_impact: f64,
+    /// The market's variance for the impact (annualised): an EWMA of the
+    /// written candle closes, the replay's own (a keeper outage does not
+    /// freeze it). `last_close`: the previous candle's written close.
+    impact_var: f64,
+    last_close: f64,
     liabilities_start: u64,
     /// With arrivals: the borrowers not yet opened, (step, borrower).
     pending: std::collections::VecDeque<(usize, crate::replay::BorrowerSpec)>,
@@ -245,6 +250,8 @@ impl Replay {
             },
             capacity_usd_per_hour: 0.0,
             cum_impact: 0.0,
+            impact_var: 0.0,
+            last_close: p0,
             liabilities_start: 0,
             pending: Default::default(),
             started,
@@ -269,6 +276,9 @@ impl Replay {
             .tick(&mut replay.chain, 0)
             .context("the keeper's first tick")?;
         replay.acc.pushes += first.pushes.len();
+        // The impact's volatility starts at the keeper's backfilled
+        // estimate.
+        replay.impact_var = replay.keeper.sigma(&coll_reserve).unwrap_or(0.0).powi(2);
 
         let planned = replay.plan_debt(population)?;
         let total: u64 = planned.iter().sum();
@@ -504,8 +514,7 @@ impl Replay {
             }
             _ => None,
         };
-        // The liquidators' daily volatility: the keeper's estimate before
-        // this step's tick.
+        // The market's daily volatility before this step's sales.
         let sigma_day = self.sigma_day();
         let mut liq_step = self.liq_model.step();
         let model = &self.liq_model;
@@ -586,7 +595,11 @@ impl Replay {
         // The seized collateral is sold this step: the next steps' prices
         // fall by the square-root law.
         self.cum_impact += self.liq_model.impact(0, sold_usd, sigma_day);
+        if si == STEPS_PER_CANDLE - 1 {
+            self.update_impact_var(price);
+        }
         let mut record = self.record(ts, price).with_context(at)?;
+        record.impact_sigma_day = sigma_day;
         record.historical_price = point.price;
         record.sold_usd = sold_usd;
         record.cum_impact = self.cum_impact;
@@ -654,6 +667,7 @@ impl Replay {
             historical_price: price,
             sold_usd: 0.0,
             cum_impact: self.cum_impact,
+            impact_sigma_day: 0.0,
         })
     }
 
@@ -701,14 +715,26 @@ impl Replay {
         &self.acc.arrivals
     }
 
-    /// The keeper's current volatility estimate of the collateral as a
-    /// daily fraction (annualised sigma times `sqrt(day / year)`, the
-    /// estimator's 365-day year); 0 before it has one (no impact then).
-    fn sigma_day(&self) -> f64 {
+    /// The market's volatility the impact is scaled by, as a daily
+    /// fraction: `sqrt(impact_var * day / year)` (the estimator's 365-day
+    /// year).
+    pub fn sigma_day(&self) -> f64 {
         use crate::volatility::estimators::SECONDS_PER_YEAR;
-        self.keeper
-            .sigma(&self.collateral.keys.reserve)
-            .map_or(0.0, |s| s * (86_400.0 / SECONDS_PER_YEAR).sqrt())
+        (self.impact_var * 86_400.0 / SECONDS_PER_YEAR).sqrt()
+    }
+
+    /// The impact's EWMA at a candle's close `close` (the written price):
+    /// RiskMetrics, `lambda` = [`IMPACT_LAMBDA`] per candle, the squared log
+    /// return from the previous close annualised by the candle period.
+    fn update_impact_var(&mut self, close: f64) {
+        use crate::volatility::estimators::SECONDS_PER_YEAR;
+        if self.last_close > 0.0 && close > 0.0 {
+            let r = (close / self.last_close).ln();
+            let per_year = SECONDS_PER_YEAR / self.window.period_secs as f64;
+            self.impact_var =
+                IMPACT_LAMBDA * self.impact_var + (1.0 - IMPACT_LAMBDA) * r * r * per_year;
+        }
+        self.last_close = close;
     }
 
     /// The liquidators' USD capacity per hour this run resolved to.
@@ -927,6 +953,9 @@ pub fn run_policy(
     }
     Ok(replay.finish())
 }
+
+/// The decay of the impact's volatility EWMA per candle (RiskMetrics).
+pub const IMPACT_LAMBDA: f64 = 0.94;
 
 /// The liquidations of one tick: the scan's candidates priced in USD at the
 /// snapshot's oracle prices (repay, bonus, health) and passed to the shared
