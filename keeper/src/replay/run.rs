@@ -875,7 +875,8 @@ impl Replay {
             .unprofitable
             .keys()
             .map(|o| self.debt_units(o).unwrap_or(0.0) * usd)
-            .sum();
+            .sum::<f64>()
+            + 0.0;
         let summary = RunSummary {
             policy: self.opts.policy,
             steps: s.len(),
@@ -894,7 +895,8 @@ impl Replay {
             debt_lent_usd: mean(&|r| r.total_debt_usd),
             supplier_income_usd: supplier_income_usd(self.liabilities_start, liabilities_end, usd),
             unprofitable_obligations: self.acc.unprofitable.len(),
-            unprofitable_debt_usd: self.acc.unprofitable.values().sum(),
+            // `+ 0.0`: an empty sum is -0.0.
+            unprofitable_debt_usd: self.acc.unprofitable.values().sum::<f64>() + 0.0,
             unprofitable_open_debt_usd,
             final_impact: 1.0 - (-self.cum_impact).exp(),
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd,
