@@ -19,7 +19,7 @@ use std::time::Instant;
 use ballast_keeper::keeper_loop::KeeperConfig;
 use ballast_keeper::market::{MarketDef, PolicyName, REPLAY_SOL_USDC};
 use ballast_keeper::replay::{
-    default_capacity, draw_population, load_window, run_policy, OracleModel, ReplayOptions,
+    draw_population, load_window, run_policy, LiquidatorSettings, OracleModel, ReplayOptions,
 };
 use ballast_keeper::volatility::candles::parse_time_bound;
 
@@ -61,11 +61,12 @@ fn main() -> anyhow::Result<()> {
         for (i, policy) in policies.iter().enumerate() {
             let opts = ReplayOptions {
                 policy: *policy,
-                capacity_per_candle: default_capacity(BORROWERS),
+                liquidators: LiquidatorSettings::default(),
                 oracle: OracleModel::default(),
                 keeper: KeeperConfig::default(),
                 so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
                 outage: None,
+                arrivals: false,
             };
             let r = run_policy(&def, &window, &population, opts, |_, _| Ok(()))?;
             per[i].push(r.summary.wall_seconds);

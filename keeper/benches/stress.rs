@@ -45,6 +45,7 @@ fn timed(
         corr_stress: 0.0,
         capacity_usd_per_step: cap,
         impact_k: 1.0,
+        profit: None,
         record: false,
     };
     let t = Instant::now();

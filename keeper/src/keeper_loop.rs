@@ -416,6 +416,19 @@ impl Keeper {
         chain: &mut impl Chain,
         liquidation_capacity: usize,
     ) -> Result<TickReport> {
+        self.tick_with(chain, &mut |_, c| {
+            c.iter().take(liquidation_capacity).copied().collect()
+        })
+    }
+
+    /// [`tick`](Self::tick) with the liquidations chosen by `select` out of
+    /// the scan's candidates ([`tasks::liquidation::run_selected`]): the
+    /// replay's liquidator model ([`crate::liquidators`]).
+    pub fn tick_with(
+        &mut self,
+        chain: &mut impl Chain,
+        select: &mut tasks::liquidation::Select<'_>,
+    ) -> Result<TickReport> {
         let now = chain.unix_time().context("reading the chain's clock")?;
         let mut report = TickReport {
             now,
@@ -480,9 +493,8 @@ impl Keeper {
         let t = Instant::now();
         match &self.liquidator {
             Some(liquidator) => {
-                let run =
-                    tasks::liquidation::run(chain, &self.market, liquidator, liquidation_capacity)
-                        .context("liquidation task");
+                let run = tasks::liquidation::run_selected(chain, &self.market, liquidator, select)
+                    .context("liquidation task");
                 finish(
                     Task::Liquidation,
                     t,

@@ -126,6 +126,7 @@ pub mod cli;
 pub mod events;
 pub mod ix;
 pub mod keeper_loop;
+pub mod liquidators;
 pub mod market;
 #[cfg(feature = "rpc")]
 pub mod metrics;

@@ -241,10 +241,6 @@ pub struct ReplayArgs {
     /// Seed of the population.
     #[arg(long, value_name = "S", default_value_t = 42)]
     pub seed: u64,
-    /// Liquidations the liquidators can send per candle [default: 2% of
-    /// --borrowers, at least 1].
-    #[arg(long, value_name = "N")]
-    pub liquidator_capacity: Option<usize>,
     /// Hours of price history before --from given to the keeper's
     /// volatility estimator.
     #[arg(long, value_name = "H", default_value_t = 168)]
@@ -277,6 +273,28 @@ pub struct ReplayArgs {
     /// the last pushed values.
     #[arg(long, value_name = "START..END", value_parser = parse_outage)]
     pub outage: Option<(i64, i64)>,
+    /// Debt the liquidators can repay per hour, all together, USD (it
+    /// replaces the former count, `--liquidator-capacity`) [default: 2% of
+    /// the population's initial debt].
+    #[arg(long, value_name = "USD")]
+    pub capacity_usd: Option<f64>,
+    /// Daily depth of the collateral the liquidators' sales are measured
+    /// against (square-root impact), USD [default: the definition's
+    /// `[replay] depth_usd`, else 3,000,000].
+    #[arg(long, value_name = "USD")]
+    pub depth_usd: Option<f64>,
+    /// A liquidator's fixed cost per liquidation (fees), USD.
+    #[arg(long, value_name = "USD", default_value_t = 0.5)]
+    pub fixed_cost_usd: f64,
+    /// Least profit (bonus minus fixed and impact cost) for which a
+    /// liquidator takes a liquidation, USD.
+    #[arg(long, value_name = "USD", default_value_t = 1.0)]
+    pub min_profit_usd: f64,
+    /// The book builds up over the window: borrowers open their positions
+    /// spread evenly over it, each at the price and LTV then in force,
+    /// instead of all at the first candle.
+    #[arg(long)]
+    pub arrivals: bool,
 }
 
 /// `START..END` (two [`parse_bound`] instants, START < END).

@@ -241,6 +241,14 @@ pub struct ReplaySection {
     pub debt: String,
     /// The borrowed asset's constant price, USD.
     pub debt_price_usd: f64,
+    /// Daily depth of the collateral asset the liquidators' sales are
+    /// measured against, USD (the square-root impact of
+    /// [`crate::liquidators`]); default `replay::DEFAULT_DEPTH_USD`.
+    #[serde(default)]
+    pub depth_usd: Option<f64>,
+    /// Square-root impact coefficient `k` (dimensionless); default 1.
+    #[serde(default)]
+    pub impact_k: Option<f64>,
 }
 
 /// `[stress]`: the synthetic book and the liquidation market of `stress`

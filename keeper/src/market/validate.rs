@@ -56,6 +56,12 @@ impl MarketDef {
                     rp.debt_price_usd
                 );
             }
+            if let Some(d) = rp.depth_usd.filter(|d| !(d.is_finite() && *d > 0.0)) {
+                bail!("replay.depth_usd {d} must be positive");
+            }
+            if let Some(k) = rp.impact_k.filter(|k| !(k.is_finite() && *k >= 0.0)) {
+                bail!("replay.impact_k {k} must be >= 0");
+            }
         }
         if let Some(st) = &self.stress {
             self.validate_stress(st).context("[stress]")?;

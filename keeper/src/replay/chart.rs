@@ -1,5 +1,6 @@
 //! The replay's PNG chart (`--chart OUT.png`): five panels over time
-//! (days since the first candle): the collateral price; the keeper's
+//! (days since the first candle): the collateral price (the file's, and each
+//! run's as written, lowered by its liquidators' sales); the keeper's
 //! volatility estimate; the collateral reserve's LTV and liquidation
 //! threshold per policy; the debt at risk (below the Maintenance requirement
 //! after the keeper's tick) per policy; the cumulative bad debt per policy.
@@ -149,13 +150,22 @@ pub fn draw(path: &Path, title: &str, runs: &[RunResult]) -> Result<()> {
         .map_err(|e| anyhow!("{e}"))?;
     let panels = root.split_evenly((5, 1));
     let r0 = &runs[0];
-    panel(
-        &panels[0],
-        "collateral price",
-        "USD",
-        x_max,
-        &[("price".into(), BLACK, line(r0, &|s| Some(s.price)))],
-    )?;
+    // The file's price, and each run's written price (lowered by its
+    // liquidators' sales: the permanent impact).
+    let mut prices = vec![(
+        "file".to_string(),
+        BLACK,
+        line(r0, &|s| Some(s.historical_price)),
+    )];
+    for r in runs {
+        let p = r.summary.policy;
+        prices.push((
+            format!("{p} (impact)"),
+            colour(p),
+            line(r, &|s| Some(s.price)),
+        ));
+    }
+    panel(&panels[0], "collateral price", "USD", x_max, &prices)?;
     panel(
         &panels[1],
         "keeper's volatility estimate (EWMA, annualised)",

@@ -19,9 +19,14 @@
 //!   half-life of `ema_half_life_secs`, published at the step's time.
 //! * **Keeper** ([`crate::keeper_loop::Keeper::tick`]): the same loop a live keeper runs, with
 //!   its EWMA backfilled with the closes of the warm-up before `--from`.
-//! * **Liquidators**: one liquidator able to send `capacity` liquidations
-//!   per candle (default [`default_capacity`]: 2% of the borrowers), funded
-//!   to repay twice the initial debt.
+//! * **Liquidators** ([`crate::liquidators`], the stress engine's model):
+//!   a USD capacity per step (default [`DEFAULT_CAPACITY_SHARE_PER_HOUR`] of
+//!   the initial debt an hour), lowest health first, a profitability rule
+//!   ([`DEFAULT_PROFIT`]: a dust liquidation is not taken and is left to
+//!   the bad-debt task), and the square-root impact of the seized
+//!   collateral they sell: the price written at each step is the file's
+//!   times `exp(-cumulative impact)` (permanent). One liquidator account,
+//!   funded to repay twice the initial debt, sends what they take.
 //! * **Refusals**: a liquidation or socialisation the program refuses does
 //!   not end the run; the obligation's debt is counted as unrecoverable
 //!   (`unrecoverable_obligations`, `unrecoverable_debt_usd` and the last
@@ -42,9 +47,11 @@ mod report;
 mod run;
 
 pub use model::{
-    candle_path, default_capacity, draw_population, ema_step, load_window, BorrowerSpec,
-    OracleModel, PathPoint, Population, Window, MAX_BORROW_SHARE, MAX_COLLATERAL_USD,
-    MIN_BORROW_SHARE, MIN_COLLATERAL_USD, STEPS_PER_CANDLE, SUPPLIERS, TARGET_UTILIZATION,
+    candle_path, draw_population, ema_step, load_window, supplier_income_usd, time_weighted_mean,
+    BorrowerSpec, LiquidatorSettings, OracleModel, PathPoint, Population, Window,
+    DEFAULT_CAPACITY_SHARE_PER_HOUR, DEFAULT_DEPTH_USD, DEFAULT_PROFIT, MAX_BORROW_SHARE,
+    MAX_COLLATERAL_USD, MIN_BORROW_SHARE, MIN_COLLATERAL_USD, STEPS_PER_CANDLE, SUPPLIERS,
+    TARGET_UTILIZATION,
 };
 pub use report::{summary_table, ReplayReport, RunResult, RunSummary, StepRecord};
-pub use run::{run_policy, Replay, ReplayOptions, StepOutcome};
+pub use run::{run_policy, select, Arrival, Replay, ReplayOptions, StepOutcome};

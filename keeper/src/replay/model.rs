@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::liquidators::ProfitRule;
 use crate::volatility::candles::{format_ts, read_prices, Candle, ReadOptions};
 
 /// Stablecoin suppliers in the population.
@@ -27,10 +28,88 @@ pub const MAX_BORROW_SHARE: f64 = 0.95;
 /// Steps per candle (open, nearer extreme, other extreme, close).
 pub const STEPS_PER_CANDLE: usize = 4;
 
-/// The default liquidator capacity: 2% of the borrowers (at least 1)
-/// liquidations per candle, e.g. 20 for 1,000 borrowers.
-pub fn default_capacity(borrowers: usize) -> usize {
-    (borrowers / 50).max(1)
+/// The default liquidator capacity: debt repaid per hour as a share of the
+/// population's initial debt (2%). Chosen to match the count the replay
+/// used before its liquidators had a USD capacity: 20 liquidations a
+/// candle on `make demo`'s FTX window repaid $11.26M in 1,153 liquidations
+/// ($9.8k each), i.e. about $195k an hour, 1.7% of the $11.25M initial
+/// debt. (The stress definition's $1M an hour is 1% of its book's debt.)
+pub const DEFAULT_CAPACITY_SHARE_PER_HOUR: f64 = 0.02;
+
+/// The default depth of the collateral asset against which the
+/// liquidators' sales are measured, USD a day: the stress definition's
+/// SOL depth (`migrations/stress-multi.toml`), so that both tools assume
+/// the same market. Read as this book's share of the whole market's depth:
+/// SOL traded $1-3B a day in 2022 across venues, and every lender's
+/// liquidators sell into it in a crash, this book (about $21M of
+/// collateral) being one of them.
+pub const DEFAULT_DEPTH_USD: f64 = 300_000_000.0;
+
+/// The default profitability rule: $0.50 a liquidation (base and priority
+/// fee in a congested crash block, and the swap's fees) and $1 of least
+/// profit: with the 5% bonus, a liquidation repaying less than $30 is not
+/// taken.
+pub const DEFAULT_PROFIT: ProfitRule = ProfitRule {
+    fixed_cost_usd: 0.5,
+    min_profit_usd: 1.0,
+};
+
+/// The replay's liquidators: the shared [`crate::liquidators`] model's
+/// settings, before the capacity is resolved against the population's debt.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct LiquidatorSettings {
+    /// Debt they repay per hour, all together, USD; `None`:
+    /// [`DEFAULT_CAPACITY_SHARE_PER_HOUR`] of the initial debt.
+    pub capacity_usd_per_hour: Option<f64>,
+    /// Square-root impact coefficient `k` (dimensionless); `None`: the
+    /// definition's `[replay] impact_k`, else 1.
+    pub impact_k: Option<f64>,
+    /// Daily depth of the collateral asset, USD; `None`: the definition's
+    /// `[replay] depth_usd`, else [`DEFAULT_DEPTH_USD`].
+    pub depth_usd: Option<f64>,
+    /// The profitability rule; `None`: every liquidation the capacity
+    /// allows is taken.
+    #[serde(skip)]
+    pub profit: Option<ProfitRule>,
+}
+
+impl Default for LiquidatorSettings {
+    fn default() -> Self {
+        Self {
+            capacity_usd_per_hour: None,
+            impact_k: None,
+            depth_usd: None,
+            profit: Some(DEFAULT_PROFIT),
+        }
+    }
+}
+
+/// The time-weighted mean of `values` observed at `ts` (sorted): each value
+/// counts until the next observation, the last for `last_secs` (0 when
+/// there is nothing to weigh).
+pub fn time_weighted_mean(ts: &[i64], values: &[f64], last_secs: f64) -> f64 {
+    let weights: Vec<f64> = (0..ts.len())
+        .map(|i| {
+            ts.get(i + 1)
+                .map(|n| (n - ts[i]) as f64)
+                .unwrap_or(last_secs)
+        })
+        .collect();
+    let wsum: f64 = weights.iter().sum();
+    if wsum <= 0.0 {
+        return 0.0;
+    }
+    values.iter().zip(&weights).map(|(v, w)| v * w).sum::<f64>() / wsum
+}
+
+/// What suppliers earned over a run, USD: the growth of what the debt
+/// reserve owes its depositors (its balance sheet's `liabilities`: deposit
+/// shares times the exchange rate), from `liabilities_start` to
+/// `liabilities_end` (base units), at `usd_per_unit`. Net of bad debt
+/// written down against them (negative when the write-offs exceed the
+/// interest); the suppliers are the reserve's only depositors.
+pub fn supplier_income_usd(liabilities_start: u64, liabilities_end: u64, usd_per_unit: f64) -> f64 {
+    (liabilities_end as f64 - liabilities_start as f64) * usd_per_unit
 }
 
 /// One borrower of the population.
@@ -269,9 +348,27 @@ mod tests {
         assert_eq!(ema_step(100.0, 50.0, 0.0, 3_600.0), 100.0);
     }
 
+    /// A hand case: debt of 100 for an hour, 300 for two hours, 0 for the
+    /// last step's quarter hour: (100 * 1 + 300 * 2 + 0 * 0.25) / 3.25.
     #[test]
-    fn capacity_default_is_two_percent_at_least_one() {
-        assert_eq!(default_capacity(1_000), 20);
-        assert_eq!(default_capacity(10), 1);
+    fn debt_lent_is_the_time_weighted_mean() {
+        let ts = [0, 3_600, 10_800];
+        let m = time_weighted_mean(&ts, &[100.0, 300.0, 0.0], 900.0);
+        assert!((m - 700.0 / 3.25).abs() < 1e-9, "{m}");
+        // Uneven spacing matters: the plain mean would be 133.3.
+        assert!((time_weighted_mean(&[0], &[5.0], 900.0) - 5.0).abs() < 1e-12);
+        assert_eq!(time_weighted_mean(&[], &[], 900.0), 0.0);
+    }
+
+    /// A hand case: suppliers deposited 1,000,000 USDC (6 decimals); the
+    /// reserve owes them 1,000,002.50 at the end: $2.50 earned; after a
+    /// write-off larger than the interest, a loss.
+    #[test]
+    fn supplier_income_is_the_growth_of_the_depositors_claim() {
+        let usd = 1.0 / 1e6;
+        let inc = supplier_income_usd(1_000_000_000_000, 1_000_002_500_000, usd);
+        assert!((inc - 2.5).abs() < 1e-9, "{inc}");
+        let loss = supplier_income_usd(1_000_000_000_000, 999_990_000_000, usd);
+        assert!((loss + 10.0).abs() < 1e-9, "{loss}");
     }
 }

@@ -35,6 +35,18 @@ pub struct StepRecord {
     /// Liquidity coverage of the stablecoin reserve (its balance sheet);
     /// `None` when no outflow is stressed.
     pub liquidity_coverage: Option<f64>,
+    /// The price file's price at this step, USD; `price` is it times
+    /// `exp(-cum_impact)` before this step's sales.
+    pub historical_price: f64,
+    /// Collateral the liquidators seized (and sold) this step, USD at
+    /// `price`.
+    pub sold_usd: f64,
+    /// Cumulative log price impact of the liquidators' sales after this
+    /// step (applied from the next step on).
+    pub cum_impact: f64,
+    /// The daily volatility this step's impact was scaled by (the replay's
+    /// EWMA of written candle closes before the step).
+    pub impact_sigma_day: f64,
 }
 
 /// The summary of one run (one object of the `--json` file's `runs`).
@@ -62,8 +74,36 @@ pub struct RunSummary {
     /// starts to liquidate (past `max_age_secs`) and how fast (the decay).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outage_healthy_by_hour: Option<Vec<usize>>,
+    /// With `--arrivals`: borrowers that opened during the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<usize>,
+    /// With `--arrivals`: those whose deposit and borrow the program
+    /// refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrivals_refused: Option<usize>,
     /// Debt repaid by liquidators, USD.
     pub liquidated_debt_usd: f64,
+    /// Bonus borrowers paid the liquidators, USD: collateral seized minus
+    /// debt repaid, both at the oracle price of their step.
+    pub bonus_paid_usd: f64,
+    /// Debt actually lent: the time average of the debt outstanding, USD
+    /// (capital efficiency as a lender sees it).
+    pub debt_lent_usd: f64,
+    /// What suppliers earned over the window, USD: the growth of the debt
+    /// reserve's liabilities to its depositors (interest net of bad debt
+    /// written down against them; [`super::model::supplier_income_usd`]).
+    pub supplier_income_usd: f64,
+    /// Obligations the liquidators skipped at least once as unprofitable
+    /// (bonus minus costs below the least profit).
+    pub unprofitable_obligations: usize,
+    /// Their debt when last skipped, USD.
+    pub unprofitable_debt_usd: f64,
+    /// The debt they still owe at the end, USD (0: liquidated later or
+    /// written off by the bad-debt task).
+    pub unprofitable_open_debt_usd: f64,
+    /// Fall of the replayed price below the file's at the end due to the
+    /// liquidators' sales (`1 - exp(-cum_impact)`), fraction.
+    pub final_impact: f64,
     /// Debt socialised (left without collateral), USD, insurance cover
     /// included.
     pub bad_debt_usd: f64,
@@ -75,7 +115,9 @@ pub struct RunSummary {
     pub final_shortfall_usd: f64,
     /// Largest such shortfall over the run, USD.
     pub max_shortfall_usd: f64,
-    /// Debt right after the population borrowed, USD.
+    /// Debt right after the population borrowed, USD (with `--arrivals`:
+    /// the debt it would have taken at the first price, which sizes the
+    /// suppliers' deposits and the default capacity).
     pub initial_debt_usd: f64,
     /// Time average of the collateral reserve's LTV, bps.
     pub mean_ltv_bps: f64,
@@ -94,8 +136,11 @@ pub struct RunSummary {
     pub max_debt_at_risk_usd: f64,
     /// Volatility pushes sent.
     pub pushes: usize,
-    /// Liquidations the liquidator could send per candle.
-    pub liquidator_capacity_per_candle: usize,
+    /// Debt the liquidators could repay per hour, USD.
+    pub capacity_usd_per_hour: f64,
+    /// Daily depth of the collateral their sales were measured against,
+    /// USD.
+    pub depth_usd: f64,
     /// Obligations whose liquidation or socialisation the program refused
     /// at least once (the run went on).
     pub unrecoverable_obligations: usize,
@@ -138,43 +183,61 @@ pub struct ReplayReport {
     pub runs: Vec<RunSummary>,
 }
 
-/// The summary table, one row per run.
+/// The summary table, one row per run: what a risk manager weighs (bad
+/// debt; debt liquidated and the bonus borrowers paid; debt actually lent
+/// and what suppliers earned), then the parameters' ranges; a line per run
+/// on the liquidators (skipped as unprofitable, price impact).
 pub fn summary_table(runs: &[RunSummary]) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{:<8} {:>6} {:>6} {:>14} {:>14} {:>12} {:>12} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8}\n",
+        "{:<8} {:>6} {:>5} {:>11} {:>13} {:>9} {:>13} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}\n",
         "policy",
         "steps",
         "liqs",
-        "liquidated $",
-        "initial debt $",
         "bad debt $",
+        "liquidated $",
+        "bonus $",
+        "debt lent $",
+        "supplier $",
         "shortfall $",
+        "initial $",
         "mean LTV",
         "min LTV",
-        "mean LT",
         "max util",
         "min cover",
         "wall s"
     ));
     for r in runs {
         out.push_str(&format!(
-            "{:<8} {:>6} {:>6} {:>14.0} {:>14.0} {:>12.2} {:>12.2} {:>8.2}% {:>7.2}% {:>7.2}% {:>7.2}% {:>9} {:>8.1}\n",
+            "{:<8} {:>6} {:>5} {:>11.0} {:>13.0} {:>9.0} {:>13.0} {:>10.0} {:>10.0} {:>10.0} {:>7.2}% {:>7.2}% {:>7.2}% {:>9} {:>6.1}\n",
             r.policy.to_string(),
             r.steps,
             r.liquidations,
-            r.liquidated_debt_usd,
-            r.initial_debt_usd,
             r.bad_debt_usd,
+            r.liquidated_debt_usd,
+            r.bonus_paid_usd,
+            r.debt_lent_usd,
+            r.supplier_income_usd,
             r.final_shortfall_usd,
+            r.initial_debt_usd,
             r.mean_ltv_bps / 100.0,
             r.min_ltv_bps as f64 / 100.0,
-            r.mean_lt_bps / 100.0,
             r.max_utilization_bps as f64 / 100.0,
             r.min_liquidity_coverage
                 .map(|c| format!("{c:.2}"))
                 .unwrap_or_else(|| "-".into()),
             r.wall_seconds
+        ));
+    }
+    for r in runs {
+        out.push_str(&format!(
+            "{}: liquidators skipped {} obligation(s) as unprofitable (${:.0} of debt, ${:.0} still \
+             owed at the end); their sales left the price {:.2}% below the file's\n",
+            r.policy,
+            r.unprofitable_obligations,
+            r.unprofitable_debt_usd,
+            r.unprofitable_open_debt_usd,
+            r.final_impact * 100.0
         ));
     }
     for r in runs {

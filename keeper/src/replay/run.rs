@@ -13,7 +13,9 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::model::{
-    candle_path, ema_step, OracleModel, Population, Window, STEPS_PER_CANDLE, TARGET_UTILIZATION,
+    candle_path, ema_step, supplier_income_usd, time_weighted_mean, LiquidatorSettings,
+    OracleModel, Population, Window, DEFAULT_CAPACITY_SHARE_PER_HOUR, DEFAULT_DEPTH_USD,
+    STEPS_PER_CANDLE, TARGET_UTILIZATION,
 };
 use super::report::{RunResult, RunSummary, StepRecord};
 use crate::accounts::{decode_obligation, PythPrice};
@@ -21,10 +23,11 @@ use crate::chain::embedded::EmbeddedChain;
 use crate::chain::Chain;
 use crate::ix;
 use crate::keeper_loop::{Keeper, KeeperConfig, TickReport};
+use crate::liquidators::{LiquidatorModel, Offer, Step};
 use crate::market::{
     apply, provision_embedded, DeployedReserve, Deployment, MarketDef, PolicyChoice, PolicyName,
 };
-use crate::scan::{Assessment, MarketSnapshot};
+use crate::scan::{Assessment, Candidate, MarketSnapshot};
 use crate::tasks::liquidation::Liquidator;
 use crate::volatility::candles::format_ts;
 
@@ -33,8 +36,9 @@ use crate::volatility::candles::format_ts;
 pub struct ReplayOptions {
     /// The collateral policy.
     pub policy: PolicyName,
-    /// Liquidations the liquidator can send per candle.
-    pub capacity_per_candle: usize,
+    /// The liquidators ([`crate::liquidators`]): USD capacity, impact,
+    /// profitability.
+    pub liquidators: LiquidatorSettings,
     /// The oracle model.
     pub oracle: OracleModel,
     /// The keeper's settings.
@@ -47,6 +51,29 @@ pub struct ReplayOptions {
     /// checked against the last pushed values (see
     /// [`RunSummary::outage_healthy_liquidated`]).
     pub outage: Option<(i64, i64)>,
+    /// The book builds up over the window: borrower `i` of `n` opens its
+    /// position at step `floor(i * steps / n)` at the price, EMA and LTV
+    /// then in force (collateral of `collateral_usd` at that price), instead
+    /// of all at the first price. Suppliers still deposit at the start, for
+    /// the debt the population would take at the first price.
+    pub arrivals: bool,
+}
+
+/// A borrower that opened its position during the window (`--arrivals`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Arrival {
+    /// When, unix seconds.
+    pub ts: i64,
+    /// The collateral reserve's LTV in force then, bps.
+    pub ltv_bps: u16,
+    /// The collateral price then, USD.
+    pub price: f64,
+    /// Collateral deposited, USD at `price`.
+    pub collateral_usd: f64,
+    /// The borrower's drawn share of its borrowing power.
+    pub borrow_share: f64,
+    /// Debt taken, USD (0 when the program refused the borrow).
+    pub debt_usd: f64,
 }
 
 /// One step's outcome, for callers that check invariants as it goes.
@@ -80,7 +107,17 @@ pub struct Replay {
     next: usize,
     ema: f64,
     last_ts: i64,
-    capacity_left: usize,
+    liq_model: LiquidatorModel,
+    capacity_usd_per_hour: f64,
+    cum_impact: f64,
+    /// The market's variance for the impact (annualised): an EWMA of the
+    /// written candle closes, the replay's own (a keeper outage does not
+    /// freeze it). `last_close`: the previous candle's written close.
+    impact_var: f64,
+    last_close: f64,
+    liabilities_start: u64,
+    /// With arrivals: the borrowers not yet opened, (step, borrower).
+    pending: std::collections::VecDeque<(usize, crate::replay::BorrowerSpec)>,
     started: Instant,
     acc: Accumulator,
     series: Vec<StepRecord>,
@@ -98,6 +135,10 @@ struct Exposure {
 struct Accumulator {
     initial_debt_units: u64,
     liquidations: usize,
+    bonus_usd: f64,
+    /// Obligations a liquidator skipped as unprofitable, with their debt
+    /// (USD) when last skipped.
+    unprofitable: std::collections::BTreeMap<Address, f64>,
     liquidated_units: u128,
     bad_debt_units: u128,
     written_off_units: u128,
@@ -110,6 +151,11 @@ struct Accumulator {
     outage_healthy_liquidated: usize,
     outage_healthy_by_hour: Vec<usize>,
     outage_over: bool,
+    arrivals: Vec<Arrival>,
+    /// Arrivals whose deposit and borrow the program refused, with the
+    /// message of the last.
+    arrivals_refused: usize,
+    last_arrival_refusal: Option<String>,
 }
 
 impl Replay {
@@ -192,7 +238,22 @@ impl Replay {
             next: 0,
             ema: p0,
             last_ts: t0,
-            capacity_left: opts.capacity_per_candle,
+            liq_model: LiquidatorModel {
+                capacity_usd_per_step: 0.0,
+                impact_k: opts.liquidators.impact_k.or(rp.impact_k).unwrap_or(1.0),
+                depth_usd: vec![opts
+                    .liquidators
+                    .depth_usd
+                    .or(rp.depth_usd)
+                    .unwrap_or(DEFAULT_DEPTH_USD)],
+                profit: opts.liquidators.profit,
+            },
+            capacity_usd_per_hour: 0.0,
+            cum_impact: 0.0,
+            impact_var: 0.0,
+            last_close: p0,
+            liabilities_start: 0,
+            pending: Default::default(),
             started,
             acc: Accumulator::default(),
             series: vec![],
@@ -215,14 +276,39 @@ impl Replay {
             .tick(&mut replay.chain, 0)
             .context("the keeper's first tick")?;
         replay.acc.pushes += first.pushes.len();
+        // The impact's volatility starts at the keeper's backfilled
+        // estimate.
+        replay.impact_var = replay.keeper.sigma(&coll_reserve).unwrap_or(0.0).powi(2);
 
         let planned = replay.plan_debt(population)?;
         let total: u64 = planned.iter().sum();
         replay.fund_suppliers(population, total)?;
         let liquidator = replay.fund_liquidator(liquidator_kp, total)?;
         replay.keeper.liquidator = Some(liquidator);
-        replay.open_borrowers(population, &planned)?;
+        if replay.opts.arrivals {
+            let (n, steps) = (population.borrowers.len(), replay.total_steps());
+            replay.pending = population
+                .borrowers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (i * steps / n.max(1), *b))
+                .collect();
+        } else {
+            let p0 = replay.window.candles[0].open;
+            let pairs: Vec<_> = population.borrowers.iter().copied().zip(planned).collect();
+            replay.open_borrowers(&pairs, p0, 0)?;
+        }
         replay.acc.initial_debt_units = total;
+        let debt_usd = replay.usd_per_unit(replay.debt.decimals, replay.debt_price) * total as f64;
+        replay.capacity_usd_per_hour = replay
+            .opts
+            .liquidators
+            .capacity_usd_per_hour
+            .unwrap_or(debt_usd * DEFAULT_CAPACITY_SHARE_PER_HOUR);
+        replay.liq_model.capacity_usd_per_step = replay.capacity_usd_per_hour
+            * (replay.window.period_secs / STEPS_PER_CANDLE as i64) as f64
+            / 3_600.0;
+        replay.liabilities_start = replay.balance_sheet()?.liabilities;
         Ok(replay)
     }
 
@@ -272,18 +358,25 @@ impl Replay {
     /// price (collateral at min(spot, EMA) - conf times the LTV in force,
     /// debt at spot + conf times its borrow factor).
     fn plan_debt(&self, population: &Population) -> Result<Vec<u64>> {
+        self.plan_debt_at(&population.borrowers, self.window.candles[0].open)
+    }
+
+    /// Each borrower's debt at collateral `price` now: see [`plan_debt`].
+    fn plan_debt_at(
+        &self,
+        borrowers: &[crate::replay::BorrowerSpec],
+        price: f64,
+    ) -> Result<Vec<u64>> {
         let now = self.chain.clock().unix_timestamp;
         let coll = self.reserve_state(&self.collateral)?;
         let debt = self.reserve_state(&self.debt)?;
         let (rc, rd) = (coll.risk_params(now), debt.risk_params(now));
-        let p0 = self.window.candles[0].open;
-        let asset_price = p0.min(self.ema) * (1.0 - self.conf_bps[0] / 1e4);
+        let asset_price = price.min(self.ema) * (1.0 - self.conf_bps[0] / 1e4);
         let debt_price = self.debt_price * (1.0 + self.conf_bps[1] / 1e4);
-        Ok(population
-            .borrowers
+        Ok(borrowers
             .iter()
             .map(|b| {
-                let tokens = (b.collateral_usd / p0 * 1e9).floor() / 1e9;
+                let tokens = (b.collateral_usd / price * 1e9).floor() / 1e9;
                 let power_usd = tokens * asset_price * rc.ltv_bps as f64
                     / 1e4
                     / (rd.borrow_factor_bps as f64 / 1e4);
@@ -294,9 +387,8 @@ impl Replay {
             .collect())
     }
 
-    fn collateral_units(&self, usd: f64) -> u64 {
-        let p0 = self.window.candles[0].open;
-        (usd / p0 * 10f64.powi(self.collateral.decimals as i32)).floor() as u64
+    fn collateral_units(&self, usd: f64, price: f64) -> u64 {
+        (usd / price * 10f64.powi(self.collateral.decimals as i32)).floor() as u64
     }
 
     fn fund_suppliers(&mut self, population: &Population, planned_debt: u64) -> Result<()> {
@@ -336,7 +428,14 @@ impl Replay {
         })
     }
 
-    fn open_borrowers(&mut self, population: &Population, planned: &[u64]) -> Result<()> {
+    /// Opens `borrowers` (spec, debt units) with collateral worth their
+    /// `collateral_usd` at `price`; `first` numbers them in messages.
+    fn open_borrowers(
+        &mut self,
+        borrowers: &[(crate::replay::BorrowerSpec, u64)],
+        price: f64,
+        first: usize,
+    ) -> Result<()> {
         let (c, d) = (self.collateral.keys, self.debt.keys);
         let payer = self.chain.payer.pubkey();
         // The replay's reserves have no treasury strategy.
@@ -344,9 +443,10 @@ impl Replay {
             let oracle = if *r == c.reserve { c.oracle } else { d.oracle };
             (oracle, Address::default())
         };
-        for (i, (b, amount)) in population.borrowers.iter().zip(planned).enumerate() {
+        for (k, (b, amount)) in borrowers.iter().enumerate() {
+            let i = first + k;
             let user = Keypair::new_from_array(b.key_seed);
-            let coll_units = self.collateral_units(b.collateral_usd);
+            let coll_units = self.collateral_units(b.collateral_usd, price);
             let coll_ta = self.chain.create_token_account(&c.mint, &user.pubkey())?;
             self.chain.mint_to(&c.mint, &coll_ta, coll_units)?;
             let debt_ta = self.chain.create_token_account(&d.mint, &user.pubkey())?;
@@ -396,13 +496,14 @@ impl Replay {
         let candle = self.window.candles[ci];
         let point = candle_path(&candle, self.window.period_secs)[si];
         let ts = candle.ts + point.offset_secs;
-        if si == 0 {
-            self.capacity_left = self.opts.capacity_per_candle;
-        }
+        // The historical price lowered by the liquidators' sales so far
+        // (permanent impact).
+        let price = point.price * (-self.cum_impact).exp();
         let n = self.next;
-        let at = || format!("step {n} ({}, price {})", format_ts(ts), point.price);
+        let at = || format!("step {n} ({}, price {price})", format_ts(ts));
         self.chain.set_time(ts);
-        self.write_prices(ts, point.price).with_context(at)?;
+        self.write_prices(ts, price).with_context(at)?;
+        self.open_arrivals(n, ts, price).with_context(at)?;
         let in_outage = self.opts.outage.is_some_and(|(a, b)| ts >= a && ts < b);
         self.keeper.pushes_paused = in_outage;
         // From the outage's start until the first push after it: the
@@ -413,10 +514,29 @@ impl Replay {
             }
             _ => None,
         };
+        // The market's daily volatility before this step's sales.
+        let sigma_day = self.sigma_day();
+        let mut liq_step = self.liq_model.step();
+        let model = &self.liq_model;
+        let mut offered: Vec<(Address, f64)> = vec![];
         let tick = self
             .keeper
-            .tick(&mut self.chain, self.capacity_left)
+            .tick_with(&mut self.chain, &mut |snap, cands| {
+                let (chosen, offers) = select(model, &mut liq_step, snap, cands, sigma_day);
+                offered = cands
+                    .iter()
+                    .zip(&offers)
+                    .map(|(c, o)| (c.obligation, o.repay_usd))
+                    .collect();
+                chosen
+            })
             .with_context(at)?;
+        for &i in &liq_step.unprofitable {
+            let (o, _) = offered[i];
+            let debt = self.debt_units(&o).with_context(at)?
+                * self.usd_per_unit(self.debt.decimals, self.debt_price);
+            self.acc.unprofitable.insert(o, debt);
+        }
         let mut refused: Vec<(Address, String)> = vec![];
         if let Some(l) = &tick.liquidation {
             refused.extend(l.failed.iter().chain(&l.blocked).cloned());
@@ -436,9 +556,11 @@ impl Replay {
         if !fatal.is_empty() {
             bail!("{}: {}", at(), fatal.join("; "));
         }
+        let mut sold_usd = 0.0;
         if let Some(l) = &tick.liquidation {
-            self.capacity_left = self.capacity_left.saturating_sub(l.liquidated.len());
             self.acc.liquidations += l.liquidated.len();
+            self.acc.bonus_usd += l.seized_usd - l.liquidated_usd;
+            sold_usd = l.seized_usd;
             self.acc.liquidated_units += l.liquidated.iter().map(|x| x.1 as u128).sum::<u128>();
         }
         let in_liquidations = tick.liquidation.iter().flat_map(|l| &l.written_off);
@@ -470,7 +592,17 @@ impl Replay {
             }
         }
         self.acc.pushes += tick.pushes.len();
-        let record = self.record(ts, point.price).with_context(at)?;
+        // The seized collateral is sold this step: the next steps' prices
+        // fall by the square-root law.
+        self.cum_impact += self.liq_model.impact(0, sold_usd, sigma_day);
+        if si == STEPS_PER_CANDLE - 1 {
+            self.update_impact_var(price);
+        }
+        let mut record = self.record(ts, price).with_context(at)?;
+        record.impact_sigma_day = sigma_day;
+        record.historical_price = point.price;
+        record.sold_usd = sold_usd;
+        record.cum_impact = self.cum_impact;
         self.acc.max_debt_at_risk = self.acc.max_debt_at_risk.max(record.debt_at_risk_usd);
         self.series.push(record);
         self.next += 1;
@@ -532,7 +664,87 @@ impl Replay {
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd_per_debt_unit,
             utilization_bps: sheet.utilization_bps,
             liquidity_coverage: coverage,
+            historical_price: price,
+            sold_usd: 0.0,
+            cum_impact: self.cum_impact,
+            impact_sigma_day: 0.0,
         })
+    }
+
+    /// With arrivals: opens the borrowers due at step `n` at `price` and
+    /// the LTV in force (see [`ReplayOptions::arrivals`]); a refused one is
+    /// counted and the walk goes on.
+    fn open_arrivals(&mut self, n: usize, ts: i64, price: f64) -> Result<()> {
+        let mut due = vec![];
+        while self.pending.front().is_some_and(|(s, _)| *s <= n) {
+            due.extend(self.pending.pop_front().map(|(_, b)| b));
+        }
+        if due.is_empty() {
+            return Ok(());
+        }
+        let planned = self.plan_debt_at(&due, price)?;
+        let ltv_bps = self
+            .reserve_state(&self.collateral)?
+            .risk_params(ts)
+            .ltv_bps;
+        let usd = self.usd_per_unit(self.debt.decimals, self.debt_price);
+        for (b, amount) in due.into_iter().zip(planned) {
+            let first = self.acc.arrivals.len();
+            let debt_usd = match self.open_borrowers(&[(b, amount)], price, first) {
+                Ok(()) => amount as f64 * usd,
+                Err(e) => {
+                    self.acc.arrivals_refused += 1;
+                    self.acc.last_arrival_refusal = Some(format!("{e:#}"));
+                    0.0
+                }
+            };
+            self.acc.arrivals.push(Arrival {
+                ts,
+                ltv_bps,
+                price,
+                collateral_usd: b.collateral_usd,
+                borrow_share: b.borrow_share,
+                debt_usd,
+            });
+        }
+        Ok(())
+    }
+
+    /// The borrowers that opened during the window so far (`arrivals`).
+    pub fn arrivals(&self) -> &[Arrival] {
+        &self.acc.arrivals
+    }
+
+    /// The market's volatility the impact is scaled by, as a daily
+    /// fraction: `sqrt(impact_var * day / year)` (the estimator's 365-day
+    /// year).
+    pub fn sigma_day(&self) -> f64 {
+        use crate::volatility::estimators::SECONDS_PER_YEAR;
+        (self.impact_var * 86_400.0 / SECONDS_PER_YEAR).sqrt()
+    }
+
+    /// The impact's EWMA at a candle's close `close` (the written price):
+    /// RiskMetrics, `lambda` = [`IMPACT_LAMBDA`] per candle, the squared log
+    /// return from the previous close annualised by the candle period.
+    fn update_impact_var(&mut self, close: f64) {
+        use crate::volatility::estimators::SECONDS_PER_YEAR;
+        if self.last_close > 0.0 && close > 0.0 {
+            let r = (close / self.last_close).ln();
+            let per_year = SECONDS_PER_YEAR / self.window.period_secs as f64;
+            self.impact_var =
+                IMPACT_LAMBDA * self.impact_var + (1.0 - IMPACT_LAMBDA) * r * r * per_year;
+        }
+        self.last_close = close;
+    }
+
+    /// The liquidators' USD capacity per hour this run resolved to.
+    pub fn capacity_usd_per_hour(&self) -> f64 {
+        self.capacity_usd_per_hour
+    }
+
+    /// The liquidator model of this run (capacity per step resolved).
+    pub fn liquidator_model(&self) -> &LiquidatorModel {
+        &self.liq_model
     }
 
     /// The population's debt, USD, at the snapshot's time and the collateral
@@ -653,13 +865,18 @@ impl Replay {
         // Time weights: each step counts until the next one (the last for a
         // quarter period).
         let q = (self.window.period_secs / STEPS_PER_CANDLE as i64) as f64;
-        let weights: Vec<f64> = (0..s.len())
-            .map(|i| s.get(i + 1).map(|n| (n.ts - s[i].ts) as f64).unwrap_or(q))
-            .collect();
-        let wsum: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+        let ts: Vec<i64> = s.iter().map(|r| r.ts).collect();
         let mean = |f: &dyn Fn(&StepRecord) -> f64| {
-            s.iter().zip(&weights).map(|(r, w)| f(r) * w).sum::<f64>() / wsum
+            time_weighted_mean(&ts, &s.iter().map(f).collect::<Vec<_>>(), q)
         };
+        let liabilities_end = self.balance_sheet().map_or(0, |b| b.liabilities);
+        let unprofitable_open_debt_usd: f64 = self
+            .acc
+            .unprofitable
+            .keys()
+            .map(|o| self.debt_units(o).unwrap_or(0.0) * usd)
+            .sum::<f64>()
+            + 0.0;
         let summary = RunSummary {
             policy: self.opts.policy,
             steps: s.len(),
@@ -671,7 +888,17 @@ impl Replay {
                 .opts
                 .outage
                 .map(|_| self.acc.outage_healthy_by_hour.clone()),
+            arrivals: self.opts.arrivals.then_some(self.acc.arrivals.len()),
+            arrivals_refused: self.opts.arrivals.then_some(self.acc.arrivals_refused),
             liquidated_debt_usd: self.acc.liquidated_units as f64 * usd,
+            bonus_paid_usd: self.acc.bonus_usd,
+            debt_lent_usd: mean(&|r| r.total_debt_usd),
+            supplier_income_usd: supplier_income_usd(self.liabilities_start, liabilities_end, usd),
+            unprofitable_obligations: self.acc.unprofitable.len(),
+            // `+ 0.0`: an empty sum is -0.0.
+            unprofitable_debt_usd: self.acc.unprofitable.values().sum::<f64>() + 0.0,
+            unprofitable_open_debt_usd,
+            final_impact: 1.0 - (-self.cum_impact).exp(),
             bad_debt_usd: self.acc.bad_debt_units as f64 * usd,
             written_off_usd: self.acc.written_off_units as f64 * usd,
             final_shortfall_usd: s.last().map_or(0.0, |r| r.shortfall_usd),
@@ -688,7 +915,8 @@ impl Replay {
                 .min_by(f64::total_cmp),
             max_debt_at_risk_usd: self.acc.max_debt_at_risk,
             pushes: self.acc.pushes,
-            liquidator_capacity_per_candle: self.opts.capacity_per_candle,
+            capacity_usd_per_hour: self.capacity_usd_per_hour,
+            depth_usd: self.liq_model.depth_usd[0],
             unrecoverable_obligations: self.acc.unrecoverable.len(),
             unrecoverable_debt_usd: self
                 .acc
@@ -726,4 +954,59 @@ pub fn run_policy(
         on_step(&replay, &outcome)?;
     }
     Ok(replay.finish())
+}
+
+/// The decay of the impact's volatility EWMA per candle (RiskMetrics).
+pub const IMPACT_LAMBDA: f64 = 0.94;
+
+/// The liquidations of one tick: the scan's candidates priced in USD at the
+/// snapshot's oracle prices (repay, bonus, health) and passed to the shared
+/// [`LiquidatorModel::select`]; a candidate cut by the capacity is sent with
+/// its `repay` and `expected_seize` scaled down (rounded down). Returns the
+/// candidates to send and the offers (aligned with `cands`).
+pub fn select(
+    model: &LiquidatorModel,
+    step: &mut Step,
+    snap: &MarketSnapshot,
+    cands: &[Candidate],
+    sigma_day: f64,
+) -> (Vec<Candidate>, Vec<Offer>) {
+    use crate::tasks::liquidation::usd;
+    let offers: Vec<Offer> = cands
+        .iter()
+        .map(|c| {
+            let bonus = c.bonus_bps as f64 / 1e4;
+            // What the liquidation repays: `repay`, or less when the
+            // collateral position cannot pay for it (an insolvent close-out).
+            let repay_usd = usd(snap, &c.debt_reserve, c.repay)
+                .min(usd(snap, &c.collateral_reserve, c.expected_seize) / (1.0 + bonus));
+            Offer {
+                health: c.health.to_num::<f64>(),
+                repay_usd,
+                bonus,
+                asset: 0,
+            }
+        })
+        .collect();
+    let chosen = model
+        .select(step, &offers, &[sigma_day])
+        .into_iter()
+        .filter_map(|t| {
+            let (c, o) = (cands[t.index], offers[t.index]);
+            if t.repay_usd >= o.repay_usd {
+                return Some(c);
+            }
+            // Cut to the capacity: `repay` to the USD granted, the
+            // collateral seized in proportion.
+            let full = usd(snap, &c.debt_reserve, c.repay);
+            let cut = Candidate {
+                repay: (c.repay as f64 * t.repay_usd / full).floor() as u64,
+                expected_seize: (c.expected_seize as f64 * t.repay_usd / o.repay_usd).floor()
+                    as u64,
+                ..c
+            };
+            (cut.repay > 0).then_some(cut)
+        })
+        .collect();
+    (chosen, offers)
 }

@@ -24,6 +24,8 @@ pub mod scenarios;
 pub mod sim;
 
 #[cfg(test)]
+mod legacy_sim;
+#[cfg(test)]
 mod tests;
 
 use rayon::prelude::*;

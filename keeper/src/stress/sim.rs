@@ -3,6 +3,9 @@
 //!
 //! Each step (1 h by default):
 //!
+//! The liquidators (capacity, order, impact, profitability) are the shared
+//! [`crate::liquidators::LiquidatorModel`], the replay's too.
+//!
 //! 1. The price model draws the step's log returns ([`PathPrices::next`]).
 //!    Each asset's price moves by them and by the **impact** of the
 //!    collateral liquidators sold during the previous step: a log price drop
@@ -23,7 +26,8 @@
 //! 3. **Scan.** Every obligation's Maintenance health `sum(tokens * price *
 //!    LT) / debt` (struct of arrays, `f64`; the debt's borrow factor is 1,
 //!    a stablecoin). Those below 1 are liquidated lowest health first while
-//!    the liquidators' USD capacity for the step lasts.
+//!    the liquidators' USD capacity for the step lasts, each piece taken
+//!    only when it is profitable to them (`SimConfig::profit`).
 //! 4. **Liquidation** follows the program's rules with its own functions:
 //!    the bonus is [`LiquidationConfig::bonus_bps`] (`I80F48`, the
 //!    strict-improvement cap included), the allowance the larger of
@@ -51,6 +55,7 @@ use serde::Serialize;
 
 use super::book::{converged_params, Book};
 use super::prices::{PathPrices, PriceModel, ShockModel, SECONDS_PER_YEAR};
+use crate::liquidators::{LiquidatorModel, ProfitRule, Step};
 
 /// The keeper's EWMA decay at the step (its default on hourly candles).
 pub const KEEPER_LAMBDA: f64 = 0.94;
@@ -88,6 +93,9 @@ pub struct SimConfig {
     pub capacity_usd_per_step: f64,
     /// Square-root impact coefficient.
     pub impact_k: f64,
+    /// The liquidators' profitability threshold ([`crate::liquidators`]);
+    /// `None`: they take every liquidation the capacity allows.
+    pub profit: Option<ProfitRule>,
     /// Keep each step's prices and debt at risk (for the fan charts).
     pub record: bool,
 }
@@ -183,8 +191,9 @@ struct State<'a> {
     lt: Vec<f64>,
     q: Vec<Vec<f64>>,
     d: Vec<f64>,
-    sold: Vec<f64>,
-    cap: f64,
+    model: LiquidatorModel,
+    liq: Step,
+    sigma_day: Vec<f64>,
     out: PathOutcome,
 }
 
@@ -213,7 +222,7 @@ impl State<'_> {
         let liq = self.book.liquidation;
         for _ in 0..=n {
             let d = self.d[i];
-            if d <= 0.0 || self.cap <= 0.0 {
+            if d <= 0.0 || self.liq.capacity_left <= 0.0 {
                 return;
             }
             let mut v = 0.0;
@@ -235,14 +244,23 @@ impl State<'_> {
                     .unwrap_or(liq.bonus_max_bps) as f64
                     / 1e4;
                 let full = v / (1.0 + b);
-                let repay = full.min(self.cap);
+                let repay = full.min(self.liq.capacity_left);
                 let f = if full > 0.0 { repay / full } else { 1.0 };
-                for a in 0..n {
-                    self.sold[a] += f * self.q[a][i] * self.s[a];
+                let sales: Vec<(usize, f64)> =
+                    (0..n).map(|a| (a, f * self.q[a][i] * self.s[a])).collect();
+                if !self
+                    .model
+                    .profitable(&self.liq, repay, b, &sales, &self.sigma_day)
+                {
+                    self.liq.unprofitable.push(i);
+                    return;
+                }
+                for (a, usd) in sales {
+                    self.liq.sold_usd[a] += usd;
                     self.q[a][i] *= 1.0 - f;
                 }
                 self.d[i] -= repay;
-                self.cap -= repay;
+                self.liq.capacity_left -= repay;
                 self.out.liquidated_debt += repay;
                 self.out.bonus_paid += repay * b;
                 if f >= 1.0 {
@@ -282,15 +300,22 @@ impl State<'_> {
             if repay * (1.0 + b) > c {
                 repay = c / (1.0 + b);
             }
-            repay = repay.min(self.cap);
+            repay = repay.min(self.liq.capacity_left);
             if repay <= 0.0 {
                 return;
             }
             let seized = repay * (1.0 + b);
+            if !self
+                .model
+                .profitable(&self.liq, repay, b, &[(a, seized)], &self.sigma_day)
+            {
+                self.liq.unprofitable.push(i);
+                return;
+            }
             self.q[a][i] = (self.q[a][i] - seized / self.s[a]).max(0.0);
-            self.sold[a] += seized;
+            self.liq.sold_usd[a] += seized;
             self.d[i] -= repay;
-            self.cap -= repay;
+            self.liq.capacity_left -= repay;
             self.out.liquidated_debt += repay;
             self.out.bonus_paid += repay * b;
         }
@@ -364,6 +389,12 @@ fn simulate(
             _ => asset.static_params,
         });
     }
+    let model = LiquidatorModel {
+        capacity_usd_per_step: cfg.capacity_usd_per_step,
+        impact_k: cfg.impact_k,
+        depth_usd: book.assets.iter().map(|a| a.depth_usd).collect(),
+        profit: cfg.profit,
+    };
     let mut st = State {
         book,
         bucket,
@@ -374,8 +405,9 @@ fn simulate(
             .collect(),
         q: book.collateral.clone(),
         d: book.debt.clone(),
-        sold: vec![0.0; n],
-        cap: 0.0,
+        liq: model.step(),
+        model,
+        sigma_day: vec![0.0; n],
         out: PathOutcome {
             bad_debt: 0.0,
             liquidated_debt: 0.0,
@@ -399,16 +431,10 @@ fn simulate(
     for _ in 0..cfg.steps {
         draw(&mut pp);
         for a in 0..n {
-            let impact = if st.sold[a] > 0.0 {
-                cfg.impact_k
-                    * (pp.var_step(a) * day_steps).sqrt()
-                    * (st.sold[a] / book.assets[a].depth_usd).sqrt()
-            } else {
-                0.0
-            };
+            st.sigma_day[a] = (pp.var_step(a) * day_steps).sqrt();
+            let impact = st.model.impact(a, st.liq.sold_usd[a], st.sigma_day[a]);
             let ret = pp.r[a] - impact;
             st.s[a] *= ret.exp();
-            st.sold[a] = 0.0;
             keeper_var[a] =
                 KEEPER_LAMBDA * keeper_var[a] + (1.0 - KEEPER_LAMBDA) * ret * ret * year_steps;
             if policy == Policy::Dynamic {
@@ -434,10 +460,10 @@ fn simulate(
                 cand.push((wi / di, i));
             }
         }
-        cand.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-        st.cap = cfg.capacity_usd_per_step;
+        LiquidatorModel::order(&mut cand);
+        st.liq = st.model.step();
         for &(_, i) in &cand {
-            if st.cap <= 0.0 {
+            if st.liq.capacity_left <= 0.0 {
                 break;
             }
             st.liquidate(i);

@@ -59,6 +59,11 @@ pub struct LiquidationRun {
     /// USD value of the debt repaid by `liquidated`, at the snapshot's
     /// oracle prices (an operator's figure, in f64).
     pub liquidated_usd: f64,
+    /// USD value of the collateral the program seized for `liquidated`
+    /// (its events' `seized`, insurance share included) at the snapshot's
+    /// oracle prices: `seized_usd - liquidated_usd` is the bonus borrowers
+    /// paid.
+    pub seized_usd: f64,
     /// Debt written off by the liquidations that took an obligation's last
     /// collateral (the program's `BadDebtSocialized` events in their
     /// logs; `expected_debt` is the event's `debt`).
@@ -116,6 +121,25 @@ pub fn run(
     liquidator: &Liquidator,
     capacity: usize,
 ) -> Result<LiquidationRun, TaskError> {
+    run_selected(chain, market, liquidator, &mut |_, c| {
+        c.iter().take(capacity).copied().collect()
+    })
+}
+
+/// Chooses the liquidations of a pass: given the snapshot and the scan's
+/// candidates (worst first), the candidates to send, in order, each
+/// possibly with a smaller `repay` (and its `expected_seize` scaled).
+pub type Select<'a> = dyn FnMut(&MarketSnapshot, &[Candidate]) -> Vec<Candidate> + 'a;
+
+/// One pass: scan `market` and send the liquidations `select` picks out of
+/// the candidates (the replay's USD capacity and profitability rule,
+/// [`crate::liquidators`]).
+pub fn run_selected(
+    chain: &mut impl Chain,
+    market: &Address,
+    liquidator: &Liquidator,
+    select: &mut Select<'_>,
+) -> Result<LiquidationRun, TaskError> {
     let now = chain.unix_time()?;
     let snapshot = MarketSnapshot::load(chain, market, now)?;
     let obligations = chain.ballast_accounts::<Obligation>(market)?;
@@ -143,10 +167,12 @@ pub fn run(
             .collect(),
         ..Default::default()
     };
-    for c in report.candidates.iter().take(capacity) {
+    let chosen = select(&snapshot, &report.candidates);
+    for c in &chosen {
         match liquidate_one(chain, &obligations, c, liquidator, &keys_of, &by_key) {
-            Ok((repaid, cu, written_off)) => {
+            Ok((repaid, seized, cu, written_off)) => {
                 out.liquidated_usd += usd(&snapshot, &c.debt_reserve, repaid);
+                out.seized_usd += usd(&snapshot, &c.collateral_reserve, seized);
                 out.liquidated.push((c.obligation, repaid, cu));
                 out.written_off.extend(written_off);
             }
@@ -174,7 +200,7 @@ pub fn run(
 
 /// The USD value of `amount` base units of `reserve`'s mint at the
 /// snapshot's oracle price (0 when it has none).
-fn usd(snapshot: &MarketSnapshot, reserve: &Address, amount: u64) -> f64 {
+pub fn usd(snapshot: &MarketSnapshot, reserve: &Address, amount: u64) -> f64 {
     let (Some(r), Some(Ok(p))) = (snapshot.reserve(reserve), snapshot.price(reserve)) else {
         return 0.0;
     };
@@ -205,7 +231,7 @@ fn liquidate_one(
     liquidator: &Liquidator,
     keys_of: &impl Fn(&Address) -> Option<ReserveKeys>,
     reserves: &HashMap<Address, &Reserve>,
-) -> Result<(u64, u64, Vec<super::bad_debt::Socialized>), LiquidateError> {
+) -> Result<(u64, u64, u64, Vec<super::bad_debt::Socialized>), LiquidateError> {
     let other = |m: &str| LiquidateError::Other(m.to_string());
     let (debt, coll) = (
         keys_of(&c.debt_reserve).ok_or_else(|| other("unknown debt reserve"))?,
@@ -276,8 +302,8 @@ fn liquidate_one(
     };
     let ix = ix::with_accounts(ix, strategy);
     match chain.send(&[ix], &[&liquidator.keypair]) {
-        // What was repaid, from the program's event (less than `c.repay`
-        // when the collateral position capped it).
+        // What was repaid and seized, from the program's event (less than
+        // `c.repay` when the collateral position capped it).
         Ok(sent) => Ok((
             crate::events::events::<ballast::events::Liquidated>(&sent.logs)
                 .first()
@@ -288,6 +314,15 @@ fn liquidate_one(
                         .map(|e| e.repaid)
                 })
                 .unwrap_or(c.repay),
+            crate::events::events::<ballast::events::Liquidated>(&sent.logs)
+                .first()
+                .map(|e| e.seized)
+                .or_else(|| {
+                    crate::events::events::<ballast::events::LiquidatedForShares>(&sent.logs)
+                        .first()
+                        .map(|e| e.seized)
+                })
+                .unwrap_or(c.expected_seize),
             sent.compute_units,
             crate::events::events::<ballast::events::BadDebtSocialized>(&sent.logs)
                 .iter()

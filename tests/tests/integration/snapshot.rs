@@ -292,6 +292,7 @@ fn stress_of_a_snapshot_equals_stress_of_the_live_state() {
         corr_stress: 0.0,
         capacity_usd_per_step: 1_000.0,
         impact_k: 1.0,
+        profit: None,
         record: false,
     };
     let a = run_paths(&book_live, &model, &cfg, Policy::Static, None);

@@ -10,7 +10,7 @@ use crate::cli::args::{Cli, PolicyArg, ReplayArgs};
 use crate::keeper_loop::KeeperConfig;
 use crate::market::{MarketDef, PolicyName, REPLAY_SOL_USDC};
 use crate::replay::{
-    default_capacity, draw_population, load_window, run_policy, summary_table, OracleModel,
+    draw_population, load_window, run_policy, summary_table, LiquidatorSettings, OracleModel,
     ReplayOptions, ReplayReport, RunResult, Window, STEPS_PER_CANDLE,
 };
 use crate::volatility::candles::format_ts;
@@ -19,7 +19,7 @@ use crate::volatility::candles::format_ts;
 struct Plan {
     def: MarketDef,
     window: Window,
-    capacity: usize,
+    liquidators: LiquidatorSettings,
     policies: Vec<PolicyName>,
     oracle: OracleModel,
 }
@@ -32,8 +32,7 @@ pub(super) fn replay(cli: &Cli, args: &ReplayArgs) -> Result<()> {
         plan.window.candles[plan.window.candles.len() - 1].ts,
     );
     eprintln!(
-        "replay: {} candles of {} from {} to {} ({} of warm-up), {} borrowers (seed {}), \
-         {} liquidation(s) per candle",
+        "replay: {} candles of {} from {} to {} ({} of warm-up), {} borrowers (seed {})",
         plan.window.candles.len(),
         args.prices.display(),
         format_ts(first),
@@ -41,18 +40,22 @@ pub(super) fn replay(cli: &Cli, args: &ReplayArgs) -> Result<()> {
         plan.window.warmup.len(),
         args.borrowers,
         args.seed,
-        plan.capacity
     );
     let results = run_all(cli, args, &plan)?;
     let summaries: Vec<_> = results.iter().map(|r| r.summary.clone()).collect();
+    let s0 = &summaries[0];
     println!(
-        "{} {} -> {}, {} borrowers, seed {}, {} liquidation(s) per candle",
+        "{} {} -> {}, {} borrowers, seed {}; liquidators: ${:.0} an hour, depth ${:.0} a day, \
+         ${} fixed cost, ${} least profit",
         args.prices.display(),
         format_ts(first),
         format_ts(last),
         args.borrowers,
         args.seed,
-        plan.capacity
+        s0.capacity_usd_per_hour,
+        s0.depth_usd,
+        args.fixed_cost_usd,
+        args.min_profit_usd,
     );
     print!("{}", summary_table(&summaries));
     if let Some(path) = &args.json {
@@ -110,9 +113,29 @@ fn plan(args: &ReplayArgs) -> Result<Plan> {
         args.warmup_hours * 3_600,
         args.symbol.clone(),
     )?;
-    let capacity = args
-        .liquidator_capacity
-        .unwrap_or_else(|| default_capacity(args.borrowers));
+    let pos = |x: f64| x.is_finite() && x > 0.0;
+    let nonneg = |x: f64| x.is_finite() && x >= 0.0;
+    if let Some(c) = args.capacity_usd.filter(|c| !nonneg(*c)) {
+        anyhow::bail!("--capacity-usd {c} must be >= 0");
+    }
+    if let Some(d) = args.depth_usd.filter(|d| !pos(*d)) {
+        anyhow::bail!("--depth-usd {d} must be > 0");
+    }
+    if !nonneg(args.fixed_cost_usd) {
+        anyhow::bail!("--fixed-cost-usd must be >= 0");
+    }
+    if !args.min_profit_usd.is_finite() {
+        anyhow::bail!("--min-profit-usd must be finite");
+    }
+    let liquidators = LiquidatorSettings {
+        capacity_usd_per_hour: args.capacity_usd,
+        impact_k: None,
+        depth_usd: args.depth_usd,
+        profit: Some(crate::liquidators::ProfitRule {
+            fixed_cost_usd: args.fixed_cost_usd,
+            min_profit_usd: args.min_profit_usd,
+        }),
+    };
     let policies: Vec<PolicyName> = match args.policy {
         PolicyArg::Both => vec![PolicyName::Dynamic, PolicyName::Static],
         PolicyArg::Dynamic => vec![PolicyName::Dynamic],
@@ -125,7 +148,7 @@ fn plan(args: &ReplayArgs) -> Result<Plan> {
     Ok(Plan {
         def,
         window,
-        capacity,
+        liquidators,
         policies,
         oracle,
     })
@@ -149,11 +172,12 @@ fn run_all(cli: &Cli, args: &ReplayArgs, plan: &Plan) -> Result<Vec<RunResult>> 
         bar.set_message(policy.to_string());
         let opts = ReplayOptions {
             policy,
-            capacity_per_candle: plan.capacity,
+            liquidators: plan.liquidators,
             oracle: plan.oracle,
             keeper: KeeperConfig::default(),
             so_path: super::program_so(cli),
             outage: args.outage,
+            arrivals: args.arrivals,
         };
         let run = run_policy(&plan.def, &plan.window, &population, opts, |_, _| {
             bar.inc(1);

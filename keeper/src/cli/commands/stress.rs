@@ -111,6 +111,7 @@ pub fn stress(cli: &crate::cli::args::Cli, args: &StressArgs) -> Result<()> {
         corr_stress: args.correlation_stress,
         capacity_usd_per_step: capacity * args.step as f64 / 3_600.0,
         impact_k: st.impact_k,
+        profit: None,
         record: args.chart.is_some(),
     };
     let summary = BookSummary::of(&book, &model);
