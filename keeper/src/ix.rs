@@ -899,3 +899,47 @@ pub fn convert_term_debt(
         health,
     )
 }
+
+/// One `convert_term_debt` per term-loan position of `obligation` (account
+/// `key` in `market`), each with `health` (the obligation's
+/// [`health_accounts`] as it is: the program checks the Maintenance
+/// requirement before maturity; unused after). Liquidation and write-off
+/// refuse an obligation with unconverted term debt, so the keeper sends
+/// these first, in the same transaction.
+pub fn term_conversions(
+    market: &Address,
+    key: &Address,
+    obligation: &Obligation,
+    health: &[AccountMeta],
+) -> Vec<Instruction> {
+    obligation
+        .positions
+        .iter()
+        .filter(|p| p.kind() == ballast::state::PositionKind::TermDebt)
+        .map(|p| convert_term_debt(market, &p.reserve, key, health.to_vec()))
+        .collect()
+}
+
+/// `obligation`'s slots as [`term_conversions`] leaves them: each term
+/// position freed and its reserve's floating debt position found or
+/// opened in the first free slot, as the program does. The debt shares are
+/// not the program's (the face stands in for them): use it for the order of
+/// the health accounts of an instruction sent after the conversions.
+pub fn after_term_conversion(obligation: &Obligation) -> Obligation {
+    use ballast::state::PositionKind;
+    let mut out = *obligation;
+    for i in 0..out.positions.len() {
+        let p = out.positions[i];
+        if p.kind() != PositionKind::TermDebt {
+            continue;
+        }
+        out.positions[i] = bytemuck::Zeroable::zeroed();
+        if let Ok(j) = out.find_or_open(&p.reserve, PositionKind::Debt) {
+            let shares = out.positions[j].borrow_shares.get();
+            out.positions[j]
+                .borrow_shares
+                .set(shares.saturating_add(ballast::engine::fx::fx_u64(p.term_face())));
+        }
+    }
+    out
+}

@@ -580,3 +580,37 @@ fn term_instruction_failures() {
     let err = ctx.fails("convert without a loan", &[ix], &[]);
     assert_ballast_err(&err, BallastError::NoTermPosition);
 }
+
+/// The keeper's liquidation task finds an obligation whose only debt is a
+/// term loan (valued as the floating debt its conversion makes) and
+/// liquidates it in one transaction that converts first.
+#[test]
+fn keeper_liquidates_term_debt_converting_first() {
+    use ballast_keeper::tasks::liquidation::{run, Liquidator};
+    let mut ctx = TestContext::new();
+    let l = setup(&mut ctx);
+    let face = l.debt.units(1_400.0);
+    let ix = borrow_term_ix(&ctx, &l, 2, face, 0);
+    ctx.ok("borrow_term", &[ix], &[&l.borrower]);
+    ctx.warp_seconds(DAY);
+    refresh(&mut ctx, &l, 15.0);
+    let kp = ctx.funded_user(10);
+    let usdc_ta = ctx.token_account_for(&l.debt, &kp.pubkey(), l.debt.units(100_000.0));
+    let sol_ta = ctx.token_account_for(&l.coll, &kp.pubkey(), 0);
+    let liq = Liquidator {
+        keypair: kp,
+        token_accounts: std::collections::HashMap::from([
+            (l.debt.keys.mint, usdc_ta),
+            (l.coll.keys.mint, sol_ta),
+        ]),
+        obligation: None,
+    };
+    let out = run(&mut ctx.chain, &l.m.market, &liq, 10).unwrap();
+    assert_eq!(out.candidates, 1, "{out:?}");
+    assert!(out.failed.is_empty() && out.skipped.is_empty(), "{out:?}");
+    assert_eq!(out.liquidated.len(), 1);
+    let o = ctx.obligation(&l.ob);
+    assert!(!o.has_term_debt(), "converted");
+    assert!(ctx.token_balance(&sol_ta).unwrap() > 0, "collateral seized");
+    ctx.assert_vault_reconciles(&l.debt);
+}
