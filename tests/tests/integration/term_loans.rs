@@ -694,3 +694,38 @@ fn maturity_ladder_places_the_term_book_by_time_to_maturity() {
     );
     assert_ballast_err(&err, BallastError::WrongMarket);
 }
+
+/// A floating borrow counts the term book in the utilisation cap (and the
+/// borrow cap): with term loans at 15% of supply and the cap at 25%, a
+/// floating borrow of 11% is refused. Before the fix `borrow` compared
+/// only the floating debt with the cap and let it through.
+#[test]
+fn floating_borrow_counts_term_loans_in_utilisation() {
+    let mut ctx = TestContext::new();
+    let l = setup(&mut ctx);
+    ctx.update_config(&l.m, &l.debt, |c| c.max_utilization_bps = 2_500);
+    let ix = borrow_term_ix(&ctx, &l, 2, l.debt.units(1_500.0), 0);
+    ctx.ok("borrow_term", &[ix], &[&l.borrower]);
+    let (b2, b2_sol) = ctx.user_with_tokens(&l.coll, l.coll.units(1_000.0));
+    let o2 = ctx.open_obligation(&b2, &l.m.market, 0);
+    ctx.deposit(&b2, &l.coll, &o2, &b2_sol, l.coll.units(1_000.0));
+    let b2_usdc = ctx.token_account_for(&l.debt, &b2.pubkey(), 0);
+    let health = ctx.health_accounts(&o2, &[&l.debt]);
+    let ix = ix::borrow(
+        &b2.pubkey(),
+        &l.debt.keys,
+        &o2,
+        &b2_usdc,
+        l.debt.units(1_100.0),
+        health,
+    );
+    let err = ctx.fails(
+        "floating borrow past the cap with term loans",
+        &[ix],
+        &[&b2],
+    );
+    assert_ballast_err(&err, BallastError::MaxUtilizationExceeded);
+    let r = ctx.reserve(&l.debt);
+    assert!(r.utilization().unwrap() < fx_bps_floor(2_500).unwrap());
+    ctx.borrow(&b2, &l.debt, &o2, &b2_usdc, l.debt.units(900.0));
+}
