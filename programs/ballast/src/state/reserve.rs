@@ -530,6 +530,20 @@ mod tests {
             r.last_update_ts = 1_000;
             let now = 1_000 + dt;
             let projected = r.projected_supply(now).unwrap();
+            // With term loans too: two maturities, one passed before `now`.
+            let mut t = r;
+            t.term.last_update_ts = 1_000;
+            t.term.add_loan(1_000 + 86_400, 700_000, 690_000).unwrap();
+            t.term.add_loan(1_000 + 2, 5_000, 4_999).unwrap();
+            let projected_t = t.projected_supply(now).unwrap();
+            let mut b = t;
+            b.accrue_interest(now).unwrap();
+            assert_eq!(
+                projected_t,
+                b.supply().unwrap(),
+                "term: {avail} {borrowed} {fees} {dt}"
+            );
+            assert_eq!(b.term.last_update_ts, now.max(1_000));
             let mut a = r;
             a.accrue_interest(now).unwrap();
             assert_eq!(
