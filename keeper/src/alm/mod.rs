@@ -32,4 +32,4 @@ pub use analysis::{analyse, AlmReport};
 pub use book::{AlmBook, AlmItem, Repricing, Side};
 pub use curve::ZeroCurve;
 pub use irrbb::{Calibration, Scenario};
-pub use report::{market_alm, MarketAlm};
+pub use report::{market_alm, market_alm_on_chain, MarketAlm};

@@ -300,3 +300,32 @@ pub fn table(m: &MarketAlm) -> String {
     }
     out
 }
+
+/// The token amount of an SPL token account's data (bytes 64..72).
+fn token_amount(data: &[u8]) -> Option<u64> {
+    data.get(64..72)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+/// The ALM report of `market` read from `chain` now: a [`Snapshot`] of
+/// the market plus each reserve's insurance vault balance (the capital
+/// outside the book). What `alm --url` runs.
+pub fn market_alm_on_chain(
+    chain: &impl crate::chain::Chain,
+    market: &Address,
+    cal: &Calibration,
+    horizon_days: f64,
+) -> Result<MarketAlm> {
+    let snap = Snapshot::capture(chain, market)?;
+    let mut insurance = HashMap::new();
+    for (_, r) in &snap.reserves {
+        if let Some(a) = chain
+            .account_data(&r.insurance_vault)?
+            .as_deref()
+            .and_then(token_amount)
+        {
+            insurance.insert(r.insurance_vault, a);
+        }
+    }
+    market_alm(&snap, &insurance, cal, horizon_days)
+}

@@ -19,8 +19,8 @@ mod commands;
 pub mod user;
 
 pub use args::{
-    Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, Output, OutputFormat, PolicyArg,
-    ReplayArgs, RunArgs, SnapshotArgs, StatusArgs, VolArgs, VolMethod,
+    AlmArgs, AlmCalibration, Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, Output,
+    OutputFormat, PolicyArg, ReplayArgs, RunArgs, SnapshotArgs, StatusArgs, VolArgs, VolMethod,
 };
 #[cfg(feature = "rpc")]
 pub use commands::live::{run_live, LiveOptions};

@@ -1,0 +1,225 @@
+//! `ballast-keeper alm` on the embedded chain running the .so: the ladder
+//! of each reserve sums to the program's balance sheet (the `balance_sheet`
+//! instruction's return data) converted to USD; today's all-floating book
+//! puts every sensitive item overnight, so ΔEVE is nil and ΔNII is the
+//! overnight gap times the shock; a snapshot file gives the same report;
+//! a reserve whose oracle is stale is left out and named.
+
+use anchor_lang::AnchorDeserialize;
+use ballast::engine::balance_sheet::BalanceSheet;
+use ballast_keeper::alm::report::{market_alm, market_alm_on_chain, table};
+use ballast_keeper::alm::{Calibration, MarketAlm, Scenario};
+use ballast_keeper::snapshot::Snapshot;
+use ballast_tests::*;
+
+/// Market A of the treasury fixture (USDC with its strategy in market B,
+/// shares deployed) plus SOL; three borrowers with 10 SOL each and 140,
+/// 100 and 50 USDC of debt; 500 USDC in A's insurance vault; ten days of
+/// interest, prices fresh.
+fn market() -> (TestContext, Treasury, TestReserve) {
+    let mut ctx = TestContext::new();
+    ctx.set_time(1_700_000_000);
+    let t = ctx.treasury(&TOKEN_PROGRAM_ID, buffered_config([0; 32]));
+    let sol = ctx.add_reserve(&t.a, &TOKEN_PROGRAM_ID, 9, 20.0, test_config([0; 32]));
+    ctx.depositor(&t.a.market, &t.a_usdc, t.a_usdc.units(10_000.0));
+    ctx.rebalance(&t).expect("deploy");
+    assert!(ctx.reserve(&t.a_usdc).treasury.deployed_shares > 0);
+    for debt in [140.0, 100.0, 50.0] {
+        let (b, b_sol) = ctx.user_with_tokens(&sol, sol.units(10.0));
+        let b_usdc = ctx.token_account_for(&t.a_usdc, &b.pubkey(), 0);
+        let ob = ctx.open_obligation(&b, &t.a.market, 0);
+        ctx.deposit(&b, &sol, &ob, &b_sol, sol.units(10.0));
+        ctx.borrow(&b, &t.a_usdc, &ob, &b_usdc, t.a_usdc.units(debt));
+    }
+    ctx.mint_to(
+        &t.a_usdc.keys.mint,
+        &t.a_usdc.keys.insurance_vault,
+        t.a_usdc.units(500.0),
+    )
+    .expect("fund insurance");
+    ctx.warp_seconds(10 * 86_400);
+    // Accrue, so that the protocol's fees (the book's equity) are booked:
+    // the balance sheet projects the debt but not the fees.
+    let mut accrue = ix::accrue_interest(&t.a_usdc.keys.reserve);
+    accrue
+        .accounts
+        .push(solana_instruction::AccountMeta::new_readonly(
+            t.b_usdc.address(),
+            false,
+        ));
+    ctx.ok("accrue", &[accrue], &[]);
+    for r in [&sol, &t.a_usdc, &t.b_usdc, &t.b_sol] {
+        ctx.set_price(
+            r,
+            if r.keys.mint == sol.keys.mint {
+                20.0
+            } else {
+                1.0
+            },
+            0.0,
+        );
+    }
+    (ctx, t, sol)
+}
+
+/// The balance sheet the program returns for `r` now.
+fn sheet(ctx: &mut TestContext, r: &TestReserve, strategy: Option<&TestReserve>) -> BalanceSheet {
+    let ix = match strategy {
+        Some(s) => ix::balance_sheet_with_strategy(&r.keys, &s.address()),
+        None => ix::balance_sheet(&r.keys),
+    };
+    let meta = ctx.chain.send(&[ix], &[]).expect("balance_sheet");
+    BalanceSheet::try_from_slice(&meta.return_data.data).expect("documented layout")
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+fn report_of<'a>(m: &'a MarketAlm, r: &TestReserve) -> &'a ballast_keeper::alm::AlmReport {
+    m.reserves
+        .iter()
+        .find(|x| x.label == r.keys.reserve.to_string())
+        .expect("reserve reported")
+}
+
+#[test]
+fn the_ladder_sums_to_the_programs_balance_sheet() {
+    let (mut ctx, t, sol) = market();
+    let cal = Calibration::crypto();
+    let m = market_alm_on_chain(&ctx.chain, &t.a.market, &cal, 30.0).expect("alm");
+    assert_eq!(m.reserves.len(), 2, "{:?}", m.skipped);
+    assert!(m.skipped.is_empty());
+
+    let mut total_assets = 0.0;
+    let mut total_liabilities = 0.0;
+    for (r, strategy, price) in [(&t.a_usdc, Some(&t.b_usdc), 1.0), (&sol, None, 20.0)] {
+        let s = sheet(&mut ctx, r, strategy);
+        let unit = price / 10f64.powi(ctx.reserve(r).mint_decimals as i32);
+        let rep = report_of(&m, r);
+        let l = &rep.ladder;
+        if r.keys.reserve == t.a_usdc.keys.reserve {
+            assert!(s.protocol_fees > 0 && s.liabilities < s.assets, "{s:?}");
+            // EVE is the fees' worth plus a day's margin between the
+            // items' rates and the discount curve (the borrow rate): at
+            // most a day of a 50% rate on both sides.
+            let both = (s.assets + s.liabilities) as f64 * unit;
+            assert!((rep.eve - s.protocol_fees as f64 * unit).abs() <= both * 0.5 / 365.0);
+        }
+        // The ladder's assets and liabilities are the program's, in USD.
+        assert!(
+            close(l.total_assets(), s.assets as f64 * unit),
+            "{} vs {}",
+            l.total_assets(),
+            s.assets
+        );
+        assert!(close(l.total_liabilities(), s.liabilities as f64 * unit));
+        // All floating today: loans and strategy overnight, the vault's
+        // cash outside the gap, every deposit can leave overnight.
+        assert!(close(
+            l.rows[0].assets,
+            (s.borrowed + s.deployed) as f64 * unit
+        ));
+        assert!(close(l.non_sensitive_assets, s.liquid as f64 * unit));
+        assert!(close(l.rows[0].liabilities, s.liabilities as f64 * unit));
+        assert!(close(l.rows[0].can_leave, s.liabilities as f64 * unit));
+        for row in &l.rows[1..] {
+            assert_eq!(
+                (row.assets, row.liabilities, row.can_leave),
+                (0.0, 0.0, 0.0)
+            );
+        }
+        // Outside capital: the insurance vault.
+        assert!(close(rep.outside_capital, s.insurance as f64 * unit));
+        total_assets += l.total_assets();
+        total_liabilities += l.total_liabilities();
+
+        // Everything reprices within a day: ΔEVE is at most a day's worth
+        // of the shock on both sides; ΔNII of the parallel up shock is the
+        // overnight gap times 600 bp for the 29 days after the reset.
+        let gap = l.rows[0].gap;
+        for sc in &rep.scenarios {
+            let bound = (l.rows[0].assets + l.rows[0].liabilities) * 0.1 / 365.0;
+            assert!(
+                sc.delta_eve.abs() <= bound,
+                "{:?} {}",
+                sc.scenario,
+                sc.delta_eve
+            );
+        }
+        let up = rep
+            .scenarios
+            .iter()
+            .find(|x| x.scenario == Scenario::ParallelUp)
+            .unwrap();
+        assert!(
+            (up.delta_nii - gap * 0.06 * 29.0 / 365.0).abs() <= 1e-9 * gap.abs().max(1.0),
+            "{} vs gap {gap}",
+            up.delta_nii
+        );
+    }
+    let usdc = report_of(&m, &t.a_usdc);
+    assert!(
+        usdc.ladder.rows[0].gap < 0.0,
+        "cash in the vault earns nothing: a negative gap"
+    );
+    assert!(usdc.durations.assets.macaulay > 0.0 && usdc.durations.assets.macaulay <= 1.0 / 365.0);
+    assert!(close(m.total.ladder.total_assets(), total_assets));
+    assert!(close(m.total.ladder.total_liabilities(), total_liabilities));
+    // The table and the JSON carry the six scenarios.
+    let text = table(&m);
+    for s in Scenario::ALL {
+        assert!(text.contains(s.name()), "{}", s.name());
+    }
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(json["total"]["scenarios"].as_array().unwrap().len(), 6);
+    assert_eq!(json["calibration"]["name"], "crypto");
+}
+
+#[test]
+fn a_snapshot_file_gives_the_same_report_without_the_insurance() {
+    let (ctx, t, _) = market();
+    let cal = Calibration::bcbs();
+    let live = market_alm_on_chain(&ctx.chain, &t.a.market, &cal, 365.0).expect("alm");
+    let snap = Snapshot::capture(&ctx.chain, &t.a.market).expect("capture");
+    let path = std::env::temp_dir().join(format!("ballast-alm-{}.json", std::process::id()));
+    snap.write(&path).expect("write");
+    let back = Snapshot::read(&path).expect("read");
+    std::fs::remove_file(&path).ok();
+    let file = market_alm(&back, &Default::default(), &cal, 365.0).expect("alm");
+    for (a, b) in live.reserves.iter().zip(&file.reserves) {
+        assert_eq!(a.ladder, b.ladder);
+        assert_eq!(a.scenarios.len(), b.scenarios.len());
+        for (x, y) in a.scenarios.iter().zip(&b.scenarios) {
+            assert_eq!((x.delta_eve, x.delta_nii), (y.delta_eve, y.delta_nii));
+        }
+        assert_eq!(b.outside_capital, 0.0, "no token accounts in the file");
+    }
+    assert!(
+        live.total.capital > file.total.capital,
+        "the insurance counts live"
+    );
+    // Bad horizons are refused with the reason.
+    for h in [0.0, -1.0, f64::NAN] {
+        let e = market_alm(&back, &Default::default(), &cal, h).unwrap_err();
+        assert!(e.to_string().contains("horizon"), "{e}");
+    }
+}
+
+#[test]
+fn a_reserve_with_a_stale_oracle_is_left_out_and_named() {
+    let (mut ctx, t, sol) = market();
+    ctx.warp_seconds(3 * 86_400);
+    ctx.set_price(&sol, 20.0, 0.0);
+    let m =
+        market_alm_on_chain(&ctx.chain, &t.a.market, &Calibration::crypto(), 30.0).expect("alm");
+    assert_eq!(m.reserves.len(), 1);
+    assert_eq!(m.reserves[0].label, sol.keys.reserve.to_string());
+    assert_eq!(m.skipped.len(), 1);
+    assert!(
+        m.skipped[0].starts_with(&t.a_usdc.keys.reserve.to_string()),
+        "{:?}",
+        m.skipped
+    );
+    assert!(m.skipped[0].contains("stale"), "{:?}", m.skipped);
+}
