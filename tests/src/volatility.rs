@@ -86,6 +86,9 @@ impl TestContext {
                 PositionKind::Debt => h
                     .add_debt(view.debt_value(p.borrow_shares.get(), &price, req).unwrap())
                     .unwrap(),
+                PositionKind::TermDebt => h
+                    .add_debt(view.term_debt_value(p, &price, req).unwrap())
+                    .unwrap(),
                 PositionKind::Empty => {}
             }
         }

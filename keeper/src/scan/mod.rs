@@ -230,6 +230,7 @@ impl MarketSnapshot {
                 ltv_bps: risk.ltv_bps,
                 liquidation_threshold_bps: risk.liquidation_threshold_bps,
                 borrow_factor_bps: risk.borrow_factor_bps,
+                now,
             }
         });
         let oracle = reserve.oracle;

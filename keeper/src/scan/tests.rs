@@ -116,6 +116,7 @@ fn obligation(positions: &[(Pubkey, PositionKind, u64)]) -> Obligation {
         match kind {
             PositionKind::Collateral => slot.deposit_shares = *amount,
             PositionKind::Debt => slot.borrow_shares = WrappedFx::new(fx_u64(*amount)),
+            PositionKind::TermDebt => slot.deposit_shares = *amount,
             PositionKind::Empty => {}
         }
     }

@@ -251,6 +251,48 @@ pub enum BallastError {
     /// the strategy's current exchange rate).
     #[msg("health reserve's treasury strategy reserve missing or substituted")]
     StrategyAccountRequired,
+    /// A term-loan configuration field is out of range (the log names it):
+    /// tenors not ascending or beyond [`crate::engine::term::MAX_TENOR_GRID_PERIODS`]
+    /// grid periods, grid outside 1 hour..=30 days, spreads or cap out of range.
+    #[msg("term-loan configuration out of range")]
+    InvalidTermConfig,
+    /// The reserve has no term loans configured (every tenor is 0).
+    #[msg("term loans are disabled on this reserve")]
+    TermDisabled,
+    /// The tenor index is not one of the reserve's configured tenors.
+    #[msg("unknown tenor")]
+    UnknownTenor,
+    /// The face committed at the loan's maturity would exceed
+    /// `max_commit_bps` of the reserve's supply.
+    #[msg("term commitment cap at this maturity exceeded")]
+    TermCommitmentCapExceeded,
+    /// The proceeds are below the borrower's minimum, or the early-repayment
+    /// price above the borrower's maximum.
+    #[msg("term loan price outside the caller's slippage bound")]
+    TermSlippageExceeded,
+    /// Early repayment of a term loan whose maturity has passed: convert it
+    /// to floating debt (`convert_term_debt`) and repay that.
+    #[msg("term loan maturity has passed")]
+    TermMaturityPassed,
+    /// `convert_term_debt` on a loan before its maturity whose obligation
+    /// still meets the Maintenance requirement.
+    #[msg("term loan neither matured nor below the Maintenance requirement")]
+    TermNotConvertible,
+    /// Every maturity bucket of the reserve holds open loans of other
+    /// maturities.
+    #[msg("no free maturity bucket in the reserve")]
+    TermBucketsFull,
+    /// The obligation already holds a term loan in this reserve (one per
+    /// reserve per obligation).
+    #[msg("obligation already holds a term loan in this reserve")]
+    TermPositionExists,
+    /// The obligation holds no term loan in this reserve.
+    #[msg("no term loan in this reserve")]
+    NoTermPosition,
+    /// Liquidation or write-off of an obligation that still holds term
+    /// debt: send `convert_term_debt` first (same transaction).
+    #[msg("obligation holds unconverted term debt: convert it first")]
+    TermDebtOutstanding,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

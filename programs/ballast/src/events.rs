@@ -397,3 +397,14 @@ pub struct DustForfeited {
     /// confidence was too wide.
     pub oracle_unusable: u8,
 }
+
+/// `set_term_config` changed a reserve's term-loan configuration.
+#[event]
+pub struct TermConfigUpdated {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The configuration before.
+    pub old: crate::engine::term::TermConfig,
+    /// The configuration after.
+    pub new: crate::engine::term::TermConfig,
+}

@@ -320,4 +320,15 @@ pub mod ballast {
     ) -> Result<engine::stress::ObligationStress> {
         obligation_stress::handler(ctx, shocks_bps)
     }
+
+    /// Sets a reserve's fixed-rate term-loan configuration (market admin
+    /// only): tenors, maturity grid, term curve, per-maturity commitment
+    /// cap and penalty APR (see [`engine::term`]). Emits
+    /// [`events::TermConfigUpdated`].
+    pub fn set_term_config(
+        ctx: Context<SetTermConfig>,
+        config: engine::term::TermConfig,
+    ) -> Result<()> {
+        set_term_config::handler(ctx, config)
+    }
 }

@@ -151,6 +151,9 @@ pub struct ReserveView {
     pub liquidation_threshold_bps: u16,
     /// Borrow factor, bps >= 10,000 (debt weight under both requirements).
     pub borrow_factor_bps: u32,
+    /// Unix time the view is taken at: a term loan past its maturity owes
+    /// its face plus the penalty accrued to it ([`super::term::owed`]).
+    pub now: i64,
 }
 
 impl ReserveView {
@@ -195,6 +198,39 @@ impl ReserveView {
             price.exponent,
         )?
         .value_floor_units(tokens)
+    }
+
+    /// What a term-loan position owes at the view's time, base units
+    /// rounded up: its face until maturity, then face plus the penalty
+    /// accrual ([`super::term::owed`]). Health values term debt at this, not
+    /// at its present value: the face is at least the PV at any
+    /// non-negative rate, so health never overstates solvency and needs no
+    /// rate oracle.
+    pub fn term_debt_tokens(&self, p: &Position) -> Result<u64> {
+        super::term::owed(
+            p.term_face(),
+            p.term_maturity(),
+            p.term_penalty_bps(),
+            self.now,
+        )?
+        .to_ceil_u64()
+    }
+
+    /// Weighted value of a term-loan position, micro-USD
+    /// ([`ReserveView::term_debt_tokens`] valued as debt, rounded up).
+    pub fn term_debt_value(
+        &self,
+        p: &Position,
+        price: &OraclePrice,
+        req: Requirement,
+    ) -> Result<Fx> {
+        UnitPrice::new(
+            price.liability_mantissa(req),
+            self.borrow_factor_bps as u64,
+            self.decimals,
+            price.exponent,
+        )?
+        .value_ceil_units(self.term_debt_tokens(p)?)
     }
 
     /// Weighted value of `borrow_shares` debt shares, micro-USD: the debt
@@ -279,6 +315,7 @@ pub fn obligation_health<'a>(
             PositionKind::Debt => {
                 health.add_debt(view.debt_value(p.borrow_shares.get(), price, req)?)?
             }
+            PositionKind::TermDebt => health.add_debt(view.term_debt_value(p, price, req)?)?,
             PositionKind::Empty => {}
         }
     }
@@ -307,6 +344,9 @@ pub fn spot_values<'a>(
             }
             PositionKind::Debt => {
                 debt = debt.add_(unit.value_ceil(view.debt_tokens(p.borrow_shares.get())?)?)?
+            }
+            PositionKind::TermDebt => {
+                debt = debt.add_(unit.value_ceil(fx_u64(view.term_debt_tokens(p)?))?)?
             }
             PositionKind::Empty => {}
         }
@@ -354,6 +394,7 @@ mod tests {
             ltv_bps: 7_500,
             liquidation_threshold_bps: 8_000,
             borrow_factor_bps: 10_000,
+            now: 0,
         }
     }
 

@@ -20,6 +20,7 @@
 //!   limiter, coverage), [`book`].
 //! * Configuration ranges: [`bounds`].
 //! * The protocol's equity leaving a reserve: [`equity::fee_withdrawal`].
+//! * Fixed-rate term loans (zero-coupon pricing, maturity buckets): [`term`].
 //! * An obligation under a price shock, with its liquidation prices:
 //!   [`stress::obligation_stress`].
 
@@ -38,4 +39,5 @@ pub mod risk;
 pub mod safe_math;
 pub mod shares;
 pub mod stress;
+pub mod term;
 pub mod treasury;

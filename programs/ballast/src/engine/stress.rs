@@ -280,7 +280,7 @@ pub fn obligation_stress<'a>(
     for (i, r) in reserves.iter().enumerate() {
         let mine = || positions.iter().filter(move |p| p.reserve == *r);
         let collateral = mine().any(|p| p.kind() == PositionKind::Collateral);
-        let debt = mine().any(|p| p.kind() == PositionKind::Debt);
+        let debt = mine().any(|p| p.is_debt());
         out.reserves[i].kind = collateral as u8 | (debt as u8) << 1;
         if !collateral || debt {
             continue;
@@ -445,6 +445,7 @@ mod tests {
             ltv_bps: ltv,
             liquidation_threshold_bps: lt,
             borrow_factor_bps: 10_000,
+            now: 0,
         }
     }
 
@@ -460,6 +461,7 @@ mod tests {
         match kind {
             PositionKind::Collateral => p.deposit_shares = amount,
             PositionKind::Debt => p.borrow_shares = WrappedFx::new(fx_u64(amount)),
+            PositionKind::TermDebt => p.deposit_shares = amount,
             PositionKind::Empty => {}
         }
         p

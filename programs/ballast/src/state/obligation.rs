@@ -6,7 +6,7 @@ use bytemuck::Zeroable;
 use core::mem::size_of;
 
 use crate::engine::fx::*;
-pub use crate::engine::position::{Position, PositionKind};
+pub use crate::engine::position::{Position, PositionKind, TermLoan};
 use crate::errors::BallastError;
 
 /// Seed of an obligation PDA: `[OBLIGATION_SEED, market, owner,
@@ -85,6 +85,7 @@ impl Obligation {
         let empty = match p.kind() {
             PositionKind::Collateral => p.deposit_shares == 0,
             PositionKind::Debt => p.borrow_shares.get() <= FX_ZERO,
+            PositionKind::TermDebt => p.term_face() == 0,
             PositionKind::Empty => true,
         };
         if empty {
@@ -92,11 +93,17 @@ impl Obligation {
         }
     }
 
-    /// Whether any debt position is open.
+    /// Whether any debt position (floating or term) is open.
     pub fn has_debt(&self) -> bool {
+        self.positions.iter().any(|p| p.is_debt())
+    }
+
+    /// Whether any term-loan position is open (liquidation and write-off
+    /// refuse such an obligation until `convert_term_debt`).
+    pub fn has_term_debt(&self) -> bool {
         self.positions
             .iter()
-            .any(|p| p.kind() == PositionKind::Debt)
+            .any(|p| p.kind() == PositionKind::TermDebt)
     }
 
     /// The distinct reserves of the open positions, in slot order of first
@@ -109,7 +116,8 @@ impl Obligation {
     }
 
     /// [`Obligation::health_reserves`] with, for each reserve, whether the
-    /// obligation holds collateral (bit 0) and debt (bit 1) in it.
+    /// obligation holds collateral (bit 0) and debt, floating or term, (bit
+    /// 1) in it.
     pub fn health_reserves_with_kinds(
         &self,
     ) -> ([Pubkey; MAX_POSITIONS], [u8; MAX_POSITIONS], usize) {
@@ -120,7 +128,7 @@ impl Obligation {
             let bit = match p.kind() {
                 PositionKind::Empty => continue,
                 PositionKind::Collateral => 1,
-                PositionKind::Debt => 2,
+                PositionKind::Debt | PositionKind::TermDebt => 2,
             };
             match keys[..n].iter().position(|k| *k == p.reserve) {
                 Some(i) => kinds[i] |= bit,

@@ -12,6 +12,7 @@ use crate::engine::liquidity::{LiquidityConfig, OutflowState};
 use crate::engine::rates::{grown_index, utilization, RateCurve};
 pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{params_in_force, RiskConfig, RiskParams, RiskPolicy};
+pub use crate::engine::term::{TermBucket, TermConfig, TermState};
 pub use crate::engine::treasury::{StrategyApprovals, TreasuryState};
 use crate::errors::{check_field, BallastError};
 use core::mem::size_of;
@@ -196,8 +197,14 @@ pub struct Reserve {
     /// The reserves this one's market admin lets use it as their treasury
     /// strategy (`set_strategy_approval`).
     pub strategy_approvals: StrategyApprovals,
+    /// Fixed-rate term loans: tenors, curve, cap, penalty
+    /// (`set_term_config`; all zero: disabled). 32 bytes.
+    pub term_config: TermConfig,
+    /// The term book: maturity buckets of face and unearned interest.
+    /// 544 bytes.
+    pub term: TermState,
     /// Reserved for later fields; zero.
-    pub _reserved: [u8; 608],
+    pub _reserved: [u8; 32],
 }
 
 impl Reserve {
@@ -214,7 +221,9 @@ impl Reserve {
         + size_of::<OutflowState>()
         + size_of::<TreasuryState>()
         + size_of::<StrategyApprovals>()
-        + 608;
+        + size_of::<TermConfig>()
+        + size_of::<TermState>()
+        + 32;
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -232,12 +241,24 @@ impl Reserve {
     }
 
     /// Depositors' claims (supply), base units: available + deployed (book
-    /// value) + borrowed - protocol fees, never negative. Borrowed is rounded
+    /// value) + borrowed + the term book - protocol fees, never negative. Borrowed is rounded
     /// down here: the claims side of the balance sheet is valued low.
     pub fn supply(&self) -> Result<Fx> {
-        let borrowed = self.borrowed_floor()?;
+        let borrowed = self.borrowed_floor()?.add_(self.term.book()?)?;
         let s = self.cash().add_(borrowed)?.sub_(self.protocol_fees.get())?;
         Ok(s.max(FX_ZERO))
+    }
+
+    /// Book value of the term loans, base units: face outstanding minus
+    /// interest not yet earned, as of the last accrual
+    /// ([`crate::engine::term`]).
+    pub fn term_book(&self) -> Result<Fx> {
+        self.term.book()
+    }
+
+    /// All loans, base units: floating debt (rounded up) plus the term book.
+    pub fn total_borrowed(&self) -> Result<Fx> {
+        self.borrowed()?.add_(self.term.book()?)
     }
 
     /// [`Reserve::supply`] as it will be once interest is accrued to `now`
@@ -259,14 +280,26 @@ impl Reserve {
             let fee = interest.mul_ceil(fx_bps_ceil(self.config.reserve_factor_bps as u64)?)?;
             fees = fees.add_(fee.min(interest))?;
         }
-        let s = self.cash().add_(after)?.sub_(fees)?;
+        // The term book, its unearned interest decayed to `now`, with the
+        // protocol's share of what it earned (as `accrue_interest`).
+        let mut term_book = self.term.book()?;
+        if now > self.term.last_update_ts {
+            let unearned = self.term.projected_unearned(now)?;
+            let earned = self.term.total_unearned.get().sub_(unearned)?.max(FX_ZERO);
+            term_book = fx_u64(self.term.total_face).sub_(unearned)?.max(FX_ZERO);
+            if earned > FX_ZERO {
+                let fee = earned.mul_ceil(fx_bps_ceil(self.config.reserve_factor_bps as u64)?)?;
+                fees = fees.add_(fee.min(earned))?;
+            }
+        }
+        let s = self.cash().add_(after)?.add_(term_book)?.sub_(fees)?;
         Ok(s.max(FX_ZERO))
     }
 
     /// Utilisation = borrowed / (available + deployed + borrowed - fees),
-    /// rounded up.
+    /// rounded up; borrowed counts floating debt and the term book.
     pub fn utilization(&self) -> Result<Fx> {
-        let borrowed = self.borrowed()?;
+        let borrowed = self.total_borrowed()?;
         let supply = self.cash().add_(borrowed)?.sub_(self.protocol_fees.get())?;
         utilization(borrowed, supply)
     }
@@ -293,7 +326,7 @@ impl Reserve {
     pub fn accrue_interest(&mut self, now: i64) -> Result<Fx> {
         let dt = now.saturating_sub(self.last_update_ts).max(0) as u64;
         if dt == 0 {
-            return Ok(FX_ZERO);
+            return self.accrue_term(now);
         }
         // Interest is measured on the basis `supply()` uses (debt rounded
         // down), so the protocol's share can never exceed the supply's gain.
@@ -307,7 +340,28 @@ impl Reserve {
             self.protocol_fees
                 .set(self.protocol_fees.get().add_(fee.min(interest))?);
         }
-        Ok(interest)
+        let term = self.accrue_term(now)?;
+        interest.add_(term)
+    }
+
+    /// Decays the term book's unearned interest to `now`
+    /// ([`TermState::accrue`]) and credits `reserve_factor` of what it
+    /// earned to the protocol (rounded up), the rest to depositors. Run
+    /// after the floating accrual, whose rate reads the term book as of the
+    /// last accrual (it is part of utilisation), as `projected_borrow_index`
+    /// and `projected_supply` do.
+    /// Returns the term interest earned, base units.
+    fn accrue_term(&mut self, now: i64) -> Result<Fx> {
+        if now <= self.term.last_update_ts {
+            return Ok(FX_ZERO);
+        }
+        let earned = self.term.accrue(now)?;
+        if earned > FX_ZERO {
+            let fee = earned.mul_ceil(fx_bps_ceil(self.config.reserve_factor_bps as u64)?)?;
+            self.protocol_fees
+                .set(self.protocol_fees.get().add_(fee.min(earned))?);
+        }
+        Ok(earned)
     }
 
     /// Debt outstanding rounded down (the claims side of the balance sheet),
@@ -384,6 +438,7 @@ impl Reserve {
             ltv_bps: risk.ltv_bps,
             liquidation_threshold_bps: risk.liquidation_threshold_bps,
             borrow_factor_bps: risk.borrow_factor_bps,
+            now,
         })
     }
 }
@@ -435,6 +490,8 @@ const _: () = assert!(
 const _: () = assert!(core::mem::size_of::<RiskState>() == 48);
 const _: () = assert!(core::mem::size_of::<TreasuryState>() == 96);
 const _: () = assert!(core::mem::size_of::<StrategyApprovals>() == 128);
+const _: () =
+    assert!(core::mem::size_of::<TermConfig>() + core::mem::size_of::<TermState>() + 32 == 608);
 // The layout is pinned: new fields come out of `_reserved`.
 const _: () = assert!(Reserve::SIZE == 1_464);
 const _: () = assert!(core::mem::size_of::<RateCurve>() == 96);
