@@ -387,3 +387,153 @@ fn durations_and_the_gap_of_a_two_sided_book() {
     assert_eq!(e.gap, 0.0);
     assert_eq!(e.assets.macaulay, 0.0);
 }
+
+mod term_adapter {
+    use ballast::engine::fx::{fx_u64, Fx, WrappedFx, FX_ONE};
+    use ballast::engine::term::{TermBucket, TermConfig};
+    use ballast::state::Reserve;
+    use bytemuck::Zeroable;
+
+    use super::super::analysis::{analyse, bucket_of};
+    use super::super::book::{Repricing, Side};
+    use super::super::chain::{borrow_rate, reserve_curve, term_items};
+    use super::super::curve::DAYS_PER_YEAR;
+    use super::super::irrbb::{Calibration, Scenario};
+    use super::super::{AlmBook, AlmItem};
+
+    const DAY: i64 = 86_400;
+    const NOW: i64 = 1_700_006_400; // a day boundary (grid of one day)
+
+    /// 10,000 liquid, 5,000 floating debt, term loans enabled at 7 / 30 /
+    /// 90 days (1% base spread, 10% slope, daily grid), a bucket of 1,000
+    /// face due in 30 days with 10 unearned as of a day ago, and a matured
+    /// bucket of 50 face; 6 decimals.
+    fn reserve() -> Reserve {
+        let mut r = Reserve::zeroed();
+        r.config = ballast::fixtures::reserve_config([0; 32]);
+        r.mint_decimals = 6;
+        r.available_amount = 10_000_000_000;
+        r.borrow_index = WrappedFx::new(FX_ONE);
+        r.borrow_shares = WrappedFx::new(fx_u64(5_000_000_000));
+        r.last_update_ts = NOW;
+        r.term_config = TermConfig {
+            tenors_secs: [7 * DAY as u32, 30 * DAY as u32, 90 * DAY as u32],
+            grid_secs: DAY as u32,
+            base_spread_bps: 100,
+            slope_bps: 1_000,
+            max_commit_bps: 5_000,
+            penalty_spread_bps: 500,
+            _padding: [0; 8],
+        };
+        r.term.last_update_ts = NOW - DAY;
+        r.term.total_face = 1_050_000_000;
+        r.term.total_unearned = WrappedFx::new(fx_u64(10_000_000));
+        r.term.buckets[0] = TermBucket {
+            maturity: NOW + 30 * DAY,
+            face: 1_000_000_000,
+            unearned: WrappedFx::new(fx_u64(10_000_000)),
+        };
+        r.term.buckets[1] = TermBucket {
+            maturity: NOW - 3_600,
+            face: 50_000_000,
+            unearned: WrappedFx::new(Fx::ZERO),
+        };
+        r
+    }
+
+    #[test]
+    fn term_buckets_become_fixed_items_at_their_book_value() {
+        let r = reserve();
+        let usd = 1e-6;
+        let (items, book) = term_items(&r, NOW, usd).unwrap();
+        assert_eq!(items.len(), 2);
+        // 10 unearned a day ago, 31 days before maturity: 10 * 30 / 31 left.
+        let unearned = 10_000_000.0 * 30.0 / 31.0;
+        let live = &items[0];
+        assert!((live.amount_usd - (1_000_000_000.0 - unearned) * usd).abs() < 1e-9);
+        assert_eq!(
+            live.repricing,
+            Repricing::Fixed {
+                face_usd: 1_000.0,
+                maturity_days: 30.0
+            }
+        );
+        // The rate at which the books earn it: unearned / (book * 30 d).
+        let want = unearned / ((1_000_000_000.0 - unearned) * 30.0 / DAYS_PER_YEAR);
+        assert!((live.rate - want).abs() < 1e-12);
+        assert_eq!(bucket_of(live.repricing_days().unwrap()), 2);
+        // The matured bucket reprices overnight at the floating rate.
+        let matured = &items[1];
+        assert_eq!(matured.repricing, Repricing::Floating);
+        assert!((matured.amount_usd - 50.0).abs() < 1e-9);
+        assert_eq!(matured.rate, borrow_rate(&r).unwrap());
+        assert!((book - (1_050_000_000.0 - unearned)).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_curve_has_the_floating_rate_overnight_and_the_quoted_term_rates() {
+        let r = reserve();
+        let c = reserve_curve(&r, NOW).unwrap();
+        let float = borrow_rate(&r).unwrap();
+        let supply = r.supply().unwrap().to_num::<f64>();
+        let days: Vec<f64> = c.knots.iter().map(|k| k.tenor_days).collect();
+        assert_eq!(days, vec![1.0, 7.0, 30.0, 90.0]);
+        assert!((c.knots[0].zero - float).abs() < 1e-15);
+        // 7 and 90 days: nothing committed there, float + 1%.
+        assert!((c.knots[1].zero - (float + 0.01)).abs() < 1e-9);
+        assert!((c.knots[3].zero - (float + 0.01)).abs() < 1e-9);
+        // 30 days: + 10% of the share of supply committed there.
+        let want = float + 0.01 + 0.1 * 1_000_000_000.0 / supply;
+        assert!(
+            (c.knots[2].zero - want).abs() < 1e-9,
+            "{} vs {want}",
+            c.knots[2].zero
+        );
+        // Disabled: flat at the floating rate.
+        let mut off = r;
+        off.term_config = TermConfig::default();
+        assert_eq!(reserve_curve(&off, NOW).unwrap().knots.len(), 1);
+    }
+
+    /// Fixed-rate assets funded by on-demand deposits lose value when rates
+    /// rise: ΔEVE under parallel up is about -face DF 30 d Δ, and the
+    /// duration gap is the term loans' share times 30 days.
+    #[test]
+    fn term_loans_funded_on_demand_lose_eve_when_rates_rise() {
+        let r = reserve();
+        let usd = 1e-6;
+        let (mut items, _) = term_items(&r, NOW, usd).unwrap();
+        let deposits = 15_000.0;
+        items.push(AlmItem {
+            label: "deposits".into(),
+            side: Side::Liability,
+            amount_usd: deposits,
+            rate: 0.02,
+            repricing: Repricing::Floating,
+            can_run: true,
+        });
+        let book = AlmBook {
+            label: "term".into(),
+            items,
+            curve: reserve_curve(&r, NOW).unwrap(),
+            outside_capital_usd: 0.0,
+        };
+        let rep = analyse(&book, &Calibration::crypto(), 30.0);
+        let up = &rep.scenarios[0];
+        assert_eq!(up.scenario, Scenario::ParallelUp);
+        let t = 30.0 / DAYS_PER_YEAR;
+        let pv30 = 1_000.0 * book.curve.df(t);
+        let want = pv30 * ((-0.06 * t).exp() - 1.0);
+        // The deposits' and the matured bucket's overnight terms are small.
+        let overnight = (deposits + 50.0) * 0.06 / DAYS_PER_YEAR;
+        assert!(
+            (up.delta_eve - want).abs() <= overnight * 1.01,
+            "{} vs {want}",
+            up.delta_eve
+        );
+        assert!(up.delta_eve < 0.0);
+        assert!(rep.durations.gap > 0.0);
+        assert_eq!(rep.ladder.rows[2].assets, book.items[0].amount_usd);
+        assert_eq!(rep.ladder.rows[0].can_leave, deposits);
+    }
+}
