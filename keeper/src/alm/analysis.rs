@@ -27,15 +27,16 @@
 //!   `t_r`, then is replaced by a like item at its rate plus the scenario's
 //!   shock at `t_r` (floored), until `H`; simple interest,
 //!   `ΔNII = sum_A - sum_L amount * (r' - r) * max(H - t_r, 0)`. The
-//!   shocks are of the market's rate level and pass through fully to both
-//!   the borrow and the supply rate (BCBS's standardised assumption): the
-//!   program's own utilisation-driven response is not modelled.
+//!   shocks are of the market's rate level; they pass through fully to
+//!   assets and fixed liabilities, and by the calibration's
+//!   `deposit_beta` (default 1) to on-demand deposits; the program's own
+//!   utilisation-driven response of its rates is not modelled.
 //! * **% of equity**: divided by the base EVE plus the capital outside
 //!   the book (the insurance vault); `None` when that is not positive.
 
 use serde::Serialize;
 
-use super::book::{AlmBook, Side};
+use super::book::{AlmBook, Repricing, Side};
 use super::curve::{ZeroCurve, DAYS_PER_YEAR};
 use super::irrbb::{Calibration, Scenario};
 
@@ -314,7 +315,11 @@ pub fn scenario(
         };
         let tr = d / DAYS_PER_YEAR;
         let after = (h - tr).max(0.0);
-        let r2 = cal.floored(i.rate, shock(tr));
+        let beta = match (i.side, i.can_run, i.repricing) {
+            (Side::Liability, true, Repricing::Floating) => cal.deposit_beta,
+            _ => 1.0,
+        };
+        let r2 = cal.floored(i.rate, beta * shock(tr));
         let s = if i.side == Side::Asset { 1.0 } else { -1.0 };
         delta_nii += s * i.amount_usd * (r2 - i.rate) * after;
     }

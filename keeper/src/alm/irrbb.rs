@@ -58,6 +58,13 @@ pub struct Calibration {
     pub x_years: f64,
     /// Floor on post-shock rates (annual fraction), `None` for none.
     pub floor: Option<f64>,
+    /// Pass-through of a shock to the rate of on-demand deposits (the
+    /// "deposit beta" of non-maturity deposits), in [0, 1]: 1 (the default)
+    /// keeps the deposits by paying the market's move in full, as every
+    /// on-demand deposit can leave overnight; below 1 models depositors who
+    /// stay for less. Applies to ΔNII (a floating deposit's value over one
+    /// day does not depend on it).
+    pub deposit_beta: f64,
 }
 
 impl Calibration {
@@ -70,6 +77,7 @@ impl Calibration {
             long: 0.015,
             x_years: 4.0,
             floor: Some(0.0),
+            deposit_beta: 1.0,
         }
     }
 
@@ -83,6 +91,7 @@ impl Calibration {
             long: 0.045,
             x_years: 30.0 / DAYS_PER_YEAR,
             floor: Some(0.0),
+            deposit_beta: 1.0,
         }
     }
 

@@ -15,7 +15,9 @@
 //! * [`analysis`]: ladder, durations, ΔEVE, ΔNII ([`analysis::analyse`]);
 //! * [`chain`]: adapters from chain state;
 //! * [`report`]: a market's report (per reserve and total), its table;
-//! * `chart` (feature `embedded`, which brings plotters): the ladder's PNG.
+//! * `chart` (feature `embedded`, which brings plotters): the ladder's PNG;
+//! * `synthetic` (feature `embedded`): the replay's seeded population as a
+//!   book (`alm --url embedded --population N`).
 
 pub mod analysis;
 pub mod book;
@@ -25,6 +27,8 @@ pub mod chart;
 pub mod curve;
 pub mod irrbb;
 pub mod report;
+#[cfg(feature = "embedded")]
+pub mod synthetic;
 #[cfg(test)]
 mod tests;
 

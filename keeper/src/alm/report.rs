@@ -217,7 +217,7 @@ pub fn table(m: &MarketAlm) -> String {
     let c = &m.calibration;
     let mut out = format!(
         "market {} at unix {}; calibration {} (parallel {:.0} bp, short {:.0} bp, long {:.0} bp, \
-         x {:.1} d, floor {}); NII over {} d, constant balance sheet\n",
+         x {:.1} d, floor {}, deposit beta {}); NII over {} d, constant balance sheet\n",
         m.market,
         m.unix_time,
         c.name,
@@ -227,6 +227,7 @@ pub fn table(m: &MarketAlm) -> String {
         c.x_years * 365.0,
         c.floor
             .map_or("none".into(), |f| format!("{:.2}%", f * 100.0)),
+        c.deposit_beta,
         m.horizon_days
     );
     for s in &m.skipped {

@@ -54,6 +54,7 @@ fn parallel(delta: f64) -> Calibration {
         long: 0.0,
         x_years: 1.0,
         floor: None,
+        deposit_beta: 1.0,
     }
 }
 

@@ -592,6 +592,11 @@ pub struct AlmArgs {
     /// Shock calibration.
     #[arg(long, value_enum, default_value_t = AlmCalibration::Crypto)]
     pub calibration: AlmCalibration,
+    /// Pass-through of the shocks to on-demand deposits' rate for
+    /// delta-NII, in [0, 1] (1: deposits are kept by paying the market's
+    /// move in full).
+    #[arg(long, value_name = "BETA", default_value_t = 1.0)]
+    pub deposit_beta: f64,
     /// Horizon of delta-NII, days (constant balance sheet).
     #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
     pub horizon_days: f64,
@@ -605,6 +610,14 @@ pub struct AlmArgs {
     /// gap) to this PNG.
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
+    /// On `--url embedded`: populate the market (a definition with a
+    /// `[replay]` section) with the replay's seeded book of N borrowers
+    /// and its suppliers before reading it.
+    #[arg(long, value_name = "N", conflicts_with = "snapshot")]
+    pub population: Option<usize>,
+    /// Seed of `--population`.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[cfg(test)]

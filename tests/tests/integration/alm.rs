@@ -223,3 +223,65 @@ fn a_reserve_with_a_stale_oracle_is_left_out_and_named() {
     );
     assert!(m.skipped[0].contains("stale"), "{:?}", m.skipped);
 }
+
+/// The replay's seeded book (`alm --url embedded --population N`): the
+/// debt reserve's ladder sums to the replay's own balance sheet; every
+/// sensitive item is overnight; the borrowers' debt is the overnight
+/// assets of USDC.
+#[test]
+fn the_replays_synthetic_book_reports_its_balance_sheet() {
+    use ballast_keeper::alm::synthetic::replay_book;
+
+    let def =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/replay-sol-usdc.toml");
+    let so = ballast_keeper::chain::embedded::EmbeddedChain::default_so_path();
+    let replay = replay_book(&def, &so, 30, 7).expect("book");
+    let sheet = replay.balance_sheet().expect("sheet");
+    let m = market_alm_on_chain(
+        &replay.chain,
+        &replay.deployment.market,
+        &Calibration::crypto(),
+        30.0,
+    )
+    .expect("alm");
+    let usdc = m
+        .reserves
+        .iter()
+        .find(|r| r.label == replay.debt.keys.reserve.to_string())
+        .expect("debt reserve");
+    let unit = 1e-6; // USDC at $1, 6 decimals
+    assert!(sheet.borrowed > 0, "the population borrowed");
+    assert!(close(
+        usdc.ladder.total_assets(),
+        sheet.assets as f64 * unit
+    ));
+    assert!(close(
+        usdc.ladder.total_liabilities(),
+        sheet.liabilities as f64 * unit
+    ));
+    assert!(close(
+        usdc.ladder.rows[0].assets,
+        (sheet.borrowed + sheet.deployed) as f64 * unit
+    ));
+    assert!(close(
+        m.total.ladder.rows[0].can_leave,
+        m.total.ladder.total_liabilities()
+    ));
+    // The same population twice gives the same report (seeded).
+    let again = replay_book(&def, &so, 30, 7).expect("book");
+    let m2 = market_alm_on_chain(
+        &again.chain,
+        &again.deployment.market,
+        &Calibration::crypto(),
+        30.0,
+    )
+    .expect("alm");
+    assert_eq!(m.total.ladder, m2.total.ladder);
+    // A definition without [replay] is refused, naming it.
+    let other =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/stress-multi.toml");
+    let e = replay_book(&other, &so, 5, 7)
+        .err()
+        .expect("no [replay] section");
+    assert!(format!("{e:#}").contains("no [replay] section"), "{e:#}");
+}

@@ -1,7 +1,8 @@
 //! `ballast-keeper alm`: the duration-risk report of [`crate::alm`] for a
 //! market read from a cluster, from the embedded chain (fresh at each run:
 //! `--market` names a market definition, applied first) or from a
-//! `--snapshot` file; a table or JSON on stdout, optionally the JSON in a
+//! `--snapshot` file, or the replay's seeded book on the embedded chain
+//! (`--population N`); a table or JSON on stdout, optionally the JSON in a
 //! file (`--json`) and the ladder's chart (`--chart`).
 
 use anyhow::{Context, Result};
@@ -36,7 +37,15 @@ fn calibration(c: AlmCalibration) -> Calibration {
 }
 
 fn compute(cli: &Cli, args: &AlmArgs) -> Result<MarketAlm> {
-    let cal = calibration(args.calibration);
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.deposit_beta),
+        "--deposit-beta must be in [0, 1] (got {})",
+        args.deposit_beta
+    );
+    let cal = Calibration {
+        deposit_beta: args.deposit_beta,
+        ..calibration(args.calibration)
+    };
     if let Some(path) = &args.snapshot {
         let snap = Snapshot::read(path)?;
         return market_alm(&snap, &Default::default(), &cal, args.horizon_days)
@@ -47,7 +56,12 @@ fn compute(cli: &Cli, args: &AlmArgs) -> Result<MarketAlm> {
         .as_deref()
         .context("give --market or --snapshot")?;
     if cli.url == "embedded" {
-        embedded(cli, market, &cal, args.horizon_days)
+        match args.population {
+            Some(n) => synthetic(cli, market, n, args.seed, &cal, args.horizon_days),
+            None => embedded(cli, market, &cal, args.horizon_days),
+        }
+    } else if args.population.is_some() {
+        anyhow::bail!("--population populates the embedded chain: use it with --url embedded")
     } else {
         rpc(&cli.url, market, &cal, args.horizon_days)
     }
@@ -78,6 +92,30 @@ fn embedded(cli: &Cli, market: &str, cal: &Calibration, horizon: f64) -> Result<
 #[cfg(not(feature = "embedded"))]
 fn embedded(_: &Cli, _: &str, _: &Calibration, _: f64) -> Result<MarketAlm> {
     Err(crate::cli::feature_off("`alm --url embedded`", "embedded"))
+}
+
+#[cfg(feature = "embedded")]
+fn synthetic(
+    cli: &Cli,
+    market: &str,
+    n: usize,
+    seed: u64,
+    cal: &Calibration,
+    horizon: f64,
+) -> Result<MarketAlm> {
+    crate::alm::synthetic::synthetic_alm(
+        std::path::Path::new(market),
+        &super::program_so(cli),
+        n,
+        seed,
+        cal,
+        horizon,
+    )
+}
+
+#[cfg(not(feature = "embedded"))]
+fn synthetic(_: &Cli, _: &str, _: usize, _: u64, _: &Calibration, _: f64) -> Result<MarketAlm> {
+    Err(crate::cli::feature_off("`alm --population`", "embedded"))
 }
 
 #[cfg(feature = "embedded")]
