@@ -34,9 +34,30 @@ fn book(k: usize) -> AlmBook {
     };
     let mut items = vec![
         item("loans", Side::Asset, 5e6, 0.06, Repricing::Floating, false),
-        item("strategy", Side::Asset, 1e6, 0.04, Repricing::Floating, false),
-        item("cash", Side::Asset, 2e6, 0.0, Repricing::NonSensitive, false),
-        item("deposits", Side::Liability, 9e6, 0.04, Repricing::Floating, true),
+        item(
+            "strategy",
+            Side::Asset,
+            1e6,
+            0.04,
+            Repricing::Floating,
+            false,
+        ),
+        item(
+            "cash",
+            Side::Asset,
+            2e6,
+            0.0,
+            Repricing::NonSensitive,
+            false,
+        ),
+        item(
+            "deposits",
+            Side::Liability,
+            9e6,
+            0.04,
+            Repricing::Floating,
+            true,
+        ),
     ];
     for b in 0..16 {
         let days = 1.0 + 7.0 * b as f64;
@@ -58,6 +79,7 @@ fn book(k: usize) -> AlmBook {
         curve: ZeroCurve::new(&[(1.0, 0.06), (7.0, 0.065), (30.0, 0.07), (90.0, 0.075)])
             .expect("curve"),
         outside_capital_usd: 1e5,
+        deposit_beta: 0.5,
     }
 }
 

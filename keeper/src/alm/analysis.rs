@@ -28,8 +28,11 @@
 //!   shock at `t_r` (floored), until `H`; simple interest,
 //!   `ΔNII = sum_A - sum_L amount * (r' - r) * max(H - t_r, 0)`. The
 //!   shocks are of the market's rate level; they pass through fully to
-//!   assets and fixed liabilities, and by the calibration's
-//!   `deposit_beta` (default 1) to on-demand deposits; the program's own
+//!   assets and fixed liabilities, and to on-demand deposits by the book's
+//!   pass-through (a pool's `utilisation * (1 - reserve factor)`: its
+//!   depositors are paid what the loans earn, less the protocol's share),
+//!   or the calibration's `deposit_beta` when given (1: a bank keeping
+//!   deposits that can leave overnight). The program's own
 //!   utilisation-driven response of its rates is not modelled.
 //! * **% of equity**: divided by the base EVE plus the capital outside
 //!   the book (the insurance vault); `None` when that is not positive.
@@ -316,7 +319,9 @@ pub fn scenario(
         let tr = d / DAYS_PER_YEAR;
         let after = (h - tr).max(0.0);
         let beta = match (i.side, i.can_run, i.repricing) {
-            (Side::Liability, true, Repricing::Floating) => cal.deposit_beta,
+            (Side::Liability, true, Repricing::Floating) => {
+                cal.deposit_beta.unwrap_or(book.deposit_beta)
+            }
             _ => 1.0,
         };
         let r2 = cal.floored(i.rate, beta * shock(tr));

@@ -124,6 +124,13 @@ pub struct AlmBook {
     /// USD: the "% of equity" figures divide by the economic value of
     /// equity plus this.
     pub outside_capital_usd: f64,
+    /// The pass-through of a move of the loans' rate to the on-demand
+    /// deposits' rate, in [0, 1], used by ΔNII unless the calibration
+    /// overrides it. In a pool the supply rate is `borrow rate *
+    /// utilisation * (1 - reserve factor)`, so the chain adapter sets it to
+    /// `utilisation * (1 - reserve factor)`: what the program itself passes
+    /// on.
+    pub deposit_beta: f64,
 }
 
 impl AlmBook {

@@ -297,6 +297,8 @@ pub fn books_from_snapshot(
                 items,
                 curve: reserve_curve(r, now)?,
                 outside_capital_usd: usd(ins),
+                deposit_beta: r.utilization().map_err(|e| anyhow!("{e}"))?.to_num::<f64>()
+                    * (1.0 - r.config.reserve_factor_bps as f64 / 1e4),
             },
         });
     }

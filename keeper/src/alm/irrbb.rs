@@ -59,12 +59,13 @@ pub struct Calibration {
     /// Floor on post-shock rates (annual fraction), `None` for none.
     pub floor: Option<f64>,
     /// Pass-through of a shock to the rate of on-demand deposits (the
-    /// "deposit beta" of non-maturity deposits), in [0, 1]: 1 (the default)
-    /// keeps the deposits by paying the market's move in full, as every
-    /// on-demand deposit can leave overnight; below 1 models depositors who
-    /// stay for less. Applies to ΔNII (a floating deposit's value over one
-    /// day does not depend on it).
-    pub deposit_beta: f64,
+    /// "deposit beta" of non-maturity deposits), in [0, 1], overriding the
+    /// book's own ([`super::AlmBook::deposit_beta`]: the pool's
+    /// `utilisation * (1 - reserve factor)`) when given: 1 keeps the
+    /// deposits by paying the market's move in full, as a bank must when
+    /// every deposit can leave overnight. Applies to ΔNII (a floating
+    /// deposit's value over one day does not depend on it).
+    pub deposit_beta: Option<f64>,
 }
 
 impl Calibration {
@@ -77,7 +78,7 @@ impl Calibration {
             long: 0.015,
             x_years: 4.0,
             floor: Some(0.0),
-            deposit_beta: 1.0,
+            deposit_beta: None,
         }
     }
 
@@ -91,7 +92,7 @@ impl Calibration {
             long: 0.045,
             x_years: 30.0 / DAYS_PER_YEAR,
             floor: Some(0.0),
-            deposit_beta: 1.0,
+            deposit_beta: None,
         }
     }
 

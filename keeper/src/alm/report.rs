@@ -227,7 +227,8 @@ pub fn table(m: &MarketAlm) -> String {
         c.x_years * 365.0,
         c.floor
             .map_or("none".into(), |f| format!("{:.2}%", f * 100.0)),
-        c.deposit_beta,
+        c.deposit_beta
+            .map_or("each reserve's U (1 - RF)".into(), |b| format!("{b}")),
         m.horizon_days
     );
     for s in &m.skipped {

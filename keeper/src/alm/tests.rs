@@ -26,6 +26,7 @@ fn book(items: Vec<AlmItem>, curve: ZeroCurve) -> AlmBook {
         items,
         curve,
         outside_capital_usd: 0.0,
+        deposit_beta: 1.0,
     }
 }
 
@@ -54,7 +55,7 @@ fn parallel(delta: f64) -> Calibration {
         long: 0.0,
         x_years: 1.0,
         floor: None,
-        deposit_beta: 1.0,
+        deposit_beta: Some(1.0),
     }
 }
 
@@ -239,6 +240,28 @@ fn a_floating_only_book_has_no_eve_risk_and_nii_proportional_to_its_gap() {
             .delta_nii
             .abs()
             < 1e-9
+    );
+    // Deposits that follow half the market: ΔNII = Δ (A - L / 2) (H - 1 d).
+    let half = Calibration {
+        deposit_beta: Some(0.5),
+        ..cal.clone()
+    };
+    let r = scenario(&b, &half, Scenario::ParallelUp, h, 1.0);
+    assert!(
+        close(r.delta_nii, 0.06 * (a - 0.5 * l) * after, 1e-6),
+        "{}",
+        r.delta_nii
+    );
+    // Without an override the book's own pass-through applies.
+    let pool = AlmBook {
+        deposit_beta: 0.25,
+        ..b.clone()
+    };
+    let r = scenario(&pool, &Calibration::crypto(), Scenario::ParallelUp, h, 1.0);
+    assert!(
+        close(r.delta_nii, 0.06 * (a - 0.25 * l) * after, 1e-6),
+        "{}",
+        r.delta_nii
     );
 }
 
@@ -518,6 +541,7 @@ mod term_adapter {
             items,
             curve: reserve_curve(&r, NOW).unwrap(),
             outside_capital_usd: 0.0,
+            deposit_beta: 1.0,
         };
         let rep = analyse(&book, &Calibration::crypto(), 30.0);
         let up = &rep.scenarios[0];

@@ -594,9 +594,10 @@ pub struct AlmArgs {
     pub calibration: AlmCalibration,
     /// Pass-through of the shocks to on-demand deposits' rate for
     /// delta-NII, in [0, 1] (1: deposits are kept by paying the market's
-    /// move in full).
-    #[arg(long, value_name = "BETA", default_value_t = 1.0)]
-    pub deposit_beta: f64,
+    /// move in full) [default: each reserve's own, utilisation * (1 -
+    /// reserve factor), what the pool passes on to its depositors].
+    #[arg(long, value_name = "BETA")]
+    pub deposit_beta: Option<f64>,
     /// Horizon of delta-NII, days (constant balance sheet).
     #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
     pub horizon_days: f64,

@@ -86,8 +86,15 @@ fn report_of<'a>(m: &'a MarketAlm, r: &TestReserve) -> &'a ballast_keeper::alm::
 #[test]
 fn the_ladder_sums_to_the_programs_balance_sheet() {
     let (mut ctx, t, sol) = market();
-    let cal = Calibration::crypto();
+    // Deposits paid the market's move in full (a bank's beta of 1).
+    let cal = Calibration {
+        deposit_beta: Some(1.0),
+        ..Calibration::crypto()
+    };
     let m = market_alm_on_chain(&ctx.chain, &t.a.market, &cal, 30.0).expect("alm");
+    // And with each pool's own pass-through, utilisation * (1 - reserve factor).
+    let pool =
+        market_alm_on_chain(&ctx.chain, &t.a.market, &Calibration::crypto(), 30.0).expect("alm");
     assert_eq!(m.reserves.len(), 2, "{:?}", m.skipped);
     assert!(m.skipped.is_empty());
 
@@ -156,6 +163,15 @@ fn the_ladder_sums_to_the_programs_balance_sheet() {
             (up.delta_nii - gap * 0.06 * 29.0 / 365.0).abs() <= 1e-9 * gap.abs().max(1.0),
             "{} vs gap {gap}",
             up.delta_nii
+        );
+        let reserve = ctx.reserve(r);
+        let beta = reserve.utilization().unwrap().to_num::<f64>()
+            * (1.0 - reserve.config.reserve_factor_bps as f64 / 1e4);
+        let want = (l.rows[0].assets - beta * l.rows[0].liabilities) * 0.06 * 29.0 / 365.0;
+        let got = report_of(&pool, r).scenarios[0].delta_nii;
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{got} vs {want}"
         );
     }
     let usdc = report_of(&m, &t.a_usdc);

@@ -37,11 +37,12 @@ fn calibration(c: AlmCalibration) -> Calibration {
 }
 
 fn compute(cli: &Cli, args: &AlmArgs) -> Result<MarketAlm> {
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&args.deposit_beta),
-        "--deposit-beta must be in [0, 1] (got {})",
-        args.deposit_beta
-    );
+    if let Some(b) = args.deposit_beta {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&b),
+            "--deposit-beta must be in [0, 1] (got {b})"
+        );
+    }
     let cal = Calibration {
         deposit_beta: args.deposit_beta,
         ..calibration(args.calibration)
