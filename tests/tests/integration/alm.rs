@@ -301,3 +301,67 @@ fn the_replays_synthetic_book_reports_its_balance_sheet() {
         .expect("no [replay] section");
     assert!(format!("{e:#}").contains("no [replay] section"), "{e:#}");
 }
+
+/// The command itself (`ballast_keeper::cli::run`): `alm --snapshot FILE
+/// --json OUT --chart PNG` writes a JSON with the six scenarios and a PNG;
+/// bad arguments are refused with the reason.
+#[test]
+fn the_command_writes_its_json_and_chart_and_refuses_bad_arguments() {
+    use clap::Parser;
+
+    let (ctx, t, _) = market();
+    let dir = std::env::temp_dir().join(format!("ballast-alm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snap = dir.join("market.json");
+    Snapshot::capture(&ctx.chain, &t.a.market)
+        .expect("capture")
+        .write(&snap)
+        .expect("write");
+    let (json, png) = (dir.join("alm.json"), dir.join("ladder.png"));
+    let run = |extra: &[&str]| {
+        let mut argv = vec!["ballast-keeper", "alm"];
+        argv.extend_from_slice(extra);
+        ballast_keeper::cli::run(ballast_keeper::cli::Cli::parse_from(argv))
+    };
+    let (s, j, p) = (
+        snap.to_str().unwrap(),
+        json.to_str().unwrap(),
+        png.to_str().unwrap(),
+    );
+    run(&[
+        "--snapshot",
+        s,
+        "--json",
+        j,
+        "--chart",
+        p,
+        "--output",
+        "json",
+    ])
+    .expect("alm");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["market"], t.a.market.to_string());
+    assert_eq!(v["total"]["scenarios"].as_array().unwrap().len(), 6);
+    assert_eq!(v["reserves"].as_array().unwrap().len(), 2);
+    let png_bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&png_bytes[1..4], b"PNG");
+
+    let e = run(&["--snapshot", s, "--deposit-beta", "2"]).unwrap_err();
+    assert!(e.to_string().contains("--deposit-beta"), "{e}");
+    let e = run(&["--snapshot", s, "--horizon-days", "0"]).unwrap_err();
+    assert!(format!("{e:#}").contains("horizon"), "{e:#}");
+    let e = run(&[
+        "--url",
+        "http://127.0.0.1:1",
+        "--market",
+        "x",
+        "--population",
+        "5",
+    ])
+    .unwrap_err();
+    assert!(e.to_string().contains("--url embedded"), "{e}");
+    let e = run(&["--snapshot", dir.join("missing.json").to_str().unwrap()]).unwrap_err();
+    assert!(format!("{e:#}").contains("missing.json"), "{e:#}");
+    std::fs::remove_dir_all(&dir).ok();
+}
