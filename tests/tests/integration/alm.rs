@@ -365,3 +365,88 @@ fn the_command_writes_its_json_and_chart_and_refuses_bad_arguments() {
     assert!(format!("{e:#}").contains("missing.json"), "{e:#}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A term configuration written by the program (`set_term_config`) is read
+/// back into the curve: the overnight knot at the floating borrow rate, a
+/// knot per tenor at the time to the maturity a loan opened now would get
+/// (the next multiple of the grid at or after now + tenor), at the floating
+/// rate plus the base spread (nothing committed yet), and forward rates
+/// between them as `(r2 t2 - r1 t1) / (t2 - t1)`.
+#[test]
+fn the_programs_term_configuration_gives_the_curves_knots() {
+    use anchor_lang::{InstructionData, ToAccountMetas};
+    use ballast::engine::term::TermConfig;
+
+    let (mut ctx, t, _) = market();
+    const DAY: u32 = 86_400;
+    let config = TermConfig {
+        tenors_secs: [7 * DAY, 30 * DAY, 90 * DAY],
+        // Tenors reach at most 12 grid periods: 90 days needs a grid of 8.
+        grid_secs: 8 * DAY,
+        base_spread_bps: 150,
+        slope_bps: 2_000,
+        max_commit_bps: 5_000,
+        penalty_spread_bps: 1_000,
+        _padding: [0; 8],
+    };
+    let ix = solana_instruction::Instruction {
+        program_id: ballast::ID,
+        accounts: ballast::accounts::SetTermConfig {
+            admin: t.a.admin.pubkey(),
+            market: t.a.market,
+            reserve: t.a_usdc.keys.reserve,
+        }
+        .to_account_metas(None),
+        data: ballast::instruction::SetTermConfig { config }.data(),
+    };
+    let admin = t.a.admin.insecure_clone();
+    ctx.ok("set_term_config", &[ix], &[&admin]);
+    assert_eq!(ctx.reserve(&t.a_usdc).term_config, config);
+
+    let m =
+        market_alm_on_chain(&ctx.chain, &t.a.market, &Calibration::crypto(), 30.0).expect("alm");
+    let usdc = report_of(&m, &t.a_usdc);
+    let now = ctx.clock().unix_timestamp;
+    let float = ctx
+        .reserve(&t.a_usdc)
+        .borrow_rate()
+        .unwrap()
+        .to_num::<f64>();
+    let knot_days = |tenor: u32| {
+        let end = now + tenor as i64;
+        let g = config.grid_secs as i64;
+        ((end + g - 1).div_euclid(g) * g - now) as f64 / 86_400.0
+    };
+    let want: Vec<(f64, f64)> = std::iter::once((1.0, float))
+        .chain(
+            config
+                .tenors_secs
+                .iter()
+                .map(|&s| (knot_days(s), float + 0.015)),
+        )
+        .collect();
+    let snap = Snapshot::capture(&ctx.chain, &t.a.market).expect("capture");
+    let (books, _) =
+        ballast_keeper::alm::chain::books_from_snapshot(&snap, &Default::default()).expect("books");
+    let curve = &books
+        .iter()
+        .find(|b| b.reserve == t.a_usdc.keys.reserve)
+        .unwrap()
+        .book
+        .curve;
+    assert_eq!(curve.knots.len(), 4, "{curve:?}");
+    for (k, (d, r)) in curve.knots.iter().zip(&want) {
+        assert!((k.tenor_days - d).abs() < 1e-9, "{} vs {d}", k.tenor_days);
+        assert!((k.zero - r).abs() < 1e-12, "{} vs {r}", k.zero);
+    }
+    // The report's forward from the first tenor's knot to the second's.
+    let (t1, t2) = (want[1].0, want[2].0);
+    let p2 = usdc
+        .curve
+        .iter()
+        .find(|p| (p.tenor_days - t2).abs() < 1e-9)
+        .expect("the 30-day knot is a row");
+    let f = ((float + 0.015) * t2 - (float + 0.015) * t1) / (t2 - t1);
+    assert!((curve.forward(t1 / 365.0, t2 / 365.0) - f).abs() < 1e-12);
+    assert!((p2.zero - (float + 0.015)).abs() < 1e-12);
+}
