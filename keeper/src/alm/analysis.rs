@@ -11,7 +11,12 @@
 //!   liabilities repricing in it, the liabilities that can leave in it (an
 //!   on-demand deposit overnight, a locked one at its maturity), the gap
 //!   (assets - liabilities repricing) and the cumulative gap.
-//!   Non-sensitive items (cash in the vault) are a separate row.
+//!   Non-sensitive items (cash in the vault) are a separate row. Beside
+//!   it the liquidity ladder: per bucket the assets that turn into cash
+//!   in it (vault cash and what the treasury strategy could return now,
+//!   overnight; term loans at maturity; floating loans have no date), the
+//!   liquidity gap (those minus the liabilities that can leave) and its
+//!   running sum.
 //! * **Durations** ([`durations`]): Macaulay `D = sum(t PV_i) / sum(PV_i)`
 //!   over each side's discounted cash flows (non-sensitive items weigh in
 //!   at `t = 0`); modified (effective) duration
@@ -75,6 +80,14 @@ pub struct LadderRow {
     pub gap: f64,
     /// Running sum of `gap`.
     pub cumulative_gap: f64,
+    /// Assets that turn into cash in it (vault cash and what the strategy
+    /// can return overnight, term loans at maturity; floating loans never).
+    pub inflows: f64,
+    /// `inflows - can_leave`.
+    pub liquidity_gap: f64,
+    /// Running sum of `liquidity_gap`: negative where the deposits that can
+    /// leave by then exceed the cash the reserve can have by then.
+    pub cumulative_liquidity_gap: f64,
 }
 
 /// The ladder (module doc).
@@ -102,7 +115,7 @@ impl Ladder {
     /// The sum of two ladders (a market of several reserves).
     pub fn add(&self, o: &Ladder) -> Ladder {
         let mut rows = self.rows.clone();
-        let mut cum = 0.0;
+        let (mut cum, mut cum_l) = (0.0, 0.0);
         for (r, b) in rows.iter_mut().zip(&o.rows) {
             r.assets += b.assets;
             r.liabilities += b.liabilities;
@@ -110,6 +123,10 @@ impl Ladder {
             r.gap += b.gap;
             cum += r.gap;
             r.cumulative_gap = cum;
+            r.inflows += b.inflows;
+            r.liquidity_gap += b.liquidity_gap;
+            cum_l += r.liquidity_gap;
+            r.cumulative_liquidity_gap = cum_l;
         }
         Ladder {
             rows,
@@ -144,15 +161,23 @@ pub fn ladder(book: &AlmBook) -> Ladder {
             (Some(d), Side::Asset) => l.rows[bucket_of(d)].assets += i.amount_usd,
             (Some(d), Side::Liability) => l.rows[bucket_of(d)].liabilities += i.amount_usd,
         }
-        if i.side == Side::Liability {
-            l.rows[bucket_of(i.outflow_days())].can_leave += i.amount_usd;
+        match i.side {
+            Side::Liability => l.rows[bucket_of(i.outflow_days())].can_leave += i.amount_usd,
+            Side::Asset => {
+                if let Some(d) = i.inflow_days() {
+                    l.rows[bucket_of(d)].inflows += i.amount_usd;
+                }
+            }
         }
     }
-    let mut cum = 0.0;
+    let (mut cum, mut cum_l) = (0.0, 0.0);
     for r in &mut l.rows {
         r.gap = r.assets - r.liabilities;
         cum += r.gap;
         r.cumulative_gap = cum;
+        r.liquidity_gap = r.inflows - r.can_leave;
+        cum_l += r.liquidity_gap;
+        r.cumulative_liquidity_gap = cum_l;
     }
     l
 }

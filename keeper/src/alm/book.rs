@@ -56,7 +56,10 @@ pub struct AlmItem {
     /// How it reprices.
     pub repricing: Repricing,
     /// Liabilities: whether the holder can withdraw it overnight (an
-    /// on-demand deposit); `false` for a locked term deposit and for assets.
+    /// on-demand deposit; `false` for a locked term deposit). Assets:
+    /// whether the reserve can turn it into cash overnight (vault cash,
+    /// what the treasury strategy could return now); a floating loan has no
+    /// date at which it turns into cash, a term loan turns at maturity.
     pub can_run: bool,
 }
 
@@ -94,6 +97,17 @@ impl AlmItem {
                 face_usd,
                 maturity_days,
             } => vec![(maturity_days / DAYS_PER_YEAR, face_usd)],
+        }
+    }
+
+    /// Assets: the date the item turns into cash, days (overnight when
+    /// [`AlmItem::can_run`], the maturity of a fixed item, `None` for an
+    /// open-ended floating loan).
+    pub fn inflow_days(&self) -> Option<f64> {
+        match (self.can_run, self.repricing) {
+            (true, _) => Some(OVERNIGHT_DAYS),
+            (false, Repricing::Fixed { maturity_days, .. }) => Some(maturity_days),
+            _ => None,
         }
     }
 

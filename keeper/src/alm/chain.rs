@@ -9,8 +9,10 @@
 //!
 //! * assets: loans (`borrowed`, floating at the reserve's borrow rate),
 //!   deposits in the treasury strategy (`deployed`, floating at the
-//!   strategy reserve's supply rate), cash in the vault (`liquid`,
-//!   non-sensitive: it earns nothing);
+//!   strategy reserve's supply rate; split into what the strategy could
+//!   return now, its liquid tokens and outflow limiter as the engine's
+//!   liquidity coverage counts it, and the rest), cash in the vault
+//!   (`liquid`, non-sensitive: it earns nothing);
 //! * liabilities: depositors' claims (`liabilities`, floating at the
 //!   supply rate `borrow rate * utilisation * (1 - reserve factor)`, can
 //!   run overnight);
@@ -67,6 +69,7 @@ use solana_address::Address;
 
 use ballast::engine::fx::FxExt;
 use ballast::engine::term::{maturity_for, term_rate};
+use ballast::engine::treasury::recallable_of;
 
 use super::book::{AlmBook, AlmItem, Repricing, Side, OVERNIGHT_DAYS};
 use super::curve::{ZeroCurve, DAYS_PER_YEAR};
@@ -152,6 +155,7 @@ pub fn term_items(r: &Reserve, now: i64, usd_per_unit: f64) -> Result<(Vec<AlmIt
                 amount_usd: book * usd_per_unit,
                 rate: float,
                 repricing: Repricing::Floating,
+                // Converted to floating debt, not repaid: no cash date.
                 can_run: false,
             }
         } else {
@@ -240,6 +244,12 @@ pub fn books_from_snapshot(
         } else {
             sheet.liabilities as f64 + term_book
         };
+        // What the strategy could return now (its liquid tokens and its
+        // outflow limiter), as the engine's liquidity coverage counts it.
+        let recallable = match &strategy {
+            Some(s) if r.treasury.has_strategy() => recallable_of(sheet.deployed, s, now),
+            _ => 0,
+        };
         let strategy_rate = match &strategy {
             Some(s) => supply_rate(s)?,
             None => 0.0,
@@ -263,9 +273,17 @@ pub fn books_from_snapshot(
                 false,
             ),
             item(
-                "treasury strategy",
+                "treasury strategy (recallable now)",
                 Side::Asset,
-                usd(sheet.deployed),
+                usd(recallable),
+                strategy_rate,
+                Repricing::Floating,
+                true,
+            ),
+            item(
+                "treasury strategy (beyond)",
+                Side::Asset,
+                usd(sheet.deployed - recallable),
                 strategy_rate,
                 Repricing::Floating,
                 false,
@@ -276,7 +294,7 @@ pub fn books_from_snapshot(
                 usd(sheet.liquid),
                 0.0,
                 Repricing::NonSensitive,
-                false,
+                true,
             ),
             item(
                 "deposits (on demand)",

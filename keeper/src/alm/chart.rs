@@ -1,7 +1,9 @@
 //! `alm --chart OUT.png`: the maturity ladder of the market's total, one
 //! group per bucket: rate-sensitive assets as a bar up, liabilities
 //! repricing as a bar down, liabilities that can leave as a thin bar down
-//! beside it, and the cumulative repricing gap as a line with points.
+//! beside it, the cumulative repricing gap as a line with points, and the
+//! cumulative liquidity gap (cash in by then minus what can leave by then)
+//! as a red line.
 
 use std::path::Path;
 
@@ -19,11 +21,15 @@ pub fn draw(path: &Path, title: &str, ladder: &Ladder) -> Result<()> {
     let mut hi = 0f64;
     let mut lo = 0f64;
     for r in &ladder.rows {
-        hi = hi.max(r.assets).max(r.cumulative_gap);
+        hi = hi
+            .max(r.assets)
+            .max(r.cumulative_gap)
+            .max(r.cumulative_liquidity_gap);
         lo = lo
             .min(-r.liabilities)
             .min(-r.can_leave)
-            .min(r.cumulative_gap);
+            .min(r.cumulative_gap)
+            .min(r.cumulative_liquidity_gap);
     }
     if hi - lo < 1e-9 {
         hi = 1.0;
@@ -110,6 +116,18 @@ pub fn draw(path: &Path, title: &str, ladder: &Ladder) -> Result<()> {
     chart
         .draw_series(line.into_iter().map(|p| Circle::new(p, 4, BLACK.filled())))
         .map_err(|e| err(&e))?;
+    let red = RGBColor(204, 0, 0);
+    let liq: Vec<(f64, f64)> = ladder
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as f64, r.cumulative_liquidity_gap))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(liq, red.stroke_width(2)))
+        .map_err(|e| err(&e))?
+        .label("cumulative liquidity gap")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red.stroke_width(2)));
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))

@@ -173,22 +173,31 @@ fn pct(v: Option<f64>) -> String {
 
 fn ladder_table(l: &Ladder) -> String {
     let mut out = format!(
-        "  {:<10} {:>16} {:>16} {:>16} {:>16} {:>16}\n",
-        "bucket", "assets", "liabilities", "can leave", "gap", "cumulative gap"
+        "  {:<10} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15}\n",
+        "bucket",
+        "assets repr.",
+        "liabs repr.",
+        "gap",
+        "cumul. gap",
+        "cash in",
+        "can leave",
+        "cumul. liq. gap"
     );
     for r in &l.rows {
         out += &format!(
-            "  {:<10} {:>16} {:>16} {:>16} {:>16} {:>16}\n",
+            "  {:<10} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15}\n",
             r.bucket,
             usd(r.assets),
             usd(r.liabilities),
-            usd(r.can_leave),
             usd(r.gap),
-            usd(r.cumulative_gap)
+            usd(r.cumulative_gap),
+            usd(r.inflows),
+            usd(r.can_leave),
+            usd(r.cumulative_liquidity_gap)
         );
     }
     out += &format!(
-        "  {:<10} {:>16} {:>16}\n",
+        "  {:<10} {:>15} {:>15}\n",
         "non-sens.",
         usd(l.non_sensitive_assets),
         usd(l.non_sensitive_liabilities)

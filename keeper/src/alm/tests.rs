@@ -360,7 +360,8 @@ fn the_ladder_buckets_by_repricing_date_with_inclusive_upper_bounds() {
             item(Side::Asset, 20.0, 0.08, fixed(7.5), false),
             item(Side::Asset, 40.0, 0.08, fixed(90.0), false),
             item(Side::Asset, 80.0, 0.08, fixed(365.0), false),
-            item(Side::Asset, 5.0, 0.0, Repricing::NonSensitive, false),
+            // Vault cash: outside the repricing gap, cash overnight.
+            item(Side::Asset, 5.0, 0.0, Repricing::NonSensitive, true),
             item(Side::Liability, 150.0, 0.05, Repricing::Floating, true),
             // Locked until 30 d: reprices and can leave only then.
             item(Side::Liability, 60.0, 0.06, fixed(30.0), false),
@@ -378,11 +379,23 @@ fn the_ladder_buckets_by_repricing_date_with_inclusive_upper_bounds() {
         vec![-50.0, -40.0, -80.0, -40.0, 40.0]
     );
     assert_eq!(l.non_sensitive_assets, 5.0);
+    // The liquidity ladder: cash overnight, term loans at maturity, the
+    // floating loan never; against what can leave.
+    assert_eq!(col(|r| r.inflows), vec![5.0, 10.0, 20.0, 40.0, 80.0]);
+    assert_eq!(
+        col(|r| r.liquidity_gap),
+        vec![-145.0, 10.0, -40.0, 40.0, 80.0]
+    );
+    assert_eq!(
+        col(|r| r.cumulative_liquidity_gap),
+        vec![-145.0, -135.0, -175.0, -135.0, -55.0]
+    );
     assert_eq!(l.total_assets(), b.total(Side::Asset));
     assert_eq!(l.total_liabilities(), b.total(Side::Liability));
     // Summing two ladders sums the rows and recomputes the running gap.
     let two = l.add(&l);
     assert_eq!(two.rows[2].cumulative_gap, -160.0);
+    assert_eq!(two.rows[2].cumulative_liquidity_gap, -350.0);
     assert_eq!(two.total_assets(), 2.0 * b.total(Side::Asset));
 }
 

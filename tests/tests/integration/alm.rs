@@ -136,6 +136,29 @@ fn the_ladder_sums_to_the_programs_balance_sheet() {
                 (0.0, 0.0, 0.0)
             );
         }
+        // Liquidity: the vault's cash and what the strategy can return now
+        // come in overnight (all of it without a strategy), against every
+        // deposit.
+        let cash_in = l.rows[0].inflows;
+        assert!(cash_in >= s.liquid as f64 * unit * (1.0 - 1e-12));
+        assert!(cash_in <= (s.liquid + s.deployed) as f64 * unit * (1.0 + 1e-12));
+        let recallable = match strategy {
+            Some(st) => {
+                let now = ctx.clock().unix_timestamp;
+                let mut b = ctx.reserve(st);
+                b.accrue_interest(now).unwrap();
+                ballast::engine::treasury::recallable_of(s.deployed, &b, now)
+            }
+            None => 0,
+        };
+        assert!(
+            close(cash_in, (s.liquid + recallable) as f64 * unit),
+            "{cash_in}"
+        );
+        assert!(close(
+            l.rows[0].cumulative_liquidity_gap,
+            cash_in - s.liabilities as f64 * unit
+        ));
         // Outside capital: the insurance vault.
         assert!(close(rep.outside_capital, s.insurance as f64 * unit));
         total_assets += l.total_assets();
