@@ -116,6 +116,7 @@ mod tests {
                 "--out",
                 "x.json",
             ],
+            &["ballast-keeper", "alm", "--market", "x.toml"],
         ] {
             let e = run(Cli::parse_from(argv)).unwrap_err().to_string();
             assert!(e.contains("`embedded` cargo feature"), "{argv:?}: {e}");
