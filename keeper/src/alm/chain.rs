@@ -25,7 +25,7 @@
 //! is flat at the reserve's floating borrow rate (the overnight point):
 //! there are no term rates to put knots at yet.
 //!
-//! ## Term loans (the program's term layout, wt-term's first commit)
+//! ## Term loans (the program's term layout, `ballast::engine::term`)
 //!
 //! A reserve's term book is a set of maturity buckets (face outstanding,
 //! interest not yet earned, decaying linearly to maturity; see
@@ -47,8 +47,9 @@
 //!
 //! The floating loans are the reserve's borrow shares at the projected
 //! index; the depositors' claims are the engine's `liabilities` plus the
-//! term book when the engine's `borrowed` does not count it yet (it does
-//! not in wt-term's layout commit; the adapter works either way).
+//! term book when the engine's `borrowed` does not count it (it did not
+//! when the term layout was first committed; the adapter works either
+//! way).
 //!
 //! The discount curve ([`reserve_curve`]) has the floating borrow rate as
 //! its overnight (1-day) knot and, for a reserve with term loans enabled,

@@ -575,3 +575,50 @@ mod term_adapter {
         assert_eq!(rep.ladder.rows[0].can_leave, deposits);
     }
 }
+
+#[test]
+fn market_totals_sum_the_reserves_and_weight_durations_by_value() {
+    let curve = ZeroCurve::flat(0.05);
+    let one = book(
+        vec![
+            bond(1_000_000.0, 30.0, &curve),
+            item(Side::Liability, 900_000.0, 0.03, Repricing::Floating, true),
+        ],
+        curve.clone(),
+    );
+    let two = book(
+        vec![
+            bond(3_000_000.0, 90.0, &curve),
+            item(
+                Side::Liability,
+                2_000_000.0,
+                0.03,
+                Repricing::Floating,
+                true,
+            ),
+        ],
+        curve,
+    );
+    let cal = Calibration::crypto();
+    let (a, b) = (analyse(&one, &cal, 30.0), analyse(&two, &cal, 30.0));
+    let t = super::report::totals(&[a.clone(), b.clone()]);
+    for k in 0..6 {
+        assert!(close(
+            t.scenarios[k].delta_eve,
+            a.scenarios[k].delta_eve + b.scenarios[k].delta_eve,
+            1e-9
+        ));
+        assert!(close(
+            t.scenarios[k].delta_nii,
+            a.scenarios[k].delta_nii + b.scenarios[k].delta_nii,
+            1e-9
+        ));
+    }
+    let (pa, pb) = (a.durations.assets.pv, b.durations.assets.pv);
+    let want = (30.0 * pa + 90.0 * pb) / (pa + pb) / DAYS_PER_YEAR;
+    assert!(close(t.assets.macaulay, want, 1e-12));
+    assert!(close(t.eve, a.eve + b.eve, 1e-6));
+    assert_eq!(t.ladder.rows[2].assets, a.ladder.rows[2].assets);
+    assert_eq!(t.ladder.rows[3].assets, b.ladder.rows[3].assets);
+    assert!(close(t.ladder.rows[0].can_leave, 2_900_000.0, 1e-9));
+}
