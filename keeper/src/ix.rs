@@ -155,13 +155,15 @@ pub fn with_write_off_accounts(
     debt_reserve: &Address,
     reserve_of: impl Fn(&Address) -> Option<ballast::state::Reserve>,
 ) -> Vec<AccountMeta> {
-    use ballast::state::PositionKind;
-    let others: Vec<Address> = obligation
-        .positions
-        .iter()
-        .filter(|p| p.kind() == PositionKind::Debt && p.reserve != *debt_reserve)
-        .map(|p| p.reserve)
-        .collect();
+    // Term debt counts: it is floating debt once converted (the keeper
+    // sends `convert_term_debt` first, in the same transaction); a reserve
+    // owed both ways is listed once.
+    let mut others: Vec<Address> = Vec::new();
+    for p in obligation.positions.iter() {
+        if p.is_debt() && p.reserve != *debt_reserve && !others.contains(&p.reserve) {
+            others.push(p.reserve);
+        }
+    }
     // By key, not by position: a reserve with a treasury strategy is
     // followed by its strategy reserve as well as its oracle.
     for a in health.iter_mut() {
@@ -797,4 +799,147 @@ pub fn obligation_stress(
         ballast::instruction::ObligationStress { shocks_bps },
         health,
     )
+}
+
+/// `set_term_config` of `keys.reserve`, signed by the market admin.
+pub fn set_term_config(
+    admin: &Address,
+    keys: &ReserveKeys,
+    config: ballast::engine::term::TermConfig,
+) -> Instruction {
+    build(
+        ballast::accounts::SetTermConfig {
+            admin: *admin,
+            market: keys.market,
+            reserve: keys.reserve,
+        },
+        ballast::instruction::SetTermConfig { config },
+        vec![],
+    )
+}
+
+/// `borrow_term`: `owner` borrows `face` base units due at the maturity of
+/// tenor `tenor_index`, receiving at least `min_proceeds` into
+/// `user_token_account`; `health` as for [`borrow`] ([`health_accounts`]
+/// with this reserve as `borrowing`: the term position takes the slot a
+/// floating one would).
+#[allow(clippy::too_many_arguments)]
+pub fn borrow_term(
+    owner: &Address,
+    keys: &ReserveKeys,
+    obligation: &Address,
+    user_token_account: &Address,
+    tenor_index: u8,
+    face: u64,
+    min_proceeds: u64,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        ballast::accounts::BorrowTerm {
+            owner: *owner,
+            market: keys.market,
+            market_authority: market_authority(&keys.market).0,
+            reserve: keys.reserve,
+            obligation: *obligation,
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+        },
+        ballast::instruction::BorrowTerm {
+            tenor_index,
+            face,
+            min_proceeds,
+        },
+        health,
+    )
+}
+
+/// `repay_term`: `repayer` repays `obligation`'s term loan in `keys`'
+/// reserve in full from `user_token_account`, paying at most `max_amount`.
+pub fn repay_term(
+    repayer: &Address,
+    keys: &ReserveKeys,
+    obligation: &Address,
+    user_token_account: &Address,
+    max_amount: u64,
+) -> Instruction {
+    build(
+        ballast::accounts::RepayTerm {
+            repayer: *repayer,
+            market: keys.market,
+            reserve: keys.reserve,
+            obligation: *obligation,
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+        },
+        ballast::instruction::RepayTerm { max_amount },
+        vec![],
+    )
+}
+
+/// `convert_term_debt` of `obligation`'s term loan in `reserve`
+/// (permissionless); `health` ([`health_accounts`] of the obligation as it
+/// is) before maturity, empty after.
+pub fn convert_term_debt(
+    market: &Address,
+    reserve: &Address,
+    obligation: &Address,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        ballast::accounts::ConvertTermDebt {
+            market: *market,
+            reserve: *reserve,
+            obligation: *obligation,
+        },
+        ballast::instruction::ConvertTermDebt {},
+        health,
+    )
+}
+
+/// One `convert_term_debt` per term-loan position of `obligation` (account
+/// `key` in `market`), each with `health` (the obligation's
+/// [`health_accounts`] as it is: the program checks the Maintenance
+/// requirement before maturity; unused after). Liquidation and write-off
+/// refuse an obligation with unconverted term debt, so the keeper sends
+/// these first, in the same transaction.
+pub fn term_conversions(
+    market: &Address,
+    key: &Address,
+    obligation: &Obligation,
+    health: &[AccountMeta],
+) -> Vec<Instruction> {
+    obligation
+        .positions
+        .iter()
+        .filter(|p| p.kind() == ballast::state::PositionKind::TermDebt)
+        .map(|p| convert_term_debt(market, &p.reserve, key, health.to_vec()))
+        .collect()
+}
+
+/// `obligation`'s slots as [`term_conversions`] leaves them: each term
+/// position freed and its reserve's floating debt position found or
+/// opened in the first free slot, as the program does. The debt shares are
+/// not the program's (the face stands in for them): use it for the order of
+/// the health accounts of an instruction sent after the conversions.
+pub fn after_term_conversion(obligation: &Obligation) -> Obligation {
+    use ballast::state::PositionKind;
+    let mut out = *obligation;
+    for i in 0..out.positions.len() {
+        let p = out.positions[i];
+        if p.kind() != PositionKind::TermDebt {
+            continue;
+        }
+        out.positions[i] = bytemuck::Zeroable::zeroed();
+        if let Ok(j) = out.find_or_open(&p.reserve, PositionKind::Debt) {
+            let shares = out.positions[j].borrow_shares.get();
+            out.positions[j]
+                .borrow_shares
+                .set(shares.saturating_add(ballast::engine::fx::fx_u64(p.term_face())));
+        }
+    }
+    out
 }

@@ -175,6 +175,11 @@ pub fn view_obligation(
                 coll_reserves.push(p.reserve);
                 e.1.collateral_tokens(p.deposit_shares)?.to_num::<f64>() / scale
             }
+            PositionKind::TermDebt => {
+                // What it owes now: the face, plus the penalty past maturity.
+                debt_reserves.push(p.reserve);
+                e.1.term_debt_tokens(p)? as f64 / scale
+            }
             _ => {
                 debt_reserves.push(p.reserve);
                 e.1.debt_tokens(p.borrow_shares.get())?.to_num::<f64>() / scale
@@ -183,10 +188,10 @@ pub fn view_obligation(
         positions.push(PositionView {
             reserve: p.reserve.to_string(),
             mint: e.4.to_string(),
-            kind: if kind == PositionKind::Collateral {
-                "collateral"
-            } else {
-                "debt"
+            kind: match kind {
+                PositionKind::Collateral => "collateral",
+                PositionKind::TermDebt => "term debt",
+                _ => "debt",
             },
             tokens,
             value_usd: tokens * price,

@@ -875,6 +875,94 @@ fn main() {
         samples,
     );
 
+    // Term loans on the USDC reserve of the four-instruction scenario (the
+    // obligation already owes floating USDC): borrow at the 30-day tenor,
+    // repay early a week later, and convert a 7-day loan 3 days past its
+    // maturity. Issue 19's bound: <= 40,000 CU each.
+    let (mut tb, mut tr, mut tc) = (vec![], vec![], vec![]);
+    for _ in 0..RUNS {
+        let mut s = Scenario::new(2);
+        let usdc = s.reserves[0];
+        let cfg = ballast::engine::term::TermConfig {
+            tenors_secs: [7 * 86_400, 30 * 86_400, 84 * 86_400],
+            grid_secs: ballast::engine::term::DEFAULT_GRID_SECS,
+            base_spread_bps: 100,
+            slope_bps: 2_000,
+            max_commit_bps: 2_000,
+            penalty_spread_bps: 2_000,
+            _padding: [0; 8],
+        };
+        let admin = s.admin.insecure_clone();
+        let ix = ix::set_term_config(&admin.pubkey(), &usdc.keys, cfg);
+        s.ctx.ok("set_term_config", &[ix], &[&admin]);
+        s.warp();
+        let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+        let ix = ix::borrow(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            usdc.units(500.0),
+            health,
+        );
+        s.send("borrow(open)", ix);
+        s.warp();
+        let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+        let ix = ix::borrow_term(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            1,
+            usdc.units(300.0),
+            0,
+            health,
+        );
+        tb.push(s.send("borrow_term", ix));
+        s.ctx.warp_seconds(7 * 86_400);
+        let ix = ix::repay_term(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            u64::MAX,
+        );
+        tr.push(s.send("repay_term", ix));
+        s.warp();
+        let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+        let ix = ix::borrow_term(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            0,
+            usdc.units(300.0),
+            0,
+            health,
+        );
+        s.send("borrow_term", ix);
+        s.ctx.warp_seconds(17 * 86_400);
+        let ix =
+            ix::convert_term_debt(&usdc.keys.market, &usdc.keys.reserve, &s.obligation, vec![]);
+        tc.push(s.ctx.ok("convert_term_debt", &[ix], &[]));
+    }
+    let base = "the deposit/withdraw/borrow/repay scenario with a 30/7/84-day term curve on USDC";
+    record(
+        "borrow_term",
+        format!("{base}; 300 USDC face at 30 days: term rate, zero-coupon price, bucket, Initial health over 3 reserves + 3 oracles"),
+        tb,
+    );
+    record(
+        "repay_term",
+        format!("{base}; early repayment of that loan 7 days later: current price floored at book, bucket (no oracle)"),
+        tr,
+    );
+    record(
+        "convert_term_debt",
+        format!("{base}; a 7-day loan converted to floating debt past its maturity (penalty, no oracle)"),
+        tc,
+    );
+
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&root).expect("create target/bench");
     let cu_json = serde_json::to_string_pretty(&cu).unwrap();

@@ -436,6 +436,16 @@ impl MarketSnapshot {
     /// program's `obligation_health` at the validated prices, and for an
     /// unhealthy one the liquidation that pays the most (module docs).
     pub fn assess(&self, key: &Pubkey, obligation: &Obligation) -> Assessment {
+        // Term loans are assessed as the floating debt `convert_term_debt`
+        // makes of them (the liquidation task sends the conversions first):
+        // the same health, and a debt position the plan can repay.
+        let converted;
+        let obligation = if obligation.has_term_debt() {
+            converted = self.term_converted(obligation);
+            &converted
+        } else {
+            obligation
+        };
         let blocked = Cell::new(None::<Pubkey>);
         let health = obligation_health(
             &obligation.positions,
@@ -551,6 +561,39 @@ impl MarketSnapshot {
         }))
     }
 
+    /// `obligation` with each term loan converted as `convert_term_debt`
+    /// converts it now: what it owes (face, plus the penalty past maturity)
+    /// as debt shares at the reserve's projected index, rounded up, in the
+    /// reserve's floating debt position (found, or opened in the first free
+    /// slot). A term loan in a reserve the snapshot lacks stays as it is
+    /// (its valuation then fails as any unknown reserve's).
+    pub fn term_converted(&self, obligation: &Obligation) -> Obligation {
+        let mut out = *obligation;
+        for i in 0..out.positions.len() {
+            let p = out.positions[i];
+            if p.kind() != PositionKind::TermDebt {
+                continue;
+            }
+            let Some(entry) = self.find(&p.reserve) else {
+                continue;
+            };
+            let shares = entry.view.term_debt_tokens(&p).and_then(|owed| {
+                ballast::engine::shares::debt_shares_for_borrow(owed, entry.view.borrow_index)
+            });
+            let Ok(shares) = shares else {
+                continue;
+            };
+            out.positions[i] = bytemuck::Zeroable::zeroed();
+            if let Ok(j) = out.find_or_open(&p.reserve, PositionKind::Debt) {
+                let held = out.positions[j].borrow_shares.get();
+                out.positions[j]
+                    .borrow_shares
+                    .set(held.saturating_add(shares));
+            }
+        }
+        out
+    }
+
     /// The largest debt (first in slot order on a tie) and the collateral
     /// positions of `obligation`, valued at spot; every reserve must be
     /// usable.
@@ -577,6 +620,11 @@ impl MarketSnapshot {
                     continue;
                 }
                 return Err(anchor_lang::error!(BallastError::HealthAccountsMismatch));
+            }
+            if kind == PositionKind::TermDebt {
+                // Unconverted (a reserve [`Self::term_converted`] could not
+                // value): not repayable by a liquidation.
+                return Err(anchor_lang::error!(BallastError::TermDebtOutstanding));
             }
             if kind == PositionKind::Debt {
                 let tokens = entry.view.debt_tokens(p.borrow_shares.get())?;

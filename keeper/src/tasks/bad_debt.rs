@@ -258,6 +258,44 @@ fn socialize(
     now: i64,
     out: &mut BadDebtRun,
 ) {
+    // Term loans are written off as floating debt: convert them first
+    // (the obligation, without collateral, is below Maintenance), then
+    // socialise what the program made of them.
+    let fresh;
+    let ob = if ob.has_term_debt() {
+        let health = ix::health_accounts(ob, None, |r| {
+            by_key
+                .get(r)
+                .map(|x| ix::health_keys(x))
+                .unwrap_or_default()
+        });
+        let conversions = ix::term_conversions(&ob.market, key, ob, &health);
+        if let Err(e) = chain.send(&conversions, &[]) {
+            let reserve = ob
+                .positions
+                .iter()
+                .find(|p| p.kind() == PositionKind::TermDebt)
+                .map(|p| p.reserve)
+                .unwrap_or_default();
+            out.failed
+                .push((*key, reserve, format!("convert_term_debt: {e}")));
+            return;
+        }
+        match chain
+            .account_data(key)
+            .ok()
+            .flatten()
+            .and_then(|d| decode_obligation(&d))
+        {
+            Some(o) => {
+                fresh = o;
+                &fresh
+            }
+            None => return,
+        }
+    } else {
+        ob
+    };
     for p in ob
         .positions
         .iter()

@@ -226,13 +226,24 @@ fn liquidate_one(
         .find(|(k, _)| *k == c.obligation)
         .ok_or_else(|| other("obligation vanished"))?
         .1;
-    let ob = decode_obligation(data).ok_or_else(|| other("not an obligation"))?;
-    let health = ix::health_accounts(&ob, None, |r| {
+    let raw = decode_obligation(data).ok_or_else(|| other("not an obligation"))?;
+    let keys = |r: &Address| {
         reserves
             .get(r)
             .map(|x| ix::health_keys(x))
             .unwrap_or_default()
-    });
+    };
+    // Term debt first becomes floating debt (the program refuses to
+    // liquidate it unconverted): the conversions lead the transaction, and
+    // the liquidation's accounts follow the obligation as they leave it.
+    let conversions = ix::term_conversions(
+        &debt.market,
+        &c.obligation,
+        &raw,
+        &ix::health_accounts(&raw, None, keys),
+    );
+    let ob = ix::after_term_conversion(&raw);
+    let health = ix::health_accounts(&ob, None, keys);
     // When this liquidation takes the last collateral, the program writes
     // the obligation's debt off in every reserve in the same instruction:
     // its other debt reserves writable, with their write-off groups.
@@ -275,7 +286,9 @@ fn liquidate_one(
         ),
     };
     let ix = ix::with_accounts(ix, strategy);
-    match chain.send(&[ix], &[&liquidator.keypair]) {
+    let mut ixs = conversions;
+    ixs.push(ix);
+    match chain.send(&ixs, &[&liquidator.keypair]) {
         // What was repaid, from the program's event (less than `c.repay`
         // when the collateral position capped it).
         Ok(sent) => Ok((

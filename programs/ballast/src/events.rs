@@ -408,3 +408,66 @@ pub struct TermConfigUpdated {
     /// The configuration after.
     pub new: crate::engine::term::TermConfig,
 }
+
+/// `borrow_term` opened a fixed-rate term loan.
+#[event]
+pub struct TermBorrowed {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation.
+    pub obligation: Pubkey,
+    /// The tenor's index in the reserve's term configuration.
+    pub tenor_index: u8,
+    /// Face owed at maturity, base units.
+    pub face: u64,
+    /// Proceeds paid out (the zero-coupon price, rounded down), base units.
+    pub principal: u64,
+    /// Maturity, unix seconds.
+    pub maturity: i64,
+    /// Term rate, millionths a year (rounded down).
+    pub rate_micro: u32,
+}
+
+/// `repay_term` closed a term loan.
+#[event]
+pub struct TermRepaid {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation.
+    pub obligation: Pubkey,
+    /// Face of the loan, base units.
+    pub face: u64,
+    /// Amount paid, base units.
+    pub amount: u64,
+    /// The loan's book value before repayment (face - unearned), base
+    /// units, rounded up.
+    pub book_value: u64,
+    /// 1 when repaid before maturity (at the current term price, floored
+    /// at book value).
+    pub early: u8,
+    /// Paid above book value and credited to the protocol (not smoothed
+    /// into the bucket), base units, rounded down.
+    pub to_protocol_fees: u64,
+}
+
+/// `convert_term_debt` turned a term loan into floating debt shares.
+#[event]
+pub struct TermDebtConverted {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The obligation.
+    pub obligation: Pubkey,
+    /// Face of the loan, base units.
+    pub face: u64,
+    /// Floating debt booked: the face plus the penalty accrued past
+    /// maturity, base units, rounded up.
+    pub debt: u64,
+    /// Debt shares added (rounded up).
+    pub debt_shares: WrappedFx,
+    /// 1 when converted past maturity, 0 when below Maintenance before it.
+    pub matured: u8,
+    /// Debt booked above the loan's book value (the interest not yet
+    /// earned plus the penalty), credited to the protocol's fees so the
+    /// depositors' supply does not jump, base units, rounded down.
+    pub to_protocol_fees: u64,
+}

@@ -331,4 +331,34 @@ pub mod ballast {
     ) -> Result<()> {
         set_term_config::handler(ctx, config)
     }
+
+    /// Borrows `face` base units due at the maturity of tenor
+    /// `tenor_index` at the reserve's term rate; pays out the zero-coupon
+    /// price rounded down, at least `min_proceeds`. Refused while paused.
+    /// Remaining accounts: the obligation's health accounts (as `borrow`).
+    /// Emits [`events::TermBorrowed`].
+    pub fn borrow_term<'info>(
+        ctx: Context<'info, BorrowTerm<'info>>,
+        tenor_index: u8,
+        face: u64,
+        min_proceeds: u64,
+    ) -> Result<()> {
+        borrow_term::handler(ctx, tenor_index, face, min_proceeds)
+    }
+
+    /// Repays an obligation's term loan in full (anyone pays, at most
+    /// `max_amount`): before maturity at the current term price floored at
+    /// book value, after it the face plus the penalty. Works while paused.
+    /// Emits [`events::TermRepaid`].
+    pub fn repay_term(ctx: Context<RepayTerm>, max_amount: u64) -> Result<()> {
+        repay_term::handler(ctx, max_amount)
+    }
+
+    /// Converts a matured term loan, or one of an obligation below
+    /// Maintenance, into floating debt at face (plus the penalty past
+    /// maturity); permissionless. Remaining accounts before maturity: the
+    /// obligation's health accounts. Emits [`events::TermDebtConverted`].
+    pub fn convert_term_debt<'info>(ctx: Context<'info, ConvertTermDebt<'info>>) -> Result<()> {
+        convert_term_debt::handler(ctx)
+    }
 }

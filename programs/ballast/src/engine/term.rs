@@ -209,7 +209,11 @@ fn decayed(unearned: Fx, maturity: i64, last: i64, now: i64) -> Result<Fx> {
 impl TermState {
     /// Book value of the term loans, base units: `total_face -
     /// total_unearned` as of `last_update_ts` (never negative).
+    #[inline]
     pub fn book(&self) -> Result<Fx> {
+        if self.total_face == 0 {
+            return Ok(FX_ZERO);
+        }
         Ok(fx_u64(self.total_face)
             .sub_(self.total_unearned.get())?
             .max(FX_ZERO))

@@ -92,10 +92,12 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
 
         let mut obligation = ctx.accounts.obligation.load_mut()?;
         // No collateral where the obligation owes (see `borrow`): repay it.
+        let reserve_key = ctx.accounts.reserve.key();
         require!(
-            obligation
-                .find(&ctx.accounts.reserve.key(), PositionKind::Debt)
-                .is_none(),
+            obligation.find(&reserve_key, PositionKind::Debt).is_none()
+                && obligation
+                    .find(&reserve_key, PositionKind::TermDebt)
+                    .is_none(),
             BallastError::SameReserveLoop
         );
         let i = obligation.find_or_open(&ctx.accounts.reserve.key(), PositionKind::Collateral)?;

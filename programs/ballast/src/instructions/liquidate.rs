@@ -86,7 +86,8 @@ pub struct Liquidate<'info> {
 /// collateral from its position in `collateral_reserve`, as
 /// [`plan_liquidation`] sizes it. Emits [`Liquidated`].
 ///
-/// Errors: [`BallastError::ZeroAmount`], health-account and oracle errors,
+/// Errors: [`BallastError::ZeroAmount`], [`BallastError::TermDebtOutstanding`]
+/// (send `convert_term_debt` first), health-account and oracle errors,
 /// [`BallastError::ObligationHealthy`], [`BallastError::PositionNotFound`],
 /// [`BallastError::LiquidationCannotImproveHealth`],
 /// [`BallastError::InsufficientLiquidity`] (the collateral vault cannot
@@ -181,6 +182,12 @@ pub(crate) fn accrue_and_plan<'info>(
     let (debt_key, coll_key) = (debt_reserve.key(), collateral_reserve.key());
     debt_reserve.load_mut()?.accrue_interest(now)?;
     let obligation = obligation.load()?;
+    // Term debt is liquidated as floating debt: `convert_term_debt` (open
+    // to anyone below Maintenance) first, in the same transaction.
+    require!(
+        !obligation.has_term_debt(),
+        BallastError::TermDebtOutstanding
+    );
     // The health accounts, then the write-off groups, then the
     // collateral's marking strategy (while it has shares deployed).
     let (remaining, groups) = {

@@ -144,7 +144,8 @@ pub fn handler<'info>(
         let mut lo = a.liquidator_obligation.load_mut()?;
         // As `deposit`: no collateral where the obligation owes.
         require!(
-            lo.find(&coll_key, PositionKind::Debt).is_none(),
+            lo.find(&coll_key, PositionKind::Debt).is_none()
+                && lo.find(&coll_key, PositionKind::TermDebt).is_none(),
             BallastError::SameReserveLoop
         );
         if credited > 0 {

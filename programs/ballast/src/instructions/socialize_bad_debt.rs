@@ -74,7 +74,8 @@ pub struct SocializeBadDebt<'info> {
 /// collateral positions' reserves and oracles in slot order),
 /// [`BallastError::HealthReserveInvalid`] (not a reserve of this market),
 /// [`BallastError::WriteOffAccountsRequired`] (a dust reserve not
-/// writable), [`BallastError::NothingToRepay`].
+/// writable), [`BallastError::NothingToRepay`],
+/// [`BallastError::TermDebtOutstanding`] (convert it first).
 pub fn handler<'info>(ctx: Context<'info, SocializeBadDebt<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
@@ -97,6 +98,10 @@ pub fn handler<'info>(ctx: Context<'info, SocializeBadDebt<'info>>) -> Result<()
                 .any(|p| p.kind() == PositionKind::Collateral),
             BallastError::ObligationHasCollateral
         );
+        // Term debt is written off as floating debt, after
+        // `convert_term_debt` (an obligation without collateral is below
+        // Maintenance, so anyone may convert it).
+        require!(!o.has_term_debt(), BallastError::TermDebtOutstanding);
         write_off(&mut o, &mut reserve, &reserve_key, insurance_balance)?
             .ok_or(error!(BallastError::NothingToRepay))?
     };

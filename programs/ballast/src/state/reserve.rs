@@ -456,9 +456,15 @@ impl ReserveBook for Reserve {
         self.supply()
     }
     fn debt_at(&self, now: i64) -> Result<Fx> {
+        // Floating debt projected to `now` plus the term book with its
+        // unearned interest decayed to `now`.
+        let term = fx_u64(self.term.total_face)
+            .sub_(self.term.projected_unearned(now)?)?
+            .max(FX_ZERO);
         self.borrow_shares
             .get()
-            .mul_ceil(self.projected_borrow_index(now)?)
+            .mul_ceil(self.projected_borrow_index(now)?)?
+            .add_(term)
     }
     fn protocol_fees(&self) -> Fx {
         self.protocol_fees.get()
