@@ -473,3 +473,138 @@ fn the_programs_term_configuration_gives_the_curves_knots() {
     assert!((curve.forward(t1 / 365.0, t2 / 365.0) - f).abs() < 1e-12);
     assert!((p2.zero - (float + 0.015)).abs() < 1e-12);
 }
+
+/// Real term loans (`borrow_term` on the program): the reserve's maturity
+/// bucket becomes a zero-coupon asset in the ladder's bucket of its
+/// maturity at its book value, beside the floating loans overnight; the
+/// ladder still sums to the program's balance sheet (whose `borrowed` now
+/// counts the term book); the bucket is cash in at maturity; the curve's
+/// 30-day knot carries the commitment premium; and a parallel rise costs
+/// the term loan's value `face DF (1 - e^(-Δ τ))` within a day's shock on
+/// the rest.
+#[test]
+fn term_loans_sit_at_their_maturity_and_carry_the_eve_risk() {
+    use ballast::engine::term::{maturity_for, TermConfig};
+    use ballast_keeper::alm::analysis::bucket_of;
+
+    const DAY: i64 = 86_400;
+    let mut ctx = TestContext::new();
+    ctx.set_time(1_700_000_000);
+    let l = ctx.lending(&TOKEN_PROGRAM_ID);
+    let cfg = TermConfig {
+        tenors_secs: [7 * DAY as u32, 30 * DAY as u32, 84 * DAY as u32],
+        grid_secs: 7 * DAY as u32,
+        base_spread_bps: 100,
+        slope_bps: 2_000,
+        max_commit_bps: 5_000,
+        penalty_spread_bps: 2_000,
+        _padding: [0; 8],
+    };
+    let ix = ix::set_term_config(&l.m.admin.pubkey(), &l.debt.keys, cfg);
+    ctx.ok("set_term_config", &[ix], &[&l.m.admin]);
+    ctx.borrow(&l.borrower, &l.debt, &l.ob, &l.b_debt, l.debt.units(500.0));
+    let face = l.debt.units(1_000.0);
+    let health = ctx.health_accounts(&l.ob, &[&l.debt]);
+    let ix = ix::borrow_term(
+        &l.borrower.pubkey(),
+        &l.debt.keys,
+        &l.ob,
+        &l.b_debt,
+        1,
+        face,
+        0,
+        health,
+    );
+    let opened = ctx.clock().unix_timestamp;
+    ctx.ok("borrow_term", &[ix], &[&l.borrower]);
+    let maturity = maturity_for(opened, cfg.tenors_secs[1], cfg.grid_secs).unwrap();
+    ctx.warp_seconds(3 * DAY);
+    ctx.set_price(&l.coll, 20.0, 0.0);
+    ctx.set_price(&l.debt, 1.0, 0.0);
+    ctx.ok("accrue", &[ix::accrue_interest(&l.debt.keys.reserve)], &[]);
+
+    let now = ctx.clock().unix_timestamp;
+    let s = sheet(&mut ctx, &l.debt, None);
+    let m =
+        market_alm_on_chain(&ctx.chain, &l.m.market, &Calibration::crypto(), 30.0).expect("alm");
+    let usdc = report_of(&m, &l.debt);
+    let unit = 1e-6;
+    let r = ctx.reserve(&l.debt);
+    assert_eq!(r.term.total_face, face);
+    let term_book = face as f64 - r.term.total_unearned.get().to_num::<f64>();
+    let l_ = &usdc.ladder;
+    // The program's balance sheet counts the term book in `borrowed`.
+    assert!(
+        close(l_.total_assets(), s.assets as f64 * unit),
+        "{} vs {}",
+        l_.total_assets(),
+        s.assets
+    );
+    assert!(close(l_.total_liabilities(), s.liabilities as f64 * unit));
+    let tau = (maturity - now) as f64 / DAY as f64;
+    let b = bucket_of(tau);
+    assert!(b >= 2, "{tau} d");
+    assert!(
+        (l_.rows[b].assets - term_book * unit).abs() < 1e-5,
+        "{} vs {}",
+        l_.rows[b].assets,
+        term_book * unit
+    );
+    assert!((l_.rows[b].inflows - term_book * unit).abs() < 1e-5);
+    assert!(close(
+        l_.rows[0].assets,
+        (s.borrowed as f64 - term_book) * unit
+    ));
+    assert_eq!(
+        l_.rows[0].inflows, l_.non_sensitive_assets,
+        "floating loans bring no cash"
+    );
+
+    // The curve: the 30-day tenor's knot carries 20% x the share committed.
+    let float = r.borrow_rate().unwrap().to_num::<f64>();
+    let supply = r.supply().unwrap().to_num::<f64>();
+    let knot = |tenor: u32| {
+        let m = maturity_for(now, tenor, cfg.grid_secs).unwrap();
+        let committed = r.term.face_at(m) as f64;
+        (
+            (m - now) as f64 / DAY as f64,
+            float + 0.01 + 0.2 * committed / supply,
+        )
+    };
+    let snap = Snapshot::capture(&ctx.chain, &l.m.market).expect("capture");
+    let (books, _) =
+        ballast_keeper::alm::chain::books_from_snapshot(&snap, &Default::default()).expect("books");
+    let book = &books
+        .iter()
+        .find(|x| x.reserve == l.debt.keys.reserve)
+        .unwrap()
+        .book;
+    for (k, tenor) in book.curve.knots[1..].iter().zip(cfg.tenors_secs) {
+        let (d, rate) = knot(tenor);
+        assert!(
+            (k.tenor_days - d).abs() < 1e-9 && (k.zero - rate).abs() < 1e-9,
+            "{k:?} vs {d} {rate}"
+        );
+    }
+    assert!(
+        book.curve
+            .knots
+            .iter()
+            .any(|k| k.zero > float + 0.01 + 1e-6),
+        "a premium where the loan is"
+    );
+
+    // ΔEVE of parallel up: the term loan's face loses e^(-Δτ) on the
+    // shocked curve; the floating items only a day's worth.
+    let up = &usdc.scenarios[0];
+    let t = tau / 365.0;
+    let df = book.curve.df(t);
+    let want = face as f64 * unit * df * ((-0.06 * t).exp() - 1.0);
+    let overnight = (l_.rows[0].assets + l_.rows[0].liabilities) * 0.06 / 365.0;
+    assert!(
+        (up.delta_eve - want).abs() <= overnight * 1.01,
+        "{} vs {want}",
+        up.delta_eve
+    );
+    assert!(usdc.durations.assets.macaulay > 0.0 && usdc.durations.gap > 0.0);
+}
