@@ -943,3 +943,16 @@ pub fn after_term_conversion(obligation: &Obligation) -> Obligation {
     }
     out
 }
+
+/// `maturity_ladder` of `reserve` (read-only; the result is return data,
+/// `ballast::engine::term::MaturityLadder`).
+pub fn maturity_ladder(reserve: &ReserveKeys) -> Instruction {
+    build(
+        ballast::accounts::MaturityLadderView {
+            market: reserve.market,
+            reserve: reserve.reserve,
+        },
+        ballast::instruction::MaturityLadder {},
+        vec![],
+    )
+}

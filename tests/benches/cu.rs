@@ -879,7 +879,7 @@ fn main() {
     // obligation already owes floating USDC): borrow at the 30-day tenor,
     // repay early a week later, and convert a 7-day loan 3 days past its
     // maturity. Issue 19's bound: <= 40,000 CU each.
-    let (mut tb, mut tr, mut tc) = (vec![], vec![], vec![]);
+    let (mut tb, mut tr, mut tc, mut tl) = (vec![], vec![], vec![], vec![]);
     for _ in 0..RUNS {
         let mut s = Scenario::new(2);
         let usdc = s.reserves[0];
@@ -920,6 +920,12 @@ fn main() {
         );
         tb.push(s.send("borrow_term", ix));
         s.ctx.warp_seconds(7 * 86_400);
+        let meta = s
+            .ctx
+            .chain
+            .send(&[ix::maturity_ladder(&usdc.keys)], &[])
+            .expect("maturity_ladder");
+        tl.push(meta.compute_units_consumed);
         let ix = ix::repay_term(
             &s.user.pubkey(),
             &usdc.keys,
@@ -956,6 +962,11 @@ fn main() {
         "repay_term",
         format!("{base}; early repayment of that loan 7 days later: current price floored at book, bucket (no oracle)"),
         tr,
+    );
+    record(
+        "maturity_ladder",
+        format!("{base}; the ladder 7 days after the 30-day loan (floating and term interest projected 7 days; bound 20,000)"),
+        tl,
     );
     record(
         "convert_term_debt",

@@ -361,4 +361,15 @@ pub mod ballast {
     pub fn convert_term_debt<'info>(ctx: Context<'info, ConvertTermDebt<'info>>) -> Result<()> {
         convert_term_debt::handler(ctx)
     }
+
+    /// Returns (as return data) one reserve's maturity ladder: per bucket
+    /// (overnight, <= 7 d, <= 30 d, <= 90 d, beyond) the assets that mature
+    /// or reprice, the liabilities that can leave, the repricing gap and
+    /// the cumulative gap; writes nothing, needs no signer. See
+    /// [`engine::term::MaturityLadder`] for the layout.
+    pub fn maturity_ladder(
+        ctx: Context<MaturityLadderView>,
+    ) -> Result<engine::term::MaturityLadder> {
+        maturity_ladder::handler(ctx)
+    }
 }

@@ -614,3 +614,118 @@ fn keeper_liquidates_term_debt_converting_first() {
     assert!(ctx.token_balance(&sol_ta).unwrap() > 0, "collateral seized");
     ctx.assert_vault_reconciles(&l.debt);
 }
+
+/// `maturity_ladder`: cash and floating loans overnight, the term loan's
+/// book value in the bucket of its time to maturity (then overnight once
+/// matured), the depositors' claims overnight; the gaps add up, the view
+/// writes nothing, and the assets equal the balance sheet's (to rounding).
+#[test]
+fn maturity_ladder_places_the_term_book_by_time_to_maturity() {
+    use anchor_lang::AnchorDeserialize;
+    let mut ctx = TestContext::new();
+    let l = setup(&mut ctx);
+    ctx.borrow(&l.borrower, &l.debt, &l.ob, &l.b_debt, l.debt.units(200.0));
+    let face = l.debt.units(500.0);
+    let ix = borrow_term_ix(&ctx, &l, 1, face, 0);
+    ctx.ok("borrow_term", &[ix], &[&l.borrower]);
+    let ladder = |ctx: &mut TestContext| {
+        let before = ctx.svm.get_account(&l.debt.address()).unwrap().data;
+        let meta = ctx
+            .chain
+            .send(&[ix::maturity_ladder(&l.debt.keys)], &[])
+            .expect("maturity_ladder");
+        println!("[cu] maturity_ladder {}", meta.compute_units_consumed);
+        assert!(meta.compute_units_consumed <= 20_000);
+        assert_eq!(ctx.svm.get_account(&l.debt.address()).unwrap().data, before);
+        assert_eq!(meta.return_data.program_id, ballast::ID);
+        assert_eq!(meta.return_data.data.len(), MATURITY_LADDER_LEN);
+        MaturityLadder::try_from_slice(&meta.return_data.data).expect("documented layout")
+    };
+    let t0 = now(&ctx);
+    let m = ctx
+        .reserve(&l.debt)
+        .term
+        .buckets
+        .iter()
+        .find(|b| b.face > 0)
+        .unwrap()
+        .maturity;
+    let v = ladder(&mut ctx);
+    let r = ctx.reserve(&l.debt);
+    let term_bucket = ladder_bucket(m - t0);
+    assert!(
+        term_bucket == 2 || term_bucket == 3,
+        "30-day tenor on a 7-day grid"
+    );
+    assert_eq!(
+        v.buckets[term_bucket].assets,
+        r.term_book().unwrap().to_floor_u64().unwrap()
+    );
+    let floating = r.borrowed_floor().unwrap().to_floor_u64().unwrap();
+    assert_eq!(v.buckets[0].assets, r.available_amount + floating);
+    assert_eq!(
+        v.buckets[0].liabilities,
+        r.supply().unwrap().to_floor_u64().unwrap()
+    );
+    let total: i64 = v.buckets.iter().map(|b| b.gap).sum();
+    assert_eq!(v.buckets[4].cumulative_gap, total);
+    assert!(v.buckets[1..].iter().all(|b| b.liabilities == 0));
+    // the assets are the balance's: liabilities + fees, to rounding
+    let assets: u64 = v.buckets.iter().map(|b| b.assets).sum();
+    let claims = r.supply().unwrap() + r.protocol_fees.get();
+    assert!(
+        (fx_u64(assets) - claims).abs() <= fx_u64(2),
+        "{assets} vs {claims}"
+    );
+    // past maturity the (unconverted) loan reprices overnight at its face
+    ctx.set_time(m + DAY);
+    let v = ladder(&mut ctx);
+    assert!(v.buckets[1..].iter().all(|b| b.assets == 0));
+    assert!(v.buckets[0].assets >= r.available_amount + face);
+    // a reserve of another market is refused
+    let other = ctx.setup_market();
+    let o_debt = ctx.add_reserve_for_mint(&other, &l.debt.keys.mint, 6, 1.0, test_config([0; 32]));
+    let mut keys = o_debt.keys;
+    keys.market = l.m.market;
+    let err = ctx.fails(
+        "maturity_ladder other market",
+        &[ix::maturity_ladder(&keys)],
+        &[],
+    );
+    assert_ballast_err(&err, BallastError::WrongMarket);
+}
+
+/// A floating borrow counts the term book in the utilisation cap (and the
+/// borrow cap): with term loans at 15% of supply and the cap at 25%, a
+/// floating borrow of 11% is refused. Before the fix `borrow` compared
+/// only the floating debt with the cap and let it through.
+#[test]
+fn floating_borrow_counts_term_loans_in_utilisation() {
+    let mut ctx = TestContext::new();
+    let l = setup(&mut ctx);
+    ctx.update_config(&l.m, &l.debt, |c| c.max_utilization_bps = 2_500);
+    let ix = borrow_term_ix(&ctx, &l, 2, l.debt.units(1_500.0), 0);
+    ctx.ok("borrow_term", &[ix], &[&l.borrower]);
+    let (b2, b2_sol) = ctx.user_with_tokens(&l.coll, l.coll.units(1_000.0));
+    let o2 = ctx.open_obligation(&b2, &l.m.market, 0);
+    ctx.deposit(&b2, &l.coll, &o2, &b2_sol, l.coll.units(1_000.0));
+    let b2_usdc = ctx.token_account_for(&l.debt, &b2.pubkey(), 0);
+    let health = ctx.health_accounts(&o2, &[&l.debt]);
+    let ix = ix::borrow(
+        &b2.pubkey(),
+        &l.debt.keys,
+        &o2,
+        &b2_usdc,
+        l.debt.units(1_100.0),
+        health,
+    );
+    let err = ctx.fails(
+        "floating borrow past the cap with term loans",
+        &[ix],
+        &[&b2],
+    );
+    assert_ballast_err(&err, BallastError::MaxUtilizationExceeded);
+    let r = ctx.reserve(&l.debt);
+    assert!(r.utilization().unwrap() < fx_bps_floor(2_500).unwrap());
+    ctx.borrow(&b2, &l.debt, &o2, &b2_usdc, l.debt.units(900.0));
+}

@@ -523,6 +523,104 @@ pub fn owed(face: u64, maturity: i64, penalty_bps: u16, now: i64) -> Result<Fx> 
     }
 }
 
+/// Upper ends of the maturity ladder's buckets, seconds from now: overnight
+/// (<= 1 day), <= 7 days, <= 30 days, <= 90 days; the fifth bucket is
+/// everything beyond.
+pub const LADDER_ENDS_SECS: [i64; 4] = [86_400, 7 * 86_400, 30 * 86_400, 90 * 86_400];
+/// Buckets of the maturity ladder.
+pub const LADDER_BUCKETS: usize = 5;
+/// Length of a borsh-encoded [`MaturityLadder`] (the return data of
+/// `maturity_ladder`), bytes: 32 + 8 + 5 * 32.
+pub const MATURITY_LADDER_LEN: usize = 200;
+
+/// One bucket of the maturity ladder, token base units.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LadderBucket {
+    /// Assets that mature or reprice in the bucket (rounded down).
+    pub assets: u64,
+    /// Liabilities that can leave in the bucket (rounded down).
+    pub liabilities: u64,
+    /// Repricing gap, `assets - liabilities` (saturating).
+    pub gap: i64,
+    /// Cumulative gap from overnight to this bucket (saturating).
+    pub cumulative_gap: i64,
+}
+
+/// A reserve's maturity ladder at a point in time: the return data of
+/// `maturity_ladder`, [`MATURITY_LADDER_LEN`] bytes of borsh, little
+/// endian, in field order: `reserve` (32), `timestamp` (i64), then the 5
+/// buckets of [`LADDER_ENDS_SECS`] (overnight, <= 7 d, <= 30 d, <= 90 d,
+/// beyond), each `assets`, `liabilities` (u64), `gap`, `cumulative_gap`
+/// (i64).
+///
+/// What goes where: cash (the vault and the treasury's deployed amount at
+/// book value, withdrawable on demand) and floating loans (their rate
+/// resets continuously) reprice overnight; each term bucket's book value
+/// (face less unearned interest, decayed to now) sits in the bucket of its
+/// time to maturity, a matured one overnight; the depositors' claims (the
+/// supply with interest projected to now) are on demand, so all can leave
+/// overnight. Protocol fees and the insurance vault are equity.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaturityLadder {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// Unix time of the view, seconds.
+    pub timestamp: i64,
+    /// The buckets, shortest first.
+    pub buckets: [LadderBucket; LADDER_BUCKETS],
+}
+
+/// The ladder bucket of something `secs` seconds from maturity (<= 0:
+/// overnight).
+pub fn ladder_bucket(secs: i64) -> usize {
+    LADDER_ENDS_SECS
+        .iter()
+        .position(|&end| secs <= end)
+        .unwrap_or(LADDER_BUCKETS - 1)
+}
+
+/// The maturity ladder of a reserve at `now` from its books: `cash` (the
+/// vault plus the deployed amount, base units), `floating` (floating debt
+/// projected to now, rounded down), `liabilities` (depositors' claims
+/// projected to now, rounded down) and its term book. Errors:
+/// [`BallastError::MathOverflow`].
+pub fn maturity_ladder(
+    reserve: Pubkey,
+    now: i64,
+    cash: u64,
+    floating: u64,
+    liabilities: u64,
+    term: &TermState,
+) -> Result<MaturityLadder> {
+    let mut assets = [0u128; LADDER_BUCKETS];
+    assets[0] = cash as u128 + floating as u128;
+    for b in term.buckets.iter().filter(|b| b.face > 0) {
+        let u = decayed(b.unearned.get(), b.maturity, term.last_update_ts, now)?;
+        let book = fx_u64(b.face).sub_(u)?.max(FX_ZERO).to_floor_u64()?;
+        assets[ladder_bucket(b.maturity.saturating_sub(now))] += book as u128;
+    }
+    let mut out = MaturityLadder {
+        reserve,
+        timestamp: now,
+        ..Default::default()
+    };
+    let mut cumulative = 0i128;
+    for (i, a) in assets.iter().enumerate() {
+        let a = (*a).min(u64::MAX as u128) as u64;
+        let l = if i == 0 { liabilities } else { 0 };
+        let gap = a as i128 - l as i128;
+        cumulative += gap;
+        let clamp = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        out.buckets[i] = LadderBucket {
+            assets: a,
+            liabilities: l,
+            gap: clamp(gap),
+            cumulative_gap: clamp(cumulative),
+        };
+    }
+    Ok(out)
+}
+
 const _: () = assert!(core::mem::size_of::<TermConfig>() == 32);
 const _: () = assert!(core::mem::size_of::<TermBucket>() == 32);
 const _: () = assert!(core::mem::size_of::<TermState>() == 32 + 32 * TERM_BUCKETS);
@@ -745,6 +843,28 @@ mod tests {
                 .get(),
             fx_u64(4)
         );
+    }
+
+    #[test]
+    fn ladder_places_term_books_by_time_to_maturity() {
+        assert_eq!(ladder_bucket(-5), 0);
+        assert_eq!(ladder_bucket(86_400), 0);
+        assert_eq!(ladder_bucket(86_401), 1);
+        assert_eq!(ladder_bucket(30 * 86_400), 2);
+        assert_eq!(ladder_bucket(91 * 86_400), 4);
+        let mut s = TermState::default();
+        s.add_loan(5 * 86_400, 1_000, 990).unwrap();
+        s.add_loan(60 * 86_400, 2_000, 1_900).unwrap();
+        s.add_loan(-1, 50, 50).unwrap(); // matured, unconverted
+        let l = maturity_ladder(Pubkey::default(), 0, 700, 300, 4_000, &s).unwrap();
+        let a: Vec<u64> = l.buckets.iter().map(|b| b.assets).collect();
+        assert_eq!(a, vec![1_050, 990, 0, 1_900, 0]);
+        assert_eq!(l.buckets[0].liabilities, 4_000);
+        assert_eq!(l.buckets[0].gap, -2_950);
+        assert_eq!(l.buckets[4].cumulative_gap, 3_940 - 4_000);
+        let mut bytes = Vec::new();
+        l.serialize(&mut bytes).unwrap();
+        assert_eq!(bytes.len(), MATURITY_LADDER_LEN);
     }
 
     #[test]

@@ -74,7 +74,9 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue_interest(now)?;
         let amount_fx = fx_u64(amount);
-        let borrowed_after = reserve.borrowed()?.add_(amount_fx)?;
+        // All loans, floating and term (the term book), against the cap
+        // and in the utilisation.
+        let borrowed_after = reserve.total_borrowed()?.add_(amount_fx)?;
         require!(
             borrowed_after <= fx_u64(reserve.config.borrow_cap),
             BallastError::BorrowCapExceeded

@@ -78,7 +78,10 @@ pub fn handler(ctx: Context<WithdrawProtocolFees>, amount: u64) -> Result<()> {
         let fees = reserve.protocol_fees.get();
         // Assets on the claims side's basis (debt rounded down), not
         // clamped: `supply()` floors at zero.
-        let assets = reserve.cash().add_(reserve.borrowed_floor()?)?;
+        let assets = reserve
+            .cash()
+            .add_(reserve.borrowed_floor()?)?
+            .add_(reserve.term_book()?)?;
         let limits = reserve.config.liquidity;
         let amount = fee_withdrawal(
             amount,
