@@ -560,6 +560,31 @@ fn term_loans_sit_at_their_maturity_and_carry_the_eve_risk() {
         "floating loans bring no cash"
     );
 
+    // The program's own ladder (`maturity_ladder`, which counts cash as
+    // repricing overnight where the keeper keeps it outside the gap)
+    // agrees bucket by bucket to a few base units.
+    let meta = ctx
+        .chain
+        .send(&[ix::maturity_ladder(&l.debt.keys)], &[])
+        .expect("maturity_ladder");
+    let prog = ballast::engine::term::MaturityLadder::try_from_slice(&meta.return_data.data)
+        .expect("documented layout");
+    assert!(prog.buckets[b].assets > 0 && prog.buckets[0].liabilities > 0);
+    for (i, (pb, kb)) in prog.buckets.iter().zip(&l_.rows).enumerate() {
+        let keeper_assets = kb.assets + if i == 0 { l_.non_sensitive_assets } else { 0.0 };
+        assert!(
+            (pb.assets as f64 * unit - keeper_assets).abs() <= 3.0 * unit,
+            "bucket {i}: program {} vs keeper {keeper_assets}",
+            pb.assets
+        );
+        assert!(
+            (pb.liabilities as f64 * unit - kb.can_leave).abs() <= 3.0 * unit,
+            "bucket {i}: program {} vs keeper {}",
+            pb.liabilities,
+            kb.can_leave
+        );
+    }
+
     // The curve: the 30-day tenor's knot carries 20% x the share committed.
     let float = r.borrow_rate().unwrap().to_num::<f64>();
     let supply = r.supply().unwrap().to_num::<f64>();
