@@ -68,13 +68,15 @@ e2e: build mock-pyth
 ## liquidation scan throughput -> target/bench/keeper.json; the replay's wall
 ## time (30 days, 1,000 borrowers, both policies) -> target/bench/replay.json;
 ## the stress Monte Carlo (10,000 paths x 168 h x 10,000 obligations, and
-## its scaling) -> target/bench/stress.json
+## its scaling) -> target/bench/stress.json; the alm analysis of one
+## reserve -> target/bench/alm.json
 bench: program
 	$(CARGO) bench -p ballast-tests --bench cu
 	$(CARGO) bench -p ballast-tests --bench peers
 	$(CARGO) bench -p ballast-keeper --bench scan
 	$(CARGO) bench -p ballast-keeper --bench replay
 	$(CARGO) bench -p ballast-keeper --bench stress
+	$(CARGO) bench -p ballast-keeper --bench alm
 
 ## compute units beside Kamino (klend 1.7.x) and Solend (2.0.2) on the
 ## same scenario, the peers' .so from ../shared/peers -> target/bench/peers.json

@@ -32,6 +32,8 @@
 //! * `replay` (feature `embedded`): historical prices through the embedded
 //!   chain with a seeded population (`docs/REPLAY.md`), and its chart.
 //! * [`status`]: `ballast-keeper status`, a market at a glance.
+//! * [`alm`]: `ballast-keeper alm`, duration risk: the maturity ladder,
+//!   repricing gap, durations, and ΔEVE / ΔNII under the IRRBB shocks.
 //! * [`user`]: what the `ballast` binary (depositors and borrowers) does:
 //!   obligations valued with the engine, operations previewed by simulation.
 //! * [`cli`]: the command line (arguments, one module per subcommand).
@@ -121,6 +123,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod alm;
 pub mod chain;
 pub mod cli;
 pub mod events;

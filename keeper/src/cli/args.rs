@@ -91,6 +91,13 @@ pub enum Command {
     /// usage, contributions, the Greeks of expected bad debt and the delta
     /// hedge. See README.md, "Stress testing".
     Stress(StressArgs),
+    /// Duration risk (issue 19): the maturity ladder and repricing gap,
+    /// the durations of assets and liabilities and the duration gap, zero
+    /// and forward rates, and delta-EVE / delta-NII under the six IRRBB
+    /// shock scenarios of BCBS 368, per reserve and for the market. Reads
+    /// `--market` on `--url` (a market definition on `--url embedded`), or
+    /// a `--snapshot` file. See README.md, "Duration risk: `alm`".
+    Alm(AlmArgs),
 }
 
 /// Arguments of `ballast-keeper snapshot`.
@@ -573,6 +580,65 @@ pub struct StressArgs {
     pub market: Option<String>,
 }
 
+/// `alm --calibration`: the shock magnitudes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlmCalibration {
+    /// BCBS 368's USD magnitudes x 3, decay horizon 30 days (the default;
+    /// see `keeper/src/alm/irrbb.rs` for the reasoning).
+    Crypto,
+    /// BCBS 368 Table 1, USD: 200 / 300 / 150 bp, decay horizon 4 years.
+    Bcbs,
+}
+
+/// Arguments of `ballast-keeper alm`.
+#[derive(clap::Args, Debug)]
+pub struct AlmArgs {
+    /// The market's address (a market definition file on `--url
+    /// embedded`). Not with `--snapshot`.
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        required_unless_present = "snapshot",
+        conflicts_with = "snapshot"
+    )]
+    pub market: Option<String>,
+    /// Read a market snapshot file (`ballast-keeper snapshot`) instead of a
+    /// chain; its insurance vaults are not in the file, so no outside
+    /// capital is counted.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Shock calibration.
+    #[arg(long, value_enum, default_value_t = AlmCalibration::Crypto)]
+    pub calibration: AlmCalibration,
+    /// Pass-through of the shocks to on-demand deposits' rate for
+    /// delta-NII, in [0, 1] (1: deposits are kept by paying the market's
+    /// move in full) [default: each reserve's own, utilisation * (1 -
+    /// reserve factor), what the pool passes on to its depositors].
+    #[arg(long, value_name = "BETA")]
+    pub deposit_beta: Option<f64>,
+    /// Horizon of delta-NII, days (constant balance sheet).
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
+    pub horizon_days: f64,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Draw the market's ladder (assets up, liabilities down, cumulative
+    /// gap) to this PNG.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+    /// On `--url embedded`: populate the market (a definition with a
+    /// `[replay]` section) with the replay's seeded book of N borrowers
+    /// and its suppliers before reading it.
+    #[arg(long, value_name = "N", conflicts_with = "snapshot")]
+    pub population: Option<usize>,
+    /// Seed of `--population`.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
 #[cfg(test)]
 mod stress_arg_tests {
     use super::*;
@@ -609,5 +675,43 @@ mod stress_arg_tests {
         assert!(
             Cli::try_parse_from(["ballast-keeper", "stress", "--correlation-stress", "2"]).is_err()
         );
+    }
+}
+
+#[cfg(test)]
+mod alm_arg_tests {
+    use super::*;
+
+    #[test]
+    fn alm_takes_a_market_or_a_snapshot_not_both() {
+        let cli = Cli::try_parse_from(["ballast-keeper", "alm", "--market", "x.toml"]).unwrap();
+        let Command::Alm(a) = cli.command else {
+            panic!("not alm")
+        };
+        assert_eq!(a.calibration, AlmCalibration::Crypto);
+        assert_eq!(a.horizon_days, 30.0);
+        assert!(Cli::try_parse_from(["ballast-keeper", "alm"]).is_err());
+        assert!(Cli::try_parse_from([
+            "ballast-keeper",
+            "alm",
+            "--market",
+            "x",
+            "--snapshot",
+            "s.json"
+        ])
+        .is_err());
+        let cli = Cli::try_parse_from([
+            "ballast-keeper",
+            "alm",
+            "--snapshot",
+            "s.json",
+            "--calibration",
+            "bcbs",
+        ])
+        .unwrap();
+        let Command::Alm(a) = cli.command else {
+            panic!("not alm")
+        };
+        assert_eq!(a.calibration, AlmCalibration::Bcbs);
     }
 }

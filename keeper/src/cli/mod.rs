@@ -19,8 +19,8 @@ mod commands;
 pub mod user;
 
 pub use args::{
-    Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, Output, OutputFormat, PolicyArg,
-    ReplayArgs, RunArgs, SnapshotArgs, StatusArgs, VolArgs, VolMethod,
+    AlmArgs, AlmCalibration, Cli, Command, LogFormat, MarketApplyArgs, MarketCommand, Output,
+    OutputFormat, PolicyArg, ReplayArgs, RunArgs, SnapshotArgs, StatusArgs, VolArgs, VolMethod,
 };
 #[cfg(feature = "rpc")]
 pub use commands::live::{run_live, LiveOptions};
@@ -116,6 +116,7 @@ mod tests {
                 "--out",
                 "x.json",
             ],
+            &["ballast-keeper", "alm", "--market", "x.toml"],
         ] {
             let e = run(Cli::parse_from(argv)).unwrap_err().to_string();
             assert!(e.contains("`embedded` cargo feature"), "{argv:?}: {e}");

@@ -7,6 +7,7 @@
 //! disk (CI once ran out of disk linking the twentieth). Run one module with
 //! `cargo test -p ballast-tests --test integration liquidation::`.
 
+mod alm;
 mod bad_debt;
 mod equity_withdrawals;
 mod events;

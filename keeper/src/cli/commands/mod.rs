@@ -5,6 +5,7 @@ use anyhow::Result;
 
 use super::args::{Cli, Command, MarketApplyArgs, MarketCommand, ReplayArgs, RunArgs, StressArgs};
 
+mod alm;
 mod snapshot;
 
 mod status;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(ref args) => status::run(&cli, args),
         Command::Snapshot(ref args) => snapshot::run(&cli, args),
         Command::Stress(ref args) => stress(&cli, args),
+        Command::Alm(ref args) => alm::run(&cli, args),
     }
 }
 
