@@ -16,7 +16,7 @@ use super::report::{market_alm_on_chain, MarketAlm};
 use crate::keeper_loop::KeeperConfig;
 use crate::market::{MarketDef, PolicyName};
 use crate::replay::{
-    default_capacity, draw_population, OracleModel, Replay, ReplayOptions, Window,
+    draw_population, LiquidatorSettings, OracleModel, Replay, ReplayOptions, Window,
 };
 use crate::volatility::candles::Candle;
 
@@ -57,11 +57,12 @@ pub fn replay_book(def_path: &Path, so: &Path, n: usize, seed: u64) -> Result<Re
     };
     let opts = ReplayOptions {
         policy: PolicyName::Static,
-        capacity_per_candle: default_capacity(n),
+        liquidators: LiquidatorSettings::default(),
         oracle: OracleModel::default(),
         keeper: KeeperConfig::default(),
         so_path: so.to_path_buf(),
         outage: None,
+        arrivals: false,
     };
     Replay::new(&def, &window, &draw_population(seed, n), opts)
         .context("populating the synthetic book")
