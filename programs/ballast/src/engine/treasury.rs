@@ -395,7 +395,9 @@ pub fn plan_rebalance(
 ) -> Result<RebalancePlan> {
     reserve.accrue(now)?;
     let mark_to_market = mark(reserve, strategy, now)?;
-    let deposits = reserve.claims()?.to_floor_u64()?;
+    // The band and the cap are shares of the deposits that can run now:
+    // term deposits locked past now are left out (they cannot be withdrawn).
+    let deposits = reserve.runnable(reserve.claims()?, now)?.to_floor_u64()?;
     let strategy_room = fx_u64(strategy.deposit_cap())
         .sub_(strategy.claims()?)?
         .max(FX_ZERO)

@@ -243,8 +243,16 @@ fn size(
         return Ok((tokens, shares, i, shortfall));
     }
     let deployed = reserve.treasury.deployed_amount;
-    let deposits_after = reserve
-        .supply()?
+    // The runnable deposits after: term deposits locked past now are left
+    // out of the band's and the cap's base (they cannot be withdrawn).
+    let supply = reserve.supply()?;
+    let locked = crate::engine::term_deposit::locked_claims(
+        supply,
+        reserve.term_deposits.locked_until(now),
+        reserve.deposit_shares,
+    )?;
+    let deposits_after = supply
+        .sub_(locked)?
         .sub_(fx_u64(tokens))?
         .max(FX_ZERO)
         .to_floor_u64()?;
