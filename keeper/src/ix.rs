@@ -986,7 +986,9 @@ pub fn term_deposit_book(reserve: &Address) -> Address {
 
 /// `deposit_term`: `owner` deposits `amount` base units from
 /// `user_token_account` for tenor `tenor_index` into the term deposit of
-/// `nonce` (created), the face owed at maturity at least `min_face`.
+/// `nonce` (created at its canonical bump), the face owed at maturity at
+/// least `min_face`. While the reserve has treasury shares deployed, append
+/// [`strategy_account`] (as for [`deposit`]: [`with_accounts`]).
 pub fn deposit_term(
     owner: &Address,
     keys: &ReserveKeys,
@@ -1022,7 +1024,8 @@ pub fn deposit_term(
 }
 
 /// `withdraw_term`: `owner` settles its matured term deposit of `nonce`
-/// into `user_token_account`.
+/// into `user_token_account`. While the reserve has treasury shares
+/// deployed, append [`strategy_account`] ([`with_accounts`]).
 pub fn withdraw_term(
     owner: &Address,
     keys: &ReserveKeys,
