@@ -307,7 +307,7 @@ fn withdraw_term_settles_both_ways_with_the_supply_flat() {
                 &user.pubkey(),
                 1
             ))
-            .map_or(true, |a| a.lamports == 0));
+            .is_none_or(|a| a.lamports == 0));
         ctx.assert_vault_reconciles(&l.debt);
         // settled once: a second withdrawal finds no deposit
         let ix = ix::withdraw_term(&user.pubkey(), &l.debt.keys, &ta, 1);
