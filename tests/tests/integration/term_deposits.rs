@@ -355,11 +355,12 @@ fn term_deposit_failures() {
     let ix = ix::deposit_term(&user.pubkey(), &keys, &ta, 0, 0, amount, 0);
     let err = ctx.fails("reserve of another market", &[ix], &[&user]);
     assert_ballast_err(&err, BallastError::WrongMarket);
-    // wrong signer: the owner's key with another signature is not a signer
+    // wrong signer: another key signing for the user's deposit address
     let thief = ctx.funded_user(10);
     let mut ix = dep(0, 0, amount);
     ix.accounts[0].pubkey = thief.pubkey();
-    ctx.fails("deposit_term for another's PDA", &[ix], &[&thief]);
+    let err = ctx.fails("deposit_term for another's PDA", &[ix], &[&thief]);
+    assert_ballast_err(&err, BallastError::TermDepositMismatch);
 
     // a deposit, then a second one on the same nonce
     deposit_term(&mut ctx, &l, &user, &ta, 0, 0, amount);
