@@ -980,7 +980,7 @@ fn main() {
     // reserve's book), the ladder with the book 7 days later, the
     // settlement an hour past maturity. Issue 19's bounds: <= 40,000 CU for
     // each instruction, <= 20,000 for the ladder.
-    let (mut dd, mut dw, mut dl) = (vec![], vec![], vec![]);
+    let (mut dd, mut d2, mut dw, mut dl) = (vec![], vec![], vec![], vec![]);
     for _ in 0..RUNS {
         let mut s = Scenario::new(2);
         let usdc = s.reserves[0];
@@ -1011,6 +1011,18 @@ fn main() {
         let (dep, ta) = s.ctx.user_with_tokens(&usdc, usdc.units(1_000.0));
         let ix = ix::deposit_term(&dep.pubkey(), &usdc.keys, &ta, 0, 1, usdc.units(1_000.0), 0);
         dd.push(s.ctx.ok("deposit_term", &[ix], &[&dep]));
+        s.warp();
+        let (dep2, ta2) = s.ctx.user_with_tokens(&usdc, usdc.units(1_000.0));
+        let ix = ix::deposit_term(
+            &dep2.pubkey(),
+            &usdc.keys,
+            &ta2,
+            0,
+            1,
+            usdc.units(1_000.0),
+            0,
+        );
+        d2.push(s.ctx.ok("deposit_term(second)", &[ix], &[&dep2]));
         s.ctx.warp_seconds(7 * 86_400);
         let meta = s
             .ctx
@@ -1035,6 +1047,11 @@ fn main() {
         "deposit_term",
         format!("{base}; 1,000 USDC at the 30-day tenor by a new depositor: deposit rate, face (exp), shares, the deposit account and the reserve's book created"),
         dd,
+    );
+    record(
+        "deposit_term_second",
+        format!("{base}; a second 1,000 USDC 30-day deposit an hour later by another depositor, into the existing book (same maturity bucket)"),
+        d2,
     );
     record(
         "withdraw_term",

@@ -154,6 +154,14 @@ fn deposit_term_books_the_closed_form_face_and_locks_the_shares() {
     );
     assert!(face > amount);
 
+    // lamports sent to the book's and the deposit's addresses beforehand
+    // (a griefer's) do not block their creation
+    for a in [
+        ix::term_deposit_book(&l.debt.keys.reserve),
+        ix::term_deposit_address(&l.debt.keys.reserve, &user.pubkey(), 7),
+    ] {
+        ctx.chain.airdrop(&a, 1_000_000).expect("airdrop");
+    }
     let ix = ix::deposit_term(&user.pubkey(), &l.debt.keys, &ta, 7, 1, amount, face + 1);
     let err = ctx.fails("deposit_term min_face above", &[ix], &[&user]);
     assert_ballast_err(&err, BallastError::TermDepositFaceTooLow);

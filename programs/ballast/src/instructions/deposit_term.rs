@@ -46,17 +46,13 @@ pub struct DepositTerm<'info> {
     #[account(mut)]
     pub term_deposit: UncheckedAccount<'info>,
     /// The reserve's term-deposit book, PDA `[TERM_DEPOSIT_BOOK_SEED,
-    /// reserve]` (canonical bump, searched: one book per reserve, whose
-    /// address must not depend on the caller); created by the first term
-    /// deposit.
-    #[account(
-        init_if_needed,
-        payer = owner,
-        space = 8 + TermDepositBook::SIZE,
-        seeds = [TERM_DEPOSIT_BOOK_SEED, reserve.key().as_ref()],
-        bump
-    )]
-    pub book: Box<Account<'info, TermDepositBook>>,
+    /// reserve]` (canonical bump): created here by the reserve's first term
+    /// deposit (bump searched once), afterwards pinned by owner,
+    /// discriminator and `reserve` (no PDA derivation: only this program
+    /// creates books, and only at that address).
+    /// CHECK: created or checked in the handler, as documented above.
+    #[account(mut)]
+    pub book: UncheckedAccount<'info>,
     /// The reserve's mint.
     pub mint: InterfaceAccount<'info, Mint>,
     /// The reserve's liquidity vault.
@@ -102,6 +98,7 @@ pub fn handler(
     );
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
+    let mut book = load_or_create_book(&ctx, reserve_key)?;
     let (shares, face, maturity, rate) = {
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue_interest(now)?;
@@ -124,9 +121,11 @@ pub fn handler(
             supply.add_(fx_u64(amount))? <= fx_u64(reserve.config.deposit_cap),
             BallastError::DepositCapExceeded
         );
+        // Utilisation once (`borrow_rate()` would compute it again).
+        let u = reserve.utilization()?;
         let rate = deposit_rate(
-            reserve.borrow_rate()?,
-            reserve.utilization()?,
+            reserve.config.rate_curve.borrow_rate(u)?,
+            u,
             reserve.config.reserve_factor_bps,
             cfg.base_spread_bps,
         )?;
@@ -139,11 +138,6 @@ pub fn handler(
         let limits = reserve.config.liquidity;
         reserve.outflow.record_inflow(&limits, now, amount);
 
-        let book = &mut ctx.accounts.book;
-        if book.reserve == Pubkey::default() {
-            book.reserve = reserve_key;
-            book.bump = ctx.bumps.book;
-        }
         book_add(&mut book.buckets, maturity, shares, face)?;
         let t = &mut reserve.term_deposits;
         t.locked_shares = t.locked_shares.safe_add(shares)?;
@@ -151,6 +145,11 @@ pub fn handler(
         t.next_maturity = next_maturity(&book.buckets);
         (shares, face, maturity, rate)
     };
+    {
+        let info = ctx.accounts.book.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        book.try_serialize(&mut &mut data[..])?;
+    }
     let owner = ctx.accounts.owner.key();
     let deposit = TermDeposit {
         owner,
@@ -209,20 +208,98 @@ fn create_deposit(ctx: &Context<DepositTerm>, deposit: &TermDeposit) -> Result<(
     let expected = Pubkey::create_program_address(&seeds, &crate::ID)
         .map_err(|_| error!(BallastError::TermDepositMismatch))?;
     require_keys_eq!(expected, info.key(), BallastError::TermDepositMismatch);
-    let space = 8 + TermDeposit::SIZE;
-    anchor_lang::system_program::create_account(
-        CpiContext::new_with_signer(
-            ctx.accounts.system_program.key(),
-            anchor_lang::system_program::CreateAccount {
-                from: ctx.accounts.owner.to_account_info(),
-                to: info.clone(),
-            },
-            &[&seeds],
-        ),
-        Rent::get()?.minimum_balance(space),
-        space as u64,
-        &crate::ID,
-    )?;
+    create_pda(ctx, &info, &seeds, 8 + TermDeposit::SIZE)?;
     let mut data = info.try_borrow_mut_data()?;
     deposit.try_serialize(&mut &mut data[..])
+}
+
+/// The reserve's book: read (owner, discriminator, `reserve` checked), or,
+/// when its address holds no program account yet, created at the canonical
+/// PDA (the only bump search, once per reserve). Errors:
+/// [`BallastError::TermDepositMismatch`] (not this reserve's book).
+fn load_or_create_book(ctx: &Context<DepositTerm>, reserve: Pubkey) -> Result<TermDepositBook> {
+    let info = ctx.accounts.book.to_account_info();
+    if info.owner == &crate::ID {
+        let data = info.try_borrow_data()?;
+        let book = TermDepositBook::try_deserialize(&mut &data[..])
+            .map_err(|_| error!(BallastError::TermDepositMismatch))?;
+        require_keys_eq!(book.reserve, reserve, BallastError::TermDepositMismatch);
+        return Ok(book);
+    }
+    let (address, bump) =
+        Pubkey::find_program_address(&[TERM_DEPOSIT_BOOK_SEED, reserve.as_ref()], &crate::ID);
+    require_keys_eq!(address, info.key(), BallastError::TermDepositMismatch);
+    let b = [bump];
+    let seeds: [&[u8]; 3] = [TERM_DEPOSIT_BOOK_SEED, reserve.as_ref(), &b];
+    create_pda(ctx, &info, &seeds, 8 + TermDepositBook::SIZE)?;
+    Ok(TermDepositBook {
+        reserve,
+        bump,
+        buckets: [DepositBucket::default(); DEPOSIT_BUCKETS],
+    })
+}
+
+/// Creates the PDA `info` (signed by `seeds`) with `space` bytes owned by
+/// this program, the owner paying the rent; an address someone pre-funded
+/// is topped up, allocated and assigned instead (as Anchor's `init`), so
+/// sending lamports to it cannot block the creation.
+fn create_pda<'info>(
+    ctx: &Context<DepositTerm<'info>>,
+    info: &AccountInfo<'info>,
+    seeds: &[&[u8]],
+    space: usize,
+) -> Result<()> {
+    use anchor_lang::system_program as sp;
+    let system = ctx.accounts.system_program.key();
+    let payer = ctx.accounts.owner.to_account_info();
+    let rent = Rent::get()?.minimum_balance(space);
+    let signer = &[seeds];
+    if info.lamports() == 0 {
+        return sp::create_account(
+            CpiContext::new_with_signer(
+                system,
+                sp::CreateAccount {
+                    from: payer,
+                    to: info.clone(),
+                },
+                signer,
+            ),
+            rent,
+            space as u64,
+            &crate::ID,
+        );
+    }
+    let top_up = rent.saturating_sub(info.lamports());
+    if top_up > 0 {
+        sp::transfer(
+            CpiContext::new(
+                system,
+                sp::Transfer {
+                    from: payer,
+                    to: info.clone(),
+                },
+            ),
+            top_up,
+        )?;
+    }
+    sp::allocate(
+        CpiContext::new_with_signer(
+            system,
+            sp::Allocate {
+                account_to_allocate: info.clone(),
+            },
+            signer,
+        ),
+        space as u64,
+    )?;
+    sp::assign(
+        CpiContext::new_with_signer(
+            system,
+            sp::Assign {
+                account_to_assign: info.clone(),
+            },
+            signer,
+        ),
+        &crate::ID,
+    )
 }

@@ -52,7 +52,8 @@ impl TermDeposit {
 }
 
 /// A reserve's term deposits by maturity: created by the first
-/// `deposit_term` on the reserve (its payer pays the rent), updated by
+/// `deposit_term` on the reserve (its payer pays the rent; the only
+/// instruction that derives its address), updated by
 /// `deposit_term` and `withdraw_term`, read by `maturity_ladder`.
 #[account]
 #[derive(Debug, PartialEq, Eq)]
