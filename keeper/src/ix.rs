@@ -956,3 +956,108 @@ pub fn maturity_ladder(reserve: &ReserveKeys) -> Instruction {
         vec![],
     )
 }
+
+/// The term deposit PDA `[TERM_DEPOSIT_SEED, reserve, owner, nonce (u64 LE)]`.
+pub fn term_deposit_address(reserve: &Address, owner: &Address, nonce: u64) -> Address {
+    term_deposit_pda(reserve, owner, nonce).0
+}
+
+/// [`term_deposit_address`] and its canonical bump.
+pub fn term_deposit_pda(reserve: &Address, owner: &Address, nonce: u64) -> (Address, u8) {
+    Address::find_program_address(
+        &[
+            ballast::state::TERM_DEPOSIT_SEED,
+            reserve.as_ref(),
+            owner.as_ref(),
+            &nonce.to_le_bytes(),
+        ],
+        &ballast::ID,
+    )
+}
+
+/// The term-deposit book PDA `[TERM_DEPOSIT_BOOK_SEED, reserve]`.
+pub fn term_deposit_book(reserve: &Address) -> Address {
+    Address::find_program_address(
+        &[ballast::state::TERM_DEPOSIT_BOOK_SEED, reserve.as_ref()],
+        &ballast::ID,
+    )
+    .0
+}
+
+/// `deposit_term`: `owner` deposits `amount` base units from
+/// `user_token_account` for tenor `tenor_index` into the term deposit of
+/// `nonce` (created at its canonical bump), the face owed at maturity at
+/// least `min_face`. While the reserve has treasury shares deployed, append
+/// [`strategy_account`] (as for [`deposit`]: [`with_accounts`]).
+pub fn deposit_term(
+    owner: &Address,
+    keys: &ReserveKeys,
+    user_token_account: &Address,
+    nonce: u64,
+    tenor_index: u8,
+    amount: u64,
+    min_face: u64,
+) -> Instruction {
+    let (term_deposit, deposit_bump) = term_deposit_pda(&keys.reserve, owner, nonce);
+    build(
+        ballast::accounts::DepositTerm {
+            owner: *owner,
+            market: keys.market,
+            reserve: keys.reserve,
+            term_deposit,
+            book: term_deposit_book(&keys.reserve),
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+            system_program: anchor_lang::system_program::ID,
+        },
+        ballast::instruction::DepositTerm {
+            nonce,
+            tenor_index,
+            amount,
+            min_face,
+            deposit_bump,
+        },
+        vec![],
+    )
+}
+
+/// `withdraw_term`: `owner` settles its matured term deposit of `nonce`
+/// into `user_token_account`. While the reserve has treasury shares
+/// deployed, append [`strategy_account`] ([`with_accounts`]).
+pub fn withdraw_term(
+    owner: &Address,
+    keys: &ReserveKeys,
+    user_token_account: &Address,
+    nonce: u64,
+) -> Instruction {
+    build(
+        ballast::accounts::WithdrawTerm {
+            owner: *owner,
+            market: keys.market,
+            market_authority: market_authority(&keys.market).0,
+            reserve: keys.reserve,
+            term_deposit: term_deposit_address(&keys.reserve, owner, nonce),
+            book: term_deposit_book(&keys.reserve),
+            mint: keys.mint,
+            liquidity_vault: keys.liquidity_vault,
+            user_token_account: *user_token_account,
+            token_program: keys.token_program,
+        },
+        ballast::instruction::WithdrawTerm {},
+        vec![],
+    )
+}
+
+/// `maturity_ladder` of `reserve` with its term-deposit book, so the
+/// locked deposits sit at their maturities (the book must exist: a first
+/// `deposit_term` creates it).
+pub fn maturity_ladder_with_deposits(reserve: &ReserveKeys) -> Instruction {
+    let mut ix = maturity_ladder(reserve);
+    ix.accounts.push(AccountMeta::new_readonly(
+        term_deposit_book(&reserve.reserve),
+        false,
+    ));
+    ix
+}

@@ -974,6 +974,98 @@ fn main() {
         tc,
     );
 
+    // Term deposits on the same USDC reserve (the obligation owes floating
+    // USDC, so the deposit rate has a supply rate under it): a 1,000 USDC
+    // 30-day deposit by a new depositor (creating the deposit and the
+    // reserve's book), the ladder with the book 7 days later, the
+    // settlement an hour past maturity. Issue 19's bounds: <= 40,000 CU for
+    // each instruction, <= 20,000 for the ladder.
+    let (mut dd, mut d2, mut dw, mut dl) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..RUNS {
+        let mut s = Scenario::new(2);
+        let usdc = s.reserves[0];
+        let cfg = ballast::engine::term::TermConfig {
+            tenors_secs: [7 * 86_400, 30 * 86_400, 84 * 86_400],
+            grid_secs: ballast::engine::term::DEFAULT_GRID_SECS,
+            base_spread_bps: 100,
+            slope_bps: 2_000,
+            max_commit_bps: 2_000,
+            penalty_spread_bps: 2_000,
+            _padding: [0; 8],
+        };
+        let admin = s.admin.insecure_clone();
+        let ix = ix::set_term_config(&admin.pubkey(), &usdc.keys, cfg);
+        s.ctx.ok("set_term_config", &[ix], &[&admin]);
+        s.warp();
+        let health = s.ctx.health_accounts(&s.obligation, &[&usdc]);
+        let ix = ix::borrow(
+            &s.user.pubkey(),
+            &usdc.keys,
+            &s.obligation,
+            &s.token_accounts[0],
+            usdc.units(500.0),
+            health,
+        );
+        s.send("borrow(open)", ix);
+        s.warp();
+        let (dep, ta) = s.ctx.user_with_tokens(&usdc, usdc.units(1_000.0));
+        let ix = ix::deposit_term(&dep.pubkey(), &usdc.keys, &ta, 0, 1, usdc.units(1_000.0), 0);
+        dd.push(s.ctx.ok("deposit_term", &[ix], &[&dep]));
+        s.warp();
+        let (dep2, ta2) = s.ctx.user_with_tokens(&usdc, usdc.units(1_000.0));
+        let ix = ix::deposit_term(
+            &dep2.pubkey(),
+            &usdc.keys,
+            &ta2,
+            0,
+            1,
+            usdc.units(1_000.0),
+            0,
+        );
+        d2.push(s.ctx.ok("deposit_term(second)", &[ix], &[&dep2]));
+        s.ctx.warp_seconds(7 * 86_400);
+        let meta = s
+            .ctx
+            .chain
+            .send(&[ix::maturity_ladder_with_deposits(&usdc.keys)], &[])
+            .expect("maturity_ladder with deposits");
+        dl.push(meta.compute_units_consumed);
+        let d = s
+            .ctx
+            .account::<ballast::state::TermDeposit>(&ix::term_deposit_address(
+                &usdc.keys.reserve,
+                &dep.pubkey(),
+                0,
+            ))
+            .expect("term deposit");
+        s.ctx.set_time(d.maturity + 3_600);
+        let ix = ix::withdraw_term(&dep.pubkey(), &usdc.keys, &ta, 0);
+        dw.push(s.ctx.ok("withdraw_term", &[ix], &[&dep]));
+    }
+    let base = "the deposit/withdraw/borrow/repay scenario with a 30/7/84-day term curve on USDC (500 USDC borrowed floating)";
+    record(
+        "deposit_term",
+        format!("{base}; 1,000 USDC at the 30-day tenor by a new depositor: deposit rate, face (exp), shares, the deposit account and the reserve's book created"),
+        dd,
+    );
+    record(
+        "deposit_term_second",
+        format!("{base}; a second 1,000 USDC 30-day deposit an hour later by another depositor, into the existing book (same maturity bucket)"),
+        d2,
+    );
+    record(
+        "withdraw_term",
+        format!("{base}; that deposit settled an hour past maturity: value of the locked shares, settlement against the fees, book, account closed"),
+        dw,
+    );
+    record(
+        "maturity_ladder_deposits",
+        format!(
+            "{base}; the ladder with the term-deposit book 7 days after the deposit (bound 20,000)"
+        ),
+        dl,
+    );
+
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&root).expect("create target/bench");
     let cu_json = serde_json::to_string_pretty(&cu).unwrap();

@@ -57,9 +57,15 @@
 //! would get (`maturity_for`), at the term rate the program would quote a
 //! marginal borrow there (`term_rate`, rounded up as at a borrow).
 //!
-//! Term deposits are not in the layout yet: every deposit is on demand
-//! ([`AlmItem::can_run`]); when they arrive, each locked deposit is a
-//! liability with [`Repricing::Fixed`] and `can_run = false`.
+//! Term deposits ([`term_deposit_item`]): the reserve's aggregates
+//! (`Reserve::term_deposits`: locked shares, face, earliest maturity) make
+//! one liability with [`Repricing::Fixed`] and `can_run = false`: the
+//! locked shares' value at the exchange rate, the whole locked face due at
+//! the earliest maturity (the conservative side for liquidity: the
+//! per-maturity split is in the reserve's `TermDepositBook`, which the
+//! program's `maturity_ladder` reads and the snapshot does not carry yet).
+//! Once any locked deposit has matured they are all on demand, as the
+//! program's liquidity coverage counts them.
 
 use std::collections::HashMap;
 
@@ -181,6 +187,46 @@ pub fn term_items(r: &Reserve, now: i64, usd_per_unit: f64) -> Result<(Vec<AlmIt
     Ok((items, book_units))
 }
 
+/// The locked term deposits of `r` at `now` out of `claims` (the
+/// depositors' claims, base units) as one fixed liability (module doc),
+/// USD at `usd_per_unit`, and their value in base units; `None` when none
+/// is locked past `now`.
+pub fn term_deposit_item(
+    r: &Reserve,
+    now: i64,
+    claims: f64,
+    usd_per_unit: f64,
+) -> Option<(AlmItem, f64)> {
+    let t = &r.term_deposits;
+    let locked = t.locked_until(now);
+    if locked == 0 || r.deposit_shares == 0 {
+        return None;
+    }
+    let value = claims * locked as f64 / r.deposit_shares as f64;
+    let tau_days = (t.next_maturity - now) as f64 / 86_400.0;
+    let face = t.locked_face as f64;
+    // The fixed rate the face implies over the value (simple, annual).
+    let rate = if value > 0.0 {
+        (face - value).max(0.0) / (value * tau_days / DAYS_PER_YEAR)
+    } else {
+        0.0
+    };
+    Some((
+        AlmItem {
+            label: format!("term deposits (locked, first due in {tau_days:.1} d)"),
+            side: Side::Liability,
+            amount_usd: value * usd_per_unit,
+            rate,
+            repricing: Repricing::Fixed {
+                face_usd: face * usd_per_unit,
+                maturity_days: tau_days,
+            },
+            can_run: false,
+        },
+        value,
+    ))
+}
+
 /// One book per reserve of `snap` whose oracle passes the program's checks
 /// now, and the reserves skipped with why. `insurance` gives insurance
 /// vault balances (base units) by vault address, when known.
@@ -255,6 +301,9 @@ pub fn books_from_snapshot(
             Some(s) => supply_rate(s)?,
             None => 0.0,
         };
+        // Locked term deposits leave the on-demand deposits.
+        let locked = term_deposit_item(r, now, liabilities, usd_per_unit);
+        let on_demand = liabilities - locked.as_ref().map_or(0.0, |(_, v)| *v);
         let name = format!("{key}");
         let item = |label: &str, side, amount, rate, repricing, can_run| AlmItem {
             label: label.to_string(),
@@ -300,13 +349,14 @@ pub fn books_from_snapshot(
             item(
                 "deposits (on demand)",
                 Side::Liability,
-                liabilities * usd_per_unit,
+                on_demand * usd_per_unit,
                 rs,
                 Repricing::Floating,
                 true,
             ),
         ];
         items.extend(term);
+        items.extend(locked.map(|(i, _)| i));
         books.push(ReserveBook {
             reserve: *key,
             sheet,

@@ -433,7 +433,7 @@ mod term_adapter {
 
     use super::super::analysis::{analyse, bucket_of};
     use super::super::book::{Repricing, Side};
-    use super::super::chain::{borrow_rate, reserve_curve, term_items};
+    use super::super::chain::{borrow_rate, reserve_curve, term_deposit_item, term_items};
     use super::super::curve::DAYS_PER_YEAR;
     use super::super::irrbb::{Calibration, Scenario};
     use super::super::{AlmBook, AlmItem};
@@ -505,6 +505,35 @@ mod term_adapter {
         assert!((matured.amount_usd - 50.0).abs() < 1e-9);
         assert_eq!(matured.rate, borrow_rate(&r).unwrap());
         assert!((book - (1_050_000_000.0 - unearned)).abs() < 1e-3);
+    }
+
+    /// Locked term deposits are one fixed liability that cannot run: the
+    /// locked shares' part of the claims, the locked face due at the
+    /// earliest maturity; none once that maturity has passed.
+    #[test]
+    fn locked_term_deposits_are_a_fixed_liability_until_their_maturity() {
+        let mut r = reserve();
+        r.deposit_shares = 16_000_000_000;
+        assert!(term_deposit_item(&r, NOW, 16_000.0, 1.0).is_none());
+        r.term_deposits.locked_shares = 4_000_000_000;
+        r.term_deposits.locked_face = 4_010_000_000;
+        r.term_deposits.next_maturity = NOW + 30 * DAY;
+        let claims = 16_000_000_000.0;
+        let (item, value) = term_deposit_item(&r, NOW, claims, 1e-6).unwrap();
+        assert!((value - 4_000_000_000.0).abs() < 1e-3);
+        assert_eq!(item.side, Side::Liability);
+        assert!(!item.can_run);
+        assert_eq!(
+            item.repricing,
+            Repricing::Fixed {
+                face_usd: 4_010.0,
+                maturity_days: 30.0
+            }
+        );
+        assert_eq!(bucket_of(item.outflow_days()), 2);
+        let want = 10_000_000.0 / (4_000_000_000.0 * 30.0 / DAYS_PER_YEAR);
+        assert!((item.rate - want).abs() < 1e-12);
+        assert!(term_deposit_item(&r, NOW + 30 * DAY, claims, 1e-6).is_none());
     }
 
     #[test]

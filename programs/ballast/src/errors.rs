@@ -293,6 +293,16 @@ pub enum BallastError {
     /// debt: send `convert_term_debt` first (same transaction).
     #[msg("obligation holds unconverted term debt: convert it first")]
     TermDebtOutstanding,
+    /// `withdraw_term` before the deposit's maturity: its shares are locked.
+    #[msg("term deposit is locked until its maturity")]
+    DepositLocked,
+    /// `deposit_term` quoted a face below the depositor's `min_face`.
+    #[msg("term deposit face below the minimum")]
+    TermDepositFaceTooLow,
+    /// The term deposit or the term-deposit book is not the one of this
+    /// reserve and owner.
+    #[msg("term deposit account does not match the reserve or owner")]
+    TermDepositMismatch,
 }
 
 /// One configuration check: `Ok(())` when `ok`; otherwise logs `invalid

@@ -471,3 +471,49 @@ pub struct TermDebtConverted {
     /// depositors' supply does not jump, base units, rounded down.
     pub to_protocol_fees: u64,
 }
+
+/// `deposit_term` locked a fixed-rate term deposit.
+#[event]
+pub struct TermDeposited {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The `TermDeposit` account.
+    pub term_deposit: Pubkey,
+    /// The depositor.
+    pub owner: Pubkey,
+    /// Tokens deposited, base units.
+    pub amount: u64,
+    /// Deposit shares minted and locked (rounded down).
+    pub shares: u64,
+    /// Owed at maturity, base units (rounded down).
+    pub face: u64,
+    /// Maturity, unix seconds.
+    pub maturity: i64,
+    /// The fixed rate, millionths a year (rounded down).
+    pub rate_micro: u32,
+}
+
+/// `withdraw_term` settled a matured term deposit.
+#[event]
+pub struct TermDepositWithdrawn {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// The `TermDeposit` account (closed).
+    pub term_deposit: Pubkey,
+    /// The depositor.
+    pub owner: Pubkey,
+    /// Locked shares burned.
+    pub shares: u64,
+    /// Their value at the exchange rate, base units (rounded down).
+    pub value: u64,
+    /// The face owed, base units.
+    pub face: u64,
+    /// Paid to the depositor, base units.
+    pub paid: u64,
+    /// `value - face` credited to the protocol's fees, base units.
+    pub to_protocol_fees: u64,
+    /// The shortfall taken out of the protocol's fees, base units.
+    pub from_protocol_fees: u64,
+    /// Owed and not paid (the fees did not cover the shortfall), base units.
+    pub unpaid: u64,
+}

@@ -367,9 +367,33 @@ pub mod ballast {
     /// or reprice, the liabilities that can leave, the repricing gap and
     /// the cumulative gap; writes nothing, needs no signer. See
     /// [`engine::term::MaturityLadder`] for the layout.
-    pub fn maturity_ladder(
-        ctx: Context<MaturityLadderView>,
+    pub fn maturity_ladder<'info>(
+        ctx: Context<'info, MaturityLadderView<'info>>,
     ) -> Result<engine::term::MaturityLadder> {
         maturity_ladder::handler(ctx)
+    }
+
+    /// Deposits `amount` base units at a fixed rate until the maturity of
+    /// tenor `tenor_index`: deposit shares locked in a new `TermDeposit`
+    /// (PDA with `nonce`), face owed then at least `min_face`. Refused
+    /// while paused; `deposit_bump` is the deposit PDA's bump. Emits
+    /// [`events::TermDeposited`].
+    pub fn deposit_term(
+        ctx: Context<DepositTerm>,
+        nonce: u64,
+        tenor_index: u8,
+        amount: u64,
+        min_face: u64,
+        deposit_bump: u8,
+    ) -> Result<()> {
+        deposit_term::handler(ctx, nonce, tenor_index, amount, min_face, deposit_bump)
+    }
+
+    /// Settles a term deposit at or after its maturity (refused before,
+    /// `DepositLocked`): pays the face, the protocol's fees taking or
+    /// covering the difference with the locked shares' value. Refused
+    /// while paused. Emits [`events::TermDepositWithdrawn`].
+    pub fn withdraw_term(ctx: Context<WithdrawTerm>) -> Result<()> {
+        withdraw_term::handler(ctx)
     }
 }

@@ -40,6 +40,7 @@ mod scenario_two_users;
 mod snapshot;
 mod socialize_dust;
 mod status;
+mod term_deposits;
 mod term_loans;
 mod treasury;
 mod treasury_health;

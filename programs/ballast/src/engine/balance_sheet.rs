@@ -51,7 +51,9 @@ pub struct BalanceSheet {
     /// Liquid / liabilities, bps (10,000 when there are none).
     pub liquid_share_bps: u16,
     /// (Liquid + recallable within the window) / stressed outflow, bps;
-    /// `u32::MAX` when no outflow is stressed.
+    /// `u32::MAX` when no outflow is stressed. The stressed outflow is
+    /// `stress_outflow_bps` of the claims that can run within the outflow
+    /// window: term deposits locked past it are left out.
     pub liquidity_coverage_bps: u32,
     /// What the outflow limiter still lets out in the current window.
     pub outflow_remaining: u64,
@@ -104,6 +106,10 @@ pub fn balance_sheet<R: ReserveBook, S: ReserveBook>(
             .min(BPS as u128)
             .cast()?
     };
+    // Term deposits locked past the stress window cannot run in it: the
+    // stressed outflow is a share of the runnable claims only.
+    let horizon = now.saturating_add(reserve.liquidity().outflow_window_secs as i64);
+    let runnable = reserve.runnable(liabilities, horizon)?.to_floor_u64()?;
     Ok(BalanceSheet {
         reserve: key,
         timestamp: now,
@@ -119,7 +125,7 @@ pub fn balance_sheet<R: ReserveBook, S: ReserveBook>(
         liquidity_coverage_bps: liquidity_coverage_bps(
             liquid,
             recallable,
-            liabilities_u64,
+            runnable,
             reserve.liquidity().stress_outflow_bps,
         ),
         outflow_remaining: reserve.outflow_remaining(now),

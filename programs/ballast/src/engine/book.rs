@@ -7,7 +7,7 @@
 
 use anchor_lang::prelude::*;
 
-use super::fx::Fx;
+use super::fx::{Fx, FxExt};
 use super::liquidity::LiquidityConfig;
 use super::treasury::TreasuryState;
 
@@ -33,6 +33,23 @@ pub trait ReserveBook {
     /// What the outflow limiter still lets out at `now` (`u64::MAX` when it
     /// is off).
     fn outflow_remaining(&self, now: i64) -> u64;
+    /// Deposit shares locked in term deposits that cannot run before unix
+    /// time `at` (liabilities the buffer band and the liquidity coverage
+    /// leave out of the runnable deposits); 0 by default.
+    fn locked_shares_until(&self, _at: i64) -> u64 {
+        0
+    }
+    /// The part of `claims` that can run before `at`: `claims` less the
+    /// locked shares' part ([`super::term_deposit::locked_claims`], rounded
+    /// down, so the runnable part rounds up), base units.
+    fn runnable(&self, claims: Fx, at: i64) -> Result<Fx> {
+        let locked = super::term_deposit::locked_claims(
+            claims,
+            self.locked_shares_until(at),
+            self.deposit_shares(),
+        )?;
+        claims.sub_(locked)
+    }
     /// The treasury strategy and what is deployed to it.
     fn treasury(&self) -> &TreasuryState;
     /// The treasury, writable (marking moves its book value).

@@ -40,4 +40,5 @@ pub mod safe_math;
 pub mod shares;
 pub mod stress;
 pub mod term;
+pub mod term_deposit;
 pub mod treasury;

@@ -559,7 +559,9 @@ pub struct LadderBucket {
 /// (face less unearned interest, decayed to now) sits in the bucket of its
 /// time to maturity, a matured one overnight; the depositors' claims (the
 /// supply with interest projected to now) are on demand, so all can leave
-/// overnight. Protocol fees and the insurance vault are equity.
+/// overnight, except term deposits' locked shares (when the reserve's
+/// `TermDepositBook` is passed), at their value in the bucket of their
+/// maturity. Protocol fees and the insurance vault are equity.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MaturityLadder {
     /// The reserve.
@@ -582,8 +584,13 @@ pub fn ladder_bucket(secs: i64) -> usize {
 /// The maturity ladder of a reserve at `now` from its books: `cash` (the
 /// vault plus the deployed amount, base units), `floating` (floating debt
 /// projected to now, rounded down), `liabilities` (depositors' claims
-/// projected to now, rounded down) and its term book. Errors:
-/// [`BallastError::MathOverflow`].
+/// projected to now, rounded down), its term book, and its term deposits'
+/// book `locked` (empty without one) out of `deposit_shares`: each
+/// maturity's locked shares, valued at `liabilities * shares /
+/// deposit_shares` (rounded down), sit in the bucket of their time to
+/// maturity (a matured one overnight); the rest of the claims overnight.
+/// Errors: [`BallastError::MathOverflow`].
+#[allow(clippy::too_many_arguments)]
 pub fn maturity_ladder(
     reserve: Pubkey,
     now: i64,
@@ -591,6 +598,8 @@ pub fn maturity_ladder(
     floating: u64,
     liabilities: u64,
     term: &TermState,
+    locked: &[super::term_deposit::DepositBucket],
+    deposit_shares: u64,
 ) -> Result<MaturityLadder> {
     let mut assets = [0u128; LADDER_BUCKETS];
     assets[0] = cash as u128 + floating as u128;
@@ -599,6 +608,18 @@ pub fn maturity_ladder(
         let book = fx_u64(b.face).sub_(u)?.max(FX_ZERO).to_floor_u64()?;
         assets[ladder_bucket(b.maturity.saturating_sub(now))] += book as u128;
     }
+    let mut owed = [0u128; LADDER_BUCKETS];
+    let mut on_demand = liabilities as u128;
+    if deposit_shares > 0 {
+        for b in locked.iter().filter(|b| b.shares > 0) {
+            let v = (liabilities as u128 * b.shares.min(deposit_shares) as u128
+                / deposit_shares as u128)
+                .min(on_demand);
+            on_demand -= v;
+            owed[ladder_bucket(b.maturity.saturating_sub(now))] += v;
+        }
+    }
+    owed[0] += on_demand;
     let mut out = MaturityLadder {
         reserve,
         timestamp: now,
@@ -607,7 +628,7 @@ pub fn maturity_ladder(
     let mut cumulative = 0i128;
     for (i, a) in assets.iter().enumerate() {
         let a = (*a).min(u64::MAX as u128) as u64;
-        let l = if i == 0 { liabilities } else { 0 };
+        let l = owed[i] as u64;
         let gap = a as i128 - l as i128;
         cumulative += gap;
         let clamp = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
@@ -856,7 +877,7 @@ mod tests {
         s.add_loan(5 * 86_400, 1_000, 990).unwrap();
         s.add_loan(60 * 86_400, 2_000, 1_900).unwrap();
         s.add_loan(-1, 50, 50).unwrap(); // matured, unconverted
-        let l = maturity_ladder(Pubkey::default(), 0, 700, 300, 4_000, &s).unwrap();
+        let l = maturity_ladder(Pubkey::default(), 0, 700, 300, 4_000, &s, &[], 0).unwrap();
         let a: Vec<u64> = l.buckets.iter().map(|b| b.assets).collect();
         assert_eq!(a, vec![1_050, 990, 0, 1_900, 0]);
         assert_eq!(l.buckets[0].liabilities, 4_000);
@@ -865,6 +886,32 @@ mod tests {
         let mut bytes = Vec::new();
         l.serialize(&mut bytes).unwrap();
         assert_eq!(bytes.len(), MATURITY_LADDER_LEN);
+    }
+
+    #[test]
+    fn ladder_places_term_deposits_at_their_maturity() {
+        use crate::engine::term_deposit::DepositBucket;
+        let s = TermState::default();
+        let locked = [
+            DepositBucket {
+                maturity: 20 * 86_400,
+                shares: 250,
+                face: 1_100,
+            },
+            DepositBucket {
+                maturity: -1,
+                shares: 100,
+                face: 500,
+            },
+            DepositBucket::default(),
+        ];
+        // claims 4,000 over 1,000 shares: 250 shares worth 1,000 locked to
+        // day 20, 100 matured (overnight)
+        let l = maturity_ladder(Pubkey::default(), 0, 4_000, 0, 4_000, &s, &locked, 1_000).unwrap();
+        let owed: Vec<u64> = l.buckets.iter().map(|b| b.liabilities).collect();
+        assert_eq!(owed, vec![3_000, 0, 1_000, 0, 0]);
+        assert_eq!(l.buckets[0].gap, 1_000);
+        assert_eq!(l.buckets[2].cumulative_gap, 0);
     }
 
     #[test]

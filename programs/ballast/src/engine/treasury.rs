@@ -267,9 +267,32 @@ pub fn choose(
     strategy_room: u64,
     recallable: u64,
 ) -> core::result::Result<Move, Idle> {
+    choose_split(
+        cfg,
+        liquid,
+        deposits,
+        deposits,
+        deployed,
+        strategy_room,
+        recallable,
+    )
+}
+
+/// [`choose`] with the band's base `runnable` (the claims that can run
+/// now: term deposits locked past now left out) apart from the cap's base
+/// `deposits` (all the claims: locked deposits may be deployed like any).
+pub fn choose_split(
+    cfg: &LiquidityConfig,
+    liquid: u64,
+    runnable: u64,
+    deposits: u64,
+    deployed: u64,
+    strategy_room: u64,
+    recallable: u64,
+) -> core::result::Result<Move, Idle> {
     let l = liquid as u128 * BPS as u128;
-    let d = deposits as u128;
-    let target = bps_of_ceil(deposits, cfg.buffer_target_bps);
+    let d = runnable as u128;
+    let target = bps_of_ceil(runnable, cfg.buffer_target_bps);
     let cap = bps_of_floor(deposits, cfg.rehypothecation_cap_bps);
     // Above the cap (a loss in this reserve, a gain marked in the strategy,
     // a liquidation, or a cap lowered by the admin): recall the excess, and
@@ -350,15 +373,36 @@ pub fn withdrawal_recall(
     deployed: u64,
     tokens: u64,
 ) -> WithdrawalRecall {
+    withdrawal_recall_split(
+        cfg,
+        liquid,
+        deposits_after,
+        deposits_after,
+        deployed,
+        tokens,
+    )
+}
+
+/// [`withdrawal_recall`] with the band's base `runnable_after` (the claims
+/// after the withdrawal that can run now: term deposits locked past now
+/// left out) apart from the cap's base `deposits_after` (all the claims).
+pub fn withdrawal_recall_split(
+    cfg: &LiquidityConfig,
+    liquid: u64,
+    runnable_after: u64,
+    deposits_after: u64,
+    deployed: u64,
+    tokens: u64,
+) -> WithdrawalRecall {
     let shortfall = tokens.saturating_sub(liquid);
     let cap = bps_of_floor(deposits_after, cfg.rehypothecation_cap_bps);
     let required = shortfall.max(deployed.saturating_sub(cap));
     // Liquid after recalling `required` (>= the shortfall, so no underflow).
     let liquid_after = (liquid as u128 + required as u128).saturating_sub(tokens as u128);
     let below_min =
-        liquid_after * (BPS as u128) < deposits_after as u128 * cfg.buffer_min_bps as u128;
+        liquid_after * (BPS as u128) < runnable_after as u128 * cfg.buffer_min_bps as u128;
     let wanted = if below_min {
-        let target = bps_of_ceil(deposits_after, cfg.buffer_target_bps) as u128;
+        let target = bps_of_ceil(runnable_after, cfg.buffer_target_bps) as u128;
         let to_target = (tokens as u128 + target).saturating_sub(liquid as u128);
         u64::try_from(to_target).unwrap_or(u64::MAX).min(deployed)
     } else {
@@ -395,14 +439,19 @@ pub fn plan_rebalance(
 ) -> Result<RebalancePlan> {
     reserve.accrue(now)?;
     let mark_to_market = mark(reserve, strategy, now)?;
-    let deposits = reserve.claims()?.to_floor_u64()?;
+    // The band is a share of the deposits that can run now (term deposits
+    // locked past now cannot be withdrawn), the cap a share of them all.
+    let claims = reserve.claims()?;
+    let deposits = claims.to_floor_u64()?;
+    let runnable = reserve.runnable(claims, now)?.to_floor_u64()?;
     let strategy_room = fx_u64(strategy.deposit_cap())
         .sub_(strategy.claims()?)?
         .max(FX_ZERO)
         .to_floor_u64()?;
-    let step = choose(
+    let step = choose_split(
         reserve.liquidity(),
         reserve.liquid(),
+        runnable,
         deposits,
         reserve.treasury().deployed_amount,
         strategy_room,
@@ -493,6 +542,9 @@ mod tests {
         liquidity: LiquidityConfig,
         treasury: TreasuryState,
         accrued_to: i64,
+        /// Shares locked in term deposits until `unlock` (unix seconds).
+        locked: u64,
+        unlock: i64,
     }
 
     impl ReserveBook for Book {
@@ -519,6 +571,13 @@ mod tests {
         }
         fn outflow_remaining(&self, _: i64) -> u64 {
             u64::MAX
+        }
+        fn locked_shares_until(&self, at: i64) -> u64 {
+            if at < self.unlock {
+                self.locked
+            } else {
+                0
+            }
         }
         fn treasury(&self) -> &TreasuryState {
             &self.treasury
@@ -578,6 +637,63 @@ mod tests {
             plan.step.unwrap_err().error_code() as u32,
             BallastError::RehypothecationCapReached as u32
         );
+    }
+
+    /// Term deposits locked past now are not in the band's base (they are
+    /// in the cap's): 1,000 of claims of which 600 locked leave 400 that can
+    /// run; 60 liquid is 15% of them, inside the 10-30% band, where it is
+    /// 6% of all the claims, below it (a recall to the whole's 20% target).
+    /// Once the locks mature the whole counts again.
+    #[test]
+    fn the_band_leaves_locked_deposits_out() {
+        let strategy_with = |liquid: u64| Book {
+            liquid,
+            shares: 10_000,
+            cap: u64::MAX,
+            ..Default::default()
+        };
+        let mut reserve = Book {
+            liquid: 60,
+            shares: 1_000,
+            liquidity: band(1_000, 2_000, 3_000, 10_000),
+            treasury: TreasuryState {
+                deployed_shares: 940,
+                deployed_amount: 940,
+                ..Default::default()
+            },
+            locked: 600,
+            unlock: 100,
+            ..Default::default()
+        };
+        let mut strategy = strategy_with(10_000);
+        let plan = plan_rebalance(&mut reserve, &mut strategy, 50).unwrap();
+        assert_eq!(plan.step, Err(Idle::InsideBufferBand));
+        // matured: 60 of 1,000 is below the band, recall to the 20% target
+        let mut strategy = strategy_with(10_000);
+        let plan = plan_rebalance(&mut reserve, &mut strategy, 100).unwrap();
+        assert_eq!(plan.step, Ok(Move::Recall(140)));
+        // without locks at all, the same
+        reserve.locked = 0;
+        let plan = plan_rebalance(&mut reserve, &mut strategy, 50).unwrap();
+        assert_eq!(plan.step, Ok(Move::Recall(140)));
+    }
+
+    /// A withdrawal's recall: the band's base leaves locked deposits out,
+    /// the cap's keeps them. 1,000 of claims after the withdrawal, 600 of
+    /// them locked; 500 deployed, 100 liquid, 40 withdrawn: 60 liquid left
+    /// is 15% of the 400 that can run (inside the band: nothing wanted), 6%
+    /// of the whole (below: recall to its 20% target). The cap (50% of the
+    /// whole, 500) is met either way.
+    #[test]
+    fn a_withdrawal_leaves_locked_deposits_out_of_the_band() {
+        let c = band(1_000, 2_000, 3_000, 5_000);
+        let split = withdrawal_recall_split(&c, 100, 400, 1_000, 500, 40);
+        assert_eq!(split, WithdrawalRecall::default());
+        let whole = withdrawal_recall(&c, 100, 1_000, 500, 40);
+        assert_eq!((whole.required, whole.wanted), (0, 140));
+        // the cap counts the locked claims: on the runnable 400 alone 300
+        // would be required
+        assert_eq!(withdrawal_recall(&c, 100, 400, 500, 40).required, 300);
     }
 
     #[test]

@@ -13,7 +13,9 @@ use crate::engine::term::{maturity_ladder, MaturityLadder};
 use crate::errors::BallastError;
 use crate::state::*;
 
-/// Accounts of `maturity_ladder`.
+/// Accounts of `maturity_ladder`. Remaining accounts: optionally the
+/// reserve's `TermDepositBook` (read-only), to place the term deposits'
+/// locked shares at their maturities; without it every claim is on demand.
 #[derive(Accounts)]
 pub struct MaturityLadderView<'info> {
     /// The market.
@@ -26,9 +28,12 @@ pub struct MaturityLadderView<'info> {
 /// Computes and returns the ladder at now: cash (the vault and the
 /// treasury's deployed amount at book value) and floating loans overnight,
 /// each term bucket's book value by its time to maturity, the depositors'
-/// claims ([`Reserve::projected_supply`]) overnight. Works while paused.
-/// Errors: [`BallastError::WrongMarket`], [`BallastError::MathOverflow`].
-pub fn handler(ctx: Context<MaturityLadderView>) -> Result<MaturityLadder> {
+/// claims ([`Reserve::projected_supply`]) overnight, but for the term
+/// deposits' locked shares at their value in their maturity's bucket when
+/// the book is passed. Works while paused. Errors:
+/// [`BallastError::WrongMarket`], [`BallastError::TermDepositMismatch`]
+/// (a book of another reserve, or not a book), [`BallastError::MathOverflow`].
+pub fn handler<'info>(ctx: Context<'info, MaturityLadderView<'info>>) -> Result<MaturityLadder> {
     let now = Clock::get()?.unix_timestamp;
     let r = ctx.accounts.reserve.load()?;
     let shares = r.borrow_shares.get();
@@ -41,12 +46,25 @@ pub fn handler(ctx: Context<MaturityLadderView>) -> Result<MaturityLadder> {
     };
     let cash = r.cash().to_floor_u64()?;
     let liabilities = r.projected_supply(now)?.to_floor_u64()?;
+    let key = ctx.accounts.reserve.key();
+    let book = match ctx.remaining_accounts.first() {
+        Some(info) => {
+            let book = Account::<TermDepositBook>::try_from(info)
+                .map_err(|_| error!(BallastError::TermDepositMismatch))?;
+            require_keys_eq!(book.reserve, key, BallastError::TermDepositMismatch);
+            Some(book)
+        }
+        None => None,
+    };
+    let locked: &[DepositBucket] = book.as_ref().map_or(&[], |b| &b.buckets[..]);
     maturity_ladder(
-        ctx.accounts.reserve.key(),
+        key,
         now,
         cash,
         floating,
         liabilities,
         &r.term,
+        locked,
+        r.deposit_shares,
     )
 }

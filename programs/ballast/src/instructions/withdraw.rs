@@ -243,14 +243,21 @@ fn size(
         return Ok((tokens, shares, i, shortfall));
     }
     let deployed = reserve.treasury.deployed_amount;
-    let deposits_after = reserve
-        .supply()?
-        .sub_(fx_u64(tokens))?
-        .max(FX_ZERO)
-        .to_floor_u64()?;
-    let need = treasury::withdrawal_recall(
+    // The band's base leaves out term deposits locked past now (they cannot
+    // be withdrawn); the cap's counts them (they may be deployed).
+    let supply = reserve.supply()?;
+    let locked = crate::engine::term_deposit::locked_claims(
+        supply,
+        reserve.term_deposits.locked_until(now),
+        reserve.deposit_shares,
+    )?;
+    let after = supply.sub_(fx_u64(tokens))?.max(FX_ZERO);
+    let deposits_after = after.to_floor_u64()?;
+    let runnable_after = after.sub_(locked)?.max(FX_ZERO).to_floor_u64()?;
+    let need = treasury::withdrawal_recall_split(
         &reserve.config.liquidity,
         liquid,
+        runnable_after,
         deposits_after,
         deployed,
         tokens,

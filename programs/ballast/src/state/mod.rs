@@ -7,7 +7,9 @@
 pub mod market;
 pub mod obligation;
 pub mod reserve;
+pub mod term_deposit;
 
 pub use market::*;
 pub use obligation::*;
 pub use reserve::*;
+pub use term_deposit::*;

@@ -13,6 +13,7 @@ use crate::engine::rates::{grown_index, utilization, RateCurve};
 pub use crate::engine::risk::RiskState;
 use crate::engine::risk::{params_in_force, RiskConfig, RiskParams, RiskPolicy};
 pub use crate::engine::term::{TermBucket, TermConfig, TermState};
+pub use crate::engine::term_deposit::TermDepositTotals;
 pub use crate::engine::treasury::{StrategyApprovals, TreasuryState};
 use crate::errors::{check_field, BallastError};
 use core::mem::size_of;
@@ -203,8 +204,10 @@ pub struct Reserve {
     /// The term book: maturity buckets of face and unearned interest.
     /// 544 bytes.
     pub term: TermState,
-    /// Reserved for later fields; zero.
-    pub _reserved: [u8; 32],
+    /// Term deposits' aggregates: shares locked, face owed, the earliest
+    /// maturity ([`crate::engine::term_deposit`]). 32 bytes (the former
+    /// reserved bytes: zero on reserves created before).
+    pub term_deposits: TermDepositTotals,
 }
 
 impl Reserve {
@@ -223,7 +226,7 @@ impl Reserve {
         + size_of::<StrategyApprovals>()
         + size_of::<TermConfig>()
         + size_of::<TermState>()
-        + 32;
+        + size_of::<TermDepositTotals>();
 
     /// Debt outstanding, base units, rounded up.
     pub fn borrowed(&self) -> Result<Fx> {
@@ -478,6 +481,9 @@ impl ReserveBook for Reserve {
     fn outflow_remaining(&self, now: i64) -> u64 {
         self.outflow.remaining(&self.config.liquidity, now)
     }
+    fn locked_shares_until(&self, at: i64) -> u64 {
+        self.term_deposits.locked_until(at)
+    }
     fn treasury(&self) -> &TreasuryState {
         &self.treasury
     }
@@ -498,6 +504,7 @@ const _: () = assert!(core::mem::size_of::<TreasuryState>() == 96);
 const _: () = assert!(core::mem::size_of::<StrategyApprovals>() == 128);
 const _: () =
     assert!(core::mem::size_of::<TermConfig>() + core::mem::size_of::<TermState>() + 32 == 608);
+const _: () = assert!(core::mem::size_of::<TermDepositTotals>() == 32);
 // The layout is pinned: new fields come out of `_reserved`.
 const _: () = assert!(Reserve::SIZE == 1_464);
 const _: () = assert!(core::mem::size_of::<RateCurve>() == 96);
