@@ -535,6 +535,11 @@ pub struct StressArgs {
     /// `stress.borrowers`].
     #[arg(long, value_name = "N")]
     pub borrowers: Option<usize>,
+    /// Share of the synthetic book's borrowers that borrow at term (the
+    /// debt reserve's `[reserves.term]` tenors), in [0, 1] [default: the
+    /// file's `stress.term_share`, 0 without one].
+    #[arg(long, value_name = "X")]
+    pub term_share: Option<f64>,
     /// Liquidator capacity, USD per hour [default: the file's].
     #[arg(long, value_name = "USD")]
     pub capacity: Option<f64>,
