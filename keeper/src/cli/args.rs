@@ -302,6 +302,11 @@ pub struct ReplayArgs {
     /// instead of all at the first candle.
     #[arg(long)]
     pub arrivals: bool,
+    /// Share of the borrowers that borrow at term (`borrow_term`, a tenor
+    /// of the debt reserve's `[reserves.term]` drawn from the seed) for the
+    /// face their floating twin would borrow, in [0, 1].
+    #[arg(long, value_name = "X", default_value_t = 0.0, value_parser = parse_unit_interval)]
+    pub term_share: f64,
 }
 
 /// `START..END` (two [`parse_bound`] instants, START < END).
