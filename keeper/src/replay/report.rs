@@ -273,7 +273,9 @@ pub fn summary_table(runs: &[RunSummary]) -> String {
     for r in runs {
         if let Some(t) = &r.term {
             out.push_str(&format!(
-                "{}: term: {} loans, face ${:.0} (proceeds ${:.0}); {} converted (${:.0} of debt                  booked), {} of them liquidated (${:.0} repaid), ${:.0} of bad debt; ${:.0} of                  face unconverted at the end ({} past maturity)\n",
+                "{}: term: {} loans, face ${:.0} (proceeds ${:.0}); {} converted (${:.0} of debt \
+                 booked), {} of them liquidated (${:.0} repaid), ${:.0} of bad debt; ${:.0} of \
+                 face unconverted at the end ({} past maturity)\n",
                 r.policy,
                 t.loans,
                 t.face_usd,
