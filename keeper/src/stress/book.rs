@@ -113,8 +113,9 @@ impl Book {
     /// same), at a tenor drawn uniformly from `cfg`'s, opened at a time
     /// drawn uniformly within one tenor before the book's start, so that
     /// its maturity is the program's [`maturity_for`] of that opening
-    /// (the first grid point at or after it plus the tenor; the grid
-    /// anchored at the book's start), with `cfg`'s penalty. The draws come
+    /// (the first grid point at or after it plus the tenor; the book's
+    /// start sits at a phase drawn uniformly in one grid period), with
+    /// `cfg`'s penalty. The draws come
     /// from ChaCha8 seeded with `seed` on stream 1, so the obligations and
     /// their amounts are those of the floating-only book (stream 0).
     /// Errors: `share` outside [0, 1], term loans disabled in `cfg` when
@@ -139,6 +140,11 @@ impl Book {
         let tenors: Vec<u32> = cfg.tenors_secs.iter().copied().filter(|t| *t > 0).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(1);
+        // Where the book's start falls between two grid points (its phase
+        // on the calendar): maturities are grid points, so the shortest
+        // tenor's loans mature `grid - phase` into a path.
+        let grid = cfg.grid_secs.max(1) as i64;
+        let phase = ((rng.gen::<f64>() * grid as f64) as i64).min(grid - 1);
         for i in 0..self.len() {
             let (u, k, age) = (rng.gen::<f64>(), rng.gen::<f64>(), rng.gen::<f64>());
             if u >= share || self.debt[i] <= 0.0 {
@@ -146,8 +152,9 @@ impl Book {
             }
             let tenor = tenors[((k * tenors.len() as f64) as usize).min(tenors.len() - 1)];
             let open = -((age * tenor as f64).floor() as i64);
-            let maturity = ballast::engine::term::maturity_for(open, tenor, cfg.grid_secs)
-                .map_err(|e| anyhow!("{e}"))?;
+            let maturity = ballast::engine::term::maturity_for(open + phase, tenor, cfg.grid_secs)
+                .map_err(|e| anyhow!("{e}"))?
+                - phase;
             self.term_face[i] = self.debt[i];
             self.term_maturity_secs[i] = maturity;
             self.term_penalty_bps[i] = cfg.penalty_spread_bps;

@@ -838,6 +838,8 @@ fn a_term_share_moves_debt_to_term_loans_deterministically() {
     );
     assert_eq!(term.collateral, floating.collateral);
     let cfg_t = def.reserve("USDC").unwrap().term_config().unwrap();
+    let grid = cfg_t.grid_secs as i64;
+    let mut phase = None;
     let mut n_term = 0;
     for i in 0..term.len() {
         assert_eq!(term.debt_at_start(i), floating.debt[i]);
@@ -847,7 +849,8 @@ fn a_term_share_moves_debt_to_term_loans_deterministically() {
             assert_eq!(term.term_face[i], floating.debt[i]);
             let m = term.term_maturity_secs[i];
             assert!(m > 0 && m <= (84 + 7) * 86_400, "{m}");
-            assert_eq!(m % cfg_t.grid_secs as i64, 0);
+            // Every maturity on the same calendar grid.
+            assert_eq!(*phase.get_or_insert(m.rem_euclid(grid)), m.rem_euclid(grid));
             assert_eq!(term.term_penalty_bps[i], 2_000);
         }
     }
@@ -881,6 +884,11 @@ fn a_term_share_moves_debt_to_term_loans_deterministically() {
         .install(|| run_paths(&term, &model, &c, Policy::Dynamic, None));
     assert_eq!(one_thread, many);
     assert!(one_thread.iter().any(|o| o.term_converted_face > 0.0));
+    // The week's horizon passes the shortest tenor's maturity.
+    assert!(
+        (0..term.len()).any(|i| term.term_face[i] > 0.0 && term.term_maturity_secs[i] < 7 * 86_400),
+        "phase {phase:?}"
+    );
 }
 
 /// A term-only borrower is in the book read from chain, at its face, and
