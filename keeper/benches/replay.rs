@@ -67,6 +67,7 @@ fn main() -> anyhow::Result<()> {
                 so_path: ballast_keeper::chain::embedded::EmbeddedChain::default_so_path(),
                 outage: None,
                 arrivals: false,
+                term_share: 0.0,
             };
             let r = run_policy(&def, &window, &population, opts, |_, _| Ok(()))?;
             per[i].push(r.summary.wall_seconds);

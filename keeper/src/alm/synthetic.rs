@@ -63,6 +63,7 @@ pub fn replay_book(def_path: &Path, so: &Path, n: usize, seed: u64) -> Result<Re
         so_path: so.to_path_buf(),
         outage: None,
         arrivals: false,
+        term_share: 0.0,
     };
     Replay::new(&def, &window, &draw_population(seed, n), opts)
         .context("populating the synthetic book")

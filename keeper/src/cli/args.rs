@@ -302,6 +302,11 @@ pub struct ReplayArgs {
     /// instead of all at the first candle.
     #[arg(long)]
     pub arrivals: bool,
+    /// Share of the borrowers that borrow at term (`borrow_term`, a tenor
+    /// of the debt reserve's `[reserves.term]` drawn from the seed) for the
+    /// face their floating twin would borrow, in [0, 1].
+    #[arg(long, value_name = "X", default_value_t = 0.0, value_parser = parse_unit_interval)]
+    pub term_share: f64,
 }
 
 /// `START..END` (two [`parse_bound`] instants, START < END).
@@ -535,6 +540,11 @@ pub struct StressArgs {
     /// `stress.borrowers`].
     #[arg(long, value_name = "N")]
     pub borrowers: Option<usize>,
+    /// Share of the synthetic book's borrowers that borrow at term (the
+    /// debt reserve's `[reserves.term]` tenors), in [0, 1] [default: the
+    /// file's `stress.term_share`, 0 without one].
+    #[arg(long, value_name = "X")]
+    pub term_share: Option<f64>,
     /// Liquidator capacity, USD per hour [default: the file's].
     #[arg(long, value_name = "USD")]
     pub capacity: Option<f64>,

@@ -100,8 +100,12 @@ pub struct ApplyReport {
     /// Reserves whose configuration was updated, by symbol, with the names
     /// of the fields that differed.
     pub updated_reserves: Vec<(String, Vec<&'static str>)>,
-    /// Reserves already as the file says.
+    /// Reserves already as the file says (configuration; see
+    /// `term_updated` for the term configuration).
     pub unchanged_reserves: Vec<String>,
+    /// Reserves whose term configuration `set_term_config` set (it differed
+    /// from the file's `[reserves.term]`, or from all zero without one).
+    pub term_updated: Vec<String>,
     /// Transactions sent (0 on a re-apply of the same file).
     pub transactions: usize,
 }
@@ -128,6 +132,9 @@ impl std::fmt::Display for ApplyReport {
         for (s, fields) in &self.updated_reserves {
             parts.push(format!("updated {s} ({})", fields.join(", ")));
         }
+        if !self.term_updated.is_empty() {
+            parts.push(format!("term config set {}", self.term_updated.join(", ")));
+        }
         if !self.unchanged_reserves.is_empty() {
             parts.push(format!("unchanged {}", self.unchanged_reserves.join(", ")));
         }
@@ -144,7 +151,9 @@ impl std::fmt::Display for ApplyReport {
 /// by `market_signer`, whose address must be `dep.market`) if it does not
 /// exist, or updates its risk authority, pause flag and liquidation
 /// parameters if they differ; creates each missing reserve, or updates its
-/// configuration if it differs. `admin` signs everything.
+/// configuration if it differs; sets each reserve's term configuration
+/// (`set_term_config`) if it differs from the file's `[reserves.term]` (all
+/// zero, term loans off, without one). `admin` signs everything.
 pub fn apply(
     chain: &mut impl Chain,
     admin: &Keypair,
@@ -288,6 +297,23 @@ fn apply_reserves(
                     report.transactions += 1;
                 }
             }
+        }
+        let want_term = r
+            .term_config()
+            .with_context(|| format!("reserve {}", r.symbol))?;
+        let have_term = chain
+            .account_data(&d.keys.reserve)?
+            .as_deref()
+            .and_then(decode_reserve)
+            .ok_or_else(|| anyhow!("reserve {} missing after its creation", r.symbol))?
+            .term_config;
+        if have_term != want_term {
+            let ix = ix::set_term_config(&admin.pubkey(), &d.keys, want_term);
+            chain
+                .send(&[ix], &[admin])
+                .with_context(|| format!("set_term_config {}", r.symbol))?;
+            report.term_updated.push(r.symbol.clone());
+            report.transactions += 1;
         }
     }
     Ok(())

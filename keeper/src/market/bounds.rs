@@ -12,7 +12,7 @@ use std::ops::RangeInclusive;
 use anyhow::{bail, Result};
 use ballast::engine::bounds::*;
 
-use super::schema::{DynamicDef, LiquidationDef, LiquidityDef, ReserveDef};
+use super::schema::{DynamicDef, LiquidationDef, LiquidityDef, ReserveDef, TermDef};
 
 /// `v` within the program's `range`, or an error naming `field` and the
 /// range in `unit`.
@@ -219,5 +219,60 @@ pub(super) fn liquidity_bounds(liq: &LiquidityDef) -> Result<()> {
     if liq.outflow_window_secs > 0 && liq.outflow_cap_tokens == 0 {
         bail!("liquidity.outflow_cap_tokens must be > 0 when outflow_window_secs is set");
     }
+    Ok(())
+}
+
+/// `[reserves.term]`: the grid, the tenors (ascending, at least
+/// [`ballast::engine::term::MIN_TENOR_SECS`], at most
+/// [`ballast::engine::term::MAX_TENOR_GRID_PERIODS`] grid periods), the
+/// curve, the commitment cap and the penalty, in the program's ranges
+/// (`ballast::engine::term`).
+pub(super) fn term_bounds(t: &TermDef) -> Result<()> {
+    use ballast::engine::term;
+    let day = 86_400u64;
+    let (glo, ghi) = (
+        *term::GRID_SECS.start() as u64,
+        *term::GRID_SECS.end() as u64,
+    );
+    in_range(
+        "term.grid_days",
+        t.grid_days as u64,
+        &(glo.div_ceil(day)..=ghi / day),
+        "days",
+    )?;
+    let max_days = t.grid_days as u64 * term::MAX_TENOR_GRID_PERIODS as u64;
+    let mut prev = 0u64;
+    for (j, d) in t.tenors_days.iter().enumerate() {
+        let d = *d as u64;
+        in_range(
+            &format!(
+                "term.tenors_days[{j}] (at most {} grid periods)",
+                term::MAX_TENOR_GRID_PERIODS
+            ),
+            d,
+            &(1..=max_days),
+            "days",
+        )?;
+        if d <= prev {
+            bail!("term.tenors_days must be strictly ascending: [{j}] = {d} after {prev}");
+        }
+        prev = d;
+    }
+    bps_range(
+        "term.base_spread_bps",
+        t.base_spread_bps,
+        &term::BASE_SPREAD_BPS,
+    )?;
+    bps_range("term.slope_bps", t.slope_bps, &term::SLOPE_BPS)?;
+    bps_range(
+        "term.max_commit_bps",
+        t.max_commit_bps,
+        &term::MAX_COMMIT_BPS,
+    )?;
+    bps_range(
+        "term.penalty_spread_bps",
+        t.penalty_spread_bps,
+        &term::PENALTY_SPREAD_BPS,
+    )?;
     Ok(())
 }

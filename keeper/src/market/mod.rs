@@ -28,7 +28,9 @@
 //! [`apply`] works over the [`crate::chain::Chain`] trait: it creates the market and the
 //! reserves that do not exist, and sends `update_market` /
 //! `update_reserve_config` only for those whose on-chain values differ from
-//! the file. A second apply of the same file sends nothing
+//! the file, and `set_term_config` for each reserve whose term
+//! configuration differs from its `[reserves.term]` (all zero, term loans
+//! off, without one). A second apply of the same file sends nothing
 //! ([`ApplyReport::transactions`] is 0). On the embedded chain (cargo
 //! feature `embedded`), `provision_embedded` first creates the mints and
 //! oracles marked `"create"`.
@@ -60,6 +62,7 @@ pub use embedded::provision_embedded;
 pub use schema::{
     AccountRef, CurveDef, DynamicDef, LiquidationDef, LiquidityDef, MarketDef, MarketSection,
     PolicyChoice, PolicyName, ReplaySection, ReserveDef, RiskDef, StressAssetDef, StressSection,
+    TermDef,
 };
 
 /// The replay's market, compiled in (`migrations/replay-sol-usdc.toml`), so

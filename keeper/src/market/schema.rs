@@ -10,6 +10,7 @@ use ballast::engine::liquidation::LiquidationConfig;
 use ballast::engine::liquidity::LiquidityConfig;
 use ballast::engine::rates::RateCurve;
 use ballast::engine::risk::{HaircutCurve, RiskConfig, RiskPolicy};
+use ballast::engine::term::{TermConfig, MAX_TENORS};
 use ballast::state::ReserveConfig;
 use serde::Deserialize;
 use solana_address::Address;
@@ -115,6 +116,63 @@ pub struct ReserveDef {
     /// Buffer band, outflow limiter, stressed outflow (all off if absent).
     #[serde(default)]
     pub liquidity: LiquidityDef,
+    /// Fixed-rate term loans (`set_term_config`); absent: term loans off
+    /// (an apply disables a configuration the chain has).
+    #[serde(default)]
+    pub term: Option<TermDef>,
+}
+
+/// `[reserves.term]`: the reserve's term-loan configuration, the fields of
+/// the program's [`TermConfig`] (see `ballast::engine::term`) with tenors
+/// and grid in days.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TermDef {
+    /// Tenors offered, days, ascending (1 to 3 of them; each at most 12
+    /// grid periods). `borrow_term`'s `tenor_index` indexes this list.
+    pub tenors_days: Vec<u32>,
+    /// Maturity grid, days (a loan matures at the first grid point at or
+    /// after its opening plus its tenor; 1..=30).
+    pub grid_days: u32,
+    /// Term premium over the floating rate, bps a year.
+    pub base_spread_bps: u16,
+    /// Added per 100% of the supply committed at a maturity, bps a year.
+    pub slope_bps: u16,
+    /// Most face committed at one maturity, bps of the reserve's supply.
+    pub max_commit_bps: u16,
+    /// Penalty APR past maturity, bps a year (at least 1).
+    pub penalty_spread_bps: u16,
+}
+
+impl TermDef {
+    /// The program's [`TermConfig`] (days to seconds; unused tenors 0).
+    /// Errors: more than [`MAX_TENORS`] tenors, or a value that overflows
+    /// `u32` seconds (both named by field).
+    pub fn config(&self) -> Result<TermConfig> {
+        if self.tenors_days.is_empty() || self.tenors_days.len() > MAX_TENORS {
+            bail!(
+                "term.tenors_days has {} tenors: 1 to {MAX_TENORS} are allowed",
+                self.tenors_days.len()
+            );
+        }
+        let secs = |field: &str, d: u32| {
+            d.checked_mul(86_400)
+                .ok_or_else(|| anyhow!("term.{field} = {d} days overflows u32 seconds"))
+        };
+        let mut tenors_secs = [0u32; MAX_TENORS];
+        for (t, d) in tenors_secs.iter_mut().zip(&self.tenors_days) {
+            *t = secs("tenors_days", *d)?;
+        }
+        Ok(TermConfig {
+            tenors_secs,
+            grid_secs: secs("grid_days", self.grid_days)?,
+            base_spread_bps: self.base_spread_bps,
+            slope_bps: self.slope_bps,
+            max_commit_bps: self.max_commit_bps,
+            penalty_spread_bps: self.penalty_spread_bps,
+            _padding: [0; 8],
+        })
+    }
 }
 
 fn default_token_program() -> String {
@@ -270,6 +328,12 @@ pub struct StressSection {
     /// their collateral over every asset), in [0, 1].
     #[serde(default = "default_single_share")]
     pub single_collateral_share: f64,
+    /// Share of borrowers that borrow at term instead of floating, in
+    /// [0, 1] (the debt reserve's `[reserves.term]` tenors; see
+    /// `Book::with_term_share`); default 0. `stress --term-share` overrides
+    /// it.
+    #[serde(default)]
+    pub term_share: f64,
     /// Debt liquidators can repay per hour, market-wide, USD.
     pub liquidator_capacity_usd_per_hour: f64,
     /// Square-root impact coefficient `k` in `impact = k * sigma_day *
@@ -417,6 +481,15 @@ impl ReserveDef {
             "spl-token" => Ok(TOKEN_PROGRAM_ID),
             "token-2022" => Ok(TOKEN_2022_PROGRAM_ID),
             other => bail!("token_program = \"{other}\": expected \"spl-token\" or \"token-2022\""),
+        }
+    }
+
+    /// The term configuration the file asks for: its `[reserves.term]`,
+    /// or all zero (term loans off) without one.
+    pub fn term_config(&self) -> Result<TermConfig> {
+        match &self.term {
+            Some(t) => t.config(),
+            None => Ok(TermConfig::default()),
         }
     }
 

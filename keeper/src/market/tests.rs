@@ -153,3 +153,68 @@ fn duplicate_symbols_and_replay_names_are_checked() {
     def.replay.as_mut().unwrap().debt = "DAI".into();
     assert!(format!("{:#}", def.validate().unwrap_err()).contains("names no reserve"));
 }
+
+#[test]
+fn the_term_section_is_the_programs_term_config() {
+    use ballast::engine::term::TermConfig;
+    let def = replay_def();
+    let usdc = def.reserve("USDC").unwrap().term_config().unwrap();
+    assert_eq!(
+        usdc,
+        TermConfig {
+            tenors_secs: [7 * 86_400, 28 * 86_400, 84 * 86_400],
+            grid_secs: 7 * 86_400,
+            base_spread_bps: 100,
+            slope_bps: 1_000,
+            max_commit_bps: 5_000,
+            penalty_spread_bps: 2_000,
+            _padding: [0; 8],
+        }
+    );
+    usdc.validate().unwrap();
+    // No section: term loans off.
+    let sol = def.reserve("SOL").unwrap().term_config().unwrap();
+    assert_eq!(sol, TermConfig::default());
+    assert!(!sol.enabled());
+    // Two tenors: the third slot unused.
+    let mut def = replay_def();
+    def.reserves[1].term.as_mut().unwrap().tenors_days = vec![7, 14];
+    def.validate().unwrap();
+    let c = def.reserves[1].term_config().unwrap();
+    assert_eq!(c.tenors_secs, [7 * 86_400, 14 * 86_400, 0]);
+    assert_eq!(c.tenor(1).unwrap(), 14 * 86_400);
+}
+
+#[test]
+fn a_bad_term_section_is_refused_naming_the_field() {
+    let cases: [(&str, &str); 7] = [
+        (
+            "tenors_days = [7, 28, 84]",
+            "tenors_days = [7, 28, 84, 168]",
+        ),
+        ("tenors_days = [7, 28, 84]", "tenors_days = [7, 28, 91]"),
+        ("tenors_days = [7, 28, 84]", "tenors_days = [28, 7]"),
+        ("grid_days = 7", "grid_days = 31"),
+        ("penalty_spread_bps = 2000", "penalty_spread_bps = 0"),
+        ("max_commit_bps = 5000", "max_commit_bps = 0"),
+        ("slope_bps = 1000", "slope_bps = 1000\nspread = 5"),
+    ];
+    let want = [
+        "term.tenors_days has 4 tenors",
+        "term.tenors_days[2] (at most 12 grid periods) = 91 is outside 1..=84 days",
+        "term.tenors_days must be strictly ascending",
+        "term.grid_days = 31 is outside 1..=30 days",
+        "term.penalty_spread_bps = 0 is outside 1..=50000 bps",
+        "term.max_commit_bps = 0 is outside 1..=10000 bps",
+        "unknown field `spread`",
+    ];
+    for ((from, to), want) in cases.iter().zip(want) {
+        let text = REPLAY_SOL_USDC.replacen(from, to, 1);
+        assert_ne!(text, REPLAY_SOL_USDC, "{from}");
+        let e = err_of(&text);
+        assert!(e.contains(want), "{to}: {e}");
+        if !want.starts_with("unknown") {
+            assert!(e.contains("reserves[1] (USDC)"), "{e}");
+        }
+    }
+}

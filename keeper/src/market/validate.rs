@@ -10,7 +10,9 @@ use std::str::FromStr;
 use anyhow::{anyhow, bail, Context, Result};
 use solana_address::Address;
 
-use super::bounds::{dynamic_bounds, liquidation_bounds, liquidity_bounds, reserve_bounds};
+use super::bounds::{
+    dynamic_bounds, liquidation_bounds, liquidity_bounds, reserve_bounds, term_bounds,
+};
 use super::schema::{AccountRef, MarketDef, PolicyChoice, PolicyName, ReserveDef};
 
 impl MarketDef {
@@ -86,6 +88,19 @@ impl MarketDef {
                 st.single_collateral_share
             );
         }
+        if !(0.0..=1.0).contains(&st.term_share) {
+            bail!("term_share {} must be in [0, 1]", st.term_share);
+        }
+        if st.term_share > 0.0 {
+            let term = self.reserve(&st.debt).and_then(|r| r.term.as_ref());
+            if term.is_none() {
+                bail!(
+                    "term_share {} needs a [reserves.term] section in the debt reserve {}",
+                    st.term_share,
+                    st.debt
+                );
+            }
+        }
         if !(st.liquidator_capacity_usd_per_hour.is_finite()
             && st.liquidator_capacity_usd_per_hour >= 0.0)
         {
@@ -154,6 +169,12 @@ impl ReserveDef {
             dynamic_bounds(d).context("risk.dynamic")?;
         }
         liquidity_bounds(&self.liquidity)?;
+        if let Some(t) = &self.term {
+            let c = t.config()?;
+            term_bounds(t)?;
+            c.validate()
+                .map_err(|e| anyhow!("the term configuration is refused by the program: {e}"))?;
+        }
         // The program's own checks, under each policy the file can express.
         for choice in [PolicyChoice::Static, PolicyChoice::Dynamic] {
             let c = self.config([0; 32], choice)?;

@@ -27,6 +27,12 @@
 //!   collateral they sell: the price written at each step is the file's
 //!   times `exp(-cumulative impact)` (permanent). One liquidator account,
 //!   funded to repay twice the initial debt, sends what they take.
+//! * **Term loans** (`--term-share X`, [`term_choice`]): a share of the
+//!   borrowers opens with `borrow_term` at a tenor of the debt reserve's
+//!   `[reserves.term]`, for a face equal to what its floating twin borrows
+//!   (receiving the zero-coupon price); the keeper's liquidation and
+//!   bad-debt tasks convert a loan (`convert_term_debt`) in the transaction
+//!   that liquidates or writes it off; the summary's `term` follows them.
 //! * **Refusals**: a liquidation or socialisation the program refuses does
 //!   not end the run; the obligation's debt is counted as unrecoverable
 //!   (`unrecoverable_obligations`, `unrecoverable_debt_usd` and the last
@@ -53,5 +59,5 @@ pub use model::{
     MAX_COLLATERAL_USD, MIN_BORROW_SHARE, MIN_COLLATERAL_USD, STEPS_PER_CANDLE, SUPPLIERS,
     TARGET_UTILIZATION,
 };
-pub use report::{summary_table, ReplayReport, RunResult, RunSummary, StepRecord};
-pub use run::{run_policy, select, Arrival, Replay, ReplayOptions, StepOutcome};
+pub use report::{summary_table, ReplayReport, RunResult, RunSummary, StepRecord, TermSummary};
+pub use run::{run_policy, select, term_choice, Arrival, Replay, ReplayOptions, StepOutcome};

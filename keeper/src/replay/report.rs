@@ -149,6 +149,9 @@ pub struct RunSummary {
     pub unrecoverable_debt_usd: f64,
     /// For each, `obligation: step: last refusal`.
     pub unrecoverable: Vec<String>,
+    /// With `--term-share`: the term loans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term: Option<TermSummary>,
     /// Wall-clock time of the run (setup included), seconds.
     pub wall_seconds: f64,
 }
@@ -181,6 +184,33 @@ pub struct ReplayReport {
     pub oracle: OracleModel,
     /// One summary per policy.
     pub runs: Vec<RunSummary>,
+}
+
+/// What became of a run's term loans (`--term-share`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TermSummary {
+    /// Term loans opened.
+    pub loans: usize,
+    /// Their face, USD (what their floating twins borrowed).
+    pub face_usd: f64,
+    /// What the borrowers received (the zero-coupon prices), USD.
+    pub proceeds_usd: f64,
+    /// Face of the loans still unconverted at the end, USD.
+    pub face_outstanding_usd: f64,
+    /// Of those, loans past their maturity (owing the penalty).
+    pub matured_unconverted: usize,
+    /// Loans converted to floating debt (`convert_term_debt`, sent by the
+    /// keeper's liquidation and bad-debt tasks before their instruction).
+    pub converted: usize,
+    /// Debt those conversions booked (the program's `owed`: face, plus
+    /// the penalty past maturity), USD.
+    pub converted_debt_usd: f64,
+    /// Converted loans whose obligation was then liquidated.
+    pub liquidated_after_conversion: usize,
+    /// Debt those liquidations repaid, USD.
+    pub liquidated_debt_usd: f64,
+    /// Bad debt socialised from obligations that borrowed at term, USD.
+    pub bad_debt_usd: f64,
 }
 
 /// The summary table, one row per run: what a risk manager weighs (bad
@@ -239,6 +269,26 @@ pub fn summary_table(runs: &[RunSummary]) -> String {
             r.unprofitable_open_debt_usd,
             r.final_impact * 100.0
         ));
+    }
+    for r in runs {
+        if let Some(t) = &r.term {
+            out.push_str(&format!(
+                "{}: term: {} loans, face ${:.0} (proceeds ${:.0}); {} converted (${:.0} of debt \
+                 booked), {} of them liquidated (${:.0} repaid), ${:.0} of bad debt; ${:.0} of \
+                 face unconverted at the end ({} past maturity)\n",
+                r.policy,
+                t.loans,
+                t.face_usd,
+                t.proceeds_usd,
+                t.converted,
+                t.converted_debt_usd,
+                t.liquidated_after_conversion,
+                t.liquidated_debt_usd,
+                t.bad_debt_usd,
+                t.face_outstanding_usd,
+                t.matured_unconverted
+            ));
+        }
     }
     for r in runs {
         if let (Some(n), Some(h)) = (r.outage_liquidations, r.outage_healthy_liquidated) {

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use ballast::engine::balance_sheet::BalanceSheet;
+use ballast::engine::fx::FxExt;
 use ballast::state::{Obligation, PositionKind, Reserve};
 use solana_address::Address;
 use solana_keypair::Keypair;
@@ -57,6 +58,49 @@ pub struct ReplayOptions {
     /// of all at the first price. Suppliers still deposit at the start, for
     /// the debt the population would take at the first price.
     pub arrivals: bool,
+    /// Share of the borrowers, in [0, 1], that borrow at term
+    /// (`borrow_term`) instead of floating: each borrower is drawn by
+    /// [`term_choice`] from its own key seed, so the population and its
+    /// amounts are those of the floating-only run; a term borrower owes as
+    /// face the amount its floating twin borrows (the same health: the
+    /// program values term debt at its face) and receives its zero-coupon
+    /// price. Needs the debt reserve's `[reserves.term]`.
+    pub term_share: f64,
+}
+
+/// Whether borrower `b` borrows at term when a `share` of the population
+/// does, and at which of `tenors` tenors (index into the debt reserve's
+/// term configuration): ChaCha8 seeded with the borrower's key seed, on
+/// stream 1, draws `u` and `k` uniform in [0, 1); at term when `u < share`,
+/// at tenor `floor(k * tenors)`. Deterministic in the population's seed,
+/// and independent of everything else the replay draws.
+pub fn term_choice(b: &crate::replay::BorrowerSpec, share: f64, tenors: usize) -> Option<u8> {
+    use rand::{Rng, SeedableRng};
+    if share <= 0.0 || tenors == 0 {
+        return None;
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::from_seed(b.key_seed);
+    rng.set_stream(1);
+    let (u, k) = (rng.gen::<f64>(), rng.gen::<f64>());
+    (u < share).then(|| ((k * tenors as f64) as usize).min(tenors - 1) as u8)
+}
+
+/// A term loan the population opened, followed to the end of the run.
+#[derive(Clone, Copy, Debug, Default)]
+struct TermTrack {
+    face: u64,
+    principal: u64,
+    maturity: i64,
+    penalty_bps: u16,
+    /// When `convert_term_debt` went through (seen on chain after a
+    /// step), with the debt it booked (the program's `owed` then).
+    converted: Option<(i64, u64)>,
+    /// Debt repaid by liquidations of the obligation after (or with) its
+    /// conversion, base units.
+    liquidated_units: u128,
+    liquidated: bool,
+    /// Debt of the obligation socialised after its conversion, base units.
+    bad_debt_units: u128,
 }
 
 /// A borrower that opened its position during the window (`--arrivals`).
@@ -116,6 +160,8 @@ pub struct Replay {
     impact_var: f64,
     last_close: f64,
     liabilities_start: u64,
+    /// Tenors the debt reserve offers (0: term loans off).
+    term_tenors: usize,
     /// With arrivals: the borrowers not yet opened, (step, borrower).
     pending: std::collections::VecDeque<(usize, crate::replay::BorrowerSpec)>,
     started: Instant,
@@ -156,6 +202,8 @@ struct Accumulator {
     /// message of the last.
     arrivals_refused: usize,
     last_arrival_refusal: Option<String>,
+    /// The term loans opened, by obligation.
+    term: std::collections::BTreeMap<Address, TermTrack>,
 }
 
 impl Replay {
@@ -222,6 +270,20 @@ impl Replay {
             opts.oracle.conf_bps.min(max_conf(&rp.debt)),
         ];
 
+        let term_tenors = def
+            .reserve(&rp.debt)
+            .map(|r| r.term_config())
+            .transpose()?
+            .map_or(0, |c| c.tenors_secs.iter().filter(|t| **t > 0).count());
+        if !(0.0..=1.0).contains(&opts.term_share) {
+            bail!("the term share {} must be in [0, 1]", opts.term_share);
+        }
+        if opts.term_share > 0.0 && term_tenors == 0 {
+            bail!(
+                "a term share needs a [reserves.term] section in the debt reserve {}",
+                rp.debt
+            );
+        }
         let liquidator_kp = Keypair::new_from_array(population.liquidator_seed);
         let keeper = Keeper::new(deployment.market, admin.insecure_clone(), None, opts.keeper);
         let mut replay = Self {
@@ -249,6 +311,7 @@ impl Replay {
                 profit: opts.liquidators.profit,
             },
             capacity_usd_per_hour: 0.0,
+            term_tenors,
             cum_impact: 0.0,
             impact_var: 0.0,
             last_close: p0,
@@ -460,22 +523,58 @@ impl Replay {
                 ix::init_obligation(&payer, &user.pubkey(), &d.market, 0),
                 ix::deposit(&user.pubkey(), &c, &ob, &coll_ta, coll_units),
             ];
-            if *amount > 0 {
-                ixs.push(ix::borrow(
+            let term = term_choice(b, self.opts.term_share, self.term_tenors);
+            match term {
+                _ if *amount == 0 => {}
+                // The face is the floating twin's amount; any price the
+                // program quotes is accepted (min_proceeds 1).
+                Some(k) => ixs.push(ix::borrow_term(
+                    &user.pubkey(),
+                    &d,
+                    &ob,
+                    &debt_ta,
+                    k,
+                    *amount,
+                    1,
+                    health,
+                )),
+                None => ixs.push(ix::borrow(
                     &user.pubkey(),
                     &d,
                     &ob,
                     &debt_ta,
                     *amount,
                     health,
-                ));
+                )),
             }
+            let how = if term.is_some() {
+                "borrow_term face"
+            } else {
+                "borrow"
+            };
             self.chain.send_ok(&ixs, &[&user]).with_context(|| {
                 format!(
-                    "borrower {i}: deposit {coll_units} collateral units, borrow {amount} debt units"
+                    "borrower {i}: deposit {coll_units} collateral units, {how} {amount} debt units"
                 )
             })?;
             self.obligations.push(ob);
+            if term.is_some() && *amount > 0 {
+                let o: Obligation = self.chain.zero_copy(&ob)?;
+                let t = o
+                    .find(&d.reserve, PositionKind::TermDebt)
+                    .map(|j| o.positions[j].term())
+                    .ok_or_else(|| anyhow!("borrower {i}: no term position after borrow_term"))?;
+                self.acc.term.insert(
+                    ob,
+                    TermTrack {
+                        face: t.face,
+                        principal: t.principal,
+                        maturity: t.maturity,
+                        penalty_bps: t.penalty_bps,
+                        ..Default::default()
+                    },
+                );
+            }
         }
         Ok(())
     }
@@ -568,6 +667,7 @@ impl Replay {
             self.acc.bad_debt_units += s.debt as u128;
             self.acc.written_off_units += s.written_off as u128;
         }
+        self.track_term(ts, &tick).with_context(at)?;
         if let Some(healthy) = &watched {
             if let Some(l) = &tick.liquidation {
                 self.acc.outage_liquidations += l.liquidated.len();
@@ -607,6 +707,49 @@ impl Replay {
         self.series.push(record);
         self.next += 1;
         Ok(Some(StepOutcome { record, tick }))
+    }
+
+    /// Follows the term loans after a step's tick: a loan whose position is
+    /// gone was converted (by the liquidation or write-off the keeper sent
+    /// with `convert_term_debt` first) at `ts`, booking the program's
+    /// `owed` then; the step's liquidations and socialisations of converted
+    /// obligations are counted against them.
+    fn track_term(&mut self, ts: i64, tick: &TickReport) -> Result<()> {
+        if self.acc.term.is_empty() {
+            return Ok(());
+        }
+        let reserve = self.debt.keys.reserve;
+        let open: Vec<Address> = self
+            .acc
+            .term
+            .iter()
+            .filter(|(_, t)| t.converted.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        for k in open {
+            let o: Obligation = self.chain.zero_copy(&k)?;
+            if o.find(&reserve, PositionKind::TermDebt).is_none() {
+                let t = self.acc.term.get_mut(&k).expect("listed");
+                let owed = ballast::engine::term::owed(t.face, t.maturity, t.penalty_bps, ts)?
+                    .to_ceil_u64()?;
+                t.converted = Some((ts, owed));
+            }
+        }
+        if let Some(l) = &tick.liquidation {
+            for (o, repaid, _) in &l.liquidated {
+                if let Some(t) = self.acc.term.get_mut(o).filter(|t| t.converted.is_some()) {
+                    t.liquidated = true;
+                    t.liquidated_units += *repaid as u128;
+                }
+            }
+        }
+        let in_liquidations = tick.liquidation.iter().flat_map(|l| &l.written_off);
+        for s in tick.bad_debt.socialized.iter().chain(in_liquidations) {
+            if let Some(t) = self.acc.term.get_mut(&s.obligation) {
+                t.bad_debt_units += s.debt as u128;
+            }
+        }
+        Ok(())
     }
 
     /// The obligations that are not liquidatable at `ts` when the values
@@ -783,6 +926,9 @@ impl Replay {
             for p in &ob.positions {
                 if p.kind() == PositionKind::Debt && p.reserve == self.debt.keys.reserve {
                     debt_units += (p.borrow_shares.get() * index).to_num::<f64>();
+                } else if p.kind() == PositionKind::TermDebt && p.reserve == self.debt.keys.reserve
+                {
+                    debt_units += term_owed_units(p, ts)?;
                 } else if p.kind() == PositionKind::Collateral
                     && p.reserve == self.collateral.keys.reserve
                 {
@@ -805,7 +951,9 @@ impl Replay {
         Ok(out)
     }
 
-    /// The debt obligation `o` owes the debt reserve now, base units.
+    /// The debt obligation `o` owes the debt reserve now, base units
+    /// (floating debt, and a term loan at what it owes: its face, plus the
+    /// penalty past maturity).
     fn debt_units(&self, o: &Address) -> Result<f64> {
         let now = self.chain.clock().unix_timestamp;
         let index = self
@@ -815,12 +963,19 @@ impl Replay {
         let Some(ob) = self.chain.zero_copy::<Obligation>(o).ok() else {
             return Ok(0.0);
         };
-        Ok(ob
+        let mut units = 0.0;
+        for p in ob
             .positions
             .iter()
-            .filter(|p| p.kind() == PositionKind::Debt && p.reserve == self.debt.keys.reserve)
-            .map(|p| (p.borrow_shares.get() * index).to_num::<f64>())
-            .sum())
+            .filter(|p| p.reserve == self.debt.keys.reserve)
+        {
+            match p.kind() {
+                PositionKind::Debt => units += (p.borrow_shares.get() * index).to_num::<f64>(),
+                PositionKind::TermDebt => units += term_owed_units(p, now)?,
+                _ => {}
+            }
+        }
+        Ok(units)
     }
 
     /// The debt reserve's balance sheet at the chain's clock, computed by the
@@ -856,6 +1011,30 @@ impl Replay {
             paused,
             now,
         )?)
+    }
+
+    /// The term loans' summary at the chain's clock (`None` without term
+    /// loans).
+    fn term_summary(&self, usd: f64) -> Option<super::report::TermSummary> {
+        let t = &self.acc.term;
+        if t.is_empty() {
+            return None;
+        }
+        let now = self.chain.clock().unix_timestamp;
+        let sum = |f: &dyn Fn(&TermTrack) -> u128| t.values().map(f).sum::<u128>() as f64 * usd;
+        let open = |x: &TermTrack| x.converted.is_none();
+        Some(super::report::TermSummary {
+            loans: t.len(),
+            face_usd: sum(&|x| x.face as u128),
+            proceeds_usd: sum(&|x| x.principal as u128),
+            face_outstanding_usd: sum(&|x| if open(x) { x.face as u128 } else { 0 }),
+            matured_unconverted: t.values().filter(|x| open(x) && x.maturity <= now).count(),
+            converted: t.values().filter(|x| !open(x)).count(),
+            converted_debt_usd: sum(&|x| x.converted.map_or(0, |c| c.1 as u128)),
+            liquidated_after_conversion: t.values().filter(|x| x.liquidated).count(),
+            liquidated_debt_usd: sum(&|x| x.liquidated_units),
+            bad_debt_usd: sum(&|x| x.bad_debt_units),
+        })
     }
 
     /// The summary and series so far.
@@ -929,6 +1108,7 @@ impl Replay {
                 .iter()
                 .map(|(o, (_, m))| format!("{o}: {m}"))
                 .collect(),
+            term: self.term_summary(usd),
             wall_seconds: self.started.elapsed().as_secs_f64(),
         };
         RunResult {
@@ -936,6 +1116,15 @@ impl Replay {
             series: self.series,
         }
     }
+}
+
+/// What term-loan position `p` owes at `ts`, base units (the program's
+/// `owed`: the face, plus the penalty past maturity).
+fn term_owed_units(p: &ballast::state::Position, ts: i64) -> Result<f64> {
+    Ok(
+        ballast::engine::term::owed(p.term_face(), p.term_maturity(), p.term_penalty_bps(), ts)?
+            .to_num::<f64>(),
+    )
 }
 
 /// Runs one policy over the whole window, calling `on_step` after each step

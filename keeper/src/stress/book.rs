@@ -1,8 +1,9 @@
 //! The book a stress run simulates: collateral assets with their risk
 //! parameters and depth, and the obligations as struct-of-arrays (tokens of
-//! each collateral, debt in USD), built from a market definition and a
-//! seeded population ([`Book::synthetic`]) or from decoded chain state
-//! ([`Book::from_chain`]).
+//! each collateral, floating debt in USD, and a term loan's face, maturity
+//! and penalty), built from a market definition and a seeded population
+//! ([`Book::synthetic`], a `term_share` of it borrowing at term) or from
+//! decoded chain state ([`Book::from_chain`]).
 
 use anyhow::{anyhow, bail, Result};
 use ballast::engine::fx::Fx;
@@ -41,8 +42,20 @@ pub struct Book {
     pub assets: Vec<Asset>,
     /// `collateral[a][i]`: whole tokens of asset `a` obligation `i` holds.
     pub collateral: Vec<Vec<f64>>,
-    /// Debt of each obligation, USD (the debt asset's price is constant).
+    /// Floating debt of each obligation, USD (the debt asset's price is
+    /// constant).
     pub debt: Vec<f64>,
+    /// Face of each obligation's term loan, USD owed at maturity (0: none).
+    /// Health values it at its face until maturity, then at the face grown
+    /// by the penalty (`ballast::engine::term::owed`); see
+    /// [`crate::stress::sim`] for its conversion.
+    pub term_face: Vec<f64>,
+    /// Maturity of each term loan, seconds from the book's start (a path's
+    /// time 0; negative: already past maturity).
+    pub term_maturity_secs: Vec<i64>,
+    /// Penalty APR of each term loan past its maturity, bps (fixed at its
+    /// opening).
+    pub term_penalty_bps: Vec<u16>,
     /// The market's liquidation parameters.
     pub liquidation: LiquidationConfig,
     /// Deposits of the debt reserve, USD.
@@ -71,6 +84,85 @@ impl Book {
         self.debt.is_empty()
     }
 
+    /// Obligation `i`'s debt at the book's start, USD: floating debt plus
+    /// its term loan at what it owes then (the face, or more past maturity).
+    pub fn debt_at_start(&self, i: usize) -> f64 {
+        self.debt[i]
+            + super::sim::term_owed(
+                self.term_face[i],
+                self.term_maturity_secs[i],
+                self.term_penalty_bps[i],
+                0,
+            )
+    }
+
+    /// The book's debt at its start, USD ([`Book::debt_at_start`] summed).
+    pub fn total_debt_at_start(&self) -> f64 {
+        (0..self.len()).map(|i| self.debt_at_start(i)).sum()
+    }
+
+    /// Face of the term loans, USD.
+    pub fn term_face_usd(&self) -> f64 {
+        self.term_face.iter().sum()
+    }
+
+    /// Moves a `share` (in [0, 1]) of the obligations' floating debt to
+    /// term loans of `cfg` (the debt reserve's term configuration): each
+    /// obligation borrows at term with probability `share`, for a face
+    /// equal to its floating debt (so its health at the start is the
+    /// same), at a tenor drawn uniformly from `cfg`'s, opened at a time
+    /// drawn uniformly within one tenor before the book's start, so that
+    /// its maturity is the program's [`maturity_for`] of that opening
+    /// (the first grid point at or after it plus the tenor; the book's
+    /// start sits at a phase drawn uniformly in one grid period), with
+    /// `cfg`'s penalty. The draws come
+    /// from ChaCha8 seeded with `seed` on stream 1, so the obligations and
+    /// their amounts are those of the floating-only book (stream 0).
+    /// Errors: `share` outside [0, 1], term loans disabled in `cfg` when
+    /// `share > 0`.
+    ///
+    /// [`maturity_for`]: ballast::engine::term::maturity_for
+    pub fn with_term_share(
+        mut self,
+        share: f64,
+        cfg: &ballast::engine::term::TermConfig,
+        seed: u64,
+    ) -> Result<Self> {
+        if !(0.0..=1.0).contains(&share) {
+            bail!("term share {share} must be in [0, 1]");
+        }
+        if share == 0.0 {
+            return Ok(self);
+        }
+        if !cfg.enabled() {
+            bail!("a term share needs the debt reserve's [reserves.term] section");
+        }
+        let tenors: Vec<u32> = cfg.tenors_secs.iter().copied().filter(|t| *t > 0).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(1);
+        // Where the book's start falls between two grid points (its phase
+        // on the calendar): maturities are grid points, so the shortest
+        // tenor's loans mature `grid - phase` into a path.
+        let grid = cfg.grid_secs.max(1) as i64;
+        let phase = ((rng.gen::<f64>() * grid as f64) as i64).min(grid - 1);
+        for i in 0..self.len() {
+            let (u, k, age) = (rng.gen::<f64>(), rng.gen::<f64>(), rng.gen::<f64>());
+            if u >= share || self.debt[i] <= 0.0 {
+                continue;
+            }
+            let tenor = tenors[((k * tenors.len() as f64) as usize).min(tenors.len() - 1)];
+            let open = -((age * tenor as f64).floor() as i64);
+            let maturity = ballast::engine::term::maturity_for(open + phase, tenor, cfg.grid_secs)
+                .map_err(|e| anyhow!("{e}"))?
+                - phase;
+            self.term_face[i] = self.debt[i];
+            self.term_maturity_secs[i] = maturity;
+            self.term_penalty_bps[i] = cfg.penalty_spread_bps;
+            self.debt[i] = 0.0;
+        }
+        Ok(self)
+    }
+
     /// Obligation `i`'s collateral value at `prices`, USD.
     pub fn collateral_value(&self, i: usize, prices: &[f64]) -> f64 {
         (0..self.assets.len())
@@ -88,7 +180,9 @@ impl Book {
     /// collateral over every asset with uniform random weights. Borrowing
     /// power uses each asset's lower LTV of the two policies at the start,
     /// so the same book is admissible under both. The debt reserve's
-    /// deposits are the debt over the replay's 75% utilisation.
+    /// deposits are the debt over the replay's 75% utilisation. A
+    /// `term_share` of the obligations then borrows at term instead
+    /// ([`Book::with_term_share`], the debt reserve's `[reserves.term]`).
     pub fn synthetic(
         def: &MarketDef,
         prices: &[f64],
@@ -166,18 +260,25 @@ impl Book {
         }
         let total: f64 = debt.iter().sum();
         let debt_reserve = def.reserve(&st.debt).expect("validated");
-        Ok(Self {
+        Self {
             assets,
             collateral,
+            term_face: vec![0.0; n],
+            term_maturity_secs: vec![0; n],
+            term_penalty_bps: vec![0; n],
             debt,
             liquidation: def.liquidation_config(),
             debt_deposits_usd: total / TARGET_UTILIZATION,
             stress_outflow_bps: debt_reserve.liquidity.stress_outflow_bps,
-        })
+        }
+        .with_term_share(st.term_share, &debt_reserve.term_config()?, st.seed)
     }
 
     /// The book of decoded chain state, over the obligations that owe
-    /// something (the others cannot leave bad debt): every reserve one holds
+    /// something, floating or term (the others cannot leave bad debt): a
+    /// term loan keeps its face, penalty and maturity (taken relative to
+    /// the book's start, the latest `last_update_ts` of the reserves given),
+    /// in USD at its reserve's price; every reserve one holds
     /// as collateral becomes an asset (named by the reserve's address; a
     /// reserve without a price in `prices` is an error), every debt is
     /// valued at its reserve's price in `prices` and then held constant (the
@@ -221,7 +322,7 @@ impl Book {
             for p in o.positions.iter() {
                 let list = match p.kind() {
                     PositionKind::Collateral if p.deposit_shares > 0 => &mut keys,
-                    PositionKind::Debt => &mut debt_keys,
+                    PositionKind::Debt | PositionKind::TermDebt => &mut debt_keys,
                     _ => continue,
                 };
                 if !list.contains(&p.reserve) {
@@ -245,11 +346,20 @@ impl Book {
         let n = obligations.len();
         let mut collateral = vec![vec![0.0; n]; keys.len()];
         let mut debt = vec![0.0; n];
+        let (mut term_face, mut term_maturity_secs, mut term_penalty_bps) =
+            (vec![0.0; n], vec![0i64; n], vec![0u16; n]);
+        let start = reserves
+            .iter()
+            .map(|(_, r)| r.last_update_ts)
+            .max()
+            .unwrap_or(0);
         for (i, (_, o)) in obligations.iter().enumerate() {
             for p in o.positions.iter() {
                 let r = match p.kind() {
-                    PositionKind::Collateral | PositionKind::Debt => reserve(&p.reserve)?,
-                    _ => continue,
+                    PositionKind::Collateral | PositionKind::Debt | PositionKind::TermDebt => {
+                        reserve(&p.reserve)?
+                    }
+                    PositionKind::Empty => continue,
                 };
                 let view = r.view(r.last_update_ts).map_err(|e| anyhow!("{e}"))?;
                 let scale = 10f64.powi(r.mint_decimals as i32);
@@ -267,7 +377,22 @@ impl Book {
                             .map_err(|e| anyhow!("{e}"))?;
                         debt[i] += t.to_num::<f64>() / scale * price(&p.reserve)?;
                     }
-                    _ => {}
+                    PositionKind::TermDebt => {
+                        // One term position per reserve; the model keeps
+                        // one per obligation (the first; a second adds its
+                        // face to it at the earlier maturity).
+                        let face = p.term_face() as f64 / scale * price(&p.reserve)?;
+                        let maturity = p.term_maturity() - start;
+                        if term_face[i] == 0.0 {
+                            term_maturity_secs[i] = maturity;
+                            term_penalty_bps[i] = p.term_penalty_bps();
+                        } else {
+                            term_maturity_secs[i] = term_maturity_secs[i].min(maturity);
+                            term_penalty_bps[i] = term_penalty_bps[i].max(p.term_penalty_bps());
+                        }
+                        term_face[i] += face;
+                    }
+                    PositionKind::Empty => {}
                 }
             }
         }
@@ -286,6 +411,9 @@ impl Book {
             assets,
             collateral,
             debt,
+            term_face,
+            term_maturity_secs,
+            term_penalty_bps,
             liquidation,
             debt_deposits_usd: deposits,
             stress_outflow_bps: outflow,

@@ -171,6 +171,8 @@ pub(super) fn simulate(
         out: PathOutcome {
             bad_debt: 0.0,
             liquidated_debt: 0.0,
+            term_converted_face: 0.0,
+            term_converted_debt: 0.0,
             bonus_paid: 0.0,
             bad_debt_by_asset: vec![0.0; n],
             bad_debt_by_bucket: [0.0; 5],

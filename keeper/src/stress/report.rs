@@ -115,6 +115,10 @@ pub struct PolicyReport {
     pub mean_liquidated: f64,
     /// Mean bonus paid by borrowers, USD.
     pub mean_bonus: f64,
+    /// Mean face of the term loans converted before their liquidation, USD.
+    pub mean_term_converted_face: f64,
+    /// Mean of what they owed when converted (face plus penalty), USD.
+    pub mean_term_converted_debt: f64,
     /// The worst path: index, bad debt, terminal prices.
     pub worst_path: (usize, f64, Vec<f64>),
     /// Borrowing power at the start under this policy's LTV, USD.
@@ -140,8 +144,12 @@ pub struct BookSummary {
     pub obligations: usize,
     /// Collateral value by asset, USD.
     pub collateral_usd: Vec<(String, f64)>,
-    /// Debt, USD.
+    /// Debt, USD (floating plus term loans at what they owe at the start).
     pub debt_usd: f64,
+    /// Face of the term loans, USD (part of `debt_usd`).
+    pub term_face_usd: f64,
+    /// Obligations with a term loan.
+    pub term_obligations: usize,
     /// Debt-asset deposits, USD.
     pub deposits_usd: f64,
     /// Annualised volatility by asset (the model's current EWMA).
@@ -167,7 +175,9 @@ impl BookSummary {
                     )
                 })
                 .collect(),
-            debt_usd: book.debt.iter().sum(),
+            debt_usd: book.total_debt_at_start(),
+            term_face_usd: book.term_face_usd(),
+            term_obligations: book.term_face.iter().filter(|f| **f > 0.0).count(),
             deposits_usd: book.debt_deposits_usd,
             sigma_annual: (0..n)
                 .map(|a| (model.symbols[a].clone(), model.sigma_annual(a)))
@@ -208,7 +218,7 @@ impl PolicyReport {
             .max_by(|a, b| a.1.bad_debt.total_cmp(&b.1.bad_debt).then(b.0.cmp(&a.0)))
             .expect("at least one path");
         let power = borrowing_power(book, model, policy);
-        let debt: f64 = book.debt.iter().sum();
+        let debt = book.total_debt_at_start();
         let usage = sorted(
             outs.iter()
                 .map(|o| o.terminal_debt / o.terminal_borrowing_power.max(1e-9))
@@ -225,6 +235,8 @@ impl PolicyReport {
             lar99: quantile(&liq, 0.99),
             mean_liquidated: liq.iter().sum::<f64>() / n,
             mean_bonus: outs.iter().map(|o| o.bonus_paid).sum::<f64>() / n,
+            mean_term_converted_face: outs.iter().map(|o| o.term_converted_face).sum::<f64>() / n,
+            mean_term_converted_debt: outs.iter().map(|o| o.term_converted_debt).sum::<f64>() / n,
             worst_path: (wi, wo.bad_debt, wo.terminal_prices.clone()),
             borrowing_power_start: power,
             borrow_usage_start: debt / power.max(1e-9),
@@ -295,6 +307,9 @@ pub fn table(reports: &[PolicyReport]) -> String {
     row(&mut s, "LaR95 (debt liquidated)", &|r| usd(r.lar95));
     row(&mut s, "LaR99", &|r| usd(r.lar99));
     row(&mut s, "mean debt liquidated", &|r| usd(r.mean_liquidated));
+    row(&mut s, "mean term face converted", &|r| {
+        usd(r.mean_term_converted_face)
+    });
     row(&mut s, "mean bonus paid by borrowers", &|r| {
         usd(r.mean_bonus)
     });

@@ -41,11 +41,22 @@
 //!    slower) and are not rounded to base units: an error of under a
 //!    micro-USD per liquidation against dollars of bad debt.
 //!
+//! **Term loans** ([`Book::term_face`]) are valued as the program's health
+//! values them: at their face until maturity, then at the face grown by
+//! the penalty APR fixed in the loan (`ballast::engine::term::owed`,
+//! [`term_owed`]); nobody repays or converts a loan that stays healthy, so
+//! a path past a loan's maturity charges it the penalty from maturity on.
+//! An obligation the liquidators take has its term loan converted first,
+//! as the keeper's liquidation transaction does (`convert_term_debt`): the
+//! owed amount at that step becomes floating debt, liquidated (and written
+//! off) as any. A term-only obligation before its maturity is therefore
+//! the floating obligation whose debt is the face.
+//!
 //! At the horizon, debt above its obligation's collateral value at spot
-//! (insolvent, not yet liquidated) counts as bad debt too: the report's
-//! loss is the debt the protocol cannot recover at the horizon's prices.
-//! Debt does not accrue interest and no obligation opens or repays in a
-//! path.
+//! (insolvent, not yet liquidated; a term loan at what it owes then) counts
+//! as bad debt too: the report's loss is the debt the protocol cannot
+//! recover at the horizon's prices. Floating debt does not accrue interest
+//! and no obligation opens or repays in a path.
 
 use ballast::engine::fx::Fx;
 use ballast::engine::risk::{RiskConfig, RiskParams};
@@ -108,6 +119,11 @@ pub struct PathOutcome {
     pub bad_debt: f64,
     /// Debt repaid by liquidators, USD.
     pub liquidated_debt: f64,
+    /// Face of the term loans converted (before their liquidation), USD.
+    pub term_converted_face: f64,
+    /// What those loans owed when converted (the face, plus the penalty
+    /// past maturity), USD: floating debt from then on.
+    pub term_converted_debt: f64,
     /// Bonus borrowers paid to liquidators, USD.
     pub bonus_paid: f64,
     /// Bad debt by collateral asset (each obligation's bad debt split by its
@@ -162,6 +178,23 @@ pub fn bounded_step(cfg: &RiskConfig, old: RiskParams, target: RiskParams) -> Ri
     cfg.step(old, t).unwrap_or(old)
 }
 
+/// What a term loan of `face` USD maturing at `maturity` (seconds from the
+/// book's start) with a penalty of `penalty_bps` a year owes at `t`
+/// (seconds from the start): its face until maturity, then the face times
+/// the program's own growth `ballast::engine::term::owed(1e12, ..) / 1e12`
+/// (continuous compounding over a 365-day year; the program rounds up, a
+/// relative 1e-12 here). 0 for `face` 0.
+pub fn term_owed(face: f64, maturity: i64, penalty_bps: u16, t: i64) -> f64 {
+    if face <= 0.0 || t <= maturity || penalty_bps == 0 {
+        return face;
+    }
+    const UNIT: u64 = 1_000_000_000_000;
+    let owed = ballast::engine::term::owed(UNIT, maturity, penalty_bps, t)
+        .map(|x| x.to_num::<f64>())
+        .unwrap_or(f64::INFINITY);
+    face * owed / UNIT as f64
+}
+
 /// Each obligation's initial-health bucket (static thresholds).
 pub fn buckets(book: &Book) -> Vec<u8> {
     (0..book.len())
@@ -174,11 +207,8 @@ pub fn buckets(book: &Book) -> Vec<u8> {
                         / 1e4
                 })
                 .sum();
-            let h = if book.debt[i] > 0.0 {
-                w / book.debt[i]
-            } else {
-                f64::INFINITY
-            };
+            let d = book.debt_at_start(i);
+            let h = if d > 0.0 { w / d } else { f64::INFINITY };
             BUCKET_UPPER.iter().position(|u| h < *u).unwrap_or(4) as u8
         })
         .collect()
@@ -191,6 +221,10 @@ struct State<'a> {
     lt: Vec<f64>,
     q: Vec<Vec<f64>>,
     d: Vec<f64>,
+    /// Face of each unconverted term loan, USD (0: none, or converted).
+    tf: Vec<f64>,
+    /// Seconds since the path's start.
+    t: i64,
     model: LiquidatorModel,
     liq: Step,
     sigma_day: Vec<f64>,
@@ -198,6 +232,31 @@ struct State<'a> {
 }
 
 impl State<'_> {
+    /// Obligation `i`'s unconverted term loan at the current time, USD.
+    fn term(&self, i: usize) -> f64 {
+        if self.tf[i] <= 0.0 {
+            return 0.0;
+        }
+        term_owed(
+            self.tf[i],
+            self.book.term_maturity_secs[i],
+            self.book.term_penalty_bps[i],
+            self.t,
+        )
+    }
+
+    /// Converts obligation `i`'s term loan into floating debt of what it
+    /// owes now (`convert_term_debt`, sent before the liquidation).
+    fn convert(&mut self, i: usize) {
+        if self.tf[i] > 0.0 {
+            let owed = self.term(i);
+            self.d[i] += owed;
+            self.out.term_converted_face += self.tf[i];
+            self.out.term_converted_debt += owed;
+            self.tf[i] = 0.0;
+        }
+    }
+
     fn write_off(&mut self, i: usize, amount: f64) {
         if amount <= 0.0 {
             return;
@@ -221,7 +280,7 @@ impl State<'_> {
         let n = self.s.len();
         let liq = self.book.liquidation;
         for _ in 0..=n {
-            let d = self.d[i];
+            let d = self.d[i] + self.term(i);
             if d <= 0.0 || self.liq.capacity_left <= 0.0 {
                 return;
             }
@@ -255,6 +314,7 @@ impl State<'_> {
                     self.liq.unprofitable.push(i);
                     return;
                 }
+                self.convert(i);
                 for (a, usd) in sales {
                     self.liq.sold_usd[a] += usd;
                     self.q[a][i] *= 1.0 - f;
@@ -312,6 +372,7 @@ impl State<'_> {
                 self.liq.unprofitable.push(i);
                 return;
             }
+            self.convert(i);
             self.q[a][i] = (self.q[a][i] - seized / self.s[a]).max(0.0);
             self.liq.sold_usd[a] += seized;
             self.d[i] -= repay;
@@ -405,12 +466,16 @@ fn simulate(
             .collect(),
         q: book.collateral.clone(),
         d: book.debt.clone(),
+        tf: book.term_face.clone(),
+        t: 0,
         liq: model.step(),
         model,
         sigma_day: vec![0.0; n],
         out: PathOutcome {
             bad_debt: 0.0,
             liquidated_debt: 0.0,
+            term_converted_face: 0.0,
+            term_converted_debt: 0.0,
             bonus_paid: 0.0,
             bad_debt_by_asset: vec![0.0; n],
             bad_debt_by_bucket: [0.0; 5],
@@ -427,8 +492,11 @@ fn simulate(
         st.out.price_path.extend(st.s.iter().map(|&x| x as f32));
     }
     let mut w = vec![0.0; m];
+    // Each obligation's debt at the step: floating plus unconverted term.
+    let mut debt = st.d.clone();
     let mut cand: Vec<(f64, usize)> = Vec::new();
-    for _ in 0..cfg.steps {
+    for step in 0..cfg.steps {
+        st.t = (step as i64 + 1) * cfg.step_secs;
         draw(&mut pp);
         for a in 0..n {
             st.sigma_day[a] = (pp.var_step(a) * day_steps).sqrt();
@@ -454,8 +522,11 @@ fn simulate(
                 *wi += qi * c;
             }
         }
+        for (i, x) in debt.iter_mut().enumerate() {
+            *x = st.d[i] + st.term(i);
+        }
         cand.clear();
-        for (i, (wi, di)) in w.iter().zip(&st.d).enumerate() {
+        for (i, (wi, di)) in w.iter().zip(&debt).enumerate() {
             if *wi < *di {
                 cand.push((wi / di, i));
             }
@@ -471,8 +542,9 @@ fn simulate(
         let mut at_risk = 0.0;
         for &(_, i) in &cand {
             let wi: f64 = (0..n).map(|a| st.q[a][i] * st.s[a] * st.lt[a]).sum();
-            if wi < st.d[i] {
-                at_risk += st.d[i];
+            let di = st.d[i] + st.term(i);
+            if wi < di {
+                at_risk += di;
             }
         }
         st.out.peak_debt_at_risk = st.out.peak_debt_at_risk.max(at_risk);
@@ -490,13 +562,13 @@ fn simulate(
             v += c;
             power += c * p.ltv_bps as f64 / 1e4;
         }
-        if st.d[i] > v {
-            let short = st.d[i] - v;
-            st.write_off(i, short);
+        let di = st.d[i] + st.term(i);
+        if di > v {
+            st.write_off(i, di - v);
         }
     }
-    let debt0: f64 = book.debt.iter().sum();
-    st.out.terminal_debt = st.d.iter().sum();
+    let debt0 = book.total_debt_at_start();
+    st.out.terminal_debt = (0..m).map(|i| st.d[i] + st.term(i)).sum();
     st.out.terminal_borrowing_power = power;
     st.out.terminal_prices = st.s.clone();
     st.out.liquidity_coverage = (book.stress_outflow_bps > 0).then(|| {

@@ -58,6 +58,9 @@ fn expected_bad_debt_of_one_obligation_is_the_black_scholes_put() {
         assets: vec![asset("X", s0, 8_000, 1e9)],
         collateral: vec![vec![c]],
         debt: vec![d],
+        term_face: vec![0.0],
+        term_maturity_secs: vec![0],
+        term_penalty_bps: vec![0],
         liquidation: LiquidationConfig::SOLEND_LIKE,
         debt_deposits_usd: 1_000.0,
         stress_outflow_bps: 0,
@@ -115,6 +118,9 @@ fn mixed_book_lt(n: usize, depth: f64, lt_bps: u16) -> Book {
         ],
         collateral: vec![vec![1.0; n], vec![1.0; n]],
         debt,
+        term_face: vec![0.0; n],
+        term_maturity_secs: vec![0; n],
+        term_penalty_bps: vec![0; n],
         liquidation: LiquidationConfig::SOLEND_LIKE,
         debt_deposits_usd: 200.0 * n as f64,
         stress_outflow_bps: 2_000,
@@ -723,4 +729,239 @@ fn the_shared_liquidator_model_changes_no_result() {
     }
     // The comparison is not vacuous: liquidations happened.
     assert!(liquidated > 0.0);
+}
+
+/// One obligation of `c` tokens at $100 (LT 80%) owing `d` USD, floating
+/// or as a term loan of face `d` maturing at `maturity` (seconds from the
+/// start) with a 20% penalty.
+fn one(c: f64, d: f64, term: Option<i64>) -> Book {
+    let (debt, face, maturity, penalty) = match term {
+        None => (d, 0.0, 0, 0),
+        Some(m) => (0.0, d, m, 2_000),
+    };
+    Book {
+        assets: vec![asset("X", 100.0, 8_000, 1e9)],
+        collateral: vec![vec![c]],
+        debt: vec![debt],
+        term_face: vec![face],
+        term_maturity_secs: vec![maturity],
+        term_penalty_bps: vec![penalty],
+        liquidation: LiquidationConfig::SOLEND_LIKE,
+        debt_deposits_usd: 10_000.0,
+        stress_outflow_bps: 2_000,
+    }
+}
+
+/// A term-only obligation whose loan matures after the horizon is, for the
+/// simulation, its floating twin with the face in place of the debt (health
+/// values term debt at its face; the liquidation converts it to floating
+/// debt of the face first): on a scripted crash with liquidators and one
+/// without, bad debt, debt liquidated and bonus are the twin's to the bit,
+/// and the face is reported converted. Past maturity the loan owes the
+/// penalty: the same crash held 30 days after a maturity at the start
+/// leaves more bad debt than the twin, by the program's `owed` growth.
+#[test]
+fn a_term_only_obligation_is_its_floating_twin_with_the_face() {
+    use super::sim::{run_scripted, term_owed};
+    let model = PriceModel::gaussian(&["X"], &[100.0], &[0.8], &[1.0]);
+    // A gap from 100 to 60 in the first hourly step, then flat: health 2 *
+    // 60 * 0.8 / 150 = 0.64 and collateral $120 < $150 of debt: insolvent.
+    let mut crash: Vec<Vec<f64>> = vec![vec![(0.6f64).ln()]];
+    crash.extend((0..11).map(|_| vec![0.0]));
+    for capacity in [0.0, 40.0, 1e9] {
+        let c = SimConfig {
+            capacity_usd_per_step: capacity,
+            ..cfg(1, 12, 3_600, ShockModel::Gaussian)
+        };
+        let twin = run_scripted(&one(2.0, 150.0, None), &model, &c, Policy::Static, &crash);
+        let term = run_scripted(
+            &one(2.0, 150.0, Some(30 * 86_400)),
+            &model,
+            &c,
+            Policy::Static,
+            &crash,
+        );
+        assert!(twin.bad_debt > 0.0, "{twin:?}");
+        assert_eq!(term.bad_debt, twin.bad_debt, "capacity {capacity}");
+        assert_eq!(term.liquidated_debt, twin.liquidated_debt);
+        assert_eq!(term.bonus_paid, twin.bonus_paid);
+        assert_eq!(term.terminal_debt, twin.terminal_debt);
+        if capacity > 0.0 {
+            assert!(twin.liquidated_debt > 0.0);
+            assert_eq!(term.term_converted_face, 150.0);
+            assert_eq!(term.term_converted_debt, 150.0);
+        } else {
+            // Nobody liquidates: never converted, counted at its face.
+            assert_eq!(term.term_converted_face, 0.0);
+        }
+    }
+    // Matured at the start, 30 days of hourly steps, no liquidator: the
+    // loan owes face * exp(0.2 * 30 / 365) at the horizon, as the program's
+    // `owed` computes it; the twin owes 150.
+    let steps = 30 * 24;
+    let flat: Vec<Vec<f64>> = (0..steps)
+        .map(|k| vec![if k == 0 { (0.6f64).ln() } else { 0.0 }])
+        .collect();
+    let c = cfg(1, steps, 3_600, ShockModel::Gaussian);
+    let twin = run_scripted(&one(2.0, 150.0, None), &model, &c, Policy::Static, &flat);
+    let late = run_scripted(&one(2.0, 150.0, Some(0)), &model, &c, Policy::Static, &flat);
+    let owed = term_owed(150.0, 0, 2_000, steps as i64 * 3_600);
+    let program = ballast::engine::term::owed(150_000_000, 0, 2_000, steps as i64 * 3_600)
+        .unwrap()
+        .to_num::<f64>()
+        / 1e6;
+    assert!((owed - program).abs() < 1e-6, "{owed} vs {program}");
+    assert!((owed - 150.0 * (0.2f64 * 30.0 / 365.0).exp()).abs() < 1e-6);
+    assert!((late.bad_debt - twin.bad_debt - (owed - 150.0)).abs() < 1e-9);
+    assert!((late.terminal_debt - owed).abs() < 1e-9);
+}
+
+/// `term_share`: the same obligations and amounts as the floating-only
+/// book (the term draws have their own stream), a share of them at term
+/// (face = their floating debt, maturity on the grid within one tenor of
+/// the start, the reserve's penalty), deterministic in the seed; and the
+/// run of a book with term loans is bit for bit the same across thread
+/// counts.
+#[test]
+fn a_term_share_moves_debt_to_term_loans_deterministically() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/stress-multi.toml");
+    let mut def = crate::market::MarketDef::load(&path).unwrap();
+    let floating = Book::synthetic(&def, &[20.0, 30_000.0], &[1.2, 0.9], Some(2_000)).unwrap();
+    assert_eq!(floating.term_face_usd(), 0.0);
+    def.stress.as_mut().unwrap().term_share = 0.3;
+    def.validate().unwrap();
+    let term = Book::synthetic(&def, &[20.0, 30_000.0], &[1.2, 0.9], Some(2_000)).unwrap();
+    assert_eq!(
+        term,
+        Book::synthetic(&def, &[20.0, 30_000.0], &[1.2, 0.9], Some(2_000)).unwrap()
+    );
+    assert_eq!(term.collateral, floating.collateral);
+    let cfg_t = def.reserve("USDC").unwrap().term_config().unwrap();
+    let grid = cfg_t.grid_secs as i64;
+    let mut phase = None;
+    let mut n_term = 0;
+    for i in 0..term.len() {
+        assert_eq!(term.debt_at_start(i), floating.debt[i]);
+        if term.term_face[i] > 0.0 {
+            n_term += 1;
+            assert_eq!(term.debt[i], 0.0);
+            assert_eq!(term.term_face[i], floating.debt[i]);
+            let m = term.term_maturity_secs[i];
+            assert!(m > 0 && m <= (84 + 7) * 86_400, "{m}");
+            // Every maturity on the same calendar grid.
+            assert_eq!(*phase.get_or_insert(m.rem_euclid(grid)), m.rem_euclid(grid));
+            assert_eq!(term.term_penalty_bps[i], 2_000);
+        }
+    }
+    let share = n_term as f64 / term.len() as f64;
+    assert!((share - 0.3).abs() < 0.04, "{share}");
+    // A share without a term section is refused, naming it.
+    let mut bare = def.clone();
+    bare.reserves.iter_mut().for_each(|r| r.term = None);
+    let e = format!("{:#}", bare.validate().unwrap_err());
+    assert!(e.contains("term_share 0.3 needs a [reserves.term]"), "{e}");
+
+    let model = PriceModel::gaussian(
+        &["SOL", "BTC"],
+        &[20.0, 30_000.0],
+        &[2.5, 2.0],
+        &[1.0, 0.7, 0.7, 1.0],
+    );
+    let c = SimConfig {
+        capacity_usd_per_step: 2e5,
+        ..cfg(16, 7 * 24, 3_600, ShockModel::Gaussian)
+    };
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| run_paths(&term, &model, &c, Policy::Dynamic, None));
+    let many = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap()
+        .install(|| run_paths(&term, &model, &c, Policy::Dynamic, None));
+    assert_eq!(one_thread, many);
+    assert!(one_thread.iter().any(|o| o.term_converted_face > 0.0));
+    // The week's horizon passes the shortest tenor's maturity.
+    assert!(
+        (0..term.len()).any(|i| term.term_face[i] > 0.0 && term.term_maturity_secs[i] < 7 * 86_400),
+        "phase {phase:?}"
+    );
+}
+
+/// A term-only borrower is in the book read from chain, at its face, and
+/// its reserve's supply counts among the debt deposits. Before, the book
+/// kept it (it has debt) but valued its debt at 0 and left its reserve out.
+#[test]
+fn book_from_chain_reads_term_loans() {
+    use ballast::engine::position::TermLoan;
+    let (sol, usdc) = (
+        Pubkey::new_from_array([1; 32]),
+        Pubkey::new_from_array([2; 32]),
+    );
+    let r_sol = reserve(9, 5_000_000_000, 10_000_000_000, 0.0);
+    let mut r_usdc = reserve(6, 4_000_000_000, 3_000_000_000, 0.0);
+    r_usdc.last_update_ts = 1_000_000;
+    r_usdc.term.last_update_ts = 1_000_000;
+    r_usdc
+        .term
+        .add_loan(1_000_000 + 14 * 86_400, 250_000_000, 245_000_000)
+        .unwrap();
+    let mut o = Obligation::zeroed();
+    o.positions[0] = Position {
+        reserve: sol,
+        kind: PositionKind::Collateral as u8,
+        deposit_shares: 1_000_000_000,
+        ..Position::zeroed()
+    };
+    let mut t = Position {
+        reserve: usdc,
+        kind: PositionKind::TermDebt as u8,
+        ..Position::zeroed()
+    };
+    t.set_term(&TermLoan {
+        face: 250_000_000,
+        maturity: 1_000_000 + 14 * 86_400,
+        open_ts: 1_000_000 - 86_400,
+        principal: 245_000_000,
+        rate_micro: 50_000,
+        penalty_bps: 2_000,
+    });
+    o.positions[1] = t;
+    let b = Book::from_chain(
+        &[(sol, r_sol), (usdc, r_usdc)],
+        &[(Pubkey::new_from_array([9; 32]), o)],
+        &[(sol, 150.0), (usdc, 1.0)],
+        LiquidationConfig::SOLEND_LIKE,
+        1e8,
+    )
+    .unwrap();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b.debt[0], 0.0);
+    assert!((b.term_face[0] - 250.0).abs() < 1e-9, "{}", b.term_face[0]);
+    assert_eq!(b.term_maturity_secs[0], 14 * 86_400);
+    assert_eq!(b.term_penalty_bps[0], 2_000);
+    assert!((b.debt_at_start(0) - 250.0).abs() < 1e-9);
+    // The USDC supply: $3,000 available plus the term book ($245 lent).
+    assert!(
+        (b.debt_deposits_usd - 3_245.0).abs() < 1e-6,
+        "{}",
+        b.debt_deposits_usd
+    );
+    // Health 2 * 150 * 0.8 / 250 = 0.96: liquidated at the first step,
+    // its term loan converted first.
+    let model = PriceModel::gaussian(&["SOL"], &[150.0], &[0.01], &[1.0]);
+    let c = SimConfig {
+        capacity_usd_per_step: 1e6,
+        ..cfg(4, 2, 3_600, ShockModel::Gaussian)
+    };
+    let o = run_paths(&b, &model, &c, Policy::Static, None);
+    assert!(
+        o.iter().all(|p| p.liquidated_debt > 0.0
+            && p.bad_debt == 0.0
+            && (p.term_converted_face - 250.0).abs() < 1e-9),
+        "{o:?}"
+    );
 }

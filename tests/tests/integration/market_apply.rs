@@ -27,7 +27,13 @@ fn apply_is_idempotent_and_updates_only_what_differs() {
     .unwrap();
     assert!(first.created_market);
     assert_eq!(first.created_reserves, vec!["SOL", "USDC"]);
-    assert_eq!(first.transactions, 3);
+    // The market, two reserves, and USDC's [reserves.term].
+    assert_eq!(first.term_updated, vec!["USDC"]);
+    assert_eq!(first.transactions, 4);
+    let usdc = dep.reserve("USDC").unwrap();
+    let r: Reserve = chain.zero_copy(&usdc.keys.reserve).unwrap();
+    assert_eq!(r.term_config, def.reserves[1].term_config().unwrap());
+    assert!(r.term_config.enabled());
     let sol = dep.reserve("SOL").unwrap();
     let r: Reserve = chain.zero_copy(&sol.keys.reserve).unwrap();
     assert_eq!(
@@ -78,6 +84,26 @@ fn apply_is_idempotent_and_updates_only_what_differs() {
     assert_eq!(m.liquidation.close_factor_bps, 5_000);
     let last = apply(&mut chain, &admin, None, &def, &dep, PolicyChoice::Dynamic).unwrap();
     assert_eq!(last.transactions, 0);
+
+    // An edited term section: one set_term_config, then nothing.
+    def.reserves[1].term.as_mut().unwrap().penalty_spread_bps = 3_000;
+    def.validate().unwrap();
+    let term = apply(&mut chain, &admin, None, &def, &dep, PolicyChoice::Dynamic).unwrap();
+    assert_eq!(
+        (term.transactions, term.term_updated.clone()),
+        (1, vec!["USDC".to_string()])
+    );
+    assert!(term.to_string().contains("term config set USDC"), "{term}");
+    let r: Reserve = chain.zero_copy(&usdc.keys.reserve).unwrap();
+    assert_eq!(r.term_config.penalty_spread_bps, 3_000);
+    let again = apply(&mut chain, &admin, None, &def, &dep, PolicyChoice::Dynamic).unwrap();
+    assert_eq!(again.transactions, 0, "{again}");
+    // No section: term loans off on chain.
+    def.reserves[1].term = None;
+    let off = apply(&mut chain, &admin, None, &def, &dep, PolicyChoice::Dynamic).unwrap();
+    assert_eq!(off.transactions, 1);
+    let r: Reserve = chain.zero_copy(&usdc.keys.reserve).unwrap();
+    assert!(!r.term_config.enabled());
 }
 
 #[test]

@@ -178,6 +178,7 @@ fn run_all(cli: &Cli, args: &ReplayArgs, plan: &Plan) -> Result<Vec<RunResult>> 
             so_path: super::program_so(cli),
             outage: args.outage,
             arrivals: args.arrivals,
+            term_share: args.term_share,
         };
         let run = run_policy(&plan.def, &plan.window, &population, opts, |_, _| {
             bar.inc(1);

@@ -57,7 +57,11 @@ pub fn stress(cli: &crate::cli::args::Cli, args: &StressArgs) -> Result<()> {
         bail!("--depth-scale must be positive");
     }
     let t0 = Instant::now();
-    let def = MarketDef::load(&args.book)?;
+    let mut def = MarketDef::load(&args.book)?;
+    if let (Some(x), Some(st)) = (args.term_share, def.stress.as_mut()) {
+        st.term_share = x;
+        def.validate().context("--term-share")?;
+    }
     let st = def
         .stress
         .clone()
@@ -211,9 +215,11 @@ pub fn stress(cli: &crate::cli::args::Cli, args: &StressArgs) -> Result<()> {
 fn print_table(j: &StressJson) {
     let b = &j.book;
     println!(
-        "stress: {} obligations, debt {}, deposits {}; {} paths x {} steps of {} s, seed {}, {:?} shocks, correlation stress {}, vol x{}, depth x{}, capacity {}/h, impact k {}",
+        "stress: {} obligations, debt {} ({} term loans, face {}), deposits {}; {} paths x {} steps of {} s, seed {}, {:?} shocks, correlation stress {}, vol x{}, depth x{}, capacity {}/h, impact k {}",
         b.obligations,
         usd(b.debt_usd),
+        b.term_obligations,
+        usd(b.term_face_usd),
         usd(b.deposits_usd),
         j.paths,
         j.horizon_secs / j.step_secs,
