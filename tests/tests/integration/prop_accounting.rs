@@ -274,9 +274,17 @@ fn run(w: &mut World, op: &Op, step: usize, stats: &mut [u32; 2]) {
         Op::Deposit { user, res, pct } => {
             let bal = w.ctx.token_balance(&w.wallets[user][res]).unwrap();
             let amount = (bal as u128 * pct as u128 / 100).max(1) as u64;
-            let model = w.model(res);
-            let shares =
-                shares_for_deposit(amount, model.supply().unwrap(), model.deposit_shares).unwrap();
+            let mut model = w.model(res);
+            // Value left with every share burned (interest accrued after
+            // the last holder left) belongs to nobody: `deposit` moves it to
+            // the protocol's fees before pricing the new shares.
+            let mut supply = model.supply().unwrap();
+            if model.deposit_shares == 0 && supply > FX_ZERO {
+                let fees = model.protocol_fees.get().add_(supply).unwrap();
+                model.protocol_fees.set(fees);
+                supply = FX_ZERO;
+            }
+            let shares = shares_for_deposit(amount, supply, model.deposit_shares).unwrap();
             let ix = ix::deposit(
                 &w.users[user].pubkey(),
                 &w.reserves[res].keys,
@@ -475,11 +483,19 @@ fn run(w: &mut World, op: &Op, step: usize, stats: &mut [u32; 2]) {
     w.check_books(&label);
 }
 
+/// 24 cases from a fixed seed, so `make test` is reproducible;
+/// `PROP_ACCOUNTING_SEED=N` explores another (a random seed once found the
+/// residual-supply rule missing from this model: see `Op::Deposit`).
 fn config() -> Config {
+    let seed = std::env::var("PROP_ACCOUNTING_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(19);
     Config {
         cases: 24,
         max_shrink_iters: 256,
         failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
         ..Config::default()
     }
 }
@@ -508,4 +524,69 @@ proptest! {
         }
         println!("[prop_accounting] {} ok, {} failed", stats[0], stats[1]);
     }
+}
+
+/// The sequence a random seed shrank to: user 1's SOL deposit is the
+/// reserve's only share; user 0 borrows it, repays after a second, user 1
+/// withdraws everything, and the second's interest (less the protocol's
+/// cut) is left with no share to own it. The next deposit moves it to the
+/// protocol's fees (`deposit`'s residual rule), which the model here did
+/// not know: it expected fees of 0.08 units where the chain holds 1.
+#[test]
+fn a_residual_supply_goes_to_fees_on_the_next_deposit() {
+    let mut w = World::new([TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID]);
+    let mut stats = [0u32; 2];
+    run(
+        &mut w,
+        &Op::Deposit {
+            user: 0,
+            res: 1,
+            pct: 50,
+        },
+        0,
+        &mut stats,
+    );
+    run(
+        &mut w,
+        &Op::Deposit {
+            user: 1,
+            res: 0,
+            pct: 50,
+        },
+        0,
+        &mut stats,
+    );
+    let ops = [
+        Op::Borrow {
+            user: 0,
+            res: 0,
+            pct: 1,
+        },
+        Op::Warp { secs: 1 },
+        Op::Repay {
+            payer: 0,
+            owner: 0,
+            res: 0,
+            pct: None,
+        },
+        Op::Withdraw {
+            user: 1,
+            res: 0,
+            pct: None,
+        },
+        Op::Deposit {
+            user: 0,
+            res: 0,
+            pct: 1,
+        },
+    ];
+    for (step, op) in ops.iter().enumerate() {
+        run(&mut w, op, step + 1, &mut stats);
+    }
+    let r = w.ctx.reserve(&w.reserves[0]);
+    assert!(
+        r.protocol_fees.get() >= Fx::from_num(1),
+        "the residual went to fees"
+    );
+    assert_eq!(stats[1], 0, "every operation succeeded");
 }
