@@ -335,3 +335,61 @@ fn operate(
         || text(Some(sent.compute_units)),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn term_deposit_commands_parse() {
+        UserCli::command().debug_assert();
+        let m = Address::new_unique().to_string();
+        let x = Address::new_unique().to_string();
+        let cli = UserCli::try_parse_from([
+            "ballast",
+            "deposit-term",
+            "--market",
+            &m,
+            "--mint",
+            &x,
+            "--tenor",
+            "1",
+            "--nonce",
+            "4",
+            "--min-face",
+            "1000.5",
+            "1000",
+        ])
+        .unwrap();
+        match cli.command {
+            UserCommand::DepositTerm(a) => {
+                assert_eq!((a.tenor, a.term.nonce), (1, 4));
+                assert_eq!(
+                    (a.amount.as_str(), a.min_face.as_deref()),
+                    ("1000", Some("1000.5"))
+                );
+                assert_eq!(a.term.market.to_string(), m);
+            }
+            c => panic!("{c:?}"),
+        }
+        let cli =
+            UserCli::try_parse_from(["ballast", "withdraw-term", "--market", &m, "--mint", &x])
+                .unwrap();
+        assert!(matches!(
+            cli.command,
+            UserCommand::WithdrawTerm(TermArgs { nonce: 0, .. })
+        ));
+        // the tenor is required
+        assert!(UserCli::try_parse_from([
+            "ballast",
+            "deposit-term",
+            "--market",
+            &m,
+            "--mint",
+            &x,
+            "5"
+        ])
+        .is_err());
+    }
+}
