@@ -333,6 +333,37 @@ pub fn instructions(
     Ok(ixs)
 }
 
+/// The instructions of a term deposit by `owner` of `amount` base units of
+/// `keys`' reserve (`reserve`, decoded) under `nonce`: `Some((tenor_index,
+/// amount, min_face))` deposits from `owner`'s associated token account,
+/// `None` settles the matured deposit `nonce` into it (creating it first).
+/// The treasury strategy reserve is appended while shares are deployed.
+pub fn term_instructions(
+    owner: &Address,
+    keys: &ReserveKeys,
+    reserve: &Reserve,
+    nonce: u64,
+    deposit: Option<(u8, u64, u64)>,
+) -> Vec<Instruction> {
+    let ata = associated_token_address(owner, &keys.mint, &keys.token_program);
+    let strategy = ix::strategy_account(reserve);
+    match deposit {
+        Some((tenor, amount, min_face)) => vec![ix::with_accounts(
+            ix::deposit_term(owner, keys, &ata, nonce, tenor, amount, min_face),
+            strategy,
+        )],
+        None => vec![
+            spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+                owner,
+                owner,
+                &keys.mint,
+                &keys.token_program,
+            ),
+            ix::with_accounts(ix::withdraw_term(owner, keys, &ata, nonce), strategy),
+        ],
+    }
+}
+
 /// A previewed operation: the obligation before and after, the compute
 /// units, or the program's refusal.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -60,6 +60,42 @@ pub enum UserCommand {
     Borrow(OpArgs),
     /// Repays debt from your token account (`all`: everything).
     Repay(OpArgs),
+    /// Locks tokens from your token account at a fixed rate until the
+    /// maturity of a tenor of the reserve (a term deposit; not collateral).
+    DepositTerm(TermDepositArgs),
+    /// Settles your matured term deposit to your token account (refused
+    /// before its maturity).
+    WithdrawTerm(TermArgs),
+}
+
+/// The term deposit addressed.
+#[derive(clap::Args, Debug)]
+pub struct TermArgs {
+    /// The market's address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub market: Address,
+    /// The token's mint (its reserve in the market is used).
+    #[arg(long, value_name = "ADDRESS")]
+    pub mint: Address,
+    /// The deposit's nonce among the owner's deposits in the reserve.
+    #[arg(long, default_value_t = 0)]
+    pub nonce: u64,
+}
+
+/// `ballast deposit-term`.
+#[derive(clap::Args, Debug)]
+pub struct TermDepositArgs {
+    /// The deposit.
+    #[command(flatten)]
+    pub term: TermArgs,
+    /// The reserve's tenor index (0, 1 or 2: see its term configuration).
+    #[arg(long)]
+    pub tenor: u8,
+    /// Least face accepted at maturity, whole tokens [default: any].
+    #[arg(long)]
+    pub min_face: Option<String>,
+    /// Whole tokens (`12.5`).
+    pub amount: String,
 }
 
 /// `ballast obligation ...`.
@@ -156,7 +192,57 @@ pub fn run(cli: UserCli) -> Result<()> {
         UserCommand::Withdraw(a) => operate(&cli, &mut chain, &keypair, Operation::Withdraw, a),
         UserCommand::Borrow(a) => operate(&cli, &mut chain, &keypair, Operation::Borrow, a),
         UserCommand::Repay(a) => operate(&cli, &mut chain, &keypair, Operation::Repay, a),
+        UserCommand::DepositTerm(a) => term(&cli, &mut chain, &keypair, &a.term, Some(a)),
+        UserCommand::WithdrawTerm(a) => term(&cli, &mut chain, &keypair, a, None),
     }
+}
+
+/// The outcome of a term-deposit command, for `--output json`.
+#[derive(serde::Serialize)]
+struct TermDone {
+    term_deposit: String,
+    compute_units: u64,
+}
+
+fn term(
+    cli: &UserCli,
+    chain: &mut crate::chain::rpc::RpcChain,
+    keypair: &solana_keypair::Keypair,
+    a: &TermArgs,
+    deposit: Option<&TermDepositArgs>,
+) -> Result<()> {
+    let (keys, reserve) = user::reserve_for_mint(chain, &a.market, &a.mint)?;
+    let deposit = match deposit {
+        Some(d) => {
+            let amount = user::parse_amount(&d.amount, reserve.mint_decimals)?;
+            anyhow::ensure!(amount != u64::MAX, "give a number of tokens, not `all`");
+            let min_face = match &d.min_face {
+                Some(m) => user::parse_amount(m, reserve.mint_decimals)?,
+                None => 0,
+            };
+            Some((d.tenor, amount, min_face))
+        }
+        None => None,
+    };
+    let owner = keypair.pubkey();
+    let ixs = user::term_instructions(&owner, &keys, &reserve, a.nonce, deposit);
+    let what = if deposit.is_some() {
+        "deposit-term"
+    } else {
+        "withdraw-term"
+    };
+    let sent = crate::chain::Chain::send(chain, &ixs, &[keypair])
+        .with_context(|| format!("sending the {what}"))?;
+    let done = TermDone {
+        term_deposit: crate::ix::term_deposit_address(&keys.reserve, &owner, a.nonce).to_string(),
+        compute_units: sent.compute_units,
+    };
+    print(cli, &done, || {
+        format!(
+            "{what}: term deposit {} ({} compute units)\n",
+            done.term_deposit, done.compute_units
+        )
+    })
 }
 
 /// The outcome of an operation, for `--output json`.
@@ -248,4 +334,62 @@ fn operate(
         },
         || text(Some(sent.compute_units)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn term_deposit_commands_parse() {
+        UserCli::command().debug_assert();
+        let m = Address::new_unique().to_string();
+        let x = Address::new_unique().to_string();
+        let cli = UserCli::try_parse_from([
+            "ballast",
+            "deposit-term",
+            "--market",
+            &m,
+            "--mint",
+            &x,
+            "--tenor",
+            "1",
+            "--nonce",
+            "4",
+            "--min-face",
+            "1000.5",
+            "1000",
+        ])
+        .unwrap();
+        match cli.command {
+            UserCommand::DepositTerm(a) => {
+                assert_eq!((a.tenor, a.term.nonce), (1, 4));
+                assert_eq!(
+                    (a.amount.as_str(), a.min_face.as_deref()),
+                    ("1000", Some("1000.5"))
+                );
+                assert_eq!(a.term.market.to_string(), m);
+            }
+            c => panic!("{c:?}"),
+        }
+        let cli =
+            UserCli::try_parse_from(["ballast", "withdraw-term", "--market", &m, "--mint", &x])
+                .unwrap();
+        assert!(matches!(
+            cli.command,
+            UserCommand::WithdrawTerm(TermArgs { nonce: 0, .. })
+        ));
+        // the tenor is required
+        assert!(UserCli::try_parse_from([
+            "ballast",
+            "deposit-term",
+            "--market",
+            &m,
+            "--mint",
+            &x,
+            "5"
+        ])
+        .is_err());
+    }
 }

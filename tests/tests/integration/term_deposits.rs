@@ -579,3 +579,42 @@ fn maturity_ladder_places_term_deposits_at_maturity() {
     let v = ladder(&mut ctx, true);
     assert!(v.buckets[1..].iter().all(|b| b.liabilities == 0));
 }
+
+/// The `ballast deposit-term` / `withdraw-term` commands' instructions
+/// (`ballast_keeper::user::term_instructions`): a deposit from the owner's
+/// associated token account, then, at maturity, the settlement into it
+/// (the account created idempotently first).
+#[test]
+fn the_keepers_user_term_instructions_deposit_and_settle() {
+    let mut ctx = TestContext::new();
+    let l = setup(&mut ctx);
+    let user = ctx.funded_user(10);
+    let amount = l.debt.units(250.0);
+    let reserve = ctx.reserve(&l.debt);
+    let settle =
+        ballast_keeper::user::term_instructions(&user.pubkey(), &l.debt.keys, &reserve, 3, None);
+    ctx.ok("create the ATA", &settle[..1], &[&user]);
+    let ata = ballast_keeper::tasks::liquidation::associated_token_address(
+        &user.pubkey(),
+        &l.debt.keys.mint,
+        &l.debt.keys.token_program,
+    );
+    ctx.chain.mint_to(&l.debt.keys.mint, &ata, amount).unwrap();
+    let ixs = ballast_keeper::user::term_instructions(
+        &user.pubkey(),
+        &l.debt.keys,
+        &reserve,
+        3,
+        Some((0, amount, 0)),
+    );
+    let logs = ctx.ok_logs("user deposit-term", &ixs, &[&user]);
+    let ev = events::<TermDeposited>(&logs).remove(0);
+    assert_eq!(ctx.token_balance(&ata).unwrap(), 0);
+    let d = term_deposit(&ctx, &l, &user.pubkey(), 3);
+    assert_eq!((d.shares, d.face), (ev.shares, ev.face));
+    ctx.set_time(ev.maturity);
+    let logs = ctx.ok_logs("user withdraw-term", &settle, &[&user]);
+    let w = events::<TermDepositWithdrawn>(&logs).remove(0);
+    assert_eq!(ctx.token_balance(&ata).unwrap(), w.paid);
+    assert!(w.paid >= amount);
+}
