@@ -39,6 +39,10 @@ fn fuzz_short_seeded_run() {
         "liquidate",
         "rebalance",
         "withdraw+recall",
+        "borrow_term",
+        "repay_term",
+        "convert_term_debt",
+        "set_term_config",
     ] {
         let ok = report
             .stats
@@ -522,6 +526,46 @@ fn fuzz_self_liquidation_of_an_insolvent_obligation_gains_only_the_write_off() {
             amt: Amt::Pct(115),
             times: 3,
         },
+    ];
+    ballast_tests::fuzz::replay(&ops).unwrap();
+}
+
+/// Found by the fuzzer (term loans, op 60,183 of seed 14): an obligation
+/// with two term loans, one in a reserve it also owes floating debt, fell
+/// below Maintenance and no liquidation could be sent: the keeper's
+/// `term_conversions` gave every conversion the health accounts of the
+/// obligation as it was, but the first conversion frees its slot and
+/// merges into the floating position, so the second conversion's accounts
+/// no longer matched (`HealthAccountsMismatch`). Fixed in the keeper: each
+/// conversion carries the accounts of the obligation as the previous ones
+/// leave it.
+#[test]
+fn fuzz_two_term_loans_convert_in_one_liquidation() {
+    let ops = vec![
+        Op::Deposit {
+            actor: 3,
+            res: 1,
+            amt: Amt::Pct(1),
+        },
+        Op::BorrowTerm {
+            actor: 3,
+            res: 2,
+            tenor: 0,
+            amt: Amt::Pct(1),
+        },
+        Op::BorrowTerm {
+            actor: 3,
+            res: 0,
+            tenor: 2,
+            amt: Amt::Pct(84),
+        },
+        Op::Borrow {
+            actor: 3,
+            res: 2,
+            amt: Amt::Pct(20),
+        },
+        Op::PriceJump { mint: 1, bps: 9184 },
+        Op::PriceJump { mint: 1, bps: 8780 },
     ];
     ballast_tests::fuzz::replay(&ops).unwrap();
 }
