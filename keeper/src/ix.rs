@@ -133,6 +133,22 @@ pub fn health_accounts(
     metas
 }
 
+/// The health accounts of a `borrow_term` of `reserve` by `obligation`:
+/// [`health_accounts`] of the obligation with the term position the loan
+/// opens (the first free slot, even when the obligation already owes
+/// floating debt in that reserve: then the reserve may be listed earlier
+/// than a floating borrow's accounts would list it).
+pub fn term_health_accounts(
+    obligation: &Obligation,
+    reserve: &Address,
+    keys_of: impl Fn(&Address) -> (Address, Address),
+) -> Vec<AccountMeta> {
+    let mut after = *obligation;
+    // A full obligation makes the borrow fail on-chain anyway.
+    let _ = after.find_or_open(reserve, ballast::state::PositionKind::TermDebt);
+    health_accounts(&after, None, keys_of)
+}
+
 /// A reserve's (oracle, treasury strategy reserve) for [`health_accounts`];
 /// the strategy is the default key when none is configured.
 pub fn health_keys(reserve: &ballast::state::Reserve) -> (Address, Address) {
@@ -820,9 +836,7 @@ pub fn set_term_config(
 
 /// `borrow_term`: `owner` borrows `face` base units due at the maturity of
 /// tenor `tenor_index`, receiving at least `min_proceeds` into
-/// `user_token_account`; `health` as for [`borrow`] ([`health_accounts`]
-/// with this reserve as `borrowing`: the term position takes the slot a
-/// floating one would).
+/// `user_token_account`; `health`: [`term_health_accounts`].
 #[allow(clippy::too_many_arguments)]
 pub fn borrow_term(
     owner: &Address,

@@ -1400,7 +1400,11 @@ impl World {
                 let (a, r) = (Self::user(actor), Self::r(res));
                 let face = Self::amount(amt, self.borrow_power(a, r));
                 let o = self.ob(a, r);
-                let health = self.ctx.health_accounts(&o, &[&self.res[r]]);
+                let health = ix::term_health_accounts(
+                    &self.ctx.obligation(&o),
+                    &self.res[r].keys.reserve,
+                    |k| ix::health_keys(&self.reserve(self.res_index(k))),
+                );
                 let ix = ix::borrow_term(
                     &self.actors[a].pubkey(),
                     &self.res[r].keys,

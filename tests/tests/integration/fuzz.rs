@@ -569,3 +569,55 @@ fn fuzz_two_term_loans_convert_in_one_liquidation() {
     ];
     ballast_tests::fuzz::replay(&ops).unwrap();
 }
+
+/// Seen in a term run (one `borrow_term` refused `HealthAccountsMismatch`
+/// in 12,489): the keeper's `borrow_term` builder took the health accounts
+/// a floating borrow would need, but when the obligation already owes
+/// floating debt in that reserve the term loan opens a new slot, the first
+/// free one, which can list the reserve before the others. Here: ETH and
+/// SOL collateral, USDC debt, the ETH withdrawn (slot 0 free); a term loan
+/// of USDC takes slot 0. Fixed in the keeper (`term_health_accounts`).
+#[test]
+fn fuzz_term_loan_beside_floating_debt_of_the_same_reserve() {
+    let ops = [
+        Op::Deposit {
+            actor: 3,
+            res: 2,
+            amt: Amt::Pct(10),
+        },
+        Op::Deposit {
+            actor: 3,
+            res: 1,
+            amt: Amt::Pct(20),
+        },
+        Op::Borrow {
+            actor: 3,
+            res: 0,
+            amt: Amt::Pct(20),
+        },
+        Op::Withdraw {
+            actor: 3,
+            res: 2,
+            amt: Amt::AllMax,
+            recall: false,
+        },
+        Op::BorrowTerm {
+            actor: 3,
+            res: 0,
+            tenor: 0,
+            amt: Amt::Pct(10),
+        },
+    ];
+    let mut w = ballast_tests::fuzz::World::new();
+    let mut stats = ballast_tests::fuzz::Stats::default();
+    for op in &ops {
+        w.apply(op, &mut stats).unwrap();
+    }
+    for (name, outcomes) in &stats {
+        assert_eq!(
+            outcomes.keys().collect::<Vec<_>>(),
+            ["ok"],
+            "{name}: {outcomes:?}"
+        );
+    }
+}
