@@ -871,7 +871,23 @@ pub fn liquidation(
         );
     }
     let after_ob = w.ctx.obligation(&e.obligation);
-    let _ = owner_ob;
+    // The transaction converted the obligation's term loans first: each
+    // conversion books the loan's debt rounded up to a base unit, then to
+    // debt shares (rounded up again), where health had valued it at its
+    // face. Up to two base units of each converted reserve, at its price
+    // and borrow factor, micro-USD (1M run, op 239,972: 19 micro-USD on a
+    // one-unit A/ETH liquidation).
+    let conversion_slack: f64 = owner_ob
+        .positions
+        .iter()
+        .filter(|p| p.kind() == PositionKind::TermDebt)
+        .map(|p| {
+            let r = w.res_index(&p.reserve);
+            let m = RES_MINT[r];
+            let bf = w.reserve(r).risk_params(w.now()).borrow_factor_bps as f64 / 1e4;
+            2.0 * w.prices[m] * 1e6 / 10f64.powi(super::world::DECIMALS[m] as i32) * bf.max(1.0)
+        })
+        .sum();
     if let (Some((sc, sd)), Some(after)) = (
         pre_spot,
         w.health(&after_ob, Requirement::Maintenance, true),
@@ -889,7 +905,7 @@ pub fn liquidation(
             // Beyond rounding it is issue 12's open defect: below health
             // LT_c / BF_d even a bonus capped at zero worsens it.
             if ad > 0.0
-                && (ac + HEALTH_ROUNDING_MICRO_USD) * bd < bc * ad
+                && (ac + HEALTH_ROUNDING_MICRO_USD) * bd < bc * (ad - conversion_slack)
                 && !gate(w, Known::Issue12CloseFactorBypass)
             {
                 return err(
@@ -916,8 +932,8 @@ pub fn liquidation(
             let lt = w.reserve(c).risk_params(now).liquidation_threshold_bps as f64 / 1e4;
             let bf = w.reserve(d).risk_params(now).borrow_factor_bps as f64 / 1e4;
             let margin = (bc / bd) * repaid * 1e6 * bf - seized * 1e6 * lt;
-            let material =
-                bd - ad > HEALTH_ROUNDING_MICRO_USD && margin > HEALTH_ROUNDING_MICRO_USD;
+            let material = bd - ad > HEALTH_ROUNDING_MICRO_USD + conversion_slack
+                && margin > HEALTH_ROUNDING_MICRO_USD + conversion_slack;
             let strictly = after.debt <= FX_ZERO || !health_not_worse(&after, &before);
             if material && !strictly && !gate(w, Known::Issue12CloseFactorBypass) {
                 return err(

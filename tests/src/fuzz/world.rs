@@ -46,7 +46,8 @@ pub const RES_MINT: [usize; RESERVES] = [0, 1, 2, 0, 1];
 pub const RES_MARKET: [usize; RESERVES] = [0, 0, 0, 1, 1];
 /// Reserve names, for messages.
 pub const RES_NAME: [&str; RESERVES] = ["A/USDC", "A/SOL", "A/ETH", "B/USDC", "B/SOL"];
-const DECIMALS: [u8; MINTS] = [6, 9, 8];
+/// Decimals of each mint.
+pub const DECIMALS: [u8; MINTS] = [6, 9, 8];
 /// Start prices, USD.
 pub const START_PRICE: [f64; MINTS] = [1.0, 20.0, 2_000.0];
 /// Unix time the world starts at (2023-11-14).
