@@ -133,6 +133,22 @@ pub fn health_accounts(
     metas
 }
 
+/// The health accounts of a `borrow_term` of `reserve` by `obligation`:
+/// [`health_accounts`] of the obligation with the term position the loan
+/// opens (the first free slot, even when the obligation already owes
+/// floating debt in that reserve: then the reserve may be listed earlier
+/// than a floating borrow's accounts would list it).
+pub fn term_health_accounts(
+    obligation: &Obligation,
+    reserve: &Address,
+    keys_of: impl Fn(&Address) -> (Address, Address),
+) -> Vec<AccountMeta> {
+    let mut after = *obligation;
+    // A full obligation makes the borrow fail on-chain anyway.
+    let _ = after.find_or_open(reserve, ballast::state::PositionKind::TermDebt);
+    health_accounts(&after, None, keys_of)
+}
+
 /// A reserve's (oracle, treasury strategy reserve) for [`health_accounts`];
 /// the strategy is the default key when none is configured.
 pub fn health_keys(reserve: &ballast::state::Reserve) -> (Address, Address) {
@@ -820,9 +836,7 @@ pub fn set_term_config(
 
 /// `borrow_term`: `owner` borrows `face` base units due at the maturity of
 /// tenor `tenor_index`, receiving at least `min_proceeds` into
-/// `user_token_account`; `health` as for [`borrow`] ([`health_accounts`]
-/// with this reserve as `borrowing`: the term position takes the slot a
-/// floating one would).
+/// `user_token_account`; `health`: [`term_health_accounts`].
 #[allow(clippy::too_many_arguments)]
 pub fn borrow_term(
     owner: &Address,
@@ -901,23 +915,46 @@ pub fn convert_term_debt(
 }
 
 /// One `convert_term_debt` per term-loan position of `obligation` (account
-/// `key` in `market`), each with `health` (the obligation's
-/// [`health_accounts`] as it is: the program checks the Maintenance
-/// requirement before maturity; unused after). Liquidation and write-off
-/// refuse an obligation with unconverted term debt, so the keeper sends
-/// these first, in the same transaction.
+/// `key` in `market`), in slot order, each with the [`health_accounts`] of
+/// the obligation as the conversions before it leave it (`keys_of` as for
+/// [`health_accounts`]): the program checks the Maintenance requirement
+/// before maturity against the obligation as it is, and a conversion frees
+/// its slot and may merge into a floating position, which reorders the
+/// accounts the next one needs. Liquidation and write-off refuse an
+/// obligation with unconverted term debt, so the keeper sends these first,
+/// in the same transaction.
 pub fn term_conversions(
     market: &Address,
     key: &Address,
     obligation: &Obligation,
-    health: &[AccountMeta],
+    keys_of: impl Fn(&Address) -> (Address, Address),
 ) -> Vec<Instruction> {
-    obligation
-        .positions
-        .iter()
-        .filter(|p| p.kind() == ballast::state::PositionKind::TermDebt)
-        .map(|p| convert_term_debt(market, &p.reserve, key, health.to_vec()))
-        .collect()
+    let mut ob = *obligation;
+    let mut out = Vec::new();
+    for i in 0..ob.positions.len() {
+        let p = ob.positions[i];
+        if p.kind() != ballast::state::PositionKind::TermDebt {
+            continue;
+        }
+        let health = health_accounts(&ob, None, &keys_of);
+        out.push(convert_term_debt(market, &p.reserve, key, health));
+        convert_slot(&mut ob, i);
+    }
+    out
+}
+
+/// Slot `i` (a term loan) of `ob` as `convert_term_debt` leaves it: freed,
+/// its reserve's floating debt position found or opened in the first free
+/// slot (the face stands in for the debt shares).
+fn convert_slot(ob: &mut Obligation, i: usize) {
+    let p = ob.positions[i];
+    ob.positions[i] = bytemuck::Zeroable::zeroed();
+    if let Ok(j) = ob.find_or_open(&p.reserve, ballast::state::PositionKind::Debt) {
+        let shares = ob.positions[j].borrow_shares.get();
+        ob.positions[j]
+            .borrow_shares
+            .set(shares.saturating_add(ballast::engine::fx::fx_u64(p.term_face())));
+    }
 }
 
 /// `obligation`'s slots as [`term_conversions`] leaves them: each term
@@ -926,19 +963,10 @@ pub fn term_conversions(
 /// not the program's (the face stands in for them): use it for the order of
 /// the health accounts of an instruction sent after the conversions.
 pub fn after_term_conversion(obligation: &Obligation) -> Obligation {
-    use ballast::state::PositionKind;
     let mut out = *obligation;
     for i in 0..out.positions.len() {
-        let p = out.positions[i];
-        if p.kind() != PositionKind::TermDebt {
-            continue;
-        }
-        out.positions[i] = bytemuck::Zeroable::zeroed();
-        if let Ok(j) = out.find_or_open(&p.reserve, PositionKind::Debt) {
-            let shares = out.positions[j].borrow_shares.get();
-            out.positions[j]
-                .borrow_shares
-                .set(shares.saturating_add(ballast::engine::fx::fx_u64(p.term_face())));
+        if out.positions[i].kind() == ballast::state::PositionKind::TermDebt {
+            convert_slot(&mut out, i);
         }
     }
     out

@@ -263,13 +263,12 @@ fn socialize(
     // socialise what the program made of them.
     let fresh;
     let ob = if ob.has_term_debt() {
-        let health = ix::health_accounts(ob, None, |r| {
+        let conversions = ix::term_conversions(&ob.market, key, ob, |r| {
             by_key
                 .get(r)
                 .map(|x| ix::health_keys(x))
                 .unwrap_or_default()
         });
-        let conversions = ix::term_conversions(&ob.market, key, ob, &health);
         if let Err(e) = chain.send(&conversions, &[]) {
             let reserve = ob
                 .positions

@@ -262,12 +262,7 @@ fn liquidate_one(
     // Term debt first becomes floating debt (the program refuses to
     // liquidate it unconverted): the conversions lead the transaction, and
     // the liquidation's accounts follow the obligation as they leave it.
-    let conversions = ix::term_conversions(
-        &debt.market,
-        &c.obligation,
-        &raw,
-        &ix::health_accounts(&raw, None, keys),
-    );
+    let conversions = ix::term_conversions(&debt.market, &c.obligation, &raw, keys);
     let ob = ix::after_term_conversion(&raw);
     let health = ix::health_accounts(&ob, None, keys);
     // When this liquidation takes the last collateral, the program writes

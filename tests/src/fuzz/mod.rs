@@ -9,14 +9,16 @@
 //! per 10 min, stale after 2 h; the volatile asset) and A/ETH (SPL Token,
 //! static); market B with B/USDC (the strategy; limiter 400,000 USDC per
 //! hour) and B/SOL. Five actors (three users, the attacker, a liquidator
-//! with deep wallets), each with an obligation in both markets. Oracles are
+//! with deep wallets), each with an obligation in both markets. A/USDC and
+//! A/ETH offer term loans (1-day grid, tenors of 1, 2 and 4 days). Oracles are
 //! fresh, stale (no new price) or wide (5% confidence) per reserve; prices
 //! jump and the clock warps (up to 2.3 days of silence).
 //!
 //! **Operations** ([`op::Op`]): deposit, withdraw (with or without the
 //! recall accounts), borrow, repay (anyone's debt), liquidate (repeated on
 //! one obligation), socialize_bad_debt, update_volatility, rebalance,
-//! accrue_interest, balance_sheet, pause toggles on both markets, reserve
+//! accrue_interest, balance_sheet, borrow_term, repay_term,
+//! convert_term_debt, set_term_config, pause toggles on both markets, reserve
 //! and market configuration changes (policy switches, caps, limiter cap,
 //! oracle max age, thresholds, liquidation parameters), the attacker's flash
 //! deposit -> (rebalance | borrow -> repay) -> withdraw in one transaction

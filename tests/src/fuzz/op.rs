@@ -100,6 +100,29 @@ pub enum AttackKind {
     FakeSetStrategy,
     /// The attacker opens an obligation for a user (owner who did not sign).
     ObligationForOther,
+    /// The attacker signs `set_term_config` (term loans disabled).
+    FakeTermConfig,
+    /// The attacker takes a term loan against a user's obligation.
+    StealBorrowTerm,
+    /// A term loan of this market's reserve booked on the attacker's
+    /// obligation in the other market.
+    CrossMarketBorrowTerm,
+    /// `convert_term_debt` naming a reserve of the other market.
+    CrossMarketConvert,
+}
+
+/// A term configuration the admin sets (`set_term_config`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermChange {
+    /// The world's: 1-day grid, tenors of 1, 2 and 4 days (see
+    /// [`super::world::term_config`]).
+    Standard,
+    /// A steeper curve: base spread 30%, slope 200%, commitment cap 10%.
+    Steep,
+    /// All tenors 0: no new term loan (open ones run to maturity).
+    Disabled,
+    /// A 30-minute grid (below the 1-hour minimum): must be refused.
+    InvalidGrid,
 }
 
 /// One fuzzer operation. Actor indices: 0..=2 users, 3 the attacker, 4 the
@@ -166,6 +189,26 @@ pub enum Op {
     OracleSet { res: u8, mode: OracleMode },
     /// The clock moves `secs` forward.
     Warp { secs: u32 },
+    /// `borrow_term` by `actor` of a face `amt` of its borrowing power in
+    /// `res` at tenor index `tenor` (3: unknown).
+    BorrowTerm {
+        actor: u8,
+        res: u8,
+        tenor: u8,
+        amt: Amt,
+    },
+    /// `payer` repays `owner`'s term loan in `res` in full, paying at most
+    /// `amt` of the loan's face (`AllMax`: no limit).
+    RepayTerm {
+        payer: u8,
+        owner: u8,
+        res: u8,
+        amt: Amt,
+    },
+    /// `convert_term_debt` of `owner`'s term loan in `res` (permissionless).
+    ConvertTerm { owner: u8, res: u8 },
+    /// The admin's `set_term_config` of `res`.
+    TermSet { res: u8, change: TermChange },
 }
 
 impl Op {
@@ -195,6 +238,10 @@ impl Op {
             Op::PriceJump { .. } => "(price jump)",
             Op::OracleSet { .. } => "(oracle mode)",
             Op::Warp { .. } => "(clock warp)",
+            Op::BorrowTerm { .. } => "borrow_term",
+            Op::RepayTerm { .. } => "repay_term",
+            Op::ConvertTerm { .. } => "convert_term_debt",
+            Op::TermSet { .. } => "set_term_config",
         }
     }
 }
@@ -240,7 +287,16 @@ fn attack() -> impl Strategy<Value = AttackKind> {
         Just(AttackKind::AcceptUnproposed),
         Just(AttackKind::FakeSetStrategy),
         Just(AttackKind::ObligationForOther),
+        Just(AttackKind::FakeTermConfig),
+        Just(AttackKind::StealBorrowTerm),
+        Just(AttackKind::CrossMarketBorrowTerm),
+        Just(AttackKind::CrossMarketConvert),
     ]
+}
+
+/// A reserve for a term operation: A/USDC, A/ETH (configured), or any.
+fn term_res() -> impl Strategy<Value = u8> {
+    prop_oneof![4 => Just(0u8), 2 => Just(2u8), 1 => 0u8..5]
 }
 
 /// One random operation, weighted toward the lending flow (deposits and
@@ -275,5 +331,19 @@ pub fn op_strategy() -> impl Strategy<Value = Op> {
             .prop_map(|(res, mode)| Op::OracleSet { res, mode }),
         6 => prop_oneof![6 => 1u32..=600, 3 => 600u32..=7_200, 1 => 7_200u32..=200_000]
             .prop_map(|secs| Op::Warp { secs }),
+        // Term loans: mostly A/USDC and A/ETH (the reserves with a term
+        // configuration), sometimes any reserve.
+        6 => (actor.clone(), term_res(), prop_oneof![9 => 0u8..3, 1 => Just(3u8)], amt())
+            .prop_map(|(actor, res, tenor, amt)| Op::BorrowTerm { actor, res, tenor, amt }),
+        3 => (actor.clone(), actor.clone(), term_res(), amt())
+            .prop_map(|(payer, owner, res, amt)| Op::RepayTerm { payer, owner, res, amt }),
+        3 => (actor.clone(), term_res()).prop_map(|(owner, res)| Op::ConvertTerm { owner, res }),
+        1 => (term_res(), prop_oneof![
+                3 => Just(TermChange::Standard),
+                1 => Just(TermChange::Steep),
+                1 => Just(TermChange::Disabled),
+                1 => Just(TermChange::InvalidGrid),
+            ])
+            .prop_map(|(res, change)| Op::TermSet { res, change }),
     ]
 }

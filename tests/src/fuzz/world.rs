@@ -22,7 +22,9 @@ use solana_message::Message;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
-use super::op::{Amt, AttackKind, ConfigChange, Middle, Op, OracleMode};
+use ballast::engine::term::TermConfig;
+
+use super::op::{Amt, AttackKind, ConfigChange, Middle, Op, OracleMode, TermChange};
 use crate::{
     buffered_config, ix, test_config, Address, Keypair, PythPrice, Signer, TestContext, TestMarket,
     TestReserve, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
@@ -44,7 +46,8 @@ pub const RES_MINT: [usize; RESERVES] = [0, 1, 2, 0, 1];
 pub const RES_MARKET: [usize; RESERVES] = [0, 0, 0, 1, 1];
 /// Reserve names, for messages.
 pub const RES_NAME: [&str; RESERVES] = ["A/USDC", "A/SOL", "A/ETH", "B/USDC", "B/SOL"];
-const DECIMALS: [u8; MINTS] = [6, 9, 8];
+/// Decimals of each mint.
+pub const DECIMALS: [u8; MINTS] = [6, 9, 8];
 /// Start prices, USD.
 pub const START_PRICE: [f64; MINTS] = [1.0, 20.0, 2_000.0];
 /// Unix time the world starts at (2023-11-14).
@@ -121,6 +124,41 @@ pub struct World {
     pub gated: bool,
     /// Known-open defects whose checks apply in this world regardless.
     pub ungate: Vec<super::known::Known>,
+}
+
+/// Reserves with a term configuration at setup: A/USDC and A/ETH.
+pub const TERM_RESERVES: [usize; 2] = [0, 2];
+
+/// A term configuration (`set_term_config`). [`TermChange::Standard`] is
+/// the world's: a 1-day grid with tenors of 1, 2 and 4 days (so that the
+/// fuzzer's clock warps, up to 2.3 days, reach maturity), a 2% spread, a
+/// slope of 10% per 100% of supply committed, at most 50% of the supply per
+/// maturity, a 10% penalty APR.
+pub fn term_config(change: TermChange) -> TermConfig {
+    let day = 86_400;
+    let standard = TermConfig {
+        tenors_secs: [day, 2 * day, 4 * day],
+        grid_secs: day,
+        base_spread_bps: 200,
+        slope_bps: 1_000,
+        max_commit_bps: 5_000,
+        penalty_spread_bps: 1_000,
+        _padding: [0; 8],
+    };
+    match change {
+        TermChange::Standard => standard,
+        TermChange::Steep => TermConfig {
+            base_spread_bps: 3_000,
+            slope_bps: 20_000,
+            max_commit_bps: 1_000,
+            ..standard
+        },
+        TermChange::Disabled => TermConfig::default(),
+        TermChange::InvalidGrid => TermConfig {
+            grid_secs: 1_800,
+            ..standard
+        },
+    }
 }
 
 /// A/SOL's configuration: [`test_config`] under the dynamic policy with
@@ -222,6 +260,14 @@ impl World {
         ctx.approve_strategy_user(&b, &b_usdc, &a_usdc.keys.reserve);
         let ixs = ix::set_treasury_strategy(&a.admin.pubkey(), &a_usdc.keys, &b_usdc.keys);
         ctx.ok("set_treasury_strategy", &[ixs], &[&a.admin]);
+        for r in TERM_RESERVES {
+            let ix = ix::set_term_config(
+                &a.admin.pubkey(),
+                &[a_usdc, a_sol, a_eth][r].keys,
+                term_config(TermChange::Standard),
+            );
+            ctx.ok("set_term_config", &[ix], &[&a.admin]);
+        }
         let treasury_ob = ix::treasury_obligation(&b.market, &a.market);
         let res = [a_usdc, a_sol, a_eth, b_usdc, b_sol];
         let mints = [a_usdc.keys.mint, a_sol.keys.mint, a_eth.keys.mint];
@@ -309,6 +355,13 @@ impl World {
                 amt: Amt::Pct(80),
             },
             Op::PushSigma { sigma_milli: 800 },
+            // A first term loan of A/USDC (2 days) against the SOL.
+            Op::BorrowTerm {
+                actor: 2,
+                res: 0,
+                tenor: 1,
+                amt: Amt::Pct(5),
+            },
             Op::Rebalance,
             // A fifth of every bonus to insurance, so socialisations draw on it.
             Op::Config {
@@ -639,6 +692,113 @@ impl World {
             .unwrap_or(u64::MAX)
     }
 
+    /// The term loan of `o` in `r`, if any.
+    pub fn term_loan(&self, o: &Obligation, r: usize) -> Option<ballast::state::TermLoan> {
+        let key = self.res[r].keys.reserve;
+        o.find(&key, PositionKind::TermDebt)
+            .map(|i| o.positions[i].term())
+    }
+
+    /// What the term loan of `o` in `r` is worth to the reserve now, base
+    /// units rounded up: its book value (face less the interest not yet
+    /// earned) before maturity, the face with the penalty past it. 0
+    /// without a term loan.
+    pub fn term_debt(&self, o: &Obligation, r: usize) -> u64 {
+        use ballast::engine::term::{loan_unearned, owed};
+        let Some(l) = self.term_loan(o, r) else {
+            return 0;
+        };
+        let now = self.now();
+        let v = if now < l.maturity {
+            loan_unearned(l.face, l.principal, l.open_ts, l.maturity, now)
+                .ok()
+                .and_then(|u| Fx::from_num(l.face).checked_sub(u))
+        } else {
+            owed(l.face, l.maturity, l.penalty_bps, now).ok()
+        };
+        v.and_then(|x| x.to_ceil_u64().ok()).unwrap_or(u64::MAX)
+    }
+
+    /// The transactions' instructions of a liquidation as the keeper sends
+    /// them: one `convert_term_debt` per term loan of the obligation first
+    /// (the program refuses to liquidate unconverted term debt), then
+    /// `liquidate` (or `liquidate_for_shares` when `for_shares`) with the
+    /// accounts of the obligation as the conversions leave it.
+    pub fn liquidation_ixs(
+        &self,
+        liq: usize,
+        owner: usize,
+        d: usize,
+        c: usize,
+        max_repay: u64,
+        for_shares: bool,
+    ) -> Vec<Instruction> {
+        let key = self.ob(owner, d);
+        let raw = self.ctx.obligation(&key);
+        if !raw.has_term_debt() {
+            return vec![if for_shares {
+                self.liquidate_for_shares_ix(liq, owner, d, c, max_repay)
+            } else {
+                self.liquidate_ix(liq, owner, d, c, max_repay)
+            }];
+        }
+        let keys = |k: &Address| ix::health_keys(&self.reserve(self.res_index(k)));
+        let mut out = ix::term_conversions(&self.markets[RES_MARKET[d]].market, &key, &raw, keys);
+        let after = ix::after_term_conversion(&raw);
+        let health = ix::with_write_off_accounts(
+            ix::health_accounts(&after, None, keys),
+            &after,
+            &self.res[d].keys.reserve,
+            |k| Some(self.reserve(self.res_index(k))),
+        );
+        let liq_ix = if for_shares {
+            ix::liquidate_for_shares(
+                &self.actors[liq].pubkey(),
+                &key,
+                &self.ob(liq, d),
+                &self.res[d].keys,
+                &self.res[c].keys,
+                &self.wallet(liq, d),
+                max_repay,
+                health,
+            )
+        } else {
+            ix::liquidate(
+                &self.actors[liq].pubkey(),
+                &key,
+                &self.res[d].keys,
+                &self.res[c].keys,
+                &self.wallet(liq, d),
+                &self.wallet(liq, c),
+                max_repay,
+                health,
+            )
+        };
+        out.push(ix::with_accounts(liq_ix, self.strategy_meta(c)));
+        out
+    }
+
+    /// `socialize_bad_debt` of `owner`'s debt in `r` (with the dust
+    /// accounts), after one `convert_term_debt` per term loan, as the
+    /// keeper's bad-debt task sends it.
+    pub fn socialize_ixs(&self, owner: usize, r: usize) -> Vec<Instruction> {
+        let key = self.ob(owner, r);
+        let raw = self.ctx.obligation(&key);
+        let keys = |k: &Address| ix::health_keys(&self.reserve(self.res_index(k)));
+        let mut out = if raw.has_term_debt() {
+            ix::term_conversions(&self.markets[RES_MARKET[r]].market, &key, &raw, keys)
+        } else {
+            vec![]
+        };
+        let after = ix::after_term_conversion(&raw);
+        let dust = ix::dust_accounts(&after, |k| self.reserve(self.res_index(k)).oracle);
+        out.push(ix::with_accounts(
+            ix::socialize_bad_debt(&key, &self.res[r].keys),
+            dust,
+        ));
+        out
+    }
+
     /// Rough borrowing power of `actor` in reserve `r`, base units.
     fn borrow_power(&self, actor: usize, r: usize) -> u64 {
         let o = self.ctx.obligation(&self.ob(actor, r));
@@ -821,7 +981,15 @@ impl World {
                 })
                 .collect()
         };
-        let (ds, cs) = (of(PositionKind::Debt), of(PositionKind::Collateral));
+        // Term debt is floating debt once converted (the liquidation's
+        // transaction converts it first).
+        let mut ds = of(PositionKind::Debt);
+        for r in of(PositionKind::TermDebt) {
+            if !ds.contains(&r) {
+                ds.push(r);
+            }
+        }
+        let cs = of(PositionKind::Collateral);
         if ds.is_empty() || cs.is_empty() {
             return None;
         }
@@ -855,6 +1023,24 @@ impl World {
             }
         }
         (!v.is_empty()).then(|| v[owner as usize % v.len()])
+    }
+
+    /// A term loan for the drawn indices: three times in four one of the
+    /// open term loans (owner, reserve), if any; else as drawn.
+    fn term_holder(&self, owner: u8, res: u8) -> (usize, usize) {
+        let mut v = Vec::new();
+        for a in 0..ACTORS {
+            for r in TERM_RESERVES {
+                let o = self.ctx.obligation(&self.ob(a, r));
+                if self.term_loan(&o, r).is_some() {
+                    v.push((a, r));
+                }
+            }
+        }
+        if v.is_empty() || owner.is_multiple_of(4) {
+            return (Self::a(owner), Self::r(res));
+        }
+        v[res as usize % v.len()]
     }
 
     fn admin(&self, r: usize) -> Keypair {
@@ -948,7 +1134,8 @@ impl World {
                 };
                 for _ in 0..times.max(1) {
                     let o = self.ctx.obligation(&self.ob(ow, d));
-                    let ix = self.liquidate_ix(l, ow, d, c, Self::amount(amt, self.debt(&o, d)));
+                    let base = self.debt(&o, d).saturating_add(self.term_debt(&o, d));
+                    let ixs = self.liquidation_ixs(l, ow, d, c, Self::amount(amt, base), false);
                     let pre_health = self.health(&o, Requirement::Maintenance, true);
                     let pre_spot = self.spot(&o);
                     let cfg = self
@@ -961,7 +1148,7 @@ impl World {
                     // trips: no net gain in any mint (invariant 3).
                     let own = (l == ATTACKER && ow == ATTACKER)
                         .then(|| super::check::net_worth(self, ATTACKER));
-                    let sent = self.send(&[ix], &[&k])?;
+                    let sent = self.send(&ixs, &[&k])?;
                     super::check::liquidation(self, d, c, pre_health, pre_spot, cfg, &o, &sent)?;
                     super::check::liquidation_write_off(self, d, &sent)?;
                     if let Some(before) = own {
@@ -1205,6 +1392,89 @@ impl World {
                 self.ctx.warp_seconds(secs as i64);
                 self.refresh_oracles();
             }
+            Op::BorrowTerm {
+                actor,
+                res,
+                tenor,
+                amt,
+            } => {
+                let (a, r) = (Self::user(actor), Self::r(res));
+                let face = Self::amount(amt, self.borrow_power(a, r));
+                let o = self.ob(a, r);
+                let health = ix::term_health_accounts(
+                    &self.ctx.obligation(&o),
+                    &self.res[r].keys.reserve,
+                    |k| ix::health_keys(&self.reserve(self.res_index(k))),
+                );
+                let ix = ix::borrow_term(
+                    &self.actors[a].pubkey(),
+                    &self.res[r].keys,
+                    &o,
+                    &self.wallet(a, r),
+                    tenor,
+                    face,
+                    0,
+                    health,
+                );
+                let pre = self.observe();
+                let k = clone_kp(&self.actors[a]);
+                let sent = self.send(&[ix], &[&k])?;
+                super::check::borrow_term(self, &pre, a, r, face, &sent)?;
+                out.push(sent);
+            }
+            Op::RepayTerm {
+                payer,
+                owner,
+                res,
+                amt,
+            } => {
+                let p = Self::user(payer);
+                let (ow, r) = self.term_holder(owner, res);
+                let o = self.ctx.obligation(&self.ob(ow, r));
+                let face = self.term_loan(&o, r).map_or(1, |l| l.face);
+                let ix = ix::repay_term(
+                    &self.actors[p].pubkey(),
+                    &self.res[r].keys,
+                    &self.ob(ow, r),
+                    &self.wallet(p, r),
+                    Self::amount(amt, face),
+                );
+                let pre = self.observe();
+                let k = clone_kp(&self.actors[p]);
+                let sent = self.send(&[ix], &[&k])?;
+                super::check::repay_term(self, &pre, p, &o, r, &sent)?;
+                out.push(sent);
+            }
+            Op::ConvertTerm { owner, res } => {
+                let (ow, r) = self.term_holder(owner, res);
+                let key = self.ob(ow, r);
+                let o = self.ctx.obligation(&key);
+                let health = self.ctx.health_accounts(&key, &[]);
+                let ix = ix::convert_term_debt(
+                    &self.markets[RES_MARKET[r]].market,
+                    &self.res[r].keys.reserve,
+                    &key,
+                    health,
+                );
+                let pre_health = self.health(&o, Requirement::Maintenance, false);
+                let sent = self.send(&[ix], &[])?;
+                super::check::convert_term(self, &o, r, pre_health, &sent)?;
+                out.push(sent);
+            }
+            Op::TermSet { res, change } => {
+                let r = Self::r(res);
+                let admin = self.admin(r);
+                let ix =
+                    ix::set_term_config(&admin.pubkey(), &self.res[r].keys, term_config(change));
+                let sent = self.send(&[ix], &[&admin])?;
+                if sent.ok == (change == TermChange::InvalidGrid) {
+                    return Err(format!(
+                        "set_term_config {change:?} of {}: {}",
+                        RES_NAME[r], sent.code
+                    ));
+                }
+                out.push(sent);
+            }
         }
         Ok(out)
     }
@@ -1329,6 +1599,49 @@ impl World {
                     m.is_signer = false;
                 }
                 ix
+            }
+            AttackKind::FakeTermConfig => ix::set_term_config(
+                &at.pubkey(),
+                &self.res[r].keys,
+                term_config(TermChange::Disabled),
+            ),
+            AttackKind::StealBorrowTerm => {
+                let o = self.ob(victim, r);
+                let health = self.ctx.health_accounts(&o, &[&self.res[r]]);
+                ix::borrow_term(
+                    &at.pubkey(),
+                    &self.res[r].keys,
+                    &o,
+                    &self.wallet(ATTACKER, r),
+                    0,
+                    1_000,
+                    0,
+                    health,
+                )
+            }
+            AttackKind::CrossMarketBorrowTerm => {
+                let other = self.obligations[ATTACKER][1 - RES_MARKET[r]];
+                let health = self.ctx.health_accounts(&other, &[&self.res[r]]);
+                ix::borrow_term(
+                    &at.pubkey(),
+                    &self.res[r].keys,
+                    &other,
+                    &self.wallet(ATTACKER, r),
+                    0,
+                    1_000,
+                    0,
+                    health,
+                )
+            }
+            AttackKind::CrossMarketConvert => {
+                // A user's obligation in the other market, with this reserve.
+                let other = self.obligations[victim][1 - RES_MARKET[r]];
+                ix::convert_term_debt(
+                    &self.markets[1 - RES_MARKET[r]].market,
+                    &self.res[r].keys.reserve,
+                    &other,
+                    vec![],
+                )
             }
             AttackKind::RebalanceWrongStrategy => {
                 let wrong = if r == 3 { 4 } else { r.max(1) };
